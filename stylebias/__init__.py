@@ -1,0 +1,40 @@
+"""stylebias: measure how much style (length, markdown, emoji, flattery, refusals) buys votes in pairwise
+LLM leaderboards, and rank models with it stripped out.
+
+The data flow is one line: ``load_battles`` -> ``pair_features`` -> fit (Bradley-Terry with style
+covariates) -> explain (LightGBM + SHAP) -> report. Names are imported lazily so ``import stylebias`` and the
+CLI start fast and heavy libraries (spaCy, LightGBM, SHAP, matplotlib) load only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "BattleSet": "stylebias.battles",
+    "validate_battles": "stylebias.battles",
+    "load_battles": "stylebias.formats",
+    "DataError": "stylebias.errors",
+    "UsageError": "stylebias.errors",
+    "StyleBiasError": "stylebias.errors",
+    "StyleBiasWarning": "stylebias.errors",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stylebias' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,297 @@
+"""The canonical battle table, its validation, and the rejects ledger.
+
+Every loader turns its source schema into this one table, so the rest of stylebias (features, rating,
+explanations, reports) never looks at a source format again. Two promises hold for every load:
+
+* one row of ``BattleSet.battles`` per accepted battle, with the columns in :data:`CORE_COLUMNS`;
+* every input record ends up either accepted or in ``BattleSet.rejects`` with its file, record number and
+  reason, and per file ``accepted + rejected == read`` (see :meth:`BattleSet.check_accounting`).
+
+Multi-turn conversations keep every assistant turn the voter saw: turn texts are joined with
+:data:`TURN_SEPARATOR` (a blank line), so line-based counts (headers, lists, bold) and token counts equal the
+per-turn sums LMArena uses; ``turns`` records how many user turns there were.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+#: Allowed values of ``winner``. LMArena's ``tie (bothbad)`` and the 140k release's ``both_bad`` map to
+#: ``tie_bothbad``.
+WINNERS: tuple[str, ...] = ("model_a", "model_b", "tie", "tie_bothbad")
+
+#: Columns every battle table has, in this order. ``prompt``/``response_*`` are null in metadata-only data.
+CORE_COLUMNS: tuple[str, ...] = (
+    "battle_id",
+    "model_a",
+    "model_b",
+    "prompt",
+    "response_a",
+    "response_b",
+    "turns",
+    "winner",
+    "pref_a",
+    "judge",
+    "language",
+    "source_file",
+    "source_record",
+)
+
+#: Style metadata a source may carry (LMArena ``conv_metadata``), flattened to one number per side.
+#: Dict-valued source fields (``header_count_a = {h1: .., h6: ..}``) are summed, as FastChat does.
+META_COLUMNS: tuple[str, ...] = (
+    "meta_tokens_a",
+    "meta_tokens_b",
+    "meta_header_count_a",
+    "meta_header_count_b",
+    "meta_list_count_a",
+    "meta_list_count_b",
+    "meta_bold_count_a",
+    "meta_bold_count_b",
+)
+
+#: How assistant turns are joined into ``response_a``/``response_b`` (and user turns into ``prompt``).
+TURN_SEPARATOR = "\n\n"
+
+REJECT_COLUMNS: tuple[str, ...] = ("file", "record", "reason")
+
+_THINK_RE = re.compile(r"<think>.*?(?:</think>|\Z)\s*", re.DOTALL | re.IGNORECASE)
+
+
+def strip_hidden_reasoning(text: str) -> str:
+    """Remove ``<think>…</think>`` blocks: hidden reasoning is not text the voter saw.
+
+    An unclosed ``<think>`` hides everything after it (the model never finished thinking in view).
+    """
+    if "<think>" not in text.lower():
+        return text
+    return _THINK_RE.sub("", text).strip()
+
+
+def winner_from_pref(pref_a: float) -> str:
+    """The hard label that goes with a (possibly soft) share of the vote for A."""
+    if pref_a > 0.5:
+        return "model_a"
+    if pref_a < 0.5:
+        return "model_b"
+    return "tie"
+
+
+PREF_FROM_WINNER: dict[str, float] = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie_bothbad": 0.5}
+
+
+class Ledger:
+    """Collects accepted rows and rejected records for one source file while a loader walks it.
+
+    Loaders call :meth:`accept` or :meth:`reject` exactly once per input record; :meth:`finish` checks that.
+    """
+
+    def __init__(self, file: str, fmt: str) -> None:
+        self.file = file
+        self.format = fmt
+        self.rows: list[dict[str, Any]] = []
+        self.rejects: list[dict[str, Any]] = []
+        self.read = 0
+
+    def accept(self, record: int | str, row: dict[str, Any]) -> None:
+        """Keep one battle; ``row`` holds canonical column values (missing ones become null)."""
+        self.read += 1
+        row.setdefault("source_file", self.file)
+        row.setdefault("source_record", record)
+        self.rows.append(row)
+
+    def reject(self, record: int | str, reason: str) -> None:
+        """Record why one input record could not become a battle."""
+        self.read += 1
+        self.rejects.append({"file": self.file, "record": record, "reason": reason})
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "format": self.format,
+            "read": self.read,
+            "accepted": len(self.rows),
+            "rejected": len(self.rejects),
+        }
+
+
+@dataclass
+class BattleSet:
+    """Battles accepted from one or more files, the records rejected, and the per-file accounting.
+
+    Attributes:
+        battles: one row per accepted battle (:data:`CORE_COLUMNS` first, then metadata/extra columns).
+        rejects: one row per rejected record: ``file``, ``record`` (line or row number, 1-based, or an id)
+            and ``reason``.
+        sources: one row per input file: ``file``, ``format``, ``read``, ``accepted``, ``rejected``.
+    """
+
+    battles: pd.DataFrame
+    rejects: pd.DataFrame = field(default_factory=lambda: empty_rejects())
+    sources: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["file", "format", "read", "accepted", "rejected"])
+    )
+
+    @property
+    def read(self) -> int:
+        return int(self.sources["read"].sum()) if len(self.sources) else len(self.battles) + len(self.rejects)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.battles)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejects)
+
+    @property
+    def has_text(self) -> bool:
+        """True when every battle carries both response texts (not metadata-only)."""
+        return bool(len(self.battles)) and bool(
+            self.battles["response_a"].notna().all() and self.battles["response_b"].notna().all()
+        )
+
+    def accounting(self) -> dict[str, int]:
+        """``{"read", "accepted", "rejected"}`` for the whole set (the ``data`` block of JSON outputs)."""
+        return {"read": self.read, "accepted": self.accepted, "rejected": self.rejected}
+
+    def check_accounting(self) -> None:
+        """Raise if any file's counts do not add up: a silently lost row is a bug, never a feature."""
+        for src in self.sources.itertuples(index=False):
+            if src.accepted + src.rejected != src.read:
+                raise AssertionError(f"{src.file}: accepted {src.accepted} + rejected {src.rejected} != read {src.read}")
+        if len(self.sources):
+            if int(self.sources["accepted"].sum()) != len(self.battles):
+                raise AssertionError("accepted counts do not match the battle table")
+            if int(self.sources["rejected"].sum()) != len(self.rejects):
+                raise AssertionError("rejected counts do not match the rejects ledger")
+
+    def reject_reasons(self) -> pd.DataFrame:
+        """Count of rejected records per (file, reason), largest first."""
+        if not len(self.rejects):
+            return pd.DataFrame(columns=["file", "reason", "count"])
+        # Group by the reason's first clause so "unknown winner label 'x'" variants collapse.
+        kind = self.rejects["reason"].astype(str).str.split(":").str[0]
+        out = (
+            self.rejects.assign(reason=kind)
+            .groupby(["file", "reason"], sort=False)
+            .size()
+            .reset_index(name="count")
+            .sort_values("count", ascending=False, kind="stable")
+        )
+        return out.reset_index(drop=True)
+
+    def select(self, mask: pd.Series | np.ndarray) -> BattleSet:
+        """A view with a subset of battles; rejects and per-file accounting are kept as loaded."""
+        return BattleSet(self.battles.loc[np.asarray(mask)].reset_index(drop=True), self.rejects, self.sources)
+
+    @classmethod
+    def concat(cls, parts: Iterable[BattleSet]) -> BattleSet:
+        parts = list(parts)
+        if not parts:
+            return cls(empty_battles())
+        battles = pd.concat([p.battles for p in parts], ignore_index=True) if parts else empty_battles()
+        rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
+        sources = pd.concat([p.sources for p in parts], ignore_index=True)
+        return cls(normalize_battles(battles), rejects, sources)
+
+
+def empty_rejects() -> pd.DataFrame:
+    return pd.DataFrame({"file": pd.Series(dtype=object), "record": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
+
+
+def empty_battles() -> pd.DataFrame:
+    return normalize_battles(pd.DataFrame({c: [] for c in CORE_COLUMNS}))
+
+
+def normalize_battles(df: pd.DataFrame) -> pd.DataFrame:
+    """Give a battle table its canonical column order and dtypes (core first, meta next, extras last)."""
+    df = df.copy()
+    for col in CORE_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    extras = [c for c in df.columns if c not in CORE_COLUMNS and c not in META_COLUMNS]
+    metas = [c for c in META_COLUMNS if c in df.columns]
+    df = df[list(CORE_COLUMNS) + metas + extras]
+    for col in ("battle_id", "model_a", "model_b"):
+        df[col] = df[col].astype(object).where(df[col].notna(), None).map(lambda v: v if v is None else str(v))
+    df["turns"] = pd.to_numeric(df["turns"], errors="coerce").fillna(1).astype("int32")
+    df["pref_a"] = pd.to_numeric(df["pref_a"], errors="coerce").astype("float64")
+    df["winner"] = pd.Categorical(df["winner"], categories=list(WINNERS))
+    for col in metas:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    return df.reset_index(drop=True)
+
+
+def validate_battles(df: pd.DataFrame, *, source: str = "<DataFrame>") -> BattleSet:
+    """Check a battle table built outside the loaders (e.g. by a pipeline) and return it as a BattleSet.
+
+    Rows that break the contract are moved to the rejects ledger with a reason instead of failing the whole
+    table: missing or empty model names, self-battles, winner outside :data:`WINNERS`, ``pref_a`` outside
+    [0, 1] or inconsistent with ``winner``, and missing responses unless the row has style metadata.
+    Raises :class:`DataError` only when a required column is missing altogether.
+    """
+    missing = [c for c in ("model_a", "model_b") if c not in df.columns]
+    if "winner" not in df.columns and "pref_a" not in df.columns:
+        missing.append("winner or pref_a")
+    if missing:
+        raise DataError(f"battle table lacks required column(s): {', '.join(missing)}", file=source)
+    work = df.reset_index(drop=True).copy()
+    if "pref_a" not in work.columns:
+        work["pref_a"] = work["winner"].map(PREF_FROM_WINNER)
+    if "winner" not in work.columns:
+        work["winner"] = [None if pd.isna(p) else winner_from_pref(float(p)) for p in work["pref_a"]]
+    if "battle_id" not in work.columns:
+        work["battle_id"] = [f"{source}#{i + 1}" for i in range(len(work))]
+    has_meta = all(c in work.columns for c in ("meta_tokens_a", "meta_tokens_b"))
+    ledger = Ledger(source, "dataframe")
+    keep: list[int] = []
+    for i, row in enumerate(work.itertuples(index=False)):
+        r = row._asdict()
+        reason = _row_problem(r, has_meta)
+        if reason:
+            ledger.reject(i + 1, reason)
+        else:
+            ledger.accept(i + 1, {})
+            keep.append(i)
+    battles = work.iloc[keep].copy()
+    battles["source_file"] = battles.get("source_file", pd.Series(source, index=battles.index)).fillna(source)
+    battles["source_record"] = [k + 1 for k in keep] if "source_record" not in work.columns else battles["source_record"]
+    rejects = pd.DataFrame(ledger.rejects, columns=list(REJECT_COLUMNS)) if ledger.rejects else empty_rejects()
+    return BattleSet(normalize_battles(battles), rejects, pd.DataFrame([ledger.summary()]))
+
+
+def _row_problem(r: dict[str, Any], has_meta: bool) -> str | None:
+    a, b = r.get("model_a"), r.get("model_b")
+    if not isinstance(a, str) or not a.strip() or not isinstance(b, str) or not b.strip():
+        return "empty model name"
+    if a == b:
+        return f"self-battle: model_a == model_b == {a!r}"
+    w = r.get("winner")
+    if w is not None and not (isinstance(w, float) and np.isnan(w)) and w not in WINNERS:
+        return f"unknown winner label: {w!r}"
+    p = r.get("pref_a")
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        return f"pref_a is not a number: {p!r}"
+    if not (0.0 <= p <= 1.0):
+        return f"pref_a outside [0, 1]: {p!r}"
+    if w in ("model_a", "model_b") and winner_from_pref(p) != w:
+        return f"pref_a {p} contradicts winner {w!r}"
+    for side in ("a", "b"):
+        text = r.get(f"response_{side}")
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            if not has_meta:
+                return f"missing response_{side}"
+        elif not isinstance(text, str):
+            return f"response_{side} is not text ({type(text).__name__})"
+    return None

@@ -1,0 +1,122 @@
+"""Shared pieces of the command line: the console, progress bars, output files, exit codes.
+
+The CLI only parses options, calls the library and prints; everything it prints comes from library
+objects. Exit codes: 0 ok, 1 usage error, 2 data error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ..progress import use_reporter
+
+EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class RichReporter:
+    """Draws one rich progress bar per library task (see :mod:`stylebias.progress`)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def open(self, description: str, total: float | None) -> tuple[Callable[[float], None], Callable[[], None]]:
+        task_id = self.progress.add_task(description, total=total)
+
+        def advance(n: float = 1) -> None:
+            self.progress.advance(task_id, n)
+
+        def close() -> None:
+            t = self.progress.tasks[task_id] if task_id < len(self.progress.tasks) else None
+            if t is not None and t.total is None:
+                self.progress.update(task_id, total=t.completed or 1, completed=t.completed or 1)
+            elif t is not None:
+                self.progress.update(task_id, completed=t.total)
+
+        return advance, close
+
+
+@contextlib.contextmanager
+def progress_bars(quiet: bool) -> Iterator[None]:
+    """Show rich progress bars (on stderr) for library work inside the block unless ``quiet``."""
+    if quiet:
+        with use_reporter(None):
+            yield
+        return
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+    with progress, use_reporter(RichReporter(progress)):
+        yield
+
+
+@contextlib.contextmanager
+def shown_warnings(quiet: bool) -> Iterator[None]:
+    """Print library warnings as one readable line each (suppressed with --quiet)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # third-party noise that says nothing about the user's data
+        for mod in ("shap", "lightgbm", "numba", "spacy", "matplotlib"):
+            warnings.filterwarnings("ignore", module=mod)
+        try:
+            yield
+        finally:
+            if not quiet:
+                seen: set[str] = set()
+                for w in caught:
+                    msg = str(w.message)
+                    if msg not in seen and w.category.__module__.startswith(("stylebias", "builtins")):
+                        seen.add(msg)
+                        err_console.print(f"[yellow]warning:[/] {escape(msg)}", markup=True, highlight=False)
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write ``payload`` as stable, sorted-key-free, indented JSON (byte-identical for identical input)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(payload, fh, indent=2, ensure_ascii=False, allow_nan=False)
+        fh.write("\n")
+
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: text cells starting with = + - @ get a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Write a CSV whose text cells cannot be executed as formulas by a spreadsheet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([safe_cell(h) for h in header])
+        for row in rows:
+            w.writerow([safe_cell(v) for v in row])
+
+
+def fail(message: str, code: int) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+    sys.exit(code)
