@@ -167,7 +167,9 @@ class BattleSet:
         """Raise if any file's counts do not add up: a silently lost row is a bug, never a feature."""
         for src in self.sources.itertuples(index=False):
             if src.accepted + src.rejected != src.read:
-                raise AssertionError(f"{src.file}: accepted {src.accepted} + rejected {src.rejected} != read {src.read}")
+                raise AssertionError(
+                    f"{src.file}: accepted {src.accepted} + rejected {src.rejected} != read {src.read}"
+                )
         if len(self.sources):
             if int(self.sources["accepted"].sum()) != len(self.battles):
                 raise AssertionError("accepted counts do not match the battle table")
@@ -191,7 +193,9 @@ class BattleSet:
 
     def select(self, mask: pd.Series | np.ndarray) -> BattleSet:
         """A view with a subset of battles; rejects and per-file accounting are kept as loaded."""
-        return BattleSet(self.battles.loc[np.asarray(mask)].reset_index(drop=True), self.rejects, self.sources)
+        return BattleSet(
+            self.battles.loc[np.asarray(mask)].reset_index(drop=True), self.rejects, self.sources
+        )
 
     @classmethod
     def concat(cls, parts: Iterable[BattleSet]) -> BattleSet:
@@ -205,7 +209,13 @@ class BattleSet:
 
 
 def empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame({"file": pd.Series(dtype=object), "record": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
+    return pd.DataFrame(
+        {
+            "file": pd.Series(dtype=object),
+            "record": pd.Series(dtype=object),
+            "reason": pd.Series(dtype=object),
+        }
+    )
 
 
 def empty_battles() -> pd.DataFrame:
@@ -222,7 +232,9 @@ def normalize_battles(df: pd.DataFrame) -> pd.DataFrame:
     metas = [c for c in META_COLUMNS if c in df.columns]
     df = df[list(CORE_COLUMNS) + metas + extras]
     for col in ("battle_id", "model_a", "model_b"):
-        df[col] = df[col].astype(object).where(df[col].notna(), None).map(lambda v: v if v is None else str(v))
+        df[col] = (
+            df[col].astype(object).where(df[col].notna(), None).map(lambda v: v if v is None else str(v))
+        )
     df["turns"] = pd.to_numeric(df["turns"], errors="coerce").fillna(1).astype("int32")
     df["pref_a"] = pd.to_numeric(df["pref_a"], errors="coerce").astype("float64")
     df["winner"] = pd.Categorical(df["winner"], categories=list(WINNERS))
@@ -264,8 +276,12 @@ def validate_battles(df: pd.DataFrame, *, source: str = "<DataFrame>") -> Battle
             keep.append(i)
     battles = work.iloc[keep].copy()
     battles["source_file"] = battles.get("source_file", pd.Series(source, index=battles.index)).fillna(source)
-    battles["source_record"] = [k + 1 for k in keep] if "source_record" not in work.columns else battles["source_record"]
-    rejects = pd.DataFrame(ledger.rejects, columns=list(REJECT_COLUMNS)) if ledger.rejects else empty_rejects()
+    battles["source_record"] = (
+        [k + 1 for k in keep] if "source_record" not in work.columns else battles["source_record"]
+    )
+    rejects = (
+        pd.DataFrame(ledger.rejects, columns=list(REJECT_COLUMNS)) if ledger.rejects else empty_rejects()
+    )
     return BattleSet(normalize_battles(battles), rejects, pd.DataFrame([ledger.summary()]))
 
 

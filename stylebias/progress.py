@@ -18,10 +18,14 @@ T = TypeVar("T")
 class Reporter(Protocol):
     """Anything that can open a progress task: returns (advance(n), close())."""
 
-    def open(self, description: str, total: float | None) -> tuple[Callable[[float], None], Callable[[], None]]: ...
+    def open(
+        self, description: str, total: float | None
+    ) -> tuple[Callable[[float], None], Callable[[], None]]: ...
 
 
-_reporter: contextvars.ContextVar[Reporter | None] = contextvars.ContextVar("stylebias_reporter", default=None)
+_reporter: contextvars.ContextVar[Reporter | None] = contextvars.ContextVar(
+    "stylebias_reporter", default=None
+)
 
 
 def _noop(_: float = 1) -> None:

@@ -17,7 +17,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ..progress import use_reporter
 
@@ -33,7 +40,9 @@ class RichReporter:
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
 
-    def open(self, description: str, total: float | None) -> tuple[Callable[[float], None], Callable[[], None]]:
+    def open(
+        self, description: str, total: float | None
+    ) -> tuple[Callable[[float], None], Callable[[], None]]:
         task_id = self.progress.add_task(description, total=total)
 
         def advance(n: float = 1) -> None:
