@@ -1,0 +1,484 @@
+"""``StyleBT``: Bradley-Terry with style covariates, as a scikit-learn style estimator.
+
+Model: ``P(A beats B) = sigma(L * (beta_A - beta_B) + gamma . z)`` with ``L = ln 10``, ``beta`` in base-10
+units (Elo = ``base + scale * beta``, scale 400) and ``z`` the pair features standardised over the data.
+Default objective = FastChat ``compute_style_control``: summed log-loss (ties 0.5, soft preferences
+fractional) + ``reg/2 * ||theta||^2`` with ``reg = 0.5``, solved to convergence.
+
+Identification. The penalty identifies the ratings: the log-loss is unchanged by adding a constant to every
+``beta``, so at the optimum ``sum(beta) = 0`` exactly and the *mean* rating is ``base``. With
+``anchor=(model, rating)`` every rating (and every bootstrap replicate) is shifted so that model sits at
+``rating``; its interval then has zero width and the others' intervals are for the contrast with it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from scipy.stats import norm
+
+from ..errors import DataError, StyleBiasWarning, UsageError
+from ..progress import task
+from .design import components, encode_models, standardise
+from .intervals import bootstrap, sandwich
+from .likelihood import TIES, tie_model
+from .solver import LN10, Problem, newton
+
+CI_METHODS = ("sandwich", "bootstrap")
+
+
+class StyleBT:
+    """Style-controlled Bradley-Terry ratings with sandwich or bootstrap intervals.
+
+    Parameters:
+        reg: L2 penalty ``reg/2 * ||theta||^2`` on ratings (base-10 units) and style coefficients, added to
+            the *summed* log-loss. 0.5 reproduces FastChat/LMArena. 0 is allowed (pure MLE, ratings centred)
+            but diverges if a model never loses.
+        ties: ``"half"`` (a tie is half a win each; soft preferences fractional), ``"rao-kupper"`` or
+            ``"davidson"`` (explicit tie probability with one extra parameter; hard outcomes only).
+        scale, base: Elo = ``base + scale * beta``.
+        anchor: optional ``(model, rating)``; shift ratings so that model has that rating.
+        ci: ``"sandwich"`` or ``"bootstrap"``; level: interval coverage (0.95).
+        rounds, seed, n_jobs: bootstrap replicates, base seed (replicate r uses ``[seed, r]``), workers.
+        xtol, max_iter: Newton stops when the largest step is below ``xtol`` (base-10 units).
+    """
+
+    def __init__(
+        self,
+        reg: float = 0.5,
+        ties: str = "half",
+        scale: float = 400.0,
+        base: float = 1000.0,
+        anchor: tuple[str, float] | None = None,
+        ci: str = "sandwich",
+        rounds: int = 100,
+        seed: int = 0,
+        n_jobs: int | None = None,
+        level: float = 0.95,
+        xtol: float = 1e-9,
+        max_iter: int = 100,
+    ) -> None:
+        self.reg = reg
+        self.ties = ties
+        self.scale = scale
+        self.base = base
+        self.anchor = anchor
+        self.ci = ci
+        self.rounds = rounds
+        self.seed = seed
+        self.n_jobs = n_jobs
+        self.level = level
+        self.xtol = xtol
+        self.max_iter = max_iter
+
+    # ------------------------------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn convention)."""
+        names = ("reg", "ties", "scale", "base", "anchor", "ci", "rounds", "seed", "n_jobs", "level")
+        return {k: getattr(self, k) for k in (*names, "xtol", "max_iter")}
+
+    def _check_params(self) -> None:
+        if not (isinstance(self.reg, int | float) and math.isfinite(self.reg) and self.reg >= 0):
+            raise UsageError(f"reg must be a finite number >= 0, got {self.reg!r}")
+        if self.ties not in TIES:
+            raise UsageError(f"ties must be one of {', '.join(TIES)}, got {self.ties!r}")
+        if self.ci not in CI_METHODS:
+            raise UsageError(f"ci must be one of {', '.join(CI_METHODS)}, got {self.ci!r}")
+        if self.ci == "bootstrap" and (not isinstance(self.rounds, int) or self.rounds < 2):
+            raise UsageError(f"bootstrap needs rounds >= 2, got {self.rounds!r}")
+        if not 0 < self.level < 1:
+            raise UsageError(f"level must be in (0, 1), got {self.level!r}")
+        if self.scale <= 0:
+            raise UsageError(f"scale must be positive, got {self.scale!r}")
+
+    # ------------------------------------------------------------------------------------------------
+    def fit(
+        self,
+        model_a: Sequence[str] | np.ndarray | pd.Series,
+        model_b: Sequence[str] | np.ndarray | pd.Series,
+        pref_a: Sequence[float] | np.ndarray | pd.Series,
+        Z: np.ndarray | pd.DataFrame | None = None,
+        feature_names: Sequence[str] | None = None,
+        weights: Sequence[float] | np.ndarray | None = None,
+    ) -> StyleBT:
+        """Fit ratings and style coefficients. ``Z`` holds *raw* pair features (standardised here).
+
+        ``pref_a`` is the share of the vote for A (1 win, 0 loss, 0.5 tie, soft values allowed with
+        ``ties="half"``). ``weights`` are frequency weights (a battle with weight 2 counts twice).
+        """
+        self._check_params()
+        a_names = np.asarray(model_a, dtype=object)
+        b_names = np.asarray(model_b, dtype=object)
+        y = np.asarray(pref_a, dtype=np.float64)
+        n = len(y)
+        if not (len(a_names) == len(b_names) == n):
+            raise ValueError("model_a, model_b and pref_a must have the same length")
+        if n == 0:
+            raise DataError("no battles to fit")
+        if (a_names == b_names).any():
+            i = int(np.flatnonzero(a_names == b_names)[0])
+            raise DataError(f"battle {i + 1} is a self-battle ({a_names[i]!r} vs itself)")
+        bad = ~np.isfinite(y) | (y < 0) | (y > 1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"pref_a must be in [0, 1]; battle {i + 1} has {y[i]!r}")
+        if self.ties != "half" and not np.isin(y, (0.0, 0.5, 1.0)).all():
+            i = int(np.flatnonzero(~np.isin(y, (0.0, 0.5, 1.0)))[0])
+            raise DataError(
+                f"ties={self.ties!r} needs hard outcomes (win, loss, tie); battle {i + 1} has soft "
+                f"preference {y[i]!r}. Use ties='half' for soft preferences."
+            )
+        w = None
+        if weights is not None:
+            w = np.asarray(weights, dtype=np.float64)
+            if len(w) != n or not np.isfinite(w).all() or (w < 0).any():
+                raise DataError("weights must be finite, non-negative and one per battle")
+
+        enc = encode_models(a_names, b_names)
+        P = len(enc.models)
+        if P < 2:
+            raise DataError(f"need at least two models to rate, found {P}: {enc.models}")
+        comp = components(enc.a, enc.b, P)
+        if comp.max() > 0:
+            raise DataError(
+                "comparison graph is disconnected; ratings in different components share no scale. "
+                + describe_components(enc.models, comp, enc.a),
+            )
+
+        # features
+        if Z is not None:
+            if isinstance(Z, pd.DataFrame):
+                names = list(Z.columns) if feature_names is None else list(feature_names)
+                X = Z.to_numpy(dtype=np.float64)
+            else:
+                X = np.asarray(Z, dtype=np.float64)
+                if X.ndim == 1:
+                    X = X[:, None]
+                names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None else list(feature_names)
+            if len(X) != n:
+                raise ValueError(f"Z has {len(X)} rows but there are {n} battles")
+            std = standardise(X, [str(s) for s in names])
+        else:
+            std = standardise(np.zeros((n, 0)), [])
+        self.feature_names_in_ = list(std.names) + list(std.dropped)
+        self.feature_names_ = std.names
+        self.dropped_features_ = std.dropped
+        self.feature_mean_ = std.mean
+        self.feature_scale_ = std.scale
+        K = len(std.names)
+        tie = tie_model(self.ties)
+
+        self.models_ = enc.models
+        self.n_models_ = P
+        self.n_obs_ = n
+        fw = np.ones(n) if w is None else w
+        self.n_battles_ = pd.Series(
+            np.bincount(enc.a, fw, minlength=P) + np.bincount(enc.b, fw, minlength=P), index=enc.models
+        )
+        self._warn_separation(enc, y, fw)
+        if self.ties != "half" and not (y == 0.5).any():
+            warnings.warn(
+                f"ties={self.ties!r} but the data has no ties: the tie parameter goes to its boundary "
+                "and the fit equals plain Bradley-Terry",
+                StyleBiasWarning,
+                stacklevel=2,
+            )
+
+        # Without features (and unit weights) battles collapse to (pair, outcome) cells: same optimum,
+        # same sandwich, and Poisson(count) per cell is exactly the per-battle Poisson bootstrap.
+        counts = None
+        pair, yy, Zs = enc.pair, y, std.Z
+        if K == 0 and w is None:
+            key = pd.MultiIndex.from_arrays([enc.pair, y])
+            codes, uniq = pd.factorize(key, sort=True)
+            counts = np.bincount(codes).astype(np.float64)
+            pair = np.asarray(uniq.get_level_values(0), dtype=np.int32)
+            yy = np.asarray(uniq.get_level_values(1), dtype=np.float64)
+            Zs = None
+            w = counts
+
+        def make(weights_: np.ndarray | None) -> Problem:
+            return Problem(pair, enc.pair_a, enc.pair_b, P, yy, Zs, tie, self.reg, weights_)
+
+        problem = make(w)
+        theta0 = np.concatenate([np.zeros(P + K), tie.start(yy, w)])
+        with task("fitting Bradley-Terry" + (" + style" if K else ""), total=None):
+            theta, info = newton(problem, theta0, xtol=self.xtol, max_iter=self.max_iter)
+        if not info.converged:
+            if self.reg == 0.0:
+                raise DataError(
+                    "the unpenalised fit (reg=0) did not converge: some ratings diverge (a model never "
+                    "loses or never wins, possibly after accounting for style). Use reg > 0."
+                )
+            warnings.warn(
+                f"Newton did not converge in {self.max_iter} steps (last step {info.max_step:.2e})",
+                StyleBiasWarning,
+                stacklevel=2,
+            )
+        if self.reg == 0.0:
+            theta[:P] -= theta[:P].mean()
+        self.theta_ = theta
+        self.n_iter_ = info.n_iter
+        self.converged_ = info.converged
+        self.objective_ = info.objective
+        self.beta_ = theta[:P]
+        self.coef_ = theta[P : P + K]
+        self.tie_param_ = theta[P + K :]
+
+        V, H = sandwich(problem, theta)
+        self.hessian_ = H
+        self.boot_theta_ = None
+        if self.ci == "bootstrap":
+            self.boot_theta_ = bootstrap(
+                make,
+                theta,
+                rounds=self.rounds,
+                seed=self.seed,
+                n_jobs=self.n_jobs,
+                n=len(yy),
+                base_weights=w if counts is None else None,
+                counts=counts,
+                xtol=max(self.xtol, 1e-8),
+                max_iter=self.max_iter,
+            )
+            if self.reg == 0.0:
+                self.boot_theta_[:, :P] -= self.boot_theta_[:, :P].mean(axis=1, keepdims=True)
+            V = np.cov(self.boot_theta_, rowvar=False)
+        self.covariance_ = np.atleast_2d(V)
+        self._summarise()
+        self._style_side_means(enc, std.Z, fw)
+        return self
+
+    # ------------------------------------------------------------------------------------------------
+    def _warn_separation(self, enc: Any, y: np.ndarray, w: np.ndarray) -> None:
+        P = len(enc.models)
+        score = np.bincount(enc.a, w * y, minlength=P) + np.bincount(enc.b, w * (1 - y), minlength=P)
+        played = np.bincount(enc.a, w, minlength=P) + np.bincount(enc.b, w, minlength=P)
+        always_win = [m for m, s, g in zip(enc.models, score, played, strict=True) if g > 0 and s >= g]
+        always_lose = [m for m, s, g in zip(enc.models, score, played, strict=True) if g > 0 and s <= 0]
+        if always_win or always_lose:
+            parts = []
+            if always_win:
+                parts.append(f"never lost: {', '.join(always_win)}")
+            if always_lose:
+                parts.append(f"never won: {', '.join(always_lose)}")
+            extra = (
+                f"their ratings are finite only because of the penalty (reg={self.reg})"
+                if self.reg > 0
+                else "with reg=0 their maximum-likelihood ratings are infinite"
+            )
+            warnings.warn(f"{'; '.join(parts)} — {extra}", StyleBiasWarning, stacklevel=3)
+
+    def _shift(self) -> float:
+        """Elo offset making the anchor model sit at its anchor rating (0 when not anchored)."""
+        if self.anchor is None:
+            return 0.0
+        model, rating = self.anchor
+        if model not in self.models_:
+            raise UsageError(f"anchor model {model!r} is not among the rated models")
+        return float(rating) - (self.base + self.scale * self.beta_[self.models_.index(model)])
+
+    def _summarise(self) -> None:
+        P, K = self.n_models_, len(self.coef_)
+        zq = float(norm.ppf(0.5 + self.level / 2))
+        ratings = self.base + self.scale * self.beta_ + self._shift()
+        if self.boot_theta_ is not None:
+            boot = self.base + self.scale * self.boot_theta_[:, :P]
+            if self.anchor is not None:
+                i = self.models_.index(self.anchor[0])
+                boot = boot - boot[:, [i]] + float(self.anchor[1])
+            q = np.quantile(boot, [0.5 - self.level / 2, 0.5 + self.level / 2], axis=0)
+            low, high = q[0], q[1]
+            self.boot_ratings_ = pd.DataFrame(boot, columns=self.models_)
+            cq = np.quantile(
+                self.boot_theta_[:, P : P + K], [0.5 - self.level / 2, 0.5 + self.level / 2], axis=0
+            )
+            c_low, c_high = cq[0], cq[1]
+        else:
+            var = self._rating_contrast_var()
+            half = zq * self.scale * np.sqrt(np.maximum(var, 0.0))
+            low, high = ratings - half, ratings + half
+            se_c = np.sqrt(np.maximum(np.diag(self.covariance_)[P : P + K], 0.0))
+            c_low, c_high = self.coef_ - zq * se_c, self.coef_ + zq * se_c
+        self.ratings_ = pd.Series(ratings, index=self.models_, name="rating")
+        self.rating_low_ = pd.Series(low, index=self.models_, name="rating_low")
+        self.rating_high_ = pd.Series(high, index=self.models_, name="rating_high")
+        self.coef_low_ = np.asarray(c_low)
+        self.coef_high_ = np.asarray(c_high)
+
+    def _rating_contrast_var(self) -> np.ndarray:
+        """Variance of each (centred or anchored) rating in base-10 units."""
+        P = self.n_models_
+        V = self.covariance_[:P, :P]
+        d = np.diag(V)
+        if self.anchor is None:
+            return d
+        i = self.models_.index(self.anchor[0])
+        return d + d[i] - 2 * V[:, i]
+
+    def _style_side_means(self, enc: Any, Z: np.ndarray, w: np.ndarray) -> None:
+        """Mean standardised feature on each model's own side (z if it was A, -z if B), per model."""
+        P, K = self.n_models_, Z.shape[1]
+        out = np.zeros((P, K))
+        played = np.bincount(enc.a, w, minlength=P) + np.bincount(enc.b, w, minlength=P)
+        for j in range(K):
+            wz = w * Z[:, j]
+            out[:, j] = np.bincount(enc.a, wz, minlength=P) - np.bincount(enc.b, wz, minlength=P)
+        out /= np.maximum(played, 1e-300)[:, None]
+        self.side_mean_z_ = pd.DataFrame(out, index=self.models_, columns=self.feature_names_)
+
+    # ------------------------------------------------------------------------------------------------
+    @property
+    def elo_per_logit(self) -> float:
+        """Elo points per unit of natural log-odds (400 / ln 10 = 173.7 with the default scale)."""
+        return self.scale / LN10
+
+    def decision_function(
+        self,
+        model_a: Sequence[str] | np.ndarray,
+        model_b: Sequence[str] | np.ndarray,
+        X: np.ndarray | pd.DataFrame | None = None,
+    ) -> np.ndarray:
+        """Linear predictor ``eta`` (natural log-odds of A over B) for battles; ``X`` = *raw* pair features.
+
+        Raw features are standardised with the fitted ``feature_mean_``/``feature_scale_``; omitting ``X``
+        means ``z = 0`` (the average style difference of the training data).
+        """
+        idx = pd.Index(self.models_)
+        ia, ib = (
+            idx.get_indexer(np.asarray(model_a, dtype=object)),
+            idx.get_indexer(np.asarray(model_b, dtype=object)),
+        )
+        if (ia < 0).any() or (ib < 0).any():
+            raise UsageError("decision_function: unknown model name")
+        eta = LN10 * (self.beta_[ia] - self.beta_[ib])
+        if X is not None and len(self.coef_):
+            if isinstance(X, pd.DataFrame):
+                X = X[self.feature_names_].to_numpy(dtype=np.float64)
+            z = (np.asarray(X, dtype=np.float64) - self.feature_mean_) / self.feature_scale_
+            eta = eta + z @ self.coef_
+        return eta
+
+    def predict_proba(
+        self,
+        model_a: Sequence[str] | np.ndarray,
+        model_b: Sequence[str] | np.ndarray,
+        X: np.ndarray | pd.DataFrame | None = None,
+    ) -> np.ndarray:
+        """Probabilities per battle: columns (A wins, tie, B wins). With ``ties="half"`` tie is 0."""
+        eta = self.decision_function(model_a, model_b, X)
+        if self.ties == "half":
+            pa = expit(eta)
+            return np.column_stack([pa, np.zeros_like(pa), 1 - pa])
+        t = float(self.tie_param_[0])
+        if self.ties == "rao-kupper":
+            pa, pb = expit(eta - t), expit(-eta - t)
+        else:
+            den = np.exp(eta / 2) + np.exp(-eta / 2) + np.exp(t)
+            pa, pb = np.exp(eta / 2) / den, np.exp(-eta / 2) / den
+        return np.column_stack([pa, 1 - pa - pb, pb])
+
+    def winrate_vs(self, reference: str) -> pd.DataFrame:
+        """Style-neutral expected score of every model against ``reference`` (AlpacaEval LC analogue).
+
+        Both answers have the *same* style (raw pair feature 0, i.e. standardised ``z = -mean/scale``) and
+        each side of the screen is equally likely, so the centring constant cancels out symmetrically:
+        ``0.5 * (sigma(d - c) + sigma(d + c))`` with ``d = ln10 (beta_m - beta_ref)``, ``c = gamma . mean/scale``.
+        Ties count half. The interval maps the rating contrast's interval through the same function.
+        """
+        if reference not in self.models_:
+            raise UsageError(f"--winrate-vs: model {reference!r} is not among the rated models")
+        P = self.n_models_
+        i = self.models_.index(reference)
+        c = float(self.coef_ @ (self.feature_mean_ / self.feature_scale_)) if len(self.coef_) else 0.0
+
+        def score(d: np.ndarray) -> np.ndarray:
+            return 0.5 * (expit(d - c) + expit(d + c))
+
+        d = LN10 * (self.beta_ - self.beta_[i])
+        if self.boot_theta_ is not None:
+            bd = LN10 * (self.boot_theta_[:, :P] - self.boot_theta_[:, [i]])
+            q = np.quantile(score(bd), [0.5 - self.level / 2, 0.5 + self.level / 2], axis=0)
+            low, high = q[0], q[1]
+        else:
+            V = self.covariance_[:P, :P]
+            var = np.diag(V) + V[i, i] - 2 * V[:, i]
+            zq = float(norm.ppf(0.5 + self.level / 2))
+            half = zq * LN10 * np.sqrt(np.maximum(var, 0.0))
+            low, high = score(d - half), score(d + half)
+        return pd.DataFrame(
+            {"model": self.models_, "winrate": score(d), "winrate_low": low, "winrate_high": high}
+        )
+
+    def style_contributions(self) -> pd.DataFrame:
+        """Elo points each feature adds to each model's *raw* rating: ``gamma_k * mean z_k`` on its side.
+
+        The BT decomposition of raw minus controlled rating per feature, in Elo points (``gamma`` is in
+        natural log-odds, so multiply by ``scale / ln 10``). The sum over features approximates, but does not
+        exactly equal, raw minus controlled (the two fits also re-balance each other's opponents).
+        """
+        return self.side_mean_z_ * self.coef_ * self.elo_per_logit
+
+    def effects(self) -> pd.DataFrame:
+        """One row per kept feature: coefficient, interval, odds ratio and a plain-language sentence."""
+        rows = []
+        pct = round(self.level * 100)
+        for j, name in enumerate(self.feature_names_):
+            coef, lo, hi = float(self.coef_[j]), float(self.coef_low_[j]), float(self.coef_high_[j])
+            rows.append(
+                {
+                    "name": name,
+                    "coef": coef,
+                    "low": lo,
+                    "high": hi,
+                    "odds_ratio": math.exp(coef),
+                    "odds_ratio_low": math.exp(lo),
+                    "odds_ratio_high": math.exp(hi),
+                    "feature_sd": float(self.feature_scale_[j]),
+                    "sentence": effect_sentence(name, coef, lo, hi, float(self.feature_scale_[j]), pct),
+                }
+            )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "name",
+                "coef",
+                "low",
+                "high",
+                "odds_ratio",
+                "odds_ratio_low",
+                "odds_ratio_high",
+                "feature_sd",
+                "sentence",
+            ],
+        )
+
+
+def effect_sentence(name: str, coef: float, low: float, high: float, sd: float, pct: int = 95) -> str:
+    """ "Answering with +1 SD more length than the opponent multiplies the odds of winning by 1.28"."""
+    label = name.replace("_", " ")
+    odds, lo, hi = math.exp(coef), math.exp(low), math.exp(high)
+    verdict = "no clear effect" if low <= 0 <= high else ("helps" if coef > 0 else "hurts")
+    return (
+        f"Answering with +1 SD more {label} than the opponent (1 SD = {sd:.3g} of the pair feature) "
+        f"multiplies the odds of winning by {odds:.2f} ({pct}% CI {lo:.2f}-{hi:.2f}; {verdict})."
+    )
+
+
+def describe_components(models: list[str], comp: np.ndarray, a: np.ndarray, limit: int = 4) -> str:
+    """ "3 components: {a, b, c} (1,204 battles), {d, e} (56 battles), ..." for error messages."""
+    n_comp = int(comp.max()) + 1
+    battles = np.bincount(comp[a], minlength=n_comp)
+    parts = []
+    for c in range(min(n_comp, limit)):
+        names = [m for m, k in zip(models, comp, strict=True) if k == c]
+        shown = ", ".join(names[:5]) + (f", … (+{len(names) - 5})" if len(names) > 5 else "")
+        parts.append(f"{{{shown}}} ({battles[c]:,} battles)")
+    more = f", and {n_comp - limit} more" if n_comp > limit else ""
+    return f"{n_comp} components: " + "; ".join(parts) + more
