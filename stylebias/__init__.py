@@ -22,6 +22,10 @@ _LAZY: dict[str, str] = {
     "UsageError": "stylebias.errors",
     "StyleBiasError": "stylebias.errors",
     "StyleBiasWarning": "stylebias.errors",
+    "pair_features": "stylebias.extract",
+    "response_features": "stylebias.extract",
+    "resolve_features": "stylebias.extract",
+    "FEATURE_SETS": "stylebias.extract",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

@@ -1,0 +1,140 @@
+"""Markdown structure counts: LMArena's rules for headers, lists and bold, plus code blocks, tables, links.
+
+``header_count``, ``list_count`` and ``bold_count`` reproduce FastChat's ``count_markdown_elements`` after its
+``remove_pattern`` step (``fastchat/serve/monitor/add_markdown_info.py``), quirks included, so numbers computed
+here match the ``conv_metadata`` LMArena publishes:
+
+* code is removed with the regex ``` ```([^`]*)``` ``` and ``str.replace`` of every *inner* block text (the
+  fences themselves stay; a block containing a backtick is not removed);
+* headers ``^#{1..6}\\s`` summed over levels; list items ``^\\s*\\d+\\.\\s`` and ``^\\s*[-*+]\\s``; bold
+  ``\\*\\*[^*\\n]+\\*\\*`` and ``__[^_\\n]+__`` (all with ``re.MULTILINE``).
+
+Two safety changes that never alter a count: whitespace-only lines are dropped before the line-anchored
+regexes (``^\\s*`` can otherwise rescan long blank runs from every line start: quadratic on hostile input), and
+identical code blocks are removed once.
+
+The other structure features (``code_blocks``, ``tables``, ``links``) use CommonMark/GFM-like rules on the text
+with fenced code removed properly (see :func:`strip_fenced_code`).
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- LMArena (FastChat) rules -------------------------------------------------------------------------
+_LMARENA_CODE = re.compile("```([^`]*)```")
+_BLANK_LINES = re.compile(r"^[^\S\n]*\n", re.MULTILINE)
+_HEADER = re.compile(r"^#{1,6}\s", re.MULTILINE)
+_ORDERED = re.compile(r"^\s*\d+\.\s", re.MULTILINE)
+_UNORDERED = re.compile(r"^\s*[-*+]\s", re.MULTILINE)
+_BOLD_STAR = re.compile(r"\*\*[^*\n]+\*\*")
+_BOLD_UNDER = re.compile(r"__[^_\n]+__")
+# FastChat calls str.replace once per block; past this many distinct blocks we remove them in one regex pass
+# (identical except for contrived texts where removing one block creates another block's text).
+_MAX_REPLACE_BLOCKS = 500
+
+
+def lmarena_strip_code(text: str) -> str:
+    """FastChat's ``remove_pattern(answer, re.compile("```([^`]*)```"))``."""
+    if "```" not in text:
+        return text
+    blocks = _LMARENA_CODE.findall(text)
+    unique = list(dict.fromkeys(b for b in blocks if b))
+    if len(unique) > _MAX_REPLACE_BLOCKS:
+        return _LMARENA_CODE.sub("``````", text)
+    for block in unique:
+        text = text.replace(block, "")
+    return text
+
+
+def lmarena_counts(text: str) -> tuple[int, int, int]:
+    """``(header_count, list_count, bold_count)`` exactly as LMArena's ``conv_metadata`` (levels summed)."""
+    body = lmarena_strip_code(text)
+    lined = _BLANK_LINES.sub("", body) if "\n" in body else body
+    headers = len(_HEADER.findall(lined)) if "#" in lined else 0
+    lists = len(_ORDERED.findall(lined)) + len(_UNORDERED.findall(lined))
+    bold = 0
+    if "**" in body:
+        bold += len(_BOLD_STAR.findall(body))
+    if "__" in body:
+        bold += len(_BOLD_UNDER.findall(body))
+    return headers, lists, bold
+
+
+# --- Fenced code, tables, links -----------------------------------------------------------------------
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*$", re.MULTILINE)
+_TABLE_DELIM = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$", re.MULTILINE)
+_MD_LINK = re.compile(r"!?\[[^\]\n]{0,500}\]\([ \t]*<?[^)\s>]{1,2000}>?(?:[ \t]+\"[^\"\n]{0,500}\")?[ \t]*\)")
+_BARE_URL = re.compile(r"\bhttps?://[^\s<>()\[\]]+", re.IGNORECASE)
+
+
+def fenced_blocks(text: str) -> list[tuple[int, int]]:
+    """Spans ``(start, end)`` of fenced code blocks (``` or ~~~, CommonMark closing rules).
+
+    An unclosed fence runs to the end of the text, as a markdown renderer shows it (truncated model output).
+    """
+    if "```" not in text and "~~~" not in text:
+        return []
+    spans: list[tuple[int, int]] = []
+    open_fence: str | None = None
+    start = 0
+    for m in _FENCE_LINE.finditer(text):
+        fence = m.group(1)
+        if open_fence is None:
+            if fence[0] == "`" and "`" in m.group(0)[m.end(1) - m.start(0) :]:
+                continue  # an info string with a backtick: inline code, not a fence (CommonMark)
+            open_fence, start = fence, m.start()
+        elif (
+            fence[0] == open_fence[0]
+            and len(fence) >= len(open_fence)
+            and not m.group(0).strip()[len(fence) :]
+        ):
+            spans.append((start, m.end()))
+            open_fence = None
+    if open_fence is not None:
+        spans.append((start, len(text)))
+    return spans
+
+
+def strip_fenced_code(text: str) -> tuple[str, int]:
+    """``(prose, n_blocks)``: the text with fenced code blocks replaced by a blank line, and how many there were.
+
+    Prose features (words, sentences, readability, tone, flattery, refusal) read the prose only: code is not
+    language, and ``!=`` in code is not an exclamation.
+    """
+    spans = fenced_blocks(text)
+    if not spans:
+        return text, 0
+    parts: list[str] = []
+    pos = 0
+    for s, e in spans:
+        parts.append(text[pos:s])
+        parts.append("\n")
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts), len(spans)
+
+
+def count_tables(prose: str) -> int:
+    """GFM tables: a delimiter row (``|---|:--:|``) right under a row containing a pipe."""
+    if "|" not in prose or "-" not in prose:
+        return 0
+    n = 0
+    for m in _TABLE_DELIM.finditer(prose):
+        prev_end = m.start() - 1
+        if prev_end <= 0:
+            continue
+        prev_start = prose.rfind("\n", 0, prev_end) + 1
+        if "|" in prose[prev_start:prev_end]:
+            n += 1
+    return n
+
+
+def count_links(prose: str) -> int:
+    """Markdown links/images ``[text](url)`` plus bare ``http(s)://`` URLs not inside one."""
+    if "](" not in prose and "://" not in prose:
+        return 0
+    md = _MD_LINK.findall(prose) if "](" in prose else []
+    rest = _MD_LINK.sub(" ", prose) if md else prose
+    bare = _BARE_URL.findall(rest) if "://" in rest else []
+    return len(md) + len(bare)

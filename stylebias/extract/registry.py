@@ -1,0 +1,126 @@
+"""The feature catalogue: every per-response feature, its family, and how it becomes a pair feature.
+
+One table drives everything downstream: :func:`resolve_features` validates user input against it, the batch
+runner asks it which families to compute, and :func:`stylebias.extract.pair_features` asks it how to turn the
+two sides of a battle into one antisymmetric number. Adding a feature means adding a row here and a column in
+the family module that computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import UsageError
+
+#: How a per-response value becomes a pair value. Every kind is antisymmetric in (a, b).
+#:
+#: * ``count``: non-negative counts -> LMArena's normalised difference (a - b) / (a + b + 1);
+#: * ``level``: ordinal levels and 0/1 flags -> a - b;
+#: * ``score``: ratios and scores (readability, sentiment, diversity, rates) -> a - b.
+PairKind = Literal["count", "level", "score"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One per-response feature."""
+
+    name: str
+    family: str
+    kind: PairKind
+    description: str
+
+
+FEATURES: tuple[Feature, ...] = (
+    # verbosity
+    Feature("tokens", "verbosity", "count", "cl100k_base (tiktoken) tokens, as LMArena counts length"),
+    Feature(
+        "words", "verbosity", "count", "words (whitespace tokens after punctuation removal, as textstat)"
+    ),
+    Feature(
+        "sentences", "verbosity", "count", "sentences in prose (code removed); a line without end mark is one"
+    ),
+    Feature("paragraphs", "verbosity", "count", "blocks separated by blank lines"),
+    Feature("chars", "verbosity", "count", "characters (Unicode code points)"),
+    Feature("flesch_reading_ease", "verbosity", "score", "Flesch reading ease (textstat-compatible)"),
+    Feature("grade_level", "verbosity", "score", "Flesch-Kincaid grade (textstat-compatible)"),
+    Feature("mattr", "verbosity", "score", "moving-average type-token ratio, window 50 words"),
+    # structure (LMArena's markdown rules)
+    Feature("header_count", "structure", "count", "markdown headers ^#{1,6}\\s, fenced code removed first"),
+    Feature(
+        "list_count", "structure", "count", "ordered and unordered list items, fenced code removed first"
+    ),
+    Feature("bold_count", "structure", "count", "**bold** and __bold__ spans, fenced code removed first"),
+    Feature("code_blocks", "structure", "count", "fenced code blocks (``` or ~~~)"),
+    Feature("tables", "structure", "count", "markdown tables (header row + delimiter row)"),
+    Feature("links", "structure", "count", "markdown links [text](url) and bare http(s) URLs"),
+    # emoji
+    Feature(
+        "emoji_count", "emoji", "count", "emoji pictographs; ZWJ sequences, flags, skin tones count once"
+    ),
+    # flattery
+    Feature("flattery_count", "flattery", "count", "sentences that praise or effusively validate the user"),
+    Feature("flattery", "flattery", "level", "1 if any flattery sentence, else 0"),
+    # refusal
+    Feature("refusal", "refusal", "level", "refusal level: none=0, partial=1, full=2"),
+    Feature("refusal_score", "refusal", "score", "refusal evidence in [0, 1] (0 none, ~0.5 partial, 1 full)"),
+    # tone
+    Feature("exclamations", "tone", "score", "exclamation marks per 100 words (code removed)"),
+    Feature("positivity", "tone", "score", "VADER compound sentiment of the prose, in [-1, 1]"),
+)
+
+FEATURE_BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}
+
+#: Families in the order they are computed.
+FAMILIES: tuple[str, ...] = ("verbosity", "structure", "emoji", "flattery", "refusal", "tone")
+
+#: Named feature sets. ``lmarena`` is exactly LMArena's style-control set.
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "lmarena": ("tokens", "header_count", "list_count", "bold_count"),
+    "full": tuple(f.name for f in FEATURES),
+}
+for _family in FAMILIES:
+    FEATURE_SETS[_family] = tuple(f.name for f in FEATURES if f.family == _family)
+
+#: Refusal levels and their ordinal codes (the per-response ``refusal`` column holds the label).
+REFUSAL_LEVELS: dict[str, int] = {"none": 0, "partial": 1, "full": 2}
+
+
+def resolve_features(spec: str | list[str] | tuple[str, ...] | None = "lmarena") -> list[str]:
+    """Turn a feature spec into an ordered list of feature names.
+
+    Accepts a named set (``"lmarena"``, ``"full"``, or a family name such as ``"refusal"``), a comma-separated
+    string mixing sets and names (``"lmarena,emoji_count"``), or a list of those. Duplicates are dropped, first
+    occurrence wins. Unknown names raise :class:`UsageError` listing every unknown name and the valid choices,
+    so a typo never silently shrinks the model.
+    """
+    if spec is None:
+        spec = "lmarena"
+    items = spec.split(",") if isinstance(spec, str) else [str(s) for s in spec]
+    out: list[str] = []
+    unknown: list[str] = []
+    for raw in items:
+        item = raw.strip()
+        if not item:
+            continue
+        names = FEATURE_SETS.get(item) or ((item,) if item in FEATURE_BY_NAME else None)
+        if names is None:
+            unknown.append(item)
+            continue
+        for n in names:
+            if n not in out:
+                out.append(n)
+    if unknown:
+        raise UsageError(
+            f"unknown feature(s): {', '.join(repr(u) for u in unknown)}. Valid sets: "
+            f"{', '.join(FEATURE_SETS)}; valid features: {', '.join(FEATURE_BY_NAME)}"
+        )
+    if not out:
+        raise UsageError("no features selected: give a set name (lmarena, full) or feature names")
+    return out
+
+
+def families_for(features: list[str]) -> list[str]:
+    """Families that must run to produce ``features`` (in computation order)."""
+    needed = {FEATURE_BY_NAME[f].family for f in features}
+    return [fam for fam in FAMILIES if fam in needed]
