@@ -94,8 +94,11 @@ class Standardised:
     dropped: list[str]
 
 
-def standardise(X: np.ndarray, names: list[str]) -> Standardised:
+def standardise(X: np.ndarray, names: list[str], weights: np.ndarray | None = None) -> Standardised:
     """Centre and scale each column by its mean and *population* std (``np.std``, ddof=0), as FastChat does.
+
+    With frequency ``weights`` the weighted mean and std are used, so a battle of weight 2 standardises
+    exactly like two copies of it.
 
     Constant columns carry no information and would divide by zero (FastChat then fits NaNs); they are
     dropped with a :class:`StyleBiasWarning`. Non-finite values are a data error, reported by column.
@@ -110,8 +113,13 @@ def standardise(X: np.ndarray, names: list[str]) -> Standardised:
             f"feature {names[col]!r} is not finite ({X[row, col]!r}) in battle {row + 1} "
             f"({int(bad[:, col].sum())} such values in that column)"
         )
-    mean = X.mean(axis=0) if len(X) else np.zeros(X.shape[1])
-    scale = X.std(axis=0) if len(X) else np.zeros(X.shape[1])
+    if not len(X) or (weights is not None and weights.sum() <= 0):
+        mean = scale = np.zeros(X.shape[1])
+    elif weights is None:
+        mean, scale = X.mean(axis=0), X.std(axis=0)
+    else:
+        mean = np.average(X, axis=0, weights=weights)
+        scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weights))
     magnitude = np.maximum(np.abs(X).max(axis=0, initial=0.0), 1e-300)
     keep = scale > ZERO_VARIANCE_RTOL * magnitude
     dropped = [n for n, k in zip(names, keep, strict=True) if not k]

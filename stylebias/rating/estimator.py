@@ -163,7 +163,7 @@ class StyleBT:
                 names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None else list(feature_names)
             if len(X) != n:
                 raise ValueError(f"Z has {len(X)} rows but there are {n} battles")
-            std = standardise(X, [str(s) for s in names])
+            std = standardise(X, [str(s) for s in names], w)
         else:
             std = standardise(np.zeros((n, 0)), [])
         self.feature_names_in_ = list(std.names) + list(std.dropped)

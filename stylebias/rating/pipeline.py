@@ -85,7 +85,20 @@ class RankResult:
         return self.controlled.style_contributions()
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--json`` document: ``{"models", "features", "data", ...}`` (extra keys are additive)."""
+        """The ``--json`` document: ``{"models", "features", "data", ...}`` (extra keys are additive).
+
+        When the comparison graph was split, the top-level ``models``/``features`` are the largest
+        component's and ``components`` lists every component's own tables (``component`` 1 = largest).
+        """
+        out = self._part_json()
+        if self.parts:
+            out["components"] = [
+                {"component": p.component + 1, **{k: v for k, v in p._part_json().items() if k != "data"}}
+                for p in self.all_parts()
+            ]
+        return out
+
+    def _part_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "models": _records(self.models, _model_json_columns(self.models)),
             "features": _records(
@@ -113,11 +126,6 @@ class RankResult:
                 "tie_parameter": [round(float(t), 6) for t in self.controlled.tie_param_],
             },
         }
-        if self.parts:
-            out["components"] = [
-                {"component": p.component + 1, **{k: v for k, v in p.to_json().items() if k != "data"}}
-                for p in self.all_parts()
-            ]
         return out
 
 
@@ -218,6 +226,21 @@ def _min_battle_filter(a: np.ndarray, b: np.ndarray, min_battles: int) -> tuple[
     return keep, excluded
 
 
+def _validate_frame(df: pd.DataFrame, features: Any) -> tuple[BattleSet, np.ndarray]:
+    """Validate a DataFrame built by the caller; texts are only required when features come from them.
+
+    A table of votes without response columns is fine when no style features are needed or they are given
+    precomputed (a DataFrame): the responses are then validated as empty strings. Also returns the
+    positions of the rows validation kept, so a precomputed feature table can follow them.
+    """
+    texts_needed = isinstance(features, str) or (isinstance(features, list | tuple) and len(features) > 0)
+    if not texts_needed and "response_a" not in df.columns and "response_b" not in df.columns:
+        df = df.assign(response_a="", response_b="")
+    bs = validate_battles(df.assign(_stylebias_row=np.arange(len(df))))
+    kept = bs.battles.pop("_stylebias_row").to_numpy(dtype=np.int64)
+    return bs, kept
+
+
 def rank_battles(
     data: BattleSet | pd.DataFrame,
     features: Any = "auto",
@@ -241,12 +264,20 @@ def rank_battles(
         raise UsageError(f"components must be one of {', '.join(COMPONENT_POLICIES)}, got {components!r}")
     if not isinstance(min_battles, int) or min_battles < 1:
         raise UsageError(f"min_battles must be an integer >= 1, got {min_battles!r}")
-    bs = data if isinstance(data, BattleSet) else validate_battles(data)
+    if isinstance(data, BattleSet):
+        bs = data
+    else:
+        bs, kept = _validate_frame(data, features)
+        if isinstance(features, pd.DataFrame) and len(features) == len(data):
+            features = features.iloc[kept].reset_index(drop=True)  # follow the rows validation kept
     battles = bs.battles.reset_index(drop=True)
     accounting = bs.accounting()
     if not len(battles):
+        top = bs.reject_reasons().head(3)
+        reasons = "; ".join(f"{c:,} × {r}" for r, c in zip(top["reason"], top["count"], strict=True))
         raise DataError(
-            f"no battles to rank (read {accounting['read']:,}, rejected {accounting['rejected']:,})"
+            f"no battles to rank (read {accounting['read']:,}, rejected {accounting['rejected']:,}"
+            + (f": {reasons})" if reasons else ")")
         )
     feature_spec = features
     if isinstance(features, str) and features == "auto":
