@@ -1,0 +1,91 @@
+"""``stylebias compare A.json B.json``: two leaderboards side by side, rank shifts and rating deltas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from . import app
+from .common import console, write_csv, write_json
+
+
+@app.command("compare")
+def compare(
+    board_a: Annotated[Path, typer.Argument(help="First leaderboard (ours or LMArena leaderboard-*.json).")],
+    board_b: Annotated[Path, typer.Argument(help="Second leaderboard (e.g. the style-controlled one).")],
+    category: Annotated[
+        str, typer.Option("--category", help="Category of LMArena files (full, coding, hard_6, ...).")
+    ] = "full",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the comparison as JSON.", show_default=False)
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Write the comparison as CSV.", show_default=False)
+    ] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
+) -> None:
+    """Compare two leaderboards: rank shifts (LMArena's rank rule) and rating deltas, B minus A."""
+    from ..leaderboards import compare_leaderboards, comparison_json, read_leaderboard
+
+    a = read_leaderboard(board_a, category)
+    b = read_leaderboard(board_b, category)
+    table = compare_leaderboards(a, b)
+    doc = comparison_json(table, str(board_a), str(board_b), category)
+
+    t = Table(
+        title=f"{escape(board_a.name)} → {escape(board_b.name)}  [dim](category {escape(category)})[/]",
+        title_justify="left",
+        show_edge=False,
+        header_style="bold",
+    )
+    t.add_column("model", overflow="fold")
+    for name, justify in (
+        ("rating A", "right"),
+        ("rank A", "right"),
+        ("rating B", "right"),
+        ("rank B", "right"),
+        ("Δ rating", "right"),
+        ("shift", "center"),
+    ):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    shown = table if top is None else table.head(top)
+    for r in shown.to_dict("records"):
+        arrow = r["arrow"]
+        style = "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
+        t.add_row(
+            escape(str(r["model"])) + ("" if r["present"] == "both" else f" [dim]({r['present']})[/]"),
+            _num(r["rating_a"]),
+            _int(r["rank_a"]),
+            _num(r["rating_b"]),
+            _int(r["rank_b"]),
+            "" if r["present"] != "both" else f"{r['delta']:+.1f}",
+            f"[{style}]{arrow}[/]",
+        )
+    if top is not None and len(table) > top:
+        t.caption = f"{len(table) - top} more models not shown (--top {top})"
+    console.print(t)
+    s = doc["summary"]
+    console.print(
+        f"[dim]{s['both']} models on both boards ({s['a_only']} only in A, {s['b_only']} only in B); "
+        f"{s['moved_up']} moved up, {s['moved_down']} down; Δ rating median {_num(s['median_delta'])}, "
+        f"mean |Δ| {_num(s['mean_abs_delta'])}[/]"
+    )
+    if json_out is not None:
+        write_json(json_out, doc)
+        console.print(f"[dim]wrote {escape(str(json_out))}[/]")
+    if csv_out is not None:
+        cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
+        write_csv(csv_out, cols, [[m[c] for c in cols] for m in doc["models"]])
+        console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None or v != v else f"{v:,.1f}"
+
+
+def _int(v: float) -> str:
+    return "" if v != v else str(int(v))

@@ -1,0 +1,179 @@
+"""Leaderboard files: ours (``stylebias rank --json``) and LMArena's published ``leaderboard-*.json``.
+
+LMArena's ``arena-catalog`` files have the shape ``{category: {model: {rating, rating_q975, rating_q025}}}``
+(``leaderboard-text.json`` raw, ``leaderboard-text-style-control.json`` style-controlled). Ours is
+``{"models": [{"model", "rating", "rating_low", "rating_high", "rank", ...}], ...}``. Both are read into the
+same table (``model, rating, rating_low, rating_high, rank``) so :func:`compare_leaderboards` can line up
+any two of them: rank shifts and rating deltas side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, UsageError
+from .rating.ranks import lmarena_ranks, shift_arrow
+
+BOARD_COLUMNS = ("model", "rating", "rating_low", "rating_high", "rank")
+
+
+def _number(value: Any, file: str, model: str, key: str) -> float:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"model {model!r}: {key} is not a number ({value!r})", file=file) from None
+    if not math.isfinite(f):
+        raise DataError(f"model {model!r}: {key} is not finite ({value!r})", file=file)
+    return f
+
+
+def read_leaderboard(path: str | Path, category: str = "full") -> pd.DataFrame:
+    """Read a leaderboard file into ``model, rating, rating_low, rating_high, rank`` (best first).
+
+    ``category`` selects the table of an LMArena file (``full``, ``coding``, ...); ours has one table (the
+    largest component's, if the graph was split). Ranks of LMArena files are recomputed from their
+    intervals with LMArena's rule; ours keep the rank written in the file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"leaderboard file not found: {p}")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"not a JSON leaderboard: {exc}", file=str(p)) from None
+    if isinstance(doc, dict) and isinstance(doc.get("models"), list):
+        return _ours(doc, str(p))
+    if isinstance(doc, dict) and doc and all(isinstance(v, dict) for v in doc.values()):
+        return _lmarena(doc, str(p), category)
+    raise DataError(
+        "unrecognised leaderboard: expected stylebias rank --json output ({'models': [...]}) or an LMArena "
+        "leaderboard-*.json ({category: {model: {rating, rating_q025, rating_q975}}})",
+        file=str(p),
+    )
+
+
+def _ours(doc: dict[str, Any], file: str) -> pd.DataFrame:
+    rows = []
+    for i, m in enumerate(doc["models"]):
+        if not isinstance(m, dict) or not isinstance(m.get("model"), str):
+            raise DataError("models entry has no 'model' name", file=file, record=i + 1)
+        name = m["model"]
+        rating = _number(m.get("rating"), file, name, "rating")
+        low = _number(m.get("rating_low", rating), file, name, "rating_low")
+        high = _number(m.get("rating_high", rating), file, name, "rating_high")
+        rows.append(
+            {"model": name, "rating": rating, "rating_low": low, "rating_high": high, "rank": m.get("rank")}
+        )
+    board = pd.DataFrame(rows, columns=list(BOARD_COLUMNS))
+    if board["rank"].isna().any() or not len(board):
+        board["rank"] = lmarena_ranks(board["rating_low"].to_numpy(), board["rating_high"].to_numpy())
+    board["rank"] = board["rank"].astype(np.int64)
+    return _sorted(board, file)
+
+
+def _lmarena(doc: dict[str, Any], file: str, category: str) -> pd.DataFrame:
+    if category not in doc:
+        raise UsageError(f"{file}: no category {category!r}; this file has: {', '.join(sorted(doc))}")
+    table = doc[category]
+    rows = []
+    for name, entry in table.items():
+        if not isinstance(entry, dict):
+            raise DataError(f"category {category!r}, model {name!r}: entry is not an object", file=file)
+        rating = _number(entry.get("rating"), file, name, "rating")
+        low = _number(entry.get("rating_q025", rating), file, name, "rating_q025")
+        high = _number(entry.get("rating_q975", rating), file, name, "rating_q975")
+        rows.append({"model": str(name), "rating": rating, "rating_low": low, "rating_high": high})
+    board = pd.DataFrame(rows, columns=list(BOARD_COLUMNS[:4]))
+    board["rank"] = lmarena_ranks(board["rating_low"].to_numpy(), board["rating_high"].to_numpy())
+    return _sorted(board, file)
+
+
+def _sorted(board: pd.DataFrame, file: str) -> pd.DataFrame:
+    dup = board["model"][board["model"].duplicated()]
+    if len(dup):
+        raise DataError(f"model {dup.iloc[0]!r} appears twice", file=file)
+    return board.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def compare_leaderboards(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Line up two boards: ratings, ranks, ``delta = rating_b - rating_a``, ``shift = rank_a - rank_b``.
+
+    Models on both boards come first (ordered by board B), then models on one board only, flagged in
+    ``present`` (``both``, ``a only``, ``b only``). Positive ``shift`` means the model moved up in B.
+    """
+    left = a[list(BOARD_COLUMNS)].add_suffix("_a").rename(columns={"model_a": "model"})
+    right = b[list(BOARD_COLUMNS)].add_suffix("_b").rename(columns={"model_b": "model"})
+    out = left.merge(right, on="model", how="outer", indicator=True)
+    out["present"] = out.pop("_merge").map({"both": "both", "left_only": "a only", "right_only": "b only"})
+    out["present"] = out["present"].astype(str)
+    out["delta"] = out["rating_b"] - out["rating_a"]
+    both = out["present"] == "both"
+    out["shift"] = np.where(both, out["rank_a"] - out["rank_b"], np.nan)
+    out["arrow"] = [
+        shift_arrow(ra, rb) if ok else ""
+        for ra, rb, ok in zip(out["rank_a"], out["rank_b"], both, strict=True)
+    ]
+    order = np.where(out["present"] == "both", 0, np.where(out["present"] == "b only", 1, 2))
+    out = out.assign(_o=order, _r=out["rating_b"].fillna(-np.inf), _ra=out["rating_a"].fillna(-np.inf))
+    out = out.sort_values(["_o", "_r", "_ra", "model"], ascending=[True, False, False, True], kind="stable")
+    return out.drop(columns=["_o", "_r", "_ra"]).reset_index(drop=True)
+
+
+def comparison_json(table: pd.DataFrame, a_name: str, b_name: str, category: str) -> dict[str, Any]:
+    """The ``compare --json`` document."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float | np.floating):
+            return None if not math.isfinite(float(v)) else round(float(v), 6)
+        if isinstance(v, np.integer):
+            return int(v)
+        return v
+
+    cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
+    models = []
+    for row in table[cols].itertuples(index=False):
+        rec = {c: clean(v) for c, v in zip(cols, row, strict=True)}
+        for c in ("rank_a", "rank_b", "shift"):
+            if rec[c] is not None:
+                rec[c] = int(rec[c])
+        models.append(rec)
+    both = table[table["present"] == "both"]
+    return {
+        "a": a_name,
+        "b": b_name,
+        "category": category,
+        "models": models,
+        "summary": {
+            "both": int(len(both)),
+            "a_only": int((table["present"] == "a only").sum()),
+            "b_only": int((table["present"] == "b only").sum()),
+            "moved_up": int((both["shift"] > 0).sum()),
+            "moved_down": int((both["shift"] < 0).sum()),
+            "mean_abs_delta": None if not len(both) else round(float(both["delta"].abs().mean()), 6),
+            # boards anchored differently differ by a constant: the median delta shows that offset
+            "median_delta": None if not len(both) else round(float(both["delta"].median()), 6),
+        },
+    }
+
+
+def to_lmarena_json(models: pd.DataFrame, category: str = "full", raw: bool = False) -> dict[str, Any]:
+    """Our ``models`` table in LMArena's schema (``raw=True`` exports the uncontrolled ratings)."""
+    prefix = "rating_raw" if raw else "rating"
+    return {
+        category: {
+            str(r["model"]): {
+                "rating": float(r[prefix]),
+                "rating_q975": float(r[f"{prefix}_high"]),
+                "rating_q025": float(r[f"{prefix}_low"]),
+            }
+            for _, r in models.iterrows()
+        }
+    }
