@@ -15,7 +15,7 @@ per-turn sums LMArena uses; ``turns`` records how many user turns there were.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,8 +91,14 @@ PREF_FROM_WINNER: dict[str, float] = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5
 class Ledger:
     """Collects accepted rows and rejected records for one source file while a loader walks it.
 
-    Loaders call :meth:`accept` or :meth:`reject` exactly once per input record; :meth:`finish` checks that.
+    Loaders account for every input record exactly once, either one at a time (:meth:`accept`,
+    :meth:`reject`) or in bulk for vectorised paths (:meth:`accept_frame`, :meth:`reject_many`). Accepted
+    dict rows are flushed into DataFrame chunks every :attr:`flush_every` rows, so a million-row text-free
+    file never holds a million Python dicts at once. :meth:`to_battleset` returns the file's
+    :class:`BattleSet` with its one-row accounting.
     """
+
+    flush_every = 20_000
 
     def __init__(self, file: str, fmt: str) -> None:
         self.file = file
@@ -100,27 +106,102 @@ class Ledger:
         self.rows: list[dict[str, Any]] = []
         self.rejects: list[dict[str, Any]] = []
         self.read = 0
+        self._frames: list[pd.DataFrame] = []
+        self._reject_frames: list[pd.DataFrame] = []
+        self._accepted = 0
+        self._rejected = 0
+
+    @property
+    def accepted(self) -> int:
+        return self._accepted
+
+    @property
+    def rejected(self) -> int:
+        return self._rejected
 
     def accept(self, record: int | str, row: dict[str, Any]) -> None:
         """Keep one battle; ``row`` holds canonical column values (missing ones become null)."""
         self.read += 1
+        self._accepted += 1
         row.setdefault("source_file", self.file)
         row.setdefault("source_record", record)
         self.rows.append(row)
+        if len(self.rows) >= self.flush_every:
+            self._flush_rows()
 
     def reject(self, record: int | str, reason: str) -> None:
         """Record why one input record could not become a battle."""
         self.read += 1
+        self._rejected += 1
         self.rejects.append({"file": self.file, "record": record, "reason": reason})
+
+    def accept_frame(self, frame: pd.DataFrame, records: Sequence[int | str] | np.ndarray) -> None:
+        """Keep many battles at once (vectorised loaders); ``records`` numbers them like :meth:`accept`."""
+        if len(frame) != len(records):
+            raise ValueError(f"accept_frame: {len(frame)} rows but {len(records)} record numbers")
+        if not len(frame):
+            return
+        frame = frame.reset_index(drop=True)
+        if "source_file" not in frame.columns:
+            frame["source_file"] = self.file
+        if "source_record" not in frame.columns:
+            frame["source_record"] = np.asarray(records)
+        self._flush_rows()
+        self._frames.append(frame)
+        self.read += len(frame)
+        self._accepted += len(frame)
+
+    def reject_many(self, records: Sequence[int | str] | np.ndarray, reasons: str | Sequence[str]) -> None:
+        """Reject many records at once; ``reasons`` is one reason for all or one per record."""
+        n = len(records)
+        if not n:
+            return
+        if not isinstance(reasons, str) and len(reasons) != n:
+            raise ValueError(f"reject_many: {n} records but {len(reasons)} reasons")
+        self._reject_frames.append(
+            pd.DataFrame(
+                {
+                    "file": pd.Series([self.file] * n, dtype=object),
+                    "record": pd.Series(list(np.asarray(records).tolist()), dtype=object),
+                    "reason": pd.Series(
+                        [reasons] * n if isinstance(reasons, str) else list(reasons), dtype=object
+                    ),
+                }
+            )
+        )
+        self.read += n
+        self._rejected += n
+
+    def _flush_rows(self) -> None:
+        if self.rows:
+            self._frames.append(pd.DataFrame.from_records(self.rows))
+            self.rows = []
 
     def summary(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "format": self.format,
             "read": self.read,
-            "accepted": len(self.rows),
-            "rejected": len(self.rejects),
+            "accepted": self._accepted,
+            "rejected": self._rejected,
         }
+
+    def to_battleset(self) -> BattleSet:
+        """The file's battles (canonical columns and dtypes), rejects and one-row accounting."""
+        self._flush_rows()
+        if self._frames:
+            frames = [f for f in self._frames if len(f)]
+            battles = normalize_battles(
+                pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0], copy=False
+            )
+        else:
+            battles = empty_battles()
+        self._frames = []
+        parts = list(self._reject_frames)
+        if self.rejects:
+            parts.append(pd.DataFrame(self.rejects, columns=list(REJECT_COLUMNS)).astype(object))
+        rejects = pd.concat(parts, ignore_index=True) if parts else empty_rejects()
+        return BattleSet(battles, rejects, pd.DataFrame([self.summary()]))
 
 
 @dataclass
@@ -192,20 +273,34 @@ class BattleSet:
         return out.reset_index(drop=True)
 
     def select(self, mask: pd.Series | np.ndarray) -> BattleSet:
-        """A view with a subset of battles; rejects and per-file accounting are kept as loaded."""
+        """A view with a subset of battles; rejects and per-file accounting are kept as loaded.
+
+        The result describes a filtered table, so :meth:`check_accounting` applies to the set as loaded,
+        not to a selection.
+        """
         return BattleSet(
             self.battles.loc[np.asarray(mask)].reset_index(drop=True), self.rejects, self.sources
         )
 
     @classmethod
     def concat(cls, parts: Iterable[BattleSet]) -> BattleSet:
+        """One set from several (e.g. one per file): battles, rejects and accounting rows stacked."""
         parts = list(parts)
         if not parts:
             return cls(empty_battles())
-        battles = pd.concat([p.battles for p in parts], ignore_index=True) if parts else empty_battles()
-        rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
-        sources = pd.concat([p.sources for p in parts], ignore_index=True)
-        return cls(normalize_battles(battles), rejects, sources)
+        if len(parts) == 1:
+            return parts[0]
+        frames = [p.battles for p in parts if len(p.battles)]
+        if not frames:
+            battles = empty_battles()
+        elif len(frames) == 1:
+            battles = frames[0]
+        else:
+            battles = normalize_battles(pd.concat(frames, ignore_index=True), copy=False)
+        reject_frames = [p.rejects for p in parts if len(p.rejects)]
+        rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else empty_rejects()
+        sources = pd.concat([p.sources for p in parts if len(p.sources)], ignore_index=True)
+        return cls(battles, rejects, sources)
 
 
 def empty_rejects() -> pd.DataFrame:
@@ -222,22 +317,44 @@ def empty_battles() -> pd.DataFrame:
     return normalize_battles(pd.DataFrame({c: [] for c in CORE_COLUMNS}))
 
 
-def normalize_battles(df: pd.DataFrame) -> pd.DataFrame:
-    """Give a battle table its canonical column order and dtypes (core first, meta next, extras last)."""
-    df = df.copy()
+#: Text-valued core columns: stored with pandas' string dtype (Arrow-backed, compact; nulls are NaN).
+_STRING_COLUMNS: tuple[str, ...] = (
+    "battle_id",
+    "model_a",
+    "model_b",
+    "prompt",
+    "response_a",
+    "response_b",
+    "judge",
+    "language",
+    "source_file",
+)
+
+
+def normalize_battles(df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
+    """Give a battle table its canonical column order and dtypes (core first, meta next, extras last).
+
+    Vectorised (no per-row Python), because metadata-only arena files reach millions of rows: text columns
+    become pandas' ``str`` dtype with nulls kept null, ``turns`` int32, ``pref_a`` and ``meta_*`` float64,
+    ``winner`` a categorical over :data:`WINNERS`.
+    """
+    if copy:
+        df = df.copy()
     for col in CORE_COLUMNS:
         if col not in df.columns:
             df[col] = None
     extras = [c for c in df.columns if c not in CORE_COLUMNS and c not in META_COLUMNS]
     metas = [c for c in META_COLUMNS if c in df.columns]
     df = df[list(CORE_COLUMNS) + metas + extras]
-    for col in ("battle_id", "model_a", "model_b"):
-        df[col] = (
-            df[col].astype(object).where(df[col].notna(), None).map(lambda v: v if v is None else str(v))
-        )
+    for col in _STRING_COLUMNS:
+        if df[col].dtype != "str":
+            df[col] = df[col].astype("str")
     df["turns"] = pd.to_numeric(df["turns"], errors="coerce").fillna(1).astype("int32")
     df["pref_a"] = pd.to_numeric(df["pref_a"], errors="coerce").astype("float64")
-    df["winner"] = pd.Categorical(df["winner"], categories=list(WINNERS))
+    if not isinstance(df["winner"].dtype, pd.CategoricalDtype) or list(df["winner"].cat.categories) != list(
+        WINNERS
+    ):
+        df["winner"] = pd.Categorical(df["winner"], categories=list(WINNERS))
     for col in metas:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df.reset_index(drop=True)

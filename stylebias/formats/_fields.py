@@ -1,0 +1,219 @@
+"""Value checks and conversions every per-record loader shares.
+
+Each source format maps its record to canonical values through these helpers, so the reject reasons (and
+their wording, which ``stylebias validate`` groups by the text before the first colon) are the same for
+every format. A helper that finds a problem raises :class:`Reject`; the loader catches it and puts the
+record in the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ..battles import PREF_FROM_WINNER, TURN_SEPARATOR, strip_hidden_reasoning, winner_from_pref
+
+#: Source winner labels and their canonical value. LMArena writes ``tie (bothbad)``; the 140k release
+#: writes ``both_bad``. Anything else is rejected as an unknown vote label, never guessed.
+WINNER_LABELS: dict[str, str] = {
+    "model_a": "model_a",
+    "model_b": "model_b",
+    "tie": "tie",
+    "tie (bothbad)": "tie_bothbad",
+    "both_bad": "tie_bothbad",
+    "tie_bothbad": "tie_bothbad",
+}
+
+#: ``conv_metadata`` keys behind each ``meta_*`` column (FastChat's style-control elements).
+META_SOURCES: dict[str, str] = {
+    "meta_tokens_a": "sum_assistant_a_tokens",
+    "meta_tokens_b": "sum_assistant_b_tokens",
+    "meta_header_count_a": "header_count_a",
+    "meta_header_count_b": "header_count_b",
+    "meta_list_count_a": "list_count_a",
+    "meta_list_count_b": "list_count_b",
+    "meta_bold_count_a": "bold_count_a",
+    "meta_bold_count_b": "bold_count_b",
+}
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_VERSION_SUFFIX = re.compile(r"_v\d+(?:\.\d+)*$")
+
+
+class Reject(Exception):
+    """One record cannot become a battle; ``str(exc)`` is the ledger reason."""
+
+
+def is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def model_name(value: Any, side: str) -> str:
+    """A model name: non-empty text (kept exactly as written, only checked)."""
+    if is_null(value) or (isinstance(value, str) and not value.strip()):
+        raise Reject(f"empty model name: model_{side} is {'empty' if isinstance(value, str) else 'missing'}")
+    if not isinstance(value, str):
+        raise Reject(f"empty model name: model_{side} is not text ({type(value).__name__})")
+    if _SURROGATE.search(value):
+        raise Reject(f"invalid text: model_{side} is not valid Unicode")
+    return value
+
+
+def pair_names(a: Any, b: Any) -> tuple[str, str]:
+    a, b = model_name(a, "a"), model_name(b, "b")
+    if a == b:
+        raise Reject(f"self-battle: model_a == model_b == {a!r}")
+    return a, b
+
+
+def winner_label(value: Any) -> tuple[str, float]:
+    """Canonical ``(winner, pref_a)`` from a source winner label."""
+    if isinstance(value, str) and value in WINNER_LABELS:
+        w = WINNER_LABELS[value]
+        return w, PREF_FROM_WINNER[w]
+    raise Reject(f"unknown vote label: winner={value!r}")
+
+
+def pref_value(value: Any, what: str = "pref_a") -> float:
+    """A share of the vote for A in [0, 1] (numbers or numeric text)."""
+    if isinstance(value, bool) or is_null(value):
+        raise Reject(f"unknown vote label: {what}={value!r}")
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        raise Reject(f"unknown vote label: {what}={value!r}") from None
+    if not 0.0 <= p <= 1.0:
+        raise Reject(f"unknown vote label: {what}={value!r} is outside [0, 1]")
+    return p
+
+
+def vote(winner: Any = None, pref_a: Any = None) -> tuple[str, float]:
+    """``(winner, pref_a)`` from a label, a share, or both (which must agree)."""
+    if is_null(pref_a) or (isinstance(pref_a, str) and not pref_a.strip()):
+        return winner_label(winner)
+    p = pref_value(pref_a)
+    if is_null(winner) or (isinstance(winner, str) and not winner.strip()):
+        return winner_from_pref(p), p
+    w, hard = winner_label(winner)
+    if w in ("model_a", "model_b") and winner_from_pref(p) != w:
+        raise Reject(f"unknown vote label: pref_a {p} contradicts winner {winner!r}")
+    if w in ("tie", "tie_bothbad") and p != hard:
+        raise Reject(f"unknown vote label: pref_a {p} contradicts winner {winner!r}")
+    return w, p
+
+
+def text(value: Any, what: str, *, response: bool = False) -> str:
+    """Checked text; responses lose their hidden ``<think>`` reasoning."""
+    if is_null(value):
+        raise Reject(f"missing {'response' if response else 'text'}: {what} is missing")
+    if not isinstance(value, str):
+        raise Reject(f"non-text response: {what} is {type(value).__name__}, not text")
+    if _SURROGATE.search(value):
+        raise Reject(f"invalid text: {what} is not valid Unicode (undecodable bytes or lone surrogates)")
+    return strip_hidden_reasoning(value) if response else value
+
+
+def content_text(content: Any, what: str, *, response: bool) -> str:
+    """Text of one message ``content``: a string, or the 140k release's list of typed parts.
+
+    Text parts are joined with a newline; image parts are not text the voter read as an answer. A response
+    with no text part at all is rejected as non-text.
+    """
+    if isinstance(content, list):
+        texts = []
+        kinds = []
+        for part in content:
+            if isinstance(part, dict):
+                kinds.append(str(part.get("type")))
+                if part.get("type", "text") == "text" and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+            elif isinstance(part, str):
+                texts.append(part)
+            else:
+                raise Reject(f"non-text response: {what} holds a {type(part).__name__} part")
+        if not texts:
+            if response:
+                raise Reject(f"non-text response: {what} has no text part ({', '.join(kinds) or 'empty'})")
+            return ""
+        content = "\n".join(texts)
+    return text(content, what, response=response)
+
+
+def maybe_json(value: Any) -> Any:
+    """Decode JSON text (some releases store nested fields as JSON strings); other values pass through."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise Reject("malformed JSON: an embedded JSON field does not parse") from None
+    return value
+
+
+def count(value: Any, key: str) -> float:
+    """A style count: an int, or a dict of ints summed (FastChat: ``sum(x[element].values())``)."""
+    if isinstance(value, dict):
+        total = 0.0
+        for v in value.values():
+            total += count(v, key)
+        return total
+    if isinstance(value, bool) or not isinstance(value, int | float) or is_null(value):
+        raise Reject(f"bad conv_metadata: {key} is {value!r}, not a count")
+    if value < 0:
+        raise Reject(f"bad conv_metadata: {key} is negative ({value})")
+    return float(value)
+
+
+def meta_columns(conv_metadata: Any, *, strict: bool) -> dict[str, float]:
+    """``meta_*`` values from LMArena ``conv_metadata``.
+
+    ``strict`` (metadata-only records, where these numbers are all there is): a missing or malformed
+    field rejects the record. Otherwise (records with texts) missing fields are left null.
+    """
+    cm = maybe_json(conv_metadata)
+    if is_null(cm):
+        if strict:
+            raise Reject("missing conv_metadata: metadata-only record has no conv_metadata")
+        return {}
+    if not isinstance(cm, dict):
+        raise Reject(f"bad conv_metadata: expected an object, got {type(cm).__name__}")
+    out: dict[str, float] = {}
+    for col, key in META_SOURCES.items():
+        v = cm.get(key)
+        if is_null(v):
+            if strict:
+                raise Reject(f"bad conv_metadata: {key} is missing")
+            continue
+        out[col] = count(v, key)
+    return out
+
+
+def flat_name(parts: Iterable[str]) -> str:
+    """Column name for a nested tag: ``category_tag.criteria_v0.1.specificity`` -> ``category_criteria_specificity``."""
+    parts = list(parts)
+    head = parts[0].removesuffix("_tag")
+    rest = [_VERSION_SUFFIX.sub("", p) for p in parts[1:]]
+    return "_".join([head, *rest]).replace("-", "_").replace("/", "_").replace(" ", "_")
+
+
+def flatten(name: str, value: Any) -> dict[str, Any]:
+    """Scalar leaves of a nested tag object (``category_tag``, ``dedup_tag``) as flat extra columns."""
+    value = maybe_json(value)
+    out: dict[str, Any] = {}
+
+    def walk(path: list[str], v: Any) -> None:
+        if isinstance(v, dict):
+            for k, sub in v.items():
+                walk([*path, str(k)], sub)
+        elif v is None or isinstance(v, bool | int | float | str):
+            out[flat_name(path)] = v
+
+    if isinstance(value, dict):
+        walk([name], value)
+    return out
+
+
+def join_turns(texts: list[str]) -> str:
+    return TURN_SEPARATOR.join(texts)
