@@ -272,6 +272,41 @@ class BattleSet:
         )
         return out.reset_index(drop=True)
 
+    def validation_summary(self, examples: int = 3) -> dict[str, Any]:
+        """Per-file counts and reject reasons with a few example records, as plain JSON-ready values.
+
+        ``{"files": [{file, format, read, accepted, rejected}], "reasons": [{file, reason, count,
+        examples: [{record, detail}]}], "data": {read, accepted, rejected}}``; reasons are grouped by the
+        text before the first colon, largest first.
+        """
+        files = [
+            {
+                "file": str(r.file),
+                "format": str(r.format),
+                "read": int(r.read),
+                "accepted": int(r.accepted),
+                "rejected": int(r.rejected),
+            }
+            for r in self.sources.itertuples(index=False)
+        ]
+        reasons: list[dict[str, Any]] = []
+        if len(self.rejects):
+            rej = self.rejects.assign(kind=self.rejects["reason"].astype(str).str.split(":").str[0])
+            for (file, kind), group in rej.groupby(["file", "kind"], sort=False):
+                reasons.append(
+                    {
+                        "file": str(file),
+                        "reason": str(kind),
+                        "count": len(group),
+                        "examples": [
+                            {"record": _plain(r.record), "detail": str(r.reason)}
+                            for r in group.head(examples).itertuples(index=False)
+                        ],
+                    }
+                )
+            reasons.sort(key=lambda r: -r["count"])
+        return {"files": files, "reasons": reasons, "data": self.accounting()}
+
     def select(self, mask: pd.Series | np.ndarray) -> BattleSet:
         """A view with a subset of battles; rejects and per-file accounting are kept as loaded.
 
@@ -301,6 +336,11 @@ class BattleSet:
         rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else empty_rejects()
         sources = pd.concat([p.sources for p in parts if len(p.sources)], ignore_index=True)
         return cls(battles, rejects, sources)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars (for JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def empty_rejects() -> pd.DataFrame:

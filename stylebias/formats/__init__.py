@@ -246,11 +246,12 @@ def load_battles(
     data = BattleSet.concat(parts)
     data.check_accounting()
     if not data.accepted and not allow_empty:
-        raise DataError(_nothing_usable(data))
+        raise DataError(nothing_usable_message(data))
     return data
 
 
-def _nothing_usable(data: BattleSet) -> str:
+def nothing_usable_message(data: BattleSet) -> str:
+    """The DataError text when every record was rejected: files, counts and the top reasons."""
     reasons = data.reject_reasons()
     top = "; ".join(f"{r.reason} ({r.count})" for r in reasons.head(3).itertuples(index=False))
     files = ", ".join(data.sources["file"].astype(str).tolist()[:3]) if len(data.sources) else "the input"

@@ -1,0 +1,115 @@
+"""``stylebias validate``: load battle files and show what was read, accepted and rejected, and why.
+
+Exit codes: 0 when the data loads (even with rejects), 2 when nothing is usable or a file cannot be read,
+1 for usage errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import DataError
+from . import app
+from .common import console, progress_bars, shown_warnings, write_csv, write_json
+from .options import (
+    DEFAULT_MAX_RECORD_BYTES,
+    ColumnOpt,
+    FormatOpt,
+    MaxRecordOpt,
+    PathsArg,
+    parse_columns,
+)
+
+
+@app.command("validate")
+def validate(
+    paths: PathsArg = None,
+    fmt: FormatOpt = None,
+    column: ColumnOpt = None,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write {files, reasons, data} as JSON to this file.", show_default=False),
+    ] = None,
+    rejects_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects",
+            help="Write every rejected record (file, record, reason) to this CSV.",
+            show_default=False,
+        ),
+    ] = None,
+    examples: Annotated[int, typer.Option("--examples", help="Example records shown per reason.", min=0)] = 3,
+    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")
+    ] = False,
+) -> None:
+    """Check battle files: per-file read / accepted / rejected counts and the reasons for every reject."""
+    from ..formats import load_battles, nothing_usable_message
+
+    with shown_warnings(quiet), progress_bars(quiet):
+        data = load_battles(
+            paths or None,
+            format=fmt,
+            columns=parse_columns(column),
+            max_record_bytes=max_record_bytes,
+            allow_empty=True,
+        )
+    summary = data.validation_summary(examples=examples)
+    if json_out is not None:
+        write_json(json_out, summary)
+    if rejects_out is not None:
+        write_csv(
+            rejects_out,
+            ["file", "record", "reason"],
+            data.rejects[["file", "record", "reason"]].itertuples(index=False, name=None),  # type: ignore[arg-type]
+        )
+    if not quiet:
+        _print(summary)
+    if not data.accepted:
+        raise DataError(nothing_usable_message(data))
+
+
+def _print(summary: dict) -> None:
+    files = Table(title="Battle files", title_justify="left")
+    for name, justify in (
+        ("file", "left"),
+        ("format", "left"),
+        ("read", "right"),
+        ("accepted", "right"),
+        ("rejected", "right"),
+    ):
+        files.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for f in summary["files"]:
+        files.add_row(
+            escape(f["file"]),
+            f["format"],
+            f"{f['read']:,}",
+            f"{f['accepted']:,}",
+            f"[red]{f['rejected']:,}[/]" if f["rejected"] else "0",
+        )
+    d = summary["data"]
+    if len(summary["files"]) > 1:
+        files.add_section()
+        files.add_row("[b]total[/]", "", f"{d['read']:,}", f"{d['accepted']:,}", f"{d['rejected']:,}")
+    console.print(files)
+    if summary["reasons"]:
+        reasons = Table(title="Reject reasons", title_justify="left")
+        reasons.add_column("reason")
+        reasons.add_column("count", justify="right")
+        reasons.add_column("file")
+        reasons.add_column("examples (record: detail)")
+        for r in summary["reasons"]:
+            shown = "\n".join(escape(f"{e['record']}: {e['detail']}") for e in r["examples"])
+            reasons.add_row(escape(r["reason"]), f"{r['count']:,}", escape(r["file"]), shown)
+        console.print(reasons)
+    status = "[green]ok[/]" if d["accepted"] else "[red]nothing usable[/]"
+    console.print(
+        f"{status}: {d['read']:,} records read = {d['accepted']:,} accepted + {d['rejected']:,} rejected",
+        highlight=False,
+    )
