@@ -1,0 +1,52 @@
+"""Flattery: sentences that praise or effusively validate the user (patterns: ``features/flattery.yaml``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .patterns import could_match, load_detector, sentence_words
+from .pipeline import run
+from .units import in_quote, sentence_units
+
+_SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "you're", "youre"})
+
+
+def flattery_sentences(prose: str, prompt: str | None = None) -> list[tuple[int, str, list[str]]]:
+    """``(unit index, unit text, pattern ids)`` for every sentence unit judged flattering."""
+    spec = load_detector("flattery")
+    units = sentence_units(prose)
+    cand: list[int] = []
+    for i, u in enumerate(units):
+        words = sentence_words(u.lower())
+        if any(could_match(p, words) for p in spec.patterns):
+            cand.append(i)
+    if not cand:
+        return []
+    by_id = {p.id: p for p in spec.patterns}
+    suppressed = {c: spec.prompt_matches(c, prompt) for c in spec.prompt_contexts}
+    out = []
+    for i, doc in zip(cand, run("flattery", [units[i] for i in cand]), strict=True):
+        ids = []
+        for pid, _label, start, _end in doc._.stylebias_hits:
+            p = by_id[pid]
+            if p.suppress_if_prompt and suppressed.get(p.suppress_if_prompt):
+                continue
+            addressed = any(t.lower_ in _SECOND_PERSON for t in doc[:start])
+            if p.opener_only and i >= spec.opener_sentences:
+                continue
+            if p.needs_you and not addressed:
+                continue
+            if p.needs_you_or_opener and i >= spec.opener_sentences and not addressed:
+                continue
+            if in_quote(doc, start):
+                continue  # inside a quotation: sample text, not the assistant addressing the user
+            ids.append(pid)
+        if ids:
+            out.append((i, units[i], sorted(set(ids))))
+    return out
+
+
+def detect_flattery(prose: str, prompt: str | None = None) -> dict[str, Any]:
+    """``flattery_count`` (flattering sentences) and ``flattery`` (0/1)."""
+    n = len(flattery_sentences(prose, prompt))
+    return {"flattery_count": n, "flattery": int(n > 0)}

@@ -1,0 +1,111 @@
+"""The spaCy side of the detectors: a blank English pipeline with a sentencizer and a rule component.
+
+``stylebias_rules`` runs a :class:`spacy.matcher.Matcher` built from one ``features/<detector>.yaml`` file and
+keeps the matches that pass the pattern's constraints (sentence position, negation scope, question form,
+words that must not follow). Matches are stored on ``doc._.stylebias_hits`` as ``(pattern_id, label, start,
+end)``. Everything is rule-based and shipped as data: no model is downloaded or loaded.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from .patterns import DetectorSpec, PatternSpec, load_detector
+
+NEGATIONS = frozenset({"not", "n't", "nt", "never", "no", "hardly", "neither", "nor", "n’t"})
+#: tokens allowed before a ``sentence_start`` match (interjections and markdown/quote punctuation)
+_LEAD_OK = frozenset(
+    {
+        "oh",
+        "ah",
+        "wow",
+        "well",
+        "sure",
+        "okay",
+        "ok",
+        "yes",
+        "hey",
+        "hi",
+        "hello",
+        "ooh",
+        "oooh",
+        "yay",
+        "aha",
+    }
+)
+
+if not Doc.has_extension("stylebias_hits"):
+    Doc.set_extension("stylebias_hits", default=None)
+
+
+class RuleComponent:
+    """Matcher + constraint checks for one detector definition."""
+
+    def __init__(self, nlp: Language, detector: str, folder: str | None = None) -> None:
+        self.spec: DetectorSpec = load_detector(detector, folder)
+        self.by_id: dict[str, PatternSpec] = {p.id: p for p in self.spec.patterns}
+        self.matcher = Matcher(nlp.vocab, validate=True)
+        for p in self.spec.patterns:
+            self.matcher.add(p.id, [p.tokens])
+
+    def __call__(self, doc: Doc) -> Doc:
+        hits: list[tuple[str, str, int, int]] = []
+        seen: set[tuple[str, int]] = set()
+        for match_id, start, end in self.matcher(doc):
+            pid = doc.vocab.strings[match_id]
+            p = self.by_id[pid]
+            if (pid, start) in seen or not self._passes(p, doc, start, end):
+                continue
+            seen.add((pid, start))
+            hits.append((pid, p.label, start, end))
+        doc._.stylebias_hits = hits
+        return doc
+
+    @staticmethod
+    def _passes(p: PatternSpec, doc: Doc, start: int, end: int) -> bool:
+        sent = doc[start].sent
+        if p.sentence_start:
+            for tok in doc[sent.start : start]:
+                if not (tok.is_punct or tok.lower_ in _LEAD_OK):
+                    return False
+        if p.block_negation:
+            lo = max(sent.start, start - 3)
+            if any(t.lower_ in NEGATIONS for t in doc[lo:end]):
+                return False
+        if p.block_question:
+            last = [t for t in sent if not t.is_space]
+            if last and last[-1].text.endswith("?"):
+                return False
+        if p.not_followed_by:
+            nxt = [t for t in doc[end : min(len(doc), end + 3)] if not t.is_punct][:1]
+            if nxt and nxt[0].lower_ in p.not_followed_by:
+                return False
+        return True
+
+
+@Language.factory("stylebias_rules", default_config={"detector": "flattery", "folder": None})
+def _make_rules(nlp: Language, name: str, detector: str, folder: str | None) -> RuleComponent:
+    return RuleComponent(nlp, detector, folder)
+
+
+@cache
+def detector_pipeline(detector: str, folder: str | None = None) -> Language:
+    """``spacy.blank("en")`` + ``sentencizer`` + ``stylebias_rules`` for one detector (built once per process)."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("stylebias_rules", config={"detector": detector, "folder": folder})
+    return nlp
+
+
+def run(detector: str, sentences: list[str], folder: str | None = None) -> list[Any]:
+    """Docs for ``sentences`` with ``doc._.stylebias_hits`` filled in."""
+    if not sentences:
+        return []
+    return list(detector_pipeline(detector, folder).pipe(sentences, batch_size=64))

@@ -1,0 +1,47 @@
+"""Sentence units for the detectors: what a reader perceives as one statement."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_SPLIT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+|\n+")
+_LEAD = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
+_APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u02bc": "'"})
+_HAS_WORD = re.compile(r"[A-Za-z]")
+#: units longer than this are cut: a sentence of 2,000 characters is a data blob, not a statement
+MAX_UNIT_CHARS = 1000
+
+
+def normalise(text: str) -> str:
+    """Curly quotes to straight ones, so one pattern covers both typographies."""
+    return text.translate(_APOS)
+
+
+def sentence_units(prose: str) -> list[str]:
+    """Split prose into sentence units (list markers and emphasis removed, quotes normalised).
+
+    A double quote left open by an earlier sentence of the same line is carried over as a leading ``"``, so
+    :func:`in_quote` sees quoted dialogue that spans sentences. Quote state resets at every line break (a
+    stray inch mark cannot silence the rest of the answer).
+    """
+    out = []
+    for line in normalise(prose).split("\n"):
+        open_quote = False
+        for raw in _SPLIT.split(line):
+            if not raw:
+                continue
+            quotes = raw.count('"')
+            if _HAS_WORD.search(raw):
+                unit = _EMPHASIS.sub("", _LEAD.sub("", raw)).strip()
+                if unit:
+                    out.append(('"' if open_quote else "") + unit[:MAX_UNIT_CHARS])
+            if quotes % 2:
+                open_quote = not open_quote
+    return out
+
+
+def in_quote(doc: Any, start: int) -> bool:
+    """Is token ``start`` of a unit doc inside double quotes (odd number of quotes before it)?"""
+    return doc.text[: doc[start].idx].count('"') % 2 == 1

