@@ -386,6 +386,10 @@ def normalize_battles(df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
     extras = [c for c in df.columns if c not in CORE_COLUMNS and c not in META_COLUMNS]
     metas = [c for c in META_COLUMNS if c in df.columns]
     df = df[list(CORE_COLUMNS) + metas + extras]
+    ids = df["battle_id"]
+    if pd.api.types.is_float_dtype(ids.dtype) and np.all(np.mod(ids.dropna().to_numpy(), 1) == 0):
+        # integer ids that pandas turned into floats because of a null: "10", not "10.0"
+        df["battle_id"] = ids.astype("Int64")
     for col in _STRING_COLUMNS:
         if df[col].dtype != "str":
             df[col] = df[col].astype("str")

@@ -18,7 +18,7 @@ from typing import Any
 from ..battles import BattleSet, Ledger
 from ..progress import task
 from . import _io
-from ._fields import Reject
+from ._fields import SURROGATE, Reject
 
 Convert = Callable[[dict[str, Any], int], dict[str, Any]]
 
@@ -95,10 +95,24 @@ def feed(ledger: Ledger, records: Any, convert: Convert) -> None:
             continue
         try:
             row = convert(rec, number)
+            _check_strings(row)
         except Reject as exc:
             ledger.reject(number, str(exc))
             continue
         ledger.accept(number, row)
+
+
+# Texts and names are checked by the converters; every other string kept (ids, judge, extras) is checked here,
+# so undecodable bytes never reach a table that is later written as UTF-8.
+_CHECKED = frozenset({"prompt", "response_a", "response_b", "model_a", "model_b"})
+
+
+def _check_strings(row: dict[str, Any]) -> None:
+    for key, value in row.items():
+        if SURROGATE.search(key):
+            raise Reject("invalid text: a field name is not valid Unicode")
+        if isinstance(value, str) and key not in _CHECKED and SURROGATE.search(value):
+            raise Reject(f"invalid text: {key} is not valid Unicode (undecodable bytes or lone surrogates)")
 
 
 def peek_keys(path: Path, container: str, ctx: LoadContext, limit: int = 100) -> set[str] | None:

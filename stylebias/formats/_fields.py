@@ -39,7 +39,7 @@ META_SOURCES: dict[str, str] = {
     "meta_bold_count_b": "bold_count_b",
 }
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 _VERSION_SUFFIX = re.compile(r"_v\d+(?:\.\d+)*$")
 
 
@@ -57,7 +57,7 @@ def model_name(value: Any, side: str) -> str:
         raise Reject(f"empty model name: model_{side} is {'empty' if isinstance(value, str) else 'missing'}")
     if not isinstance(value, str):
         raise Reject(f"empty model name: model_{side} is not text ({type(value).__name__})")
-    if _SURROGATE.search(value):
+    if SURROGATE.search(value):
         raise Reject(f"invalid text: model_{side} is not valid Unicode")
     return value
 
@@ -111,7 +111,7 @@ def text(value: Any, what: str, *, response: bool = False) -> str:
         raise Reject(f"missing {'response' if response else 'text'}: {what} is missing")
     if not isinstance(value, str):
         raise Reject(f"non-text response: {what} is {type(value).__name__}, not text")
-    if _SURROGATE.search(value):
+    if SURROGATE.search(value):
         raise Reject(f"invalid text: {what} is not valid Unicode (undecodable bytes or lone surrogates)")
     return strip_hidden_reasoning(value) if response else value
 

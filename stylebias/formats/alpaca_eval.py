@@ -44,7 +44,7 @@ def convert(rec: dict[str, Any], number: int, *, ctx: LoadContext) -> dict[str, 
     prompt = text(rec.get("instruction"), "instruction")
     extra_input = rec.get("input")
     if isinstance(extra_input, str) and extra_input.strip():
-        prompt = prompt + "\n\n" + extra_input
+        prompt = prompt + "\n\n" + text(extra_input, "input")
     row: dict[str, Any] = {
         "battle_id": f"{ctx.file}#{number}",
         "model_a": a,

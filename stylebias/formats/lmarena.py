@@ -225,7 +225,7 @@ def _count_array(col: Any) -> np.ndarray:
             total[np.asarray(col.is_null(), dtype=bool)] = np.nan
         return total
     if pa.types.is_integer(t) or pa.types.is_floating(t):
-        vals = np.asarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+        vals = np.array(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
         vals[vals < 0] = np.nan
         return vals
     return np.full(len(col), np.nan)
@@ -528,6 +528,9 @@ def _bulk_block(
     )
     if clean:
         try:
+            block.decode(
+                "utf-8"
+            )  # pyarrow.json lets invalid UTF-8 through in keys; the per-line reader names it
             table = pj.read_json(io.BytesIO(block))
         except Exception:  # noqa: BLE001 - malformed lines: the per-line reader names them
             table = None

@@ -41,7 +41,16 @@ MODELS = (
     "OpenHermes-2.5-Mistral-7B",
 )
 #: AlpacaEval fields kept (``raw_completion`` holds judge log-probabilities and is most of the upstream size).
-KEEP = ("instruction", "output_1", "generator_1", "dataset", "output_2", "generator_2", "annotator", "preference")
+KEEP = (
+    "instruction",
+    "output_1",
+    "generator_1",
+    "dataset",
+    "output_2",
+    "generator_2",
+    "annotator",
+    "preference",
+)
 #: Upstream's NullModel file names its generator "example"; the demo names it after the model.
 RENAME = {"example": "NullModel"}
 

@@ -1,0 +1,135 @@
+"""``stylebias validate``: tables, JSON, rejects CSV and exit codes (0 ok, 1 usage, 2 data)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from stylebias.cli import main
+
+FX = Path(__file__).resolve().parent / "fixtures" / "formats"
+
+
+def run(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_validate_fixture_with_rejects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "v.json"
+    out_csv = tmp_path / "rejects.csv"
+    code = run(
+        [
+            "validate",
+            str(FX / "lmarena_conversations.jsonl"),
+            "--json",
+            str(out_json),
+            "--rejects",
+            str(out_csv),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Battle files" in printed and "Reject reasons" in printed
+    assert "12 records read = 4 accepted + 8 rejected" in printed
+    payload = json.loads(out_json.read_text())
+    assert set(payload) == {"files", "reasons", "data"}
+    assert payload["data"] == {"read": 12, "accepted": 4, "rejected": 8}
+    assert payload["files"][0]["format"] == "lmarena"
+    kinds = {r["reason"] for r in payload["reasons"]}
+    assert {
+        "unknown vote label",
+        "self-battle",
+        "missing response",
+        "malformed JSON",
+        "turn-count mismatch",
+        "empty model name",
+        "non-text response",
+    } == kinds
+    assert sum(r["count"] for r in payload["reasons"]) == 8
+    rows = list(csv.DictReader(out_csv.open()))
+    assert len(rows) == 8 and {r["record"] for r in rows} == {str(n) for n in range(5, 13)}
+
+
+def test_validate_demo_by_default(tmp_path: Path) -> None:
+    out_json = tmp_path / "v.json"
+    assert run(["validate", "--quiet", "--json", str(out_json)]) == 0
+    payload = json.loads(out_json.read_text())
+    assert [f["format"] for f in payload["files"]] == ["alpaca_eval", "pandalm"]
+    assert payload["data"]["read"] == payload["data"]["accepted"] + payload["data"]["rejected"]
+
+
+def test_validate_json_is_deterministic(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (a, b):
+        assert (
+            run(
+                [
+                    "validate",
+                    "-q",
+                    str(FX / "kaggle_train.csv"),
+                    str(FX / "pandalm_testset.json"),
+                    "--json",
+                    str(out),
+                ]
+            )
+            == 0
+        )
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_validate_generic_with_columns(tmp_path: Path) -> None:
+    out_json = tmp_path / "v.json"
+    args = ["validate", "-q", str(FX / "generic_votes.csv"), "--json", str(out_json)]
+    for pair in (
+        "model_a=left_model",
+        "model_b=right_model",
+        "winner=verdict",
+        "response_a=answer_left",
+        "response_b=answer_right",
+    ):
+        args += ["--column", pair]
+    assert run(args) == 0
+    assert json.loads(out_json.read_text())["data"] == {"read": 5, "accepted": 3, "rejected": 2}
+
+
+def test_rejects_csv_neutralises_formulas(tmp_path: Path) -> None:
+    p = tmp_path / "f.jsonl"
+    p.write_text(
+        json.dumps({"model_a": "=cmd()", "model_b": "=cmd()", "winner": "tie"})
+        + "\n"
+        + json.dumps({"model_a": "a", "model_b": "b", "winner": "tie"})
+        + "\n"
+    )
+    out_csv = tmp_path / "r.csv"
+    assert run(["validate", "-q", str(p), "--rejects", str(out_csv)]) == 0
+    text = out_csv.read_text()
+    assert "self-battle" in text and "\n=" not in text and ",=" not in text
+
+
+def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    selfs = tmp_path / "self.jsonl"
+    selfs.write_text(json.dumps({"model_a": "m", "model_b": "m", "winner": "tie"}) + "\n")
+    out_json = tmp_path / "v.json"
+    assert run(["validate", str(selfs), "--json", str(out_json)]) == 2  # nothing usable
+    err = capsys.readouterr()
+    assert "no usable battles" in err.err and "self-battle" in err.err
+    assert json.loads(out_json.read_text())["data"] == {
+        "read": 1,
+        "accepted": 0,
+        "rejected": 1,
+    }  # still written
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 nope")
+    assert run(["validate", "-q", str(bad)]) == 2  # unreadable file
+    assert "bad.parquet" in capsys.readouterr().err
+    assert run(["validate", "-q", str(tmp_path / "missing.json")]) == 1
+    assert run(["validate", "-q", "--format", "nope", str(FX / "kaggle_train.csv")]) == 1
+    assert run(["validate", "-q", "--column", "model_a", str(FX / "generic_votes.csv")]) == 1
+    assert run(["validate", "--no-such-option"]) == 1
