@@ -13,7 +13,7 @@ from scipy.special import expit
 from stylebias.rating import StyleBT, effect_sentence
 from stylebias.rating.design import encode_models, standardise
 from stylebias.rating.likelihood import tie_model
-from stylebias.rating.solver import Problem
+from stylebias.rating.solver import PairLayout, Problem
 
 LN10 = math.log(10)
 
@@ -135,7 +135,9 @@ def test_gradient_and_hessian_are_exact(ties):
     Z = standardise(X, ["l", "m"]).Z
     w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
     tie = tie_model(ties)
-    prob = Problem(enc.pair, enc.pair_a, enc.pair_b, len(enc.models), y, Z, tie, 0.5, w)
+    order = np.argsort(enc.pair, kind="stable")
+    layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, len(enc.models))
+    prob = Problem(layout, y[order], Z[order], tie, 0.5, w[order])
     rng = np.random.default_rng(2)
     theta = rng.normal(0, 0.2, prob.dim)
     if ties != "half":

@@ -213,24 +213,26 @@ def _fmt(x: float, digits: int = 0) -> str:
 
 
 def show_result(result: Any, top: int | None = None) -> None:
-    """Print the model table(s), the feature effects and the excluded models."""
+    """Print, per component: the model table, win rates, the style effects; then what was not rated."""
     parts = result.all_parts()
     for part in parts:
         title = "Style-controlled leaderboard"
         if len(parts) > 1:
             title += f" — component {part.component + 1} of {len(parts)} (own scale; not comparable across)"
         console.print(model_table(part, title, top))
-    feats = result.features
-    if len(feats):
-        console.print(feature_table(result))
-        for s in feats["sentence"]:
-            console.print(f"  • {escape(s)}")
-    dropped = result.controlled.dropped_features_
-    if dropped:
-        console.print(f"[dim]dropped (zero variance): {escape(', '.join(dropped))}[/]")
+        if "winrate" in part.models.columns:
+            console.print(winrate_table(part, top))
+        if len(part.features):
+            console.print(feature_table(part))
+            for s in part.features["sentence"]:
+                console.print(f"  • {escape(s)}")
+        dropped = part.controlled.dropped_features_
+        if dropped:
+            console.print(f"[dim]dropped (zero variance in these battles): {escape(', '.join(dropped))}[/]")
+        console.print()
     if len(result.excluded):
         t = Table(title="Not rated", title_justify="left", show_edge=False)
-        t.add_column("model")
+        t.add_column("model", overflow="fold")
         t.add_column("battles", justify="right")
         t.add_column("reason")
         for r in result.excluded.itertuples(index=False):
@@ -244,21 +246,36 @@ def show_result(result: Any, top: int | None = None) -> None:
     )
 
 
+def winrate_table(part: Any, top: int | None) -> Table:
+    pct = round(part.settings["level"] * 100)
+    ref = escape(str(part.winrate_reference))
+    t = Table(
+        title=f"Style-neutral win rate vs {ref} (same style on both sides; ties count half)",
+        title_justify="left",
+        show_edge=False,
+    )
+    t.add_column("model", overflow="fold")
+    t.add_column("win rate", justify="right", style="bold")
+    t.add_column(f"{pct}% CI", justify="right")
+    rows = part.models if top is None else part.models.head(top)
+    for r in rows.to_dict("records"):
+        t.add_row(
+            escape(str(r["model"])), f"{r['winrate']:.1%}", f"{r['winrate_low']:.1%}–{r['winrate_high']:.1%}"
+        )
+    return t
+
+
 def model_table(part: Any, title: str, top: int | None) -> Table:
     m = part.models
-    has_wr = "winrate" in m.columns
     pct = round(part.settings["level"] * 100)
-    t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    t = Table(title=title, title_justify="left", show_edge=False, header_style="bold", pad_edge=False)
     t.add_column("rank", justify="right")
-    t.add_column("model", overflow="fold")
+    t.add_column("model", overflow="fold", min_width=16, ratio=1)
     t.add_column("battles", justify="right")
     t.add_column("raw", justify="right")
     t.add_column("controlled", justify="right", style="bold")
-    t.add_column(f"{pct}% CI", justify="right")
-    t.add_column("rank raw → ctrl", justify="center")
-    t.add_column("shift", justify="center")
-    if has_wr:
-        t.add_column(f"win rate vs {escape(str(part.winrate_reference))}", justify="right")
+    t.add_column(f"{pct}% CI", justify="right", no_wrap=True)
+    t.add_column("rank raw→ctrl", justify="right", no_wrap=True)
     rows = m if top is None else m.head(top)
     for r in rows.to_dict("records"):
         arrow = r["shift"]
@@ -267,14 +284,11 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
             str(r["rank"]),
             escape(str(r["model"])),
             _fmt(r["battles"]),
-            _fmt(r["rating_raw"], 1),
-            _fmt(r["rating"], 1),
-            f"{_fmt(r['rating_low'], 1)} – {_fmt(r['rating_high'], 1)}",
-            f"{r['rank_raw']} → {r['rank']}",
-            f"[{style}]{arrow}[/]",
+            f"{r['rating_raw']:.1f}",
+            f"{r['rating']:.1f}",
+            f"{r['rating_low']:.0f}–{r['rating_high']:.0f}",
+            f"{r['rank_raw']}→{r['rank']} [{style}]{arrow:>3}[/]",
         ]
-        if has_wr:
-            cells.append(f"{r['winrate']:.1%} ({r['winrate_low']:.1%}–{r['winrate_high']:.1%})")
         t.add_row(*cells)
     if top is not None and len(m) > top:
         t.caption = f"{len(m) - top} more models not shown (--top {top})"

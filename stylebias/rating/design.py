@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,44 +30,56 @@ class Encoded:
     models: list[str]
     a: np.ndarray  # int32 index of model_a per battle
     b: np.ndarray  # int32 index of model_b per battle
-    pair: np.ndarray  # int32 id of the ordered (a, b) pair per battle
+    pair: np.ndarray  # int32 id of the ordered (a, b) pair per battle; ids are in (a, b) order
     pair_a: np.ndarray  # int32 model_a index per pair id
     pair_b: np.ndarray  # int32 model_b index per pair id
 
 
-def encode_models(
-    model_a: np.ndarray | pd.Series, model_b: np.ndarray | pd.Series, models: list[str] | None = None
-) -> Encoded:
-    """Index models (sorted by name unless ``models`` fixes the order) and the ordered pairs battles use.
+def encode_models(model_a: Any, model_b: Any) -> Encoded:
+    """Index models (sorted by name) and the ordered pairs the battles use.
 
     Sorting by name makes every downstream array, and so every output, independent of input row order.
+    Uses hashing (``pd.factorize``, fast on pandas' Arrow-backed strings) rather than sorting the battles.
     """
-    sa = pd.Series(np.asarray(model_a, dtype=object))
-    sb = pd.Series(np.asarray(model_b, dtype=object))
-    if models is None:
-        models = sorted(set(sa.unique()) | set(sb.unique()))
-    lookup = pd.Index(models)
-    a = lookup.get_indexer(sa)
-    b = lookup.get_indexer(sb)
-    if (a < 0).any() or (b < 0).any():
-        raise DataError("battle refers to a model outside the fitted model list")
-    n_models = len(models)
-    key = a.astype(np.int64) * n_models + b
-    uniq, pair = np.unique(key, return_inverse=True)
+    sa = model_a if isinstance(model_a, pd.Series) else pd.Series(np.asarray(model_a, dtype=object))
+    sb = model_b if isinstance(model_b, pd.Series) else pd.Series(np.asarray(model_b, dtype=object))
+    n = len(sa)
+    codes, uniques = pd.factorize(
+        pd.concat([sa.reset_index(drop=True), sb.reset_index(drop=True)], ignore_index=True)
+    )
+    if (codes < 0).any():
+        i = int(np.flatnonzero(codes < 0)[0]) % max(n, 1)
+        raise DataError(f"battle {i + 1} has a missing model name")
+    names = [str(u) for u in uniques]
+    order = np.argsort(np.asarray(names, dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[codes]
+    a, b = codes[:n], codes[n:]
+    n_models = len(names)
+    key = a * n_models + b
+    if n_models * n_models <= 50_000_000:
+        present = np.bincount(key, minlength=n_models * n_models) > 0
+        ids = np.flatnonzero(present)
+        lookup = np.cumsum(present) - 1
+        pair = lookup[key]
+    else:  # very many models: sort the keys instead of a dense table
+        ids, pair = np.unique(key, return_inverse=True)
     return Encoded(
-        models=list(models),
+        models=[names[i] for i in order],
         a=a.astype(np.int32),
         b=b.astype(np.int32),
-        pair=pair.astype(np.int32).ravel(),
-        pair_a=(uniq // n_models).astype(np.int32),
-        pair_b=(uniq % n_models).astype(np.int32),
+        pair=np.asarray(pair, dtype=np.int32).ravel(),
+        pair_a=(ids // n_models).astype(np.int32),
+        pair_b=(ids % n_models).astype(np.int32),
     )
 
 
-def components(a: np.ndarray, b: np.ndarray, n_models: int) -> np.ndarray:
+def components(a: np.ndarray, b: np.ndarray, n_models: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Connected-component label per model of the comparison graph (0 = the component with most battles).
 
-    Labels are ordered by battle count (then by the first model name's index) so they are deterministic.
+    ``a``/``b`` are the two models of each battle, or of each distinct pair with ``weights`` = battles per
+    pair. Labels are ordered by battle count (then by the first model's index) so they are deterministic.
     """
     if n_models == 0:
         return np.zeros(0, dtype=np.int64)
@@ -74,7 +87,7 @@ def components(a: np.ndarray, b: np.ndarray, n_models: int) -> np.ndarray:
     n_comp, labels = connected_components(graph, directed=False)
     if n_comp == 1:
         return np.zeros(n_models, dtype=np.int64)
-    battles = np.bincount(labels[a], minlength=n_comp)
+    battles = np.bincount(labels[a], weights, minlength=n_comp)
     first = np.full(n_comp, n_models)
     np.minimum.at(first, labels, np.arange(n_models))
     order = np.lexsort((first, -battles))

@@ -28,7 +28,7 @@ from ..progress import task
 from .design import components, encode_models, standardise
 from .intervals import bootstrap, sandwich
 from .likelihood import TIES, tie_model
-from .solver import LN10, Problem, newton
+from .solver import LN10, PairLayout, Problem, newton
 
 CI_METHODS = ("sandwich", "bootstrap")
 
@@ -113,23 +113,19 @@ class StyleBT:
         ``ties="half"``). ``weights`` are frequency weights (a battle with weight 2 counts twice).
         """
         self._check_params()
-        a_names = np.asarray(model_a, dtype=object)
-        b_names = np.asarray(model_b, dtype=object)
         y = np.asarray(pref_a, dtype=np.float64)
         n = len(y)
-        if not (len(a_names) == len(b_names) == n):
+        if not (len(model_a) == len(model_b) == n):
             raise ValueError("model_a, model_b and pref_a must have the same length")
         if n == 0:
             raise DataError("no battles to fit")
-        if (a_names == b_names).any():
-            i = int(np.flatnonzero(a_names == b_names)[0])
-            raise DataError(f"battle {i + 1} is a self-battle ({a_names[i]!r} vs itself)")
         bad = ~np.isfinite(y) | (y < 0) | (y > 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(f"pref_a must be in [0, 1]; battle {i + 1} has {y[i]!r}")
-        if self.ties != "half" and not np.isin(y, (0.0, 0.5, 1.0)).all():
-            i = int(np.flatnonzero(~np.isin(y, (0.0, 0.5, 1.0)))[0])
+        hard = (y == 0.0) | (y == 0.5) | (y == 1.0)
+        if self.ties != "half" and not hard.all():
+            i = int(np.flatnonzero(~hard)[0])
             raise DataError(
                 f"ties={self.ties!r} needs hard outcomes (win, loss, tie); battle {i + 1} has soft "
                 f"preference {y[i]!r}. Use ties='half' for soft preferences."
@@ -140,11 +136,16 @@ class StyleBT:
             if len(w) != n or not np.isfinite(w).all() or (w < 0).any():
                 raise DataError("weights must be finite, non-negative and one per battle")
 
-        enc = encode_models(a_names, b_names)
+        enc = encode_models(model_a, model_b)
         P = len(enc.models)
+        same = enc.a == enc.b
+        if same.any():
+            i = int(np.flatnonzero(same)[0])
+            raise DataError(f"battle {i + 1} is a self-battle ({enc.models[enc.a[i]]!r} vs itself)")
         if P < 2:
             raise DataError(f"need at least two models to rate, found {P}: {enc.models}")
-        comp = components(enc.a, enc.b, P)
+        pair_counts = np.bincount(enc.pair, minlength=len(enc.pair_a)).astype(np.float64)
+        comp = components(enc.pair_a, enc.pair_b, P, pair_counts)
         if comp.max() > 0:
             raise DataError(
                 "comparison graph is disconnected; ratings in different components share no scale. "
@@ -190,27 +191,25 @@ class StyleBT:
                 stacklevel=2,
             )
 
-        # Without features (and unit weights) battles collapse to (pair, outcome) cells: same optimum,
-        # same sandwich, and Poisson(count) per cell is exactly the per-battle Poisson bootstrap.
+        # Battles are sorted by ordered pair (see solver.PairLayout). Without features (and unit weights)
+        # they collapse further into (pair, outcome) cells: same optimum, same sandwich, and Poisson(count)
+        # per cell is exactly the per-battle Poisson bootstrap.
         counts = None
-        pair, yy, Zs = enc.pair, y, std.Z
         if K == 0 and w is None:
-            key = pd.MultiIndex.from_arrays([enc.pair, y])
-            codes, uniq = pd.factorize(key, sort=True)
-            counts = np.bincount(codes).astype(np.float64)
-            pair = np.asarray(uniq.get_level_values(0), dtype=np.int32)
-            yy = np.asarray(uniq.get_level_values(1), dtype=np.float64)
-            Zs = None
-            w = counts
+            cell_pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
+            layout = PairLayout.from_sorted(cell_pair, enc.pair_a, enc.pair_b, P)
+            problem = Problem(layout, yy, None, tie, self.reg, counts)
+        else:
+            order = np.argsort(enc.pair, kind="stable")
+            layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, P)
+            Zs = np.asfortranarray(std.Z[order]) if K else None
+            problem = Problem(layout, y[order], Zs, tie, self.reg, None if w is None else w[order])
 
-        def make(weights_: np.ndarray | None) -> Problem:
-            return Problem(pair, enc.pair_a, enc.pair_b, P, yy, Zs, tie, self.reg, weights_)
-
-        problem = make(w)
-        theta0 = np.concatenate([np.zeros(P + K), tie.start(yy, w)])
+        theta0 = np.concatenate([np.zeros(P + K), tie.start(problem.y, problem.w)])
         with task("fitting Bradley-Terry" + (" + style" if K else ""), total=None):
             theta, info = newton(problem, theta0, xtol=self.xtol, max_iter=self.max_iter)
-        if not info.converged:
+        diverged = self.reg == 0.0 and float(np.abs(problem.eta(theta)).max()) > 25.0
+        if not info.converged or diverged:
             if self.reg == 0.0:
                 raise DataError(
                     "the unpenalised fit (reg=0) did not converge: some ratings diverge (a model never "
@@ -226,7 +225,7 @@ class StyleBT:
         self.theta_ = theta
         self.n_iter_ = info.n_iter
         self.converged_ = info.converged
-        self.objective_ = info.objective
+        self.objective_ = problem.objective(theta)
         self.beta_ = theta[:P]
         self.coef_ = theta[P : P + K]
         self.tie_param_ = theta[P + K :]
@@ -236,13 +235,11 @@ class StyleBT:
         self.boot_theta_ = None
         if self.ci == "bootstrap":
             self.boot_theta_ = bootstrap(
-                make,
+                problem,
                 theta,
                 rounds=self.rounds,
                 seed=self.seed,
                 n_jobs=self.n_jobs,
-                n=len(yy),
-                base_weights=w if counts is None else None,
                 counts=counts,
                 xtol=max(self.xtol, 1e-8),
                 max_iter=self.max_iter,
@@ -458,6 +455,22 @@ class StyleBT:
                 "sentence",
             ],
         )
+
+
+def _outcome_cells(pair: np.ndarray, y: np.ndarray, hard: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Collapse battles into (pair, outcome) cells sorted by pair: (cell pair id, outcome, battle count)."""
+    if hard:
+        code = pair.astype(np.int64) * 3 + np.rint(2 * y).astype(np.int64)
+        tally = np.bincount(code)
+        cells = np.flatnonzero(tally)
+        return (cells // 3).astype(np.int32), (cells % 3) / 2.0, tally[cells].astype(np.float64)
+    key = pd.MultiIndex.from_arrays([pair, y])
+    codes, uniq = pd.factorize(key, sort=True)
+    return (
+        np.asarray(uniq.get_level_values(0), dtype=np.int32),
+        np.asarray(uniq.get_level_values(1), dtype=np.float64),
+        np.bincount(codes).astype(np.float64),
+    )
 
 
 def effect_sentence(name: str, coef: float, low: float, high: float, sd: float, pct: int = 95) -> str:
