@@ -216,7 +216,7 @@ def show_result(result: Any, top: int | None = None) -> None:
     """Print, per component: the model table, win rates, the style effects; then what was not rated."""
     parts = result.all_parts()
     for part in parts:
-        title = "Style-controlled leaderboard"
+        title = "Leaderboard: raw and style-controlled (ctrl) ratings"
         if len(parts) > 1:
             title += f" — component {part.component + 1} of {len(parts)} (own scale; not comparable across)"
         console.print(model_table(part, title, top))
@@ -270,12 +270,12 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
     pct = round(part.settings["level"] * 100)
     t = Table(title=title, title_justify="left", show_edge=False, header_style="bold", pad_edge=False)
     t.add_column("rank", justify="right")
-    t.add_column("model", overflow="fold", min_width=16, ratio=1)
+    t.add_column("model", overflow="fold", min_width=12, ratio=1)
     t.add_column("battles", justify="right")
     t.add_column("raw", justify="right")
-    t.add_column("controlled", justify="right", style="bold")
+    t.add_column("ctrl", justify="right", style="bold")
     t.add_column(f"{pct}% CI", justify="right", no_wrap=True)
-    t.add_column("rank raw→ctrl", justify="right", no_wrap=True)
+    t.add_column("rank raw→ctrl", justify="right", no_wrap=True, min_width=9)
     rows = m if top is None else m.head(top)
     for r in rows.to_dict("records"):
         arrow = r["shift"]
