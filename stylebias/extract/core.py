@@ -17,45 +17,13 @@ from .registry import FEATURE_BY_NAME, families_for
 EXTRACTOR_VERSION = "1"
 
 
-def _family_values(family: str, text: str, prose: str, n_code: int, prompt: str | None) -> dict[str, Any]:
-    if family == "structure":
-        from .markdown import count_links, count_tables, lmarena_counts
-
-        h, li, b = lmarena_counts(text)
-        return {
-            "header_count": h,
-            "list_count": li,
-            "bold_count": b,
-            "code_blocks": n_code,
-            "tables": count_tables(prose),
-            "links": count_links(prose),
-        }
-    if family == "verbosity":
-        from .verbosity import verbosity_features
-
-        return verbosity_features(text, prose)
-    if family == "emoji":
-        from .emojis import count_emoji
-
-        return {"emoji_count": count_emoji(text)}
-    if family == "tone":
-        from .tone import tone_features
-
-        return tone_features(prose)
-    if family == "flattery":
-        from .detectors import detect_flattery
-
-        return detect_flattery(prose, prompt)
-    if family == "refusal":
-        from .detectors import detect_refusal
-
-        return detect_refusal(prose, prompt)
-    raise ValueError(f"unknown feature family {family!r}")
-
-
 def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[str, Any]:
-    """Every requested feature of one response (``prompt`` gives context to the detectors)."""
-    from .markdown import strip_fenced_code
+    """Every requested feature of one response (``prompt`` gives context to the detectors).
+
+    Shared intermediate results (the prose with code removed, its word list) are computed once and only when
+    a requested feature needs them, so the ``lmarena`` set costs a tokenizer pass and four regexes.
+    """
+    from .markdown import count_links, count_tables, lmarena_counts, strip_fenced_code
 
     if not isinstance(text, str):
         text = "" if text is None else str(text)
@@ -68,12 +36,42 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
         from .tokens import count_tokens
 
         values["tokens"] = count_tokens(text)
-    needs_prose = any(f != "verbosity" or any(n != "tokens" for n in wanted) for f in fams)
-    prose, n_code = strip_fenced_code(text) if needs_prose else (text, 0)
-    for fam in fams:
-        if fam == "verbosity" and all(n == "tokens" or FEATURE_BY_NAME[n].family != fam for n in wanted):
-            continue
-        values.update(_family_values(fam, text, prose, n_code, prompt))
+    if any(n in wanted for n in ("header_count", "list_count", "bold_count")):
+        values["header_count"], values["list_count"], values["bold_count"] = lmarena_counts(text)
+    other = [n for n in wanted if n not in values]
+    if not other:
+        return {name: values[name] for name in wanted}
+
+    prose, n_code = strip_fenced_code(text)
+    words: list[str] | None = None
+    if "verbosity" in fams or "tone" in fams:
+        from .verbosity import textstat_words
+
+        words = textstat_words(prose)
+    if "structure" in fams:
+        values.update(code_blocks=n_code, tables=count_tables(prose), links=count_links(prose))
+    if "verbosity" in fams and any(FEATURE_BY_NAME[n].family == "verbosity" for n in other):
+        from .verbosity import verbosity_features
+
+        values.update(verbosity_features(text, prose, words))
+    if "emoji" in fams:
+        from .emojis import count_emoji
+
+        values["emoji_count"] = count_emoji(text)
+    if "tone" in fams:
+        from .tone import tone_features
+
+        values.update(tone_features(prose, len(words or ())))
+    if "flattery" in fams or "refusal" in fams:
+        from .detectors import detect_flattery, detect_refusal, sentence_units
+        from .detectors.patterns import sentence_words
+
+        units = sentence_units(prose)
+        unit_words = [sentence_words(u.lower()) for u in units]
+        if "flattery" in fams:
+            values.update(detect_flattery(prose, prompt, units, unit_words))
+        if "refusal" in fams:
+            values.update(detect_refusal(prose, prompt, units, unit_words))
     return {name: values[name] for name in wanted}
 
 

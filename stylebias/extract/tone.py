@@ -14,11 +14,13 @@ for every lexicon word (computed once per sentence here). That takes it from ~2.
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 from typing import Any
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
+    C_INCR,
     N_SCALAR,
     SPECIAL_CASES,
     SentimentIntensityAnalyzer,
@@ -29,6 +31,9 @@ from vaderSentiment.vaderSentiment import (
 _SENTENCES = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+|\n+")
 _EXCLAIM = re.compile(r"[!\uff01](?![=\[])")
 _WORDISH = re.compile(r"\w")
+# VADER looks words up as whitespace tokens, stripped of punctuation unless that leaves <= 2 chars: checking
+# both forms of every token against the lexicon is an exact "no lexicon word here" test.
+_PUNCT = string.punctuation
 
 
 class FastVader(SentimentIntensityAnalyzer):
@@ -62,6 +67,55 @@ class FastVader(SentimentIntensityAnalyzer):
         if "but" in lower:
             sentiments = self._but_check(words, sentiments)
         return float(self.score_valence(sentiments, text)["compound"])
+
+    def _valence(self, item: str, i: int, words: list[str], low: list[str], is_cap_diff: bool) -> float:
+        """``SentimentIntensityAnalyzer.sentiment_valence`` for a lexicon word, with the lower-cased words
+        precomputed and ``scalar_inc_dec``/``_least_check`` inlined (same arithmetic, same order)."""
+        lexicon = self.lexicon
+        il = low[i]
+        valence = lexicon[il]
+        n = len(words)
+        if il == "no" and i != n - 1 and low[i + 1] in lexicon:
+            valence = 0.0
+        if (
+            (i > 0 and low[i - 1] == "no")
+            or (i > 1 and low[i - 2] == "no")
+            or (i > 2 and low[i - 3] == "no" and low[i - 1] in ("or", "nor"))
+        ):
+            valence = lexicon[il] * N_SCALAR
+        if item.isupper() and is_cap_diff:
+            if valence > 0:
+                valence += C_INCR
+            else:
+                valence -= C_INCR
+        for start_i in range(0, 3):
+            if i > start_i and low[i - (start_i + 1)] not in lexicon:
+                prev = words[i - (start_i + 1)]
+                pl = low[i - (start_i + 1)]
+                sc = 0.0
+                if pl in BOOSTER_DICT:
+                    sc = BOOSTER_DICT[pl]
+                    if valence < 0:
+                        sc *= -1
+                    if prev.isupper() and is_cap_diff:
+                        if valence > 0:
+                            sc += C_INCR
+                        else:
+                            sc -= C_INCR
+                if start_i == 1 and sc != 0:
+                    sc = sc * 0.95
+                if start_i == 2 and sc != 0:
+                    sc = sc * 0.9
+                valence = valence + sc
+                valence = self._negation_check(valence, words, start_i, i)
+                if start_i == 2:
+                    valence = self._special_idioms_check(valence, words, i)
+        if i > 1 and low[i - 1] not in lexicon and low[i - 1] == "least":
+            if low[i - 2] != "at" and low[i - 2] != "very":
+                valence = valence * N_SCALAR
+        elif i > 0 and low[i - 1] not in lexicon and low[i - 1] == "least":
+            valence = valence * N_SCALAR
+        return valence
 
     def _replace_emojis(self, text: str) -> str:
         # vaderSentiment's own loop, unchanged in effect
@@ -145,7 +199,16 @@ def positivity(prose: str) -> float:
     if not sents:
         return 0.0
     vader = analyzer()
-    return sum(vader.compound(s) for s in sents) / len(sents)
+    lexicon = vader.lexicon
+    total = 0.0
+    for s in sents:
+        # no lexicon word (and no emoji, which only non-ASCII text can hold) -> VADER's compound is exactly 0
+        if s.isascii():
+            toks = s.lower().split()
+            if lexicon.keys().isdisjoint(toks) and lexicon.keys().isdisjoint(t.strip(_PUNCT) for t in toks):
+                continue
+        total += vader.compound(s)
+    return total / len(sents)
 
 
 def count_exclamations(prose: str) -> int:

@@ -24,6 +24,7 @@ _PUNCT = re.compile(r"[^\w\s\']")
 _TS_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 # our sentence count: terminal marks followed by space/end, per non-empty line
 _SENT_END = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*(?=\s|$)")
+_HAS_WORD_CHAR = re.compile(r"\w")
 _PARA_SPLIT = re.compile(r"\n[^\S\n]*\n")
 _MATTR_WINDOW = 50
 
@@ -53,13 +54,32 @@ def _pyphen() -> Any:
     return pyphen.Pyphen(lang="en_US")
 
 
-@lru_cache(maxsize=65536)
+_OOV: dict[str, int] = {}  # hyphenation results for words not in the CMU dictionary (bounded below)
+_OOV_MAX = 200_000
+
+
 def word_syllables(word: str) -> int:
     """Syllables of one lowercase word, as textstat counts them."""
     n = _cmu_syllables().get(word)
     if n is not None:
         return n
-    return len(_pyphen().positions(word)) + 1
+    n = _OOV.get(word)
+    if n is None:
+        n = len(_pyphen().positions(word)) + 1
+        if len(_OOV) >= _OOV_MAX:
+            _OOV.clear()
+        _OOV[word] = n
+    return n
+
+
+def total_syllables(lower_words: list[str]) -> int:
+    """Sum of :func:`word_syllables` (dictionary lookups inlined: this runs on every word of every answer)."""
+    cmu = _cmu_syllables()
+    total = 0
+    for w in lower_words:
+        n = cmu.get(w)
+        total += n if n is not None else word_syllables(w)
+    return total
 
 
 def textstat_words(text: str) -> list[str]:
@@ -74,20 +94,26 @@ def textstat_sentences(text: str) -> int:
     if not text:
         return 0
     sents = _TS_SENTENCE.findall(text)
-    ignore = sum(1 for s in sents if len(textstat_words(s)) <= 2)
+    # textstat counts a sentence's words with list_words(); a whitespace token survives its punctuation
+    # removal exactly when it holds a word character (a kept apostrophe is always followed by one)
+    ignore = sum(1 for s in sents if sum(1 for t in s.split() if _HAS_WORD_CHAR.search(t)) <= 2)
     return max(1, len(sents) - ignore)
 
 
-def readability(prose: str, words: list[str] | None = None) -> tuple[float, float]:
+def readability(
+    prose: str, words: list[str] | None = None, lower_words: list[str] | None = None
+) -> tuple[float, float]:
     """``(flesch_reading_ease, flesch_kincaid_grade)`` as textstat computes them for English (unrounded)."""
     if words is None:
         words = textstat_words(prose)
+    if lower_words is None:
+        lower_words = [w.lower() for w in words]
     n_words = len(words)
     if n_words == 0:
         return 0.0, 0.0
     n_sent = textstat_sentences(prose)
     wps = n_words / n_sent if n_sent else 0.0
-    syll = sum(word_syllables(w.lower()) for w in words)
+    syll = total_syllables(lower_words)
     spw = syll / n_words
     if wps == 0 or spw == 0:
         return 0.0, 0.0
@@ -151,10 +177,12 @@ def mattr(tokens: list[str], window: int = _MATTR_WINDOW) -> float:
     return total / ((n - window + 1) * window)
 
 
-def verbosity_features(text: str, prose: str) -> dict[str, Any]:
-    """Every verbosity feature except ``tokens`` (see :mod:`.tokens`)."""
-    words = textstat_words(prose)
-    fre, grade = readability(prose, words)
+def verbosity_features(text: str, prose: str, words: list[str] | None = None) -> dict[str, Any]:
+    """Every verbosity feature except ``tokens`` (see :mod:`.tokens`); ``words`` = ``textstat_words(prose)``."""
+    if words is None:
+        words = textstat_words(prose)
+    low = [w.lower() for w in words]
+    fre, grade = readability(prose, words, low)
     return {
         "words": len(words),
         "sentences": count_sentences(prose),
@@ -162,5 +190,5 @@ def verbosity_features(text: str, prose: str) -> dict[str, Any]:
         "chars": len(text),
         "flesch_reading_ease": fre,
         "grade_level": grade,
-        "mattr": mattr([w.lower() for w in words]),
+        "mattr": mattr(low),
     }

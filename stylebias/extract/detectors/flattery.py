@@ -4,28 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from .patterns import could_match, load_detector, sentence_words
+from .patterns import load_detector
 from .pipeline import run
 from .units import in_quote, sentence_units
 
 _SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "you're", "youre"})
 
 
-def flattery_sentences(prose: str, prompt: str | None = None) -> list[tuple[int, str, list[str]]]:
+def flattery_sentences(
+    prose: str,
+    prompt: str | None = None,
+    units: list[str] | None = None,
+    unit_words: list[set[str]] | None = None,
+) -> list[tuple[int, str, list[str]]]:
     """``(unit index, unit text, pattern ids)`` for every sentence unit judged flattering."""
     spec = load_detector("flattery")
-    units = sentence_units(prose)
+    if units is None:
+        units = sentence_units(prose)
     cand: list[int] = []
+    cand_ids: list[list[str]] = []
     for i, u in enumerate(units):
-        words = sentence_words(u.lower())
-        if any(could_match(p, words) for p in spec.patterns):
+        ps = spec.candidates(u.lower(), unit_words[i] if unit_words is not None else None)
+        if ps:
             cand.append(i)
+            cand_ids.append([p.id for p in ps])
     if not cand:
         return []
     by_id = {p.id: p for p in spec.patterns}
     suppressed = {c: spec.prompt_matches(c, prompt) for c in spec.prompt_contexts}
     out = []
-    for i, doc in zip(cand, run("flattery", [units[i] for i in cand]), strict=True):
+    for i, doc in zip(cand, run("flattery", [units[i] for i in cand], cand_ids), strict=True):
         ids = []
         for pid, _label, start, _end in doc._.stylebias_hits:
             p = by_id[pid]
@@ -46,7 +54,12 @@ def flattery_sentences(prose: str, prompt: str | None = None) -> list[tuple[int,
     return out
 
 
-def detect_flattery(prose: str, prompt: str | None = None) -> dict[str, Any]:
+def detect_flattery(
+    prose: str,
+    prompt: str | None = None,
+    units: list[str] | None = None,
+    unit_words: list[set[str]] | None = None,
+) -> dict[str, Any]:
     """``flattery_count`` (flattering sentences) and ``flattery`` (0/1)."""
-    n = len(flattery_sentences(prose, prompt))
+    n = len(flattery_sentences(prose, prompt, units, unit_words))
     return {"flattery_count": n, "flattery": int(n > 0)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +19,28 @@ import yaml
 
 from ...resources import features_dir
 
-#: Words that can be produced by spaCy splitting a contraction ("can't" -> "ca" + "n't", "cannot" -> "can" +
-#: "not", "isn't" -> "is" + "n't"): they do not appear as whole words in the raw text, so they are useless as
-#: prefilter anchors.
-_CONTRACTION_PARTS = frozenset(
-    "ca wo sha do does did is are was were have has had could would should must need might am dare ought can "
-    "not will gon na got ta wan".split()
-)
-_WORD = re.compile(r"[a-z0-9]+")
+# The prefilter sees a sentence the way spaCy's English tokenizer does for the cases that matter here:
+# contractions split ("can't" -> "ca" "n't", "I'm" -> "i" "'m", "cannot" -> "can" "not"), words lowercased.
+# A pattern word the approximation cannot produce (hyphenated words, punctuation, numbers with symbols)
+# makes that token position "open", so it never causes a sentence to be skipped wrongly.
+_TOKEN = re.compile(r"[a-z0-9]+(?=n't\b)|n't\b|'[a-z]+\b|[a-z0-9]+")
+_SPECIAL = {
+    "cannot": ("can", "not"),
+    "gonna": ("gon", "na"),
+    "gotta": ("got", "ta"),
+    "wanna": ("wan", "na"),
+    "im": ("i", "m"),
+    "youre": ("you", "re"),
+    "thats": ("that", "s"),
+    "aint": ("ai", "nt"),
+    "cant": ("ca", "nt"),
+    "wont": ("wo", "nt"),
+    **{
+        w + "nt": (w, "nt")
+        for w in "do does did is are was were has have had could should would must".split()
+    },
+}
+_SAFE_WORD = re.compile(r"[a-z0-9]+|n't|'[a-z]+")
 _PATTERN_KEYS = {
     "id",
     "label",
@@ -63,6 +77,8 @@ class PatternSpec:
     suppress_if_prompt: str | None = None
     #: each inner set: the sentence must contain one of these words (prefilter; see module doc)
     required_words: tuple[frozenset[str], ...] = ()
+    #: for ``sentence_start`` patterns: words the first matched token can be (None: unknown/any)
+    start_words: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,16 +88,40 @@ class DetectorSpec:
     name: str
     path: Path
     patterns: tuple[PatternSpec, ...]
-    prompt_contexts: dict[str, tuple[re.Pattern[str], ...]]
+    prompt_contexts: dict[str, re.Pattern[str]]
     decision: dict[str, Any] = field(default_factory=dict)
     opener_sentences: int = 2
+    #: word -> patterns whose rarest required position accepts that word (the prefilter's index)
+    index: dict[str, tuple[PatternSpec, ...]] = field(default_factory=dict)
+    #: patterns with no fixed-word position: they are candidates for every sentence
+    always: tuple[PatternSpec, ...] = ()
+
+    def candidates(self, text_lower: str, words: set[str] | None = None) -> list[PatternSpec]:
+        """Patterns that could match this sentence (every required position has a word present)."""
+        if words is None:
+            words = sentence_words(text_lower)
+        seen: dict[str, PatternSpec] = {p.id: p for p in self.always}
+        for w in words:
+            for p in self.index.get(w, ()):
+                seen.setdefault(p.id, p)
+        out = []
+        first: str | None = None
+        for p in seen.values():
+            if not could_match(p, words):
+                continue
+            if p.sentence_start and p.start_words is not None:
+                if first is None:
+                    first = _first_word(text_lower)
+                if first not in p.start_words:
+                    continue
+            out.append(p)
+        return out
 
     def prompt_matches(self, context: str, prompt: str | None) -> bool:
         """Does ``prompt`` match any regex of the named prompt context?"""
-        if not prompt:
+        if not prompt or context not in self.prompt_contexts:
             return False
-        low = prompt.lower()
-        return any(rx.search(low) for rx in self.prompt_contexts.get(context, ()))
+        return _prompt_search(self.prompt_contexts[context], prompt)
 
 
 class _Loader(yaml.SafeLoader):
@@ -128,9 +168,57 @@ def _required_words(tokens: list[dict[str, Any]]) -> tuple[frozenset[str], ...]:
         words = _words_of(spec)
         if words is None:
             continue
-        if all(_WORD.fullmatch(w) and w not in _CONTRACTION_PARTS for w in words):
+        if all(_SAFE_WORD.fullmatch(w) for w in words):
             out.append(frozenset(words))
     return tuple(out)
+
+
+_LEAD_WORDS = frozenset(
+    {
+        "oh",
+        "ah",
+        "wow",
+        "well",
+        "sure",
+        "okay",
+        "ok",
+        "yes",
+        "hey",
+        "hi",
+        "hello",
+        "ooh",
+        "oooh",
+        "yay",
+        "aha",
+    }
+)
+
+
+@lru_cache(maxsize=4096)
+def _prompt_search(rx: re.Pattern[str], prompt: str) -> bool:
+    """Cached: a battle's two responses, and every model's answer to a benchmark prompt, share the prompt."""
+    return rx.search(prompt) is not None
+
+
+def _first_word(text_lower: str) -> str:
+    """First token of a sentence after leading interjections (the prefilter's view of sentence starts)."""
+    for w in _TOKEN.findall(text_lower.replace("\u2019", "'")):
+        if w not in _LEAD_WORDS:
+            return _SPECIAL.get(w, (w,))[0]
+    return ""
+
+
+def _start_words(tokens: list[dict[str, Any]]) -> frozenset[str] | None:
+    """Words the first matched token can be: optional leading specs plus the first required one."""
+    out: set[str] = set()
+    for spec in tokens:
+        words = _words_of(spec)
+        if words is None or not all(_SAFE_WORD.fullmatch(w) for w in words):
+            return None
+        out.update(words)
+        if spec.get("OP") not in ("?", "*"):
+            return frozenset(out)
+    return None
 
 
 def _as_str(value: Any) -> str:
@@ -146,10 +234,15 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
     if not isinstance(raw, dict) or not isinstance(raw.get("patterns"), list):
         raise ValueError(f"{path}: expected a mapping with a 'patterns' list")
     lexicons = {k: [str(w).lower() for w in v] for k, v in (raw.get("lexicons") or {}).items()}
-    contexts = {
-        k: tuple(re.compile(rx, re.IGNORECASE) for rx in v)
-        for k, v in (raw.get("prompt_contexts") or {}).items()
-    }
+    contexts = {}
+    for k, v in (raw.get("prompt_contexts") or {}).items():
+        for rx in v:
+            try:
+                re.compile(rx)
+            except re.error as exc:
+                raise ValueError(f"{path}: prompt context {k!r}: bad regex {rx!r}: {exc}") from exc
+        # one alternation per context: one scan of the prompt instead of one per regex
+        contexts[k] = re.compile("|".join(f"(?:{rx})" for rx in v), re.IGNORECASE)
     seen: set[str] = set()
     specs = []
     for i, item in enumerate(raw["patterns"], start=1):
@@ -189,9 +282,21 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
                 opener_only=bool(item.get("opener_only", False)),
                 suppress_if_prompt=ctx,
                 required_words=_required_words(tokens),
+                start_words=_start_words(tokens) if item.get("sentence_start") else None,
             )
         )
+    index: dict[str, list[PatternSpec]] = {}
+    always = []
+    for p in specs:
+        if not p.required_words:
+            always.append(p)
+            continue
+        rarest = min(p.required_words, key=len)
+        for w in rarest:
+            index.setdefault(w, []).append(p)
     return DetectorSpec(
+        index={w: tuple(ps) for w, ps in index.items()},
+        always=tuple(always),
         name=name,
         path=path,
         patterns=tuple(specs),
@@ -204,8 +309,12 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
 
 
 def sentence_words(text_lower: str) -> set[str]:
-    """The prefilter's view of a sentence: its lowercase alphanumeric runs."""
-    return set(_WORD.findall(text_lower))
+    """The prefilter's view of a sentence: lowercase tokens with contractions split like spaCy's."""
+    words = set(_TOKEN.findall(text_lower.replace("\u2019", "'")))
+    for w, parts in _SPECIAL.items():
+        if w in words:
+            words.update(parts)
+    return words
 
 
 def could_match(spec: PatternSpec, words: set[str]) -> bool:

@@ -41,6 +41,8 @@ _LEAD_OK = frozenset(
 
 if not Doc.has_extension("stylebias_hits"):
     Doc.set_extension("stylebias_hits", default=None)
+if not Doc.has_extension("stylebias_candidates"):
+    Doc.set_extension("stylebias_candidates", default=None)
 
 
 class RuleComponent:
@@ -49,20 +51,25 @@ class RuleComponent:
     def __init__(self, nlp: Language, detector: str, folder: str | None = None) -> None:
         self.spec: DetectorSpec = load_detector(detector, folder)
         self.by_id: dict[str, PatternSpec] = {p.id: p for p in self.spec.patterns}
-        self.matcher = Matcher(nlp.vocab, validate=True)
+        # One matcher per pattern, so a sentence is only matched against the patterns the prefilter left
+        # possible for it (``doc._.stylebias_candidates``; all patterns when unset).
+        self.matchers: dict[str, Matcher] = {}
         for p in self.spec.patterns:
-            self.matcher.add(p.id, [p.tokens])
+            m = Matcher(nlp.vocab, validate=True)
+            m.add(p.id, [p.tokens])
+            self.matchers[p.id] = m
 
     def __call__(self, doc: Doc) -> Doc:
         hits: list[tuple[str, str, int, int]] = []
         seen: set[tuple[str, int]] = set()
-        for match_id, start, end in self.matcher(doc):
-            pid = doc.vocab.strings[match_id]
+        ids = doc._.stylebias_candidates
+        for pid in self.matchers if ids is None else ids:
             p = self.by_id[pid]
-            if (pid, start) in seen or not self._passes(p, doc, start, end):
-                continue
-            seen.add((pid, start))
-            hits.append((pid, p.label, start, end))
+            for _match_id, start, end in self.matchers[pid](doc):
+                if (pid, start) in seen or not self._passes(p, doc, start, end):
+                    continue
+                seen.add((pid, start))
+                hits.append((pid, p.label, start, end))
         doc._.stylebias_hits = hits
         return doc
 
@@ -104,8 +111,21 @@ def detector_pipeline(detector: str, folder: str | None = None) -> Language:
     return nlp
 
 
-def run(detector: str, sentences: list[str], folder: str | None = None) -> list[Any]:
-    """Docs for ``sentences`` with ``doc._.stylebias_hits`` filled in."""
+def run(
+    detector: str,
+    sentences: list[str],
+    candidates: list[list[str]] | None = None,
+    folder: str | None = None,
+) -> list[Any]:
+    """Docs for ``sentences`` with ``doc._.stylebias_hits`` filled in.
+
+    ``candidates[i]`` restricts sentence ``i`` to those pattern ids (from the prefilter); ``None`` runs all.
+    """
     if not sentences:
         return []
-    return list(detector_pipeline(detector, folder).pipe(sentences, batch_size=64))
+    nlp = detector_pipeline(detector, folder)
+    docs = [nlp.make_doc(s) for s in sentences]
+    if candidates is not None:
+        for doc, ids in zip(docs, candidates, strict=True):
+            doc._.stylebias_candidates = ids
+    return list(nlp.pipe(docs, batch_size=64))
