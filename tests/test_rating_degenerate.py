@@ -76,14 +76,19 @@ def test_disconnected_graph_is_refused_by_the_estimator_and_split_by_rank():
 
 def test_models_below_min_battles_are_listed_apart():
     rng = np.random.default_rng(3)
-    pairs = [("a", "b"), ("b", "c"), ("a", "c")] * 20 + [("a", "rare")] * 3 + [("rare", "rarer")] * 1
+    pairs = [("a", "b"), ("b", "c"), ("a", "c")] * 20 + [("a", "rare")] * 2 + [("rare", "rarer")] * 1
+    # a chain: rarer (1 battle) goes; then rare (5, one against rarer) has 4 and goes; then semi (5, two
+    # against rare) has 3 and goes too
+    pairs += [("b", "semi")] * 3 + [("rare", "semi")] * 2
     df = battles(pairs, rng.integers(0, 2, len(pairs)).astype(float))
     res = rank_battles(df, features=None, min_battles=5)
     assert sorted(res.models.model) == ["a", "b", "c"]
     ex = res.excluded.set_index("model")
-    assert ex.loc["rare", "battles"] == 4 and ex.loc["rarer", "battles"] == 1
+    assert (
+        ex.loc["rare", "battles"] == 5 and ex.loc["rarer", "battles"] == 1 and ex.loc["semi", "battles"] == 5
+    )
     assert ex.reason.str.contains("min-battles 5").all()
-    assert res.models.set_index("model").loc["a", "battles"] == 40  # its 3 battles vs rare were removed
+    assert res.models.set_index("model").loc["a", "battles"] == 40  # its 2 battles vs rare were removed
 
 
 def test_one_model_or_no_battles_is_a_clear_data_error():

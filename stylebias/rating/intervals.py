@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -26,13 +27,13 @@ import numpy as np
 
 from ..errors import StyleBiasWarning
 from ..progress import task
-from .solver import Problem, newton, solve_psd
+from .solver import Problem, Workspace, newton, solve_psd
 
 
 def sandwich(problem: Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(V, H)``: the robust covariance of ``theta`` and the penalised Hessian at ``theta``."""
-    t = problem.terms(theta)
-    H = problem.hessian(t)
+    H = problem.hessian(problem.terms(theta))
+    t = problem.unit_terms(theta)
     w = problem.w
     u = t.d_eta
     fw = np.ones_like(u) if w is None else w
@@ -101,11 +102,15 @@ def bootstrap(
     n = len(problem.y)
     base = None if counts is not None else problem.w
 
+    local = threading.local()  # one workspace per worker thread, reused across its replicates
+
     def one(r: int) -> tuple[int, np.ndarray, bool]:
         w = replicate_weights(seed, r, n, counts)
         if base is not None:
             w *= base
-        theta, info = newton(problem.with_weights(w), theta_hat, xtol=xtol, max_iter=max_iter)
+        if not hasattr(local, "ws"):
+            local.ws = Workspace(n)
+        theta, info = newton(problem.with_weights(w, local.ws), theta_hat, xtol=xtol, max_iter=max_iter)
         return r, theta, info.converged
 
     workers = max(1, min(rounds, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1)))

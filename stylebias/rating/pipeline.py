@@ -208,22 +208,38 @@ def _check_finite(X: pd.DataFrame, battles: pd.DataFrame) -> None:
         )
 
 
-def _min_battle_filter(a: np.ndarray, b: np.ndarray, min_battles: int) -> tuple[np.ndarray, dict[str, int]]:
-    """Keep-mask over battles and the excluded models with their battle counts (iterated to a fixed point)."""
+def _min_battle_filter(
+    a: np.ndarray, b: np.ndarray, n_models: int, min_battles: int
+) -> tuple[np.ndarray, dict[int, int]]:
+    """Keep-mask over battles and the excluded model indices with their battle counts.
+
+    Removing a thin model removes its battles, which can make another model thin: iterate to a fixed point.
+    """
     keep = np.ones(len(a), dtype=bool)
-    excluded: dict[str, int] = {}
+    excluded: dict[int, int] = {}
     if min_battles <= 1:
         return keep, excluded
-    initial = pd.concat([pd.Series(a), pd.Series(b)]).value_counts()
+    initial = np.bincount(a, minlength=n_models) + np.bincount(b, minlength=n_models)
+    drop = np.zeros(n_models, dtype=bool)
     while True:
-        counts = pd.concat([pd.Series(a[keep]), pd.Series(b[keep])]).value_counts()
-        thin = counts.index[counts < min_battles]
+        counts = np.bincount(a[keep], minlength=n_models) + np.bincount(b[keep], minlength=n_models)
+        thin = np.flatnonzero((counts < min_battles) & (initial > 0) & ~drop)
         if len(thin) == 0:
             break
         for m in thin:
-            excluded[str(m)] = int(initial[m])
-        keep &= ~(np.isin(a, thin) | np.isin(b, thin))
+            excluded[int(m)] = int(initial[m])
+        drop[thin] = True
+        keep &= ~(drop[a] | drop[b])
     return keep, excluded
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """Models left after filtering, and each kept battle's model indices into that list."""
+
+    models: list[str]
+    a: np.ndarray
+    b: np.ndarray
 
 
 def _validate_frame(df: pd.DataFrame, features: Any) -> tuple[BattleSet, np.ndarray]:
@@ -301,11 +317,16 @@ def rank_battles(
         "base": base,
     }
 
-    a = battles["model_a"].to_numpy(dtype=object)
-    b = battles["model_b"].to_numpy(dtype=object)
-    keep, thin = _min_battle_filter(a, b, min_battles)
+    # only the three columns the fits need; never copy the (possibly text-heavy) battle table
+    votes = battles[["model_a", "model_b", "pref_a"]]
+    enc_all = encode_models(votes["model_a"], votes["model_b"])
+    keep, thin = _min_battle_filter(enc_all.a, enc_all.b, len(enc_all.models), min_battles)
     excluded_rows = [
-        {"model": m, "battles": n, "reason": f"fewer than --min-battles {min_battles} battles"}
+        {
+            "model": enc_all.models[m],
+            "battles": n,
+            "reason": f"fewer than --min-battles {min_battles} battles",
+        }
         for m, n in sorted(thin.items())
     ]
     idx = np.flatnonzero(keep)
@@ -314,18 +335,25 @@ def rank_battles(
             f"no battles left after removing models with fewer than {min_battles} battles "
             f"({len(thin)} models removed)"
         )
-    enc = encode_models(a[idx], b[idx])
-    if len(enc.models) < 2:
-        raise DataError(f"need at least two models to rate, found {len(enc.models)}: {enc.models}")
-    comp_of_model = graph_components(enc.a, enc.b, len(enc.models))
+    kept_models = np.unique(np.concatenate([enc_all.a[idx], enc_all.b[idx]]))
+    if len(kept_models) < 2:
+        names = [enc_all.models[i] for i in kept_models]
+        raise DataError(f"need at least two models to rate, found {len(names)}: {names}")
+    present = np.zeros(len(enc_all.models), dtype=bool)
+    present[kept_models] = True
+    models = [m for m, ok in zip(enc_all.models, present, strict=True) if ok]
+    a_kept = np.searchsorted(kept_models, enc_all.a[idx])
+    b_kept = np.searchsorted(kept_models, enc_all.b[idx])
+    comp_of_model = graph_components(a_kept, b_kept, len(models))
     n_comp = int(comp_of_model.max()) + 1
     if n_comp > 1 and components == "refuse":
         raise DataError(
             "comparison graph is disconnected, so ratings across its parts are not comparable: "
-            + describe_components(enc.models, comp_of_model, enc.a)
+            + describe_components(models, comp_of_model, a_kept)
             + ". Use components='split' (CLI: --components split) to rate each part separately or "
             "'largest' to rate only the largest."
         )
+    enc = _Kept(models, a_kept, b_kept)
     comp_of_battle = comp_of_model[enc.a]
     n_battles_model = pd.Series(
         np.bincount(enc.a, minlength=len(enc.models)) + np.bincount(enc.b, minlength=len(enc.models)),
@@ -352,10 +380,11 @@ def rank_battles(
     for c in wanted:
         sel = idx[comp_of_battle == c]
         models_here = [m for m, k in zip(enc.models, comp_of_model, strict=True) if k == c]
+        everything = len(sel) == len(votes)
         results.append(
             _fit_component(
-                battles.iloc[sel],
-                None if X is None else X.iloc[sel],
+                votes if everything else votes.iloc[sel],
+                None if X is None else (X if everything else X.iloc[sel]),
                 component=c,
                 reg=reg,
                 ties=ties,

@@ -33,8 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+from scipy.special import expit
 
-from .likelihood import Terms, TieModel
+from .likelihood import HalfTies, Terms, TieModel
 
 LN10 = math.log(10.0)
 
@@ -55,6 +56,7 @@ class PairLayout:
     pair_a: np.ndarray  # int32 model_a index per pair
     pair_b: np.ndarray  # int32 model_b index per pair
     n_models: int
+    pair: np.ndarray  # int32 pair id per (sorted) battle
 
     @classmethod
     def from_sorted(
@@ -66,7 +68,23 @@ class PairLayout:
             raise ValueError("every pair id must occur at least once")
         starts = np.zeros(len(counts), dtype=np.int64)
         np.cumsum(counts[:-1], out=starts[1:])
-        return cls(starts, counts, pair_a, pair_b, n_models)
+        return cls(starts, counts, pair_a, pair_b, n_models, np.ascontiguousarray(pair, dtype=np.int32))
+
+
+class Workspace:
+    """Preallocated per-battle buffers for one thread's Newton iterations.
+
+    Fresh multi-megabyte temporaries cost page faults on every NumPy call, and concurrent page faulting
+    serialises bootstrap threads in the kernel; writing into reused buffers (``out=``) avoids both.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.eta = np.empty(n)
+        self.p = np.empty(n)
+        self.d1 = np.empty(n)
+        self.d2 = np.empty(n)
+        self.tmp = np.empty(n)
 
 
 class Problem:
@@ -86,6 +104,7 @@ class Problem:
         reg: float,
         weights: np.ndarray | None = None,
         model_scale: float = LN10,
+        workspace: Workspace | None = None,
     ) -> None:
         self.layout = layout
         self.P = layout.n_models
@@ -98,22 +117,33 @@ class Problem:
         self.w = weights
         self.L = model_scale
         self.dim = self.P + self.K + self.E
+        self._ws = workspace
+        self._fast = isinstance(tie, HalfTies)
 
-    def with_weights(self, weights: np.ndarray | None) -> Problem:
-        return Problem(self.layout, self.y, self.Z, self.tie, self.reg, weights, self.L)
+    def with_weights(self, weights: np.ndarray | None, workspace: Workspace | None = None) -> Problem:
+        return Problem(self.layout, self.y, self.Z, self.tie, self.reg, weights, self.L, workspace)
+
+    @property
+    def ws(self) -> Workspace:
+        if self._ws is None or self._ws.n != len(self.y):
+            self._ws = Workspace(len(self.y))
+        return self._ws
 
     # -- pieces ---------------------------------------------------------------------------------
     def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         P, K = self.P, self.K
         return theta[:P], theta[P : P + K], theta[P + K :]
 
-    def eta(self, theta: np.ndarray) -> np.ndarray:
+    def eta(
+        self, theta: np.ndarray, out: np.ndarray | None = None, tmp: np.ndarray | None = None
+    ) -> np.ndarray:
         """Linear predictor per battle (log-odds of A over B before tie handling)."""
         beta, gamma, _ = self.split(theta)
         lay = self.layout
-        eta = np.repeat(self.L * (beta[lay.pair_a] - beta[lay.pair_b]), lay.counts)
+        per_pair = self.L * (beta[lay.pair_a] - beta[lay.pair_b])
+        eta = np.take(per_pair, lay.pair, out=out)
         if self.K:
-            eta += np.einsum("ij,j->i", self.Z, gamma)
+            eta += np.einsum("ij,j->i", self.Z, gamma, out=tmp)
         return eta
 
     def _pair_sum(self, v: np.ndarray) -> np.ndarray:
@@ -133,29 +163,73 @@ class Problem:
         core = theta[: self.P + self.K]
         return 0.5 * self.reg * float(core @ core)
 
+    def _wsum(self, v: np.ndarray) -> float:
+        return float(v.sum()) if self.w is None else float(np.einsum("i,i->", v, self.w))
+
     def objective(self, theta: np.ndarray) -> float:
         _, _, tau = self.split(theta)
         if not self.tie.feasible(tau):
             return math.inf
+        if self._fast:
+            # softplus(eta) - y eta = max(eta, 0) + log1p(exp(-|eta|)) - y eta, summed term by term in the
+            # workspace (clobbers only ``eta`` and ``tmp``)
+            ws = self.ws
+            eta = self.eta(theta, ws.eta, ws.tmp)
+            tmp = ws.tmp
+            np.abs(eta, out=tmp)
+            np.negative(tmp, out=tmp)
+            np.exp(tmp, out=tmp)
+            np.log1p(tmp, out=tmp)
+            total = self._wsum(tmp)
+            np.multiply(self.y, eta, out=tmp)
+            total -= self._wsum(tmp)
+            np.maximum(eta, 0.0, out=eta)
+            total += self._wsum(eta)
+            return total + self.penalty(theta)
         t = self.tie.terms(self.eta(theta), tau, self.y, derivs=False)
         return float(self._weighted(t.loss).sum()) + self.penalty(theta)
 
     def terms(self, theta: np.ndarray) -> Terms | None:
-        """Per-battle derivatives at ``theta``; None when ``theta`` is outside the tie model's domain."""
+        """Weighted per-battle derivatives at ``theta``; None outside the tie model's domain.
+
+        With the default tie model the arrays live in the workspace and are valid until the next call.
+        """
         _, _, tau = self.split(theta)
         if not self.tie.feasible(tau):
             return None
+        if self._fast:
+            ws = self.ws
+            eta = self.eta(theta, ws.eta, ws.tmp)
+            p = expit(eta, out=ws.p)
+            d1 = np.subtract(p, self.y, out=ws.d1)
+            d2 = np.subtract(1.0, p, out=ws.d2)
+            d2 *= p
+            if self.w is not None:
+                d1 *= self.w
+                d2 *= self.w
+            return Terms(None, d1, d2)
+        t = self.tie.terms(self.eta(theta), tau, self.y, derivs=True)
+        if self.w is None:
+            return t
+        w = self.w
+        if self.E:
+            return Terms(None, t.d_eta * w, t.d2_eta * w, t.d_tau * w, t.d2_eta_tau * w, t.d2_tau * w)
+        return Terms(None, t.d_eta * w, t.d2_eta * w)
+
+    def unit_terms(self, theta: np.ndarray) -> Terms:
+        """Unweighted per-battle derivatives (fresh arrays), for the sandwich's score outer product."""
+        _, _, tau = self.split(theta)
         return self.tie.terms(self.eta(theta), tau, self.y, derivs=True)
 
     def gradient(self, theta: np.ndarray, t: Terms) -> np.ndarray:
         g = np.empty(self.dim)
         P, K = self.P, self.K
-        v = self._weighted(t.d_eta)
+        v = t.d_eta
         g[:P] = self.L * self._model_diff(self._pair_sum(v))
         if K:
             g[P : P + K] = np.einsum("i,ij->j", v, self.Z)
         if self.E:
-            g[P + K] = self._weighted(t.d_tau).sum()
+            g[P + K] = t.d_tau.sum()
         g[: P + K] += self.reg * theta[: P + K]
         return g
 
@@ -181,7 +255,7 @@ class Problem:
         if K:
             Z = self.Z
             for j in range(K):
-                hz = Z[:, j] * h
+                hz = np.multiply(Z[:, j], h, out=self.ws.tmp)
                 M[:P, P + j] = L * self._model_diff(self._pair_sum(hz))
                 for i in range(j, K):
                     M[P + i, P + j] = M[P + j, P + i] = float(np.einsum("i,i->", hz, Z[:, i]))
@@ -196,11 +270,12 @@ class Problem:
         return M
 
     def hessian(self, t: Terms) -> np.ndarray:
-        h = self._weighted(t.d2_eta)
+        """Penalised Hessian from *weighted* terms (as returned by :meth:`terms`)."""
+        h = t.d2_eta
         h_tau = h_tt = None
         if self.E:
-            h_tau = self._weighted(t.d2_eta_tau)
-            h_tt = float(self._weighted(t.d2_tau).sum())
+            h_tau = t.d2_eta_tau
+            h_tt = float(t.d2_tau.sum())
         H = self.second_moment(h, h_tau, h_tt or 0.0)
         idx = np.arange(self.P + self.K)
         H[idx, idx] += self.reg
