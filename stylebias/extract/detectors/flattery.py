@@ -44,6 +44,8 @@ def flattery_sentences(
                 continue
             if p.needs_you and not addressed:
                 continue
+            if p.needs_your and not any(t.lower_ in ("your", "yours") for t in doc[:start]):
+                continue
             if p.needs_you_or_opener and i >= spec.opener_sentences and not addressed:
                 continue
             if in_quote(doc, start):

@@ -53,6 +53,9 @@ _PATTERN_KEYS = {
     "block_question",
     "needs_you_or_opener",
     "needs_you",
+    "needs_your",
+    "block_conditional",
+    "not_preceded_by",
     "opener_only",
     "suppress_if_prompt",
 }
@@ -73,6 +76,9 @@ class PatternSpec:
     block_question: bool = False
     needs_you_or_opener: bool = False
     needs_you: bool = False
+    needs_your: bool = False
+    block_conditional: bool = False
+    not_preceded_by: frozenset[str] = frozenset()
     opener_only: bool = False
     suppress_if_prompt: str | None = None
     #: each inner set: the sentence must contain one of these words (prefilter; see module doc)
@@ -279,6 +285,9 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
                 block_question=bool(item.get("block_question", False)),
                 needs_you_or_opener=bool(item.get("needs_you_or_opener", False)),
                 needs_you=bool(item.get("needs_you", False)),
+                needs_your=bool(item.get("needs_your", False)),
+                block_conditional=bool(item.get("block_conditional", False)),
+                not_preceded_by=frozenset(str(w).lower() for w in item.get("not_preceded_by") or ()),
                 opener_only=bool(item.get("opener_only", False)),
                 suppress_if_prompt=ctx,
                 required_words=_required_words(tokens),

@@ -39,6 +39,8 @@ _LEAD_OK = frozenset(
     }
 )
 
+_CONDITIONAL = frozenset({"if", "when", "whenever", "unless", "case", "where"})
+
 if not Doc.has_extension("stylebias_hits"):
     Doc.set_extension("stylebias_hits", default=None)
 if not Doc.has_extension("stylebias_candidates"):
@@ -88,6 +90,12 @@ class RuleComponent:
             last = [t for t in sent if not t.is_space]
             if last and last[-1].text.endswith("?"):
                 return False
+        if p.block_conditional and any(t.lower_ in _CONDITIONAL for t in doc[sent.start : start]):
+            return False
+        if p.not_preceded_by and any(
+            t.lower_ in p.not_preceded_by for t in doc[max(sent.start, start - 2) : start]
+        ):
+            return False
         if p.not_followed_by:
             nxt = [t for t in doc[end : min(len(doc), end + 3)] if not t.is_punct][:1]
             if nxt and nxt[0].lower_ in p.not_followed_by:

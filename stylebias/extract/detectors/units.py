@@ -10,6 +10,7 @@ _LEAD = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
 _APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u02bc": "'"})
 _HAS_WORD = re.compile(r"[A-Za-z]")
+_SPEAKER = re.compile(r"^\s*[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}:\s+\S")  # "Woman: ...", "Dr. Lee: ..."
 #: units longer than this are cut: a sentence of 2,000 characters is a data blob, not a statement
 MAX_UNIT_CHARS = 1000
 
@@ -28,7 +29,9 @@ def sentence_units(prose: str) -> list[str]:
     """
     out = []
     for line in normalise(prose).split("\n"):
-        open_quote = False
+        # a line opening with a plain speaker label ("Woman: ...", "Customer Service: ...") is role-play
+        # dialogue: treat it as quoted so detectors ignore it (bold list labels "- **Tip:** ..." are not)
+        open_quote = bool(_SPEAKER.match(line))
         for raw in _SPLIT.split(line):
             if not raw:
                 continue
