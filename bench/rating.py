@@ -242,14 +242,17 @@ def baselines(fit, raw, ma, mb, y, X) -> None:
 
     from stylebias.rating.design import encode_models, standardise
     from stylebias.rating.likelihood import tie_model
-    from stylebias.rating.solver import Problem
+    from stylebias.rating.solver import PairLayout, Problem
 
     enc = encode_models(ma, mb)
     std = standardise(X.to_numpy(), list(X.columns))
     P, K = len(enc.models), len(std.names)
+    order = np.argsort(enc.pair, kind="stable")
+    layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, P)
+    ys, Zs = y[order], np.asfortranarray(std.Z[order])
 
     def problem(reg):
-        return Problem(enc.pair, enc.pair_a, enc.pair_b, P, y, std.Z, tie_model("half"), reg)
+        return Problem(layout, ys, Zs, tie_model("half"), reg)
 
     prob = problem(0.5)
 
