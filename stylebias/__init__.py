@@ -26,6 +26,11 @@ _LAZY: dict[str, str] = {
     "response_features": "stylebias.extract",
     "resolve_features": "stylebias.extract",
     "FEATURE_SETS": "stylebias.extract",
+    "StyleBT": "stylebias.rating",
+    "rank_battles": "stylebias.rating",
+    "RankResult": "stylebias.rating",
+    "read_leaderboard": "stylebias.leaderboards",
+    "compare_leaderboards": "stylebias.leaderboards",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])
