@@ -385,7 +385,9 @@ def normalize_battles(df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
             df[col] = None
     extras = [c for c in df.columns if c not in CORE_COLUMNS and c not in META_COLUMNS]
     metas = [c for c in META_COLUMNS if c in df.columns]
-    df = df[list(CORE_COLUMNS) + metas + extras]
+    order = list(CORE_COLUMNS) + metas + extras
+    if list(df.columns) != order:
+        df = df[order]
     ids = df["battle_id"]
     if pd.api.types.is_float_dtype(ids.dtype) and np.all(np.mod(ids.dropna().to_numpy(), 1) == 0):
         # integer ids that pandas turned into floats because of a null: "10", not "10.0"

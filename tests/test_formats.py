@@ -12,7 +12,7 @@ import pytest
 from stylebias import load_battles
 from stylebias.battles import CORE_COLUMNS, META_COLUMNS, TURN_SEPARATOR, WINNERS
 from stylebias.errors import DataError, UsageError
-from stylebias.formats import FORMATS, detect_format
+from stylebias.formats import FORMATS, Format, detect_format, lmarena
 
 FX = Path(__file__).resolve().parent / "fixtures" / "formats"
 GENERIC_MAP = {
@@ -135,15 +135,62 @@ def test_int_valued_conv_metadata(tmp_path: Path) -> None:
     assert b[["meta_header_count_a", "meta_bold_count_b"]].iloc[0].tolist() == [3.0, 4.0]
 
 
-@pytest.mark.parametrize("name", ["arena_metadata.jsonl", "arena_metadata.parquet"])
-def test_vectorised_paths_match_the_per_record_path(name: str) -> None:
-    """The bulk (pyarrow) loaders give the same rows, values and reasons as the per-record reference."""
-    ref = load_battles(FX / "clean_battle_metadata.json")
-    got = load_battles(FX / name)
+def per_record_reference(path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Load ``path`` through the per-record converter only (the reference the bulk paths must match)."""
+
+    def slow(path, container, ctx, fmt="lmarena"):
+        first = lmarena._first_record(path, container, ctx)
+        mode = lmarena.record_mode(first)
+        return lmarena.load_records(path, container, fmt, ctx, lmarena._converter(mode, ctx))
+
+    with monkeypatch.context() as m:
+        m.setitem(FORMATS, "lmarena", Format("lmarena", "per-record reference", (), slow))
+        return load_battles(path)
+
+
+@pytest.mark.parametrize(
+    "name", ["clean_battle_metadata.json", "compact.json", "arena_metadata.jsonl", "arena_metadata.parquet"]
+)
+def test_vectorised_paths_match_the_per_record_path(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk loaders (pretty JSON array, compact array, JSONL, Parquet) give the same rows, values and
+    reasons as the per-record reference."""
+    if name == "compact.json":
+        recs = json.loads((FX / "clean_battle_metadata.json").read_text())
+        (tmp_path / name).write_text(json.dumps(recs))
+        path = tmp_path / name
+    else:
+        path = FX / name
+    ref = per_record_reference(FX / "clean_battle_metadata.json", monkeypatch)
+    got = load_battles(path)
     cols = [c for c in ref.battles.columns if c != "source_file"]
     assert list(got.battles.columns) == list(ref.battles.columns)
     pd.testing.assert_frame_equal(got.battles[cols], ref.battles[cols], check_dtype=False)
     assert reasons(got) == reasons(ref)
+
+
+def test_pretty_array_blocks_and_broken_elements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many small blocks; a broken element is one rejected record and its neighbours still load."""
+    recs = json.loads((FX / "clean_battle_metadata.json").read_text()) * 5
+    text = json.dumps(recs, indent=2)
+    marker = '"question_id": "0f3c2a71d9b04e55"'
+    pos = text.index(marker, len(text) // 2)
+    text = text[:pos] + '"question_id" "0f3c2a71d9b04e55"' + text[pos + len(marker) :]
+    p = tmp_path / "big.json"
+    p.write_text(text)
+    broken_at = 1 + text[:pos].count(",\n  {")
+    monkeypatch.setattr(lmarena, "_JSONL_CHUNK", 3000)
+    got = load_battles(p)
+    got.check_accounting()
+    assert got.read == len(recs)
+    assert reasons(got)[broken_at].startswith("malformed JSON")
+    assert got.accepted == 4 * 5 - 1
+    ref = per_record_reference(p, monkeypatch)
+    assert got.accounting() == ref.accounting()
+    pd.testing.assert_frame_equal(
+        got.battles.drop(columns="source_file"), ref.battles.drop(columns="source_file"), check_dtype=False
+    )
 
 
 def test_metadata_json_strings_are_parsed(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,10 @@ def _meta_turns(rec: dict[str, Any]) -> int | None:
 
 
 # ------------------------------------------------------------------------------------------ vectorised
+#
+# Metadata-only rows are checked column-wise with pyarrow. Rows passing every check become one Arrow table
+# per block (canonical columns in canonical order), converted to pandas once at the end of the file; rows
+# failing any check go through :func:`convert`, which accepts or rejects them with the exact reason.
 
 
 def _string_array(table: Any, name: str) -> Any | None:
@@ -251,14 +256,8 @@ def _struct_column(table: Any, name: str) -> Any | None:
             return None
         if parsed.num_rows != len(col):
             return None
-        struct = pa.StructArray.from_arrays(
-            [c.combine_chunks() for c in parsed.columns], names=parsed.column_names
-        )
-        # rows that were null stay null
         return pa.StructArray.from_arrays(
-            [struct.field(i) for i in range(struct.type.num_fields)],
-            names=parsed.column_names,
-            mask=col.is_null(),
+            [c.combine_chunks() for c in parsed.columns], names=parsed.column_names, mask=col.is_null()
         )
     return None
 
@@ -273,10 +272,69 @@ def _flatten_struct(prefix: list[str], col: Any, out: dict[str, Any]) -> None:
         if pa.types.is_struct(field.type):
             _flatten_struct([*prefix, field.name], child, out)
         elif not (pa.types.is_nested(field.type) or pa.types.is_binary(field.type)):
-            out[flat_name([*prefix, field.name])] = child.to_pandas(types_mapper=None)
+            out[flat_name([*prefix, field.name])] = child
 
 
-def _bulk(table: Any, numbers: np.ndarray, mode: str, ctx: LoadContext, ledger: Ledger) -> None:
+#: Canonical winner codes (index into battles.WINNERS) for each source label, in WINNER_LABELS order.
+_LABELS = list(WINNER_LABELS)
+_LABEL_CODES = np.array([list(PREF_FROM_WINNER).index(WINNER_LABELS[lab]) for lab in _LABELS], dtype=np.int8)
+_CODE_PREF = np.array(list(PREF_FROM_WINNER.values()))
+
+
+class _BulkSink:
+    """Collects one file's bulk-accepted Arrow blocks and the per-record results for the other rows."""
+
+    def __init__(self, ledger: Ledger, mode: str, ctx: LoadContext) -> None:
+        self.ledger = ledger
+        self.ctx = ctx
+        self.convert = _converter(mode, ctx)
+        self.tables: list[Any] = []
+        self.numbers: list[np.ndarray] = []
+        self.codes: list[np.ndarray] = []
+        self.slow = Ledger(ledger.file, ledger.format)
+
+    def add(self, table: Any, numbers: np.ndarray, codes: np.ndarray) -> None:
+        if table.num_rows:
+            self.tables.append(table)
+            self.numbers.append(numbers)
+            self.codes.append(codes)
+
+    def per_record(self, records: Any) -> None:
+        feed(self.slow, records, self.convert)
+
+    def finish(self) -> BattleSet:
+        import pyarrow as pa
+
+        frames, numbers = [], []
+        if self.tables:
+            try:
+                frame = pa.concat_tables(self.tables, promote_options="permissive").to_pandas()
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # blocks disagree on an extra column's type
+                frame = pd.concat([t.to_pandas() for t in self.tables], ignore_index=True)
+            self.tables = []
+            pa.default_memory_pool().release_unused()
+            codes = np.concatenate(self.codes)
+            frame.insert(6, "winner", pd.Categorical.from_codes(codes, categories=list(PREF_FROM_WINNER)))
+            frame.insert(7, "pref_a", _CODE_PREF[codes])
+            frames.append(frame)
+            numbers.append(np.concatenate(self.numbers))
+        slow = self.slow.to_battleset()
+        if len(slow.battles):
+            frames.append(slow.battles.drop(columns=["source_file", "source_record"]))
+            numbers.append(slow.battles["source_record"].to_numpy())
+        if frames:
+            merged = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            nums = np.concatenate(numbers)
+            if len(frames) > 1:
+                order = np.argsort(nums, kind="stable")
+                merged, nums = merged.iloc[order].reset_index(drop=True), nums[order]
+            self.ledger.accept_frame(merged, nums)
+        if len(slow.rejects):
+            self.ledger.reject_many(slow.rejects["record"].to_numpy(), slow.rejects["reason"].tolist())
+        return self.ledger.to_battleset()
+
+
+def _bulk(table: Any, numbers: np.ndarray, mode: str, ctx: LoadContext, sink: _BulkSink) -> None:
     """Account for a block of metadata-only rows: vectorised checks, per-record path for the rest."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -286,6 +344,7 @@ def _bulk(table: Any, numbers: np.ndarray, mode: str, ctx: LoadContext, ledger: 
         return
     good = np.ones(n, dtype=bool)
     a, b, w = (_string_array(table, c) for c in ("model_a", "model_b", "winner"))
+    codes = np.zeros(n, dtype=np.int8)
     if a is None or b is None or w is None:
         good[:] = False
     else:
@@ -293,8 +352,10 @@ def _bulk(table: Any, numbers: np.ndarray, mode: str, ctx: LoadContext, ledger: 
             empty = pc.or_kleene(pc.is_null(col), pc.equal(pc.utf8_trim_whitespace(col), ""))
             good &= ~np.asarray(empty.fill_null(True), dtype=bool)
         good &= ~np.asarray(pc.equal(a, b).fill_null(True), dtype=bool)
-        good &= np.asarray(pc.is_in(w, value_set=pa.array(list(WINNER_LABELS))).fill_null(False), dtype=bool)
-    metas: dict[str, np.ndarray] = {}
+        idx = np.asarray(pc.index_in(w, value_set=pa.array(_LABELS)).fill_null(-1), dtype=np.int64)
+        good &= idx >= 0
+        codes = _LABEL_CODES[np.where(idx >= 0, idx, 0)]
+    cols: dict[str, Any] = {}
     if mode == "meta":
         cm = _struct_column(table, "conv_metadata")
         if cm is None:
@@ -304,13 +365,12 @@ def _bulk(table: Any, numbers: np.ndarray, mode: str, ctx: LoadContext, ledger: 
             for col, key in META_SOURCES.items():
                 vals = _count_array(pc.struct_field(cm, [key])) if key in names else np.full(n, np.nan)
                 good &= ~np.isnan(vals)
-                metas[col] = vals
-    extras: dict[str, Any] = {}
+                cols[col] = pa.array(vals)
     for key in SCALAR_EXTRAS:
         if key in table.column_names:
             col = table.column(key)
             if not pa.types.is_nested(col.type) and not pa.types.is_binary(col.type):
-                extras[key] = col.to_pandas()
+                cols[key] = col
     for key in TAG_FIELDS:
         if key in table.column_names:
             tag = _struct_column(table, key)
@@ -318,86 +378,80 @@ def _bulk(table: Any, numbers: np.ndarray, mode: str, ctx: LoadContext, ledger: 
                 if table.column(key).null_count != n:
                     good[:] = False  # unparseable tags: let the per-record path say which rows
             else:
-                _flatten_struct([key], tag, extras)
+                _flatten_struct([key], tag, cols)
 
-    idx = np.flatnonzero(good)
-    if len(idx):
-        frame = pd.DataFrame(
-            {
-                "battle_id": _ids(table, numbers, ctx),
-                "model_a": a.to_pandas(),  # type: ignore[union-attr]
-                "model_b": b.to_pandas(),  # type: ignore[union-attr]
-                "winner": w.to_pandas().map(WINNER_LABELS),  # type: ignore[union-attr]
-                "judge": _judge(table, ctx),
-                "language": _optional_strings(table, "language"),
-                "turns": _turns(table, mode),
-            }
-        )
-        frame["pref_a"] = frame["winner"].map(PREF_FROM_WINNER).astype("float64")
-        for col, vals in metas.items():
-            frame[col] = vals
-        for col, vals in extras.items():
-            frame[col] = vals.to_numpy() if hasattr(vals, "to_numpy") else vals
-        frame = frame.iloc[idx] if len(idx) < n else frame
+    if good.any():
+        mask = pa.array(good)
+        null_text = pa.nulls(n, pa.string())
+        canonical = {
+            "battle_id": _ids(table, numbers, ctx),
+            "model_a": a,
+            "model_b": b,
+            "prompt": null_text,
+            "response_a": null_text,
+            "response_b": null_text,
+            "turns": _turns(table, mode, n),
+            "judge": _optional_strings(table, "judge", n, ctx.judge),
+            "language": _optional_strings(table, "language", n, None),
+        }
+        out = pa.table({**canonical, **cols})
+        sink.add(out.filter(mask) if not good.all() else out, numbers[good], codes[good])
     bad = np.flatnonzero(~good)
-    if not len(bad):
-        ledger.accept_frame(frame, numbers)
-        return
-    # Rows the vectorised checks did not pass: the per-record path decides (and words the reason).
-    sub = Ledger(ledger.file, ledger.format)
-    bad_rows = table.take(pa.array(bad)).to_pylist()
-    feed(sub, zip(numbers[bad].tolist(), bad_rows, strict=True), _converter(mode, ctx))
-    parts = [frame] if len(idx) else []
-    numbers_ok = list(numbers[idx]) if len(idx) else []
-    extra = sub.to_battleset()
-    if len(extra.battles):
-        extra_frame = extra.battles.drop(columns=["source_file"])
-        parts.append(extra_frame.drop(columns=["source_record"]))
-        numbers_ok += list(extra.battles["source_record"])
-    if parts:
-        merged = pd.concat(parts, ignore_index=True)
-        order = np.argsort(np.asarray(numbers_ok), kind="stable")
-        ledger.accept_frame(merged.iloc[order], np.asarray(numbers_ok)[order])
-    for rec in extra.rejects.itertuples(index=False):
-        ledger.reject(rec.record, rec.reason)
+    if len(bad):
+        rows = table.take(pa.array(bad)).to_pylist()
+        sink.per_record(zip(numbers[bad].tolist(), rows, strict=True))
 
 
 def _ids(table: Any, numbers: np.ndarray, ctx: LoadContext) -> Any:
-    fallback = pd.Series([f"{ctx.file}#"] * len(numbers), dtype="str") + pd.Series(numbers).astype("str")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fallback = None
     for key in ID_KEYS:
-        if key in table.column_names:
-            ids = table.column(key).to_pandas()
-            ids = ids.astype("str").where(ids.notna() & (ids.astype("str") != ""), None)
-            return ids.fillna(fallback).astype("str").to_numpy()
-    return fallback.to_numpy()
+        if key not in table.column_names:
+            continue
+        ids = table.column(key).combine_chunks()
+        if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+            if pa.types.is_nested(ids.type) or pa.types.is_binary(ids.type):
+                continue
+            ids = pc.cast(ids, pa.string())
+        missing = pc.or_kleene(pc.is_null(ids), pc.equal(ids, "")).fill_null(True)
+        if not pc.any(missing).as_py():
+            return ids
+        fallback = _fallback_ids(numbers, ctx)
+        return pc.if_else(missing, fallback, ids)
+    return fallback if fallback is not None else _fallback_ids(numbers, ctx)
 
 
-def _optional_strings(table: Any, name: str) -> Any:
+def _fallback_ids(numbers: np.ndarray, ctx: LoadContext) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(f"{ctx.file}#", pc.cast(pa.array(numbers), pa.string()), "")
+
+
+def _optional_strings(table: Any, name: str, n: int, default: str | None) -> Any:
+    import pyarrow as pa
+
     col = _string_array(table, name)
-    return col.to_pandas().to_numpy() if col is not None else None
-
-
-def _judge(table: Any, ctx: LoadContext) -> Any:
-    col = _string_array(table, "judge")
     if col is None:
-        return ctx.judge
-    judge = col.to_pandas()
-    return judge.fillna(ctx.judge).to_numpy() if ctx.judge is not None else judge.to_numpy()
+        return pa.array([default] * n, pa.string()) if default is not None else pa.nulls(n, pa.string())
+    return col.fill_null(default) if default is not None else col
 
 
-def _turns(table: Any, mode: str) -> Any:
+def _turns(table: Any, mode: str, n: int) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if "turn" in table.column_names and pa.types.is_integer(table.column("turn").type):
-        return table.column("turn").to_pandas().to_numpy()
+        return table.column("turn").combine_chunks()
     if mode == "meta" and "conv_metadata" in table.column_names:
         cm = table.column("conv_metadata").combine_chunks()
         if pa.types.is_struct(cm.type) and cm.type.get_field_index("turns") >= 0:
             t = pc.struct_field(cm, ["turns"])
             if pa.types.is_integer(t.type):
-                return t.to_pandas().to_numpy()
-    return None
+                return t
+    return pa.nulls(n, pa.int64())
 
 
 # ------------------------------------------------------------------------------------------ file level
@@ -413,6 +467,18 @@ def _converter(mode: str, ctx: LoadContext) -> Any:
 def _first_record(path: Path, container: str, ctx: LoadContext) -> dict[str, Any] | None:
     from ._base import iter_records
 
+    if container == "parquet":
+        # only the columns that decide the mode: never decode a whole row group of texts for this
+        pf = _io.parquet_file(path)
+        names = [
+            c for c in ("conversation_a", "conversation_b", "conv_metadata") if c in pf.schema_arrow.names
+        ]
+        if not names:
+            return {}
+        for batch in pf.iter_batches(batch_size=1, columns=names):
+            if batch.num_rows:
+                return batch.slice(0, 1).to_pylist()[0]
+        return None
     for i, (_, rec) in enumerate(iter_records(path, container, ctx)):
         if isinstance(rec, dict):
             return rec
@@ -426,8 +492,10 @@ def load(path: Path, container: str, ctx: LoadContext, fmt: str = "lmarena") -> 
     mode = record_mode(first) if first is not None else "text"
     if mode != "text" and container == "parquet":
         return _load_parquet_bulk(path, mode, ctx, fmt)
-    if mode != "text" and container == "json" and _is_jsonl(path):
-        return _load_jsonl_bulk(path, mode, ctx, fmt)
+    if mode != "text" and container == "json":
+        if _is_jsonl(path):
+            return _load_jsonl_bulk(path, mode, ctx, fmt)
+        return _load_array_bulk(path, mode, ctx, fmt)
     return load_records(path, container, fmt, ctx, _converter(mode, ctx))
 
 
@@ -457,23 +525,22 @@ def _load_parquet_bulk(path: Path, mode: str, ctx: LoadContext, fmt: str) -> Bat
     pf = _io.parquet_file(path)
     names = set(pf.schema_arrow.names)
     columns = [c for c in _BULK_COLUMNS if c in names]
-    ledger = Ledger(ctx.file, fmt)
+    sink = _BulkSink(Ledger(ctx.file, fmt), mode, ctx)
     offset = 0
     with file_progress(path, ctx.file, progress_total(path, "parquet")) as update:
         try:
             for batch in pf.iter_batches(batch_size=1 << 18, columns=columns):
                 table = pa.Table.from_batches([batch])
-                numbers = np.arange(offset + 1, offset + table.num_rows + 1)
-                _bulk(table, numbers, mode, ctx, ledger)
+                _bulk(table, np.arange(offset + 1, offset + table.num_rows + 1), mode, ctx, sink)
                 offset += table.num_rows
+                del table, batch
+                pa.default_memory_pool().release_unused()  # hand decoded-but-dropped buffers back to the OS
                 update(offset)
-        except Exception as exc:
-            if isinstance(exc, Reject):
-                raise
+        except (OSError, pa.ArrowException) as exc:
             from ..errors import DataError
 
             raise DataError(f"Parquet file unreadable after row {offset}: {exc}", file=ctx.file) from exc
-    return ledger.to_battleset()
+    return sink.finish()
 
 
 _JSONL_CHUNK = 32 << 20
@@ -482,11 +549,8 @@ _JSONL_CHUNK = 32 << 20
 def _load_jsonl_bulk(path: Path, mode: str, ctx: LoadContext, fmt: str) -> BattleSet:
     """JSONL in ~32 MiB blocks of whole lines: each clean block is parsed by pyarrow and checked in bulk;
     a block with a blank, oversized or malformed line goes through the per-line reader instead."""
-    import pyarrow.json as pj
-
-    ledger = Ledger(ctx.file, fmt)
+    sink = _BulkSink(Ledger(ctx.file, fmt), mode, ctx)
     limit = ctx.max_record_bytes
-    conv = _converter(mode, ctx)
     with file_progress(path, ctx.file, float(path.stat().st_size)) as update:
         with _io.open_binary(path) as (stream, tell):
             line0 = 0  # lines before the current block
@@ -501,22 +565,22 @@ def _load_jsonl_bulk(path: Path, mode: str, ctx: LoadContext, fmt: str) -> Battl
                 if cut == 0:
                     if len(data) > limit + 2:
                         # one line longer than the limit and still going: stream the rest per line
-                        _per_line(_io._Prepend(data, stream), line0, limit, conv, ledger)
+                        _per_line(_io._Prepend(data, stream), line0, limit, sink)
                         break
                     carry = data
                     continue
                 block, carry = data[:cut], data[cut:]
-                nlines = _bulk_block(block, line0, mode, ctx, ledger, conv, limit, pj)
-                line0 += nlines
+                line0 += _bulk_block(block, line0, mode, ctx, sink, limit)
                 update(tell())
                 if eof:
                     break
-    return ledger.to_battleset()
+    return sink.finish()
 
 
-def _bulk_block(
-    block: bytes, line0: int, mode: str, ctx: LoadContext, ledger: Ledger, conv: Any, limit: int, pj: Any
-) -> int:
+def _bulk_block(block: bytes, line0: int, mode: str, ctx: LoadContext, sink: _BulkSink, limit: int) -> int:
+    """Account for the lines of one block; returns how many lines it held."""
+    import pyarrow.json as pj
+
     arr = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(arr == 10)
     if not block.endswith(b"\n"):
@@ -535,12 +599,153 @@ def _bulk_block(
         except Exception:  # noqa: BLE001 - malformed lines: the per-line reader names them
             table = None
         if table is not None and table.num_rows == nlines:
-            _bulk(table, np.arange(line0 + 1, line0 + nlines + 1), mode, ctx, ledger)
+            _bulk(table, np.arange(line0 + 1, line0 + nlines + 1), mode, ctx, sink)
             return nlines
-    _per_line(io.BytesIO(block), line0, limit, conv, ledger)
+    _per_line(io.BytesIO(block), line0, limit, sink)
     return nlines
 
 
-def _per_line(stream: Any, line0: int, limit: int, conv: Any, ledger: Ledger) -> None:
-    records = ((line0 + k, rec) for k, rec in _io._iter_lines(stream, lambda: 0, limit, None))
-    feed(ledger, records, conv)
+def _per_line(stream: Any, line0: int, limit: int, sink: _BulkSink) -> None:
+    sink.per_record((line0 + k, rec) for k, rec in _io._iter_lines(stream, lambda: 0, limit, None))
+
+
+class _Restart(Exception):
+    """The pretty-array fast path cannot continue (an element longer than the limit): use the batch path."""
+
+
+def _load_array_bulk(path: Path, mode: str, ctx: LoadContext, fmt: str) -> BattleSet:
+    """One big JSON array of metadata-only battles (FastChat's public ``clean_battle`` release).
+
+    Pretty-printed arrays (``json.dump(..., indent=2)``, one element per indented block) are cut into
+    blocks at the top-level separator ``",\\n" + indent + "{"`` -- unambiguous because JSON strings hold no raw
+    newline and nested objects sit deeper -- and each block is rewritten as JSONL for pyarrow's parser.
+    Other arrays are decoded element by element and converted to Arrow in batches. Either way the checks
+    are the vectorised ones, and any element pyarrow cannot take goes through the per-record path.
+    """
+    try:
+        return _pretty_array(path, mode, ctx, fmt)
+    except _Restart:
+        return _array_batches(path, mode, ctx, fmt)
+
+
+def _pretty_array(path: Path, mode: str, ctx: LoadContext, fmt: str) -> BattleSet:
+    sink = _BulkSink(Ledger(ctx.file, fmt), mode, ctx)
+    limit = ctx.max_record_bytes
+    with file_progress(path, ctx.file, float(path.stat().st_size)) as update:
+        with _io.open_binary(path) as (stream, tell):
+            data = stream.read(_JSONL_CHUNK)
+            body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+            start = len(data) - len(body) + 1  # just after '['
+            first = start + len(data[start:]) - len(data[start:].lstrip(b" \t\r\n"))
+            gap = data[start:first]
+            if not body.startswith(b"[") or data[first : first + 1] != b"{" or b"\n" not in gap:
+                raise _Restart  # compact, empty or not an array of objects
+            newline = b"\r\n" if gap.endswith(b"\r\n") or b"\r\n" in gap else b"\n"
+            indent = gap[gap.rfind(b"\n") + 1 :]
+            sep = b"," + newline + indent + b"{"
+            data = data[first:]
+            n0 = 0
+            while True:
+                more = stream.read(_JSONL_CHUNK)
+                data += more
+                if not more:
+                    tail = data.rstrip(b" \t\r\n")
+                    if tail.endswith(b"]"):
+                        tail = tail[:-1].rstrip(b" \t\r\n")
+                    else:
+                        import warnings
+
+                        from ..errors import StyleBiasWarning
+
+                        warnings.warn(
+                            f"{ctx.file}: JSON array ends without ']': the file may be truncated",
+                            StyleBiasWarning,
+                            stacklevel=4,
+                        )
+                    if tail:
+                        n0 += _array_block(tail, sep, n0, mode, ctx, sink, limit)
+                    break
+                cut = data.rfind(sep)
+                if cut < 0:
+                    if len(data) > limit + 2 * _JSONL_CHUNK:
+                        raise _Restart
+                    continue
+                block, data = data[:cut], data[cut + len(sep) - 1 :]
+                n0 += _array_block(block, sep, n0, mode, ctx, sink, limit)
+                update(tell())
+    return sink.finish()
+
+
+#: Newlines inside an element are JSON whitespace (strings hold none raw): blank them, then turn the
+#: element separators (marked with NUL, which valid JSON text never contains raw) into line breaks.
+_FLATTEN = bytes.maketrans(b"\r\n\x00", b"  \n")
+
+
+def _array_block(
+    block: bytes, sep: bytes, n0: int, mode: str, ctx: LoadContext, sink: _BulkSink, limit: int
+) -> int:
+    """Account for the elements of one block of a pretty-printed array; returns how many it held."""
+    import pyarrow.json as pj
+
+    if b"\x00" in block:
+        flat = None
+    else:
+        flat = block.replace(sep, b"\x00{").translate(_FLATTEN)
+    elements = flat.split(b"\n") if flat is not None else block.split(sep)
+    if flat is None:
+        elements = [elements[0]] + [b"{" + e for e in elements[1:]]
+    count = len(elements)
+    numbers = np.arange(n0 + 1, n0 + count + 1)
+    if flat is not None and max(len(e) for e in elements) <= limit:
+        try:
+            flat.decode("utf-8")
+            table = pj.read_json(io.BytesIO(flat))
+        except Exception:  # noqa: BLE001 - a broken element: the per-element path names it
+            table = None
+        if table is not None and table.num_rows == count:
+            _bulk(table, numbers, mode, ctx, sink)
+            return count
+    sink.per_record((int(k), _parse_element(e, limit)) for k, e in zip(numbers, elements, strict=True))
+    return count
+
+
+def _parse_element(element: bytes, limit: int) -> Any:
+    if len(element) > limit:
+        return _io.too_large(len(element), limit)
+    try:
+        return json.loads(element)
+    except UnicodeDecodeError as exc:
+        return _io.Bad(f"malformed JSON: invalid UTF-8 at byte {exc.start}")
+    except ValueError as exc:
+        return _io.Bad(f"malformed JSON: {exc}")
+
+
+def _array_batches(path: Path, mode: str, ctx: LoadContext, fmt: str, batch: int = 20_000) -> BattleSet:
+    """Compact arrays: decode element by element, convert to Arrow in batches, check in bulk."""
+    import pyarrow as pa
+
+    sink = _BulkSink(Ledger(ctx.file, fmt), mode, ctx)
+    pending: list[tuple[int, dict[str, Any]]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        numbers = np.array([k for k, _ in pending])
+        try:
+            table = pa.Table.from_pylist([r for _, r in pending])
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            sink.per_record(list(pending))
+        else:
+            _bulk(table, numbers, mode, ctx, sink)
+        pending.clear()
+
+    with file_progress(path, ctx.file, float(path.stat().st_size)) as update:
+        for k, rec in _io.iter_json_records(path, ctx.max_record_bytes, update):
+            if isinstance(rec, dict):
+                pending.append((k, rec))
+                if len(pending) >= batch:
+                    flush()
+            else:
+                sink.per_record([(k, rec)])
+        flush()
+    return sink.finish()
