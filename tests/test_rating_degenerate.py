@@ -166,3 +166,18 @@ def test_random_comparison_graphs_give_finite_ratings_or_a_clear_error(edges, ti
             assert (part.models.rating_low <= part.models.rating + 1e-6).all()
         assert (part.models["rank"] >= 1).all()
         assert all(math.isfinite(v) for v in part.features[["coef", "low", "high"]].to_numpy().ravel())
+
+
+def test_collinear_features_are_dropped_with_a_warning():
+    rng = np.random.default_rng(4)
+    a = rng.choice(["x", "y", "z"], 400)
+    b = np.where(a == "x", "y", np.where(a == "y", "z", "x"))
+    y = rng.integers(0, 2, 400).astype(float)
+    flag = rng.integers(-1, 2, 400).astype(float)
+    other = rng.normal(size=400)
+    X = np.column_stack([flag, other, 0.5 * flag, flag + 2 * other])
+    with pytest.warns(StyleBiasWarning, match=r"linear combinations.*flattery \(~ flattery_count\).*combo"):
+        fit = StyleBT().fit(a, b, y, X, ["flattery_count", "length", "flattery", "combo"])
+    assert fit.feature_names_ == ["flattery_count", "length"]
+    assert fit.dropped_features_ == ["flattery", "combo"]
+    assert np.isfinite(fit.coef_high_).all()

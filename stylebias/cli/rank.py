@@ -228,7 +228,9 @@ def show_result(result: Any, top: int | None = None) -> None:
                 console.print(f"  • {escape(s)}")
         dropped = part.controlled.dropped_features_
         if dropped:
-            console.print(f"[dim]dropped (zero variance in these battles): {escape(', '.join(dropped))}[/]")
+            console.print(
+                f"[dim]dropped (constant or collinear in these battles): {escape(', '.join(dropped))}[/]"
+            )
         console.print()
     if len(result.excluded):
         t = Table(title="Not rated", title_justify="left", show_edge=False)

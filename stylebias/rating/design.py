@@ -144,10 +144,54 @@ def standardise(X: np.ndarray, names: list[str], weights: np.ndarray | None = No
             stacklevel=3,
         )
     Z = np.asfortranarray((X[:, keep] - mean[keep]) / scale[keep])
-    return Standardised(
-        Z=Z,
-        names=[n for n, k in zip(names, keep, strict=True) if k],
-        mean=mean[keep],
-        scale=scale[keep],
-        dropped=dropped,
-    )
+    kept = [n for n, k in zip(names, keep, strict=True) if k]
+    mean, scale = mean[keep], scale[keep]
+    redundant = _collinear(Z, weights)
+    if redundant:
+        idx = [j for j in range(len(kept)) if j not in redundant]
+        warnings.warn(
+            "dropped feature(s) that are exact linear combinations of earlier ones in these battles "
+            "(their separate effects are not identifiable): "
+            + ", ".join(f"{kept[j]} (~ {kept[redundant[j]]})" for j in sorted(redundant)),
+            StyleBiasWarning,
+            stacklevel=3,
+        )
+        dropped = dropped + [kept[j] for j in sorted(redundant)]
+        Z = np.asfortranarray(Z[:, idx])
+        kept, mean, scale = [kept[j] for j in idx], mean[idx], scale[idx]
+    return Standardised(Z=Z, names=kept, mean=mean, scale=scale, dropped=dropped)
+
+
+#: A feature whose variance left after regressing on the earlier features is below this share is redundant.
+COLLINEAR_RTOL = 1e-9
+
+
+def _collinear(Z: np.ndarray, weights: np.ndarray | None) -> dict[int, int]:
+    """Columns of standardised ``Z`` that are (numerically) linear combinations of earlier columns.
+
+    Greedy Gram-Schmidt on the correlation matrix, in column order: the first of a collinear group is
+    kept. Returns {dropped column: the kept column it leans on most}.
+    """
+    K = Z.shape[1]
+    if K < 2:
+        return {}
+    w = None if weights is None else weights / weights.sum()
+    C = np.empty((K, K))
+    for i in range(K):
+        for j in range(i, K):
+            prod = Z[:, i] * Z[:, j]
+            C[i, j] = C[j, i] = float(prod.mean() if w is None else np.einsum("i,i->", prod, w))
+    kept: list[int] = []
+    redundant: dict[int, int] = {}
+    for j in range(K):
+        if kept:
+            S = C[np.ix_(kept, kept)]
+            c = C[kept, j]
+            coef = np.linalg.lstsq(S, c, rcond=None)[0]
+            residual = C[j, j] - float(c @ coef)
+            if residual <= COLLINEAR_RTOL * C[j, j]:
+                main = kept[int(np.argmax(np.abs(coef)))]
+                redundant[j] = main
+                continue
+        kept.append(j)
+    return redundant
