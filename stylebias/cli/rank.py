@@ -222,6 +222,7 @@ def show_result(result: Any, top: int | None = None) -> None:
         console.print(model_table(part, title, top))
         if "winrate" in part.models.columns:
             console.print(winrate_table(part, top))
+            console.print("[dim]  (same style on both sides, either side of the screen; ties count half)[/]")
         if len(part.features):
             console.print(feature_table(part))
             for s in part.features["sentence"]:
@@ -252,7 +253,7 @@ def winrate_table(part: Any, top: int | None) -> Table:
     pct = round(part.settings["level"] * 100)
     ref = escape(str(part.winrate_reference))
     t = Table(
-        title=f"Style-neutral win rate vs {ref} (same style on both sides; ties count half)",
+        title=f"Style-neutral win rate vs {ref}",
         title_justify="left",
         show_edge=False,
     )

@@ -261,6 +261,7 @@ class StyleBT:
                 counts=counts,
                 xtol=max(self.xtol, 1e-8),
                 max_iter=self.max_iter,
+                description="bootstrap Bradley-Terry" + (" + style" if K else ""),
             )
             if self.reg == 0.0:
                 self.boot_theta_[:, :P] -= self.boot_theta_[:, :P].mean(axis=1, keepdims=True)
