@@ -9,6 +9,7 @@ big JSON array (``json.dump(..., indent=2)``, as FastChat writes it), then loads
 
     python bench/loading.py                      # 1.7M rows, all three containers
     python bench/loading.py --rows 200000 --only parquet jsonl
+    python bench/loading.py --rows 200000 --only text   # conversations JSONL (per-record, streaming)
 
 Targets (docs/formats.md): 1.7M metadata-only rows from Parquet in <= 4 s and <= 1.5 GB peak RSS.
 """
@@ -45,6 +46,7 @@ print(json.dumps({"seconds": seconds, "read": data.read, "accepted": data.accept
                   "peak_rss_mb": hwm_mb(), "import_rss_mb": base}))
 """
 
+
 def build_table(n: int, seed: int = 0):  # noqa: ANN201
     import pyarrow as pa
 
@@ -52,7 +54,9 @@ def build_table(n: int, seed: int = 0):  # noqa: ANN201
     models = np.array([f"model-{i:03d}" for i in range(160)])
     a = rng.integers(0, len(models), n)
     b = (a + rng.integers(1, len(models), n)) % len(models)
-    winners = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])[rng.choice(4, n, p=[0.35, 0.35, 0.2, 0.1])]
+    winners = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])[
+        rng.choice(4, n, p=[0.35, 0.35, 0.2, 0.1])
+    ]
     counts = lambda *names: pa.StructArray.from_arrays(  # noqa: E731
         [pa.array(rng.poisson(1.0, n)) for _ in names], names=list(names)
     )
@@ -73,8 +77,15 @@ def build_table(n: int, seed: int = 0):  # noqa: ANN201
         [
             pa.StructArray.from_arrays(
                 [bools(0.5) for _ in range(7)],
-                names=["specificity", "domain_knowledge", "complexity", "problem_solving", "creativity",
-                       "technical_accuracy", "real_world"],
+                names=[
+                    "specificity",
+                    "domain_knowledge",
+                    "complexity",
+                    "problem_solving",
+                    "creativity",
+                    "technical_accuracy",
+                    "real_world",
+                ],
             ),
             pa.StructArray.from_arrays([bools(0.3), pa.array(rng.integers(0, 5, n))], names=["if", "score"]),
             pa.StructArray.from_arrays([bools(0.1)], names=["math"]),
@@ -92,15 +103,59 @@ def build_table(n: int, seed: int = 0):  # noqa: ANN201
             "judge": pa.array(judges),
             "turn": meta["turns"],
             "anony": bools(0.9),
-            "language": pa.array(np.array(["English", "Chinese", "German", "Russian"])[rng.choice(4, n, p=[0.7, 0.1, 0.1, 0.1])]),
+            "language": pa.array(
+                np.array(["English", "Chinese", "German", "Russian"])[
+                    rng.choice(4, n, p=[0.7, 0.1, 0.1, 0.1])
+                ]
+            ),
             "tstamp": pa.array(1.7e9 + rng.random(n) * 3e7),
             "conv_metadata": pa.StructArray.from_arrays(list(meta.values()), names=list(meta)),
             "is_code": bools(0.15),
             "is_refusal": bools(0.05),
-            "dedup_tag": pa.StructArray.from_arrays([bools(0.05), bools(0.9)], names=["high_freq", "sampled"]),
+            "dedup_tag": pa.StructArray.from_arrays(
+                [bools(0.05), bools(0.9)], names=["high_freq", "sampled"]
+            ),
             "category_tag": category,
         }
     )
+
+
+def build_conversations(n: int, path: Path, seed: int = 0) -> None:
+    """lmsys/chatbot_arena_conversations-schema JSONL with markdown-ish answers of varied length."""
+    rng = np.random.default_rng(seed)
+    words = "the model answer is **bold** and\n- a list item\n## header\ncode `x` with more words here".split(
+        " "
+    )
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            turns = int(rng.integers(1, 3))
+            conv = {}
+            for side in "ab":
+                msgs = []
+                for t in range(turns):
+                    msgs.append({"role": "user", "content": f"question {i} turn {t}"})
+                    msgs.append(
+                        {
+                            "role": "assistant",
+                            "content": " ".join(rng.choice(words, int(rng.integers(20, 400)))),
+                        }
+                    )
+                conv[side] = msgs
+            a = int(rng.integers(0, 60))
+            rec = {
+                "question_id": f"q{i:010d}",
+                "model_a": f"model-{a:03d}",
+                "model_b": f"model-{(a + 1 + int(rng.integers(0, 59))) % 60:03d}",
+                "winner": ["model_a", "model_b", "tie", "tie (bothbad)"][int(rng.integers(0, 4))],
+                "judge": f"arena_user_{int(rng.integers(0, 10**6))}",
+                "conversation_a": conv["a"],
+                "conversation_b": conv["b"],
+                "turn": turns,
+                "anony": True,
+                "language": "English",
+                "tstamp": 1.68e9 + i,
+            }
+            fh.write(json.dumps(rec) + "\n")
 
 
 def build(n: int, only: list[str]) -> dict[str, Path]:
@@ -111,10 +166,15 @@ def build(n: int, only: list[str]) -> dict[str, Path]:
         "parquet": DATA / f"clean_battle_{n}.parquet",
         "jsonl": DATA / f"clean_battle_{n}.jsonl",
         "json": DATA / f"clean_battle_{n}.json",
+        "text": DATA / f"conversations_{n}.jsonl",
     }
     if all(paths[k].exists() for k in only):
         return paths
     t = time.perf_counter()
+    if "text" in only and not paths["text"].exists():
+        build_conversations(n, paths["text"])
+    if all(paths[k].exists() for k in only):
+        return paths
     table = build_table(n)
     if not paths["parquet"].exists():
         pq.write_table(table, paths["parquet"])
@@ -129,7 +189,9 @@ def build(n: int, only: list[str]) -> dict[str, Path]:
                         if kind == "jsonl":
                             fh.write(json.dumps(rec) + "\n")
                         else:
-                            fh.write(("  " if first else ",\n  ") + json.dumps(rec, indent=2).replace("\n", "\n  "))
+                            fh.write(
+                                ("  " if first else ",\n  ") + json.dumps(rec, indent=2).replace("\n", "\n  ")
+                            )
                             first = False
                 if kind == "json":
                     fh.write("\n]\n")
@@ -140,11 +202,20 @@ def build(n: int, only: list[str]) -> dict[str, Path]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_700_000)
-    ap.add_argument("--only", nargs="+", default=["parquet", "jsonl", "json"], choices=["parquet", "jsonl", "json"])
-    ap.add_argument("--repeat", type=int, default=1, help="load each file this many times (best time is shown)")
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        default=["parquet", "jsonl", "json"],
+        choices=["parquet", "jsonl", "json", "text"],
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="load each file this many times (best time is shown)"
+    )
     args = ap.parse_args()
     paths = build(args.rows, args.only)
-    print(f"{'container':<10} {'size MB':>9} {'rows':>10} {'seconds':>8} {'rows/s':>11} {'peak RSS MB':>12} {'(imports)':>10}")
+    print(
+        f"{'container':<10} {'size MB':>9} {'rows':>10} {'seconds':>8} {'rows/s':>11} {'peak RSS MB':>12} {'(imports)':>10}"
+    )
     for kind in args.only:
         results = []
         for _ in range(args.repeat):
