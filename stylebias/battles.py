@@ -139,9 +139,7 @@ class Ledger:
         """Keep many battles at once (vectorised loaders); ``records`` numbers them like :meth:`accept`."""
         if len(frame) != len(records):
             raise ValueError(f"accept_frame: {len(frame)} rows but {len(records)} record numbers")
-        if not len(frame):
-            return
-        frame = frame.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)  # an empty frame is kept too: it carries the columns
         if "source_file" not in frame.columns:
             frame["source_file"] = self.file
         if "source_record" not in frame.columns:
@@ -190,7 +188,7 @@ class Ledger:
         """The file's battles (canonical columns and dtypes), rejects and one-row accounting."""
         self._flush_rows()
         if self._frames:
-            frames = [f for f in self._frames if len(f)]
+            frames = [f for f in self._frames if len(f)] or self._frames[:1]
             battles = normalize_battles(
                 pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0], copy=False
             )
@@ -427,25 +425,20 @@ def validate_battles(df: pd.DataFrame, *, source: str = "<DataFrame>") -> Battle
     if "battle_id" not in work.columns:
         work["battle_id"] = [f"{source}#{i + 1}" for i in range(len(work))]
     has_meta = all(c in work.columns for c in ("meta_tokens_a", "meta_tokens_b"))
+    cols = [
+        c for c in ("model_a", "model_b", "winner", "pref_a", "response_a", "response_b") if c in work.columns
+    ]
+    values = zip(*(work[c].tolist() for c in cols), strict=True)
+    reasons = [_row_problem(dict(zip(cols, v, strict=True)), has_meta) for v in values]
+    keep = np.array([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
+    bad = [i for i, r in enumerate(reasons) if r is not None]
+    battles = work.iloc[keep].reset_index(drop=True)
+    if "source_file" in battles.columns:
+        battles["source_file"] = battles["source_file"].fillna(source)
     ledger = Ledger(source, "dataframe")
-    keep: list[int] = []
-    for i, row in enumerate(work.itertuples(index=False)):
-        r = row._asdict()
-        reason = _row_problem(r, has_meta)
-        if reason:
-            ledger.reject(i + 1, reason)
-        else:
-            ledger.accept(i + 1, {})
-            keep.append(i)
-    battles = work.iloc[keep].copy()
-    battles["source_file"] = battles.get("source_file", pd.Series(source, index=battles.index)).fillna(source)
-    battles["source_record"] = (
-        [k + 1 for k in keep] if "source_record" not in work.columns else battles["source_record"]
-    )
-    rejects = (
-        pd.DataFrame(ledger.rejects, columns=list(REJECT_COLUMNS)) if ledger.rejects else empty_rejects()
-    )
-    return BattleSet(normalize_battles(battles), rejects, pd.DataFrame([ledger.summary()]))
+    ledger.accept_frame(battles, keep + 1)
+    ledger.reject_many([i + 1 for i in bad], [reasons[i] for i in bad])  # type: ignore[misc]
+    return ledger.to_battleset()
 
 
 def _row_problem(r: dict[str, Any], has_meta: bool) -> str | None:
