@@ -133,3 +133,22 @@ def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["validate", "-q", "--format", "nope", str(FX / "kaggle_train.csv")]) == 1
     assert run(["validate", "-q", "--column", "model_a", str(FX / "generic_votes.csv")]) == 1
     assert run(["validate", "--no-such-option"]) == 1
+
+
+def test_load_input_warns_with_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    from stylebias.cli.options import load_input, parse_columns
+
+    data = load_input([str(FX / "lmarena_conversations.jsonl")], None, None, quiet=False)
+    assert data.accepted == 4
+    err = capsys.readouterr().err
+    assert "8 of 12 records rejected" in err and "self-battle" in err and "stylebias validate" in err
+    load_input([str(FX / "lmarena_conversations.jsonl")], None, None, quiet=True)
+    assert capsys.readouterr().err == ""
+    assert parse_columns(["model_a=x", " winner = y "]) == {"model_a": "x", "winner": "y"}
+    assert parse_columns(None) is None
+    from stylebias.errors import UsageError
+
+    with pytest.raises(UsageError, match="CANONICAL=SOURCE"):
+        parse_columns(["model_a"])
+    with pytest.raises(UsageError, match="given twice"):
+        parse_columns(["model_a=x", "model_a=y"])
