@@ -25,7 +25,7 @@ def test_every_alpaca_eval_file(shared_data: Path) -> None:
     assert len(data.sources) == len(files) == 48
     for path, src in zip(files, data.sources.sort_values("file").itertuples(index=False), strict=True):
         n = len(json.loads(gzip.open(path).read()))
-        assert src.read == n, path.name  # 805 per file, except four files upstream holds 802-804 rows in
+        assert src.read == n, path.name  # 805 per file, except five upstream files with 802-804 rows
         assert src.format == "alpaca_eval"
         if path.name.startswith("gpt4_1106_preview."):
             assert (src.accepted, src.rejected) == (0, n)  # the baseline against itself
