@@ -14,7 +14,7 @@ from __future__ import annotations
 from .core import EXTRACTOR_VERSION, extract_batch, extract_one
 from .pairs import pair_features, pair_values
 from .registry import FEATURE_SETS, FEATURES, REFUSAL_LEVELS, Feature, resolve_features
-from .runner import response_features
+from .runner import iter_response_features, response_features
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -24,6 +24,7 @@ __all__ = [
     "REFUSAL_LEVELS",
     "extract_batch",
     "extract_one",
+    "iter_response_features",
     "pair_features",
     "pair_values",
     "resolve_features",

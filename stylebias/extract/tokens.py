@@ -29,10 +29,10 @@ CL100K_PATTERN = (
     r"""\s*[\r\n]|\s+(?!\S)|\s"""
 )
 
-# A run this long without whitespace is not prose; BPE merge cost grows with piece length, so such runs are
+# A run this long without whitespace (or of whitespace only) is not prose; BPE merge cost grows with piece length, so such runs are
 # cut into pieces of this size (the count of a pathological 1 MB blob may then differ by a few tokens).
 _MAX_RUN = 2000
-_LONG_RUN = re.compile(r"\S{" + str(_MAX_RUN + 1) + ",}")
+_LONG_RUN = re.compile(r"\S{" + str(_MAX_RUN + 1) + r",}|\s{" + str(_MAX_RUN + 1) + ",}")
 
 
 def _ranks_path() -> str:

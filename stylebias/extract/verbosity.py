@@ -25,6 +25,8 @@ _TS_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 # our sentence count: terminal marks followed by space/end, per non-empty line
 _SENT_END = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*(?=\s|$)")
 _HAS_WORD_CHAR = re.compile(r"\w")
+_TEXT_LINE = re.compile(r"^[^\n]*[^\W_][^\n]*$", re.MULTILINE)  # lines holding a letter or digit
+_ENDS = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*$")
 _PARA_SPLIT = re.compile(r"\n[^\S\n]*\n")
 _MATTR_WINDOW = 50
 
@@ -54,6 +56,7 @@ def _pyphen() -> Any:
     return pyphen.Pyphen(lang="en_US")
 
 
+MAX_WORD_CHARS = 60
 _OOV: dict[str, int] = {}  # hyphenation results for words not in the CMU dictionary (bounded below)
 _OOV_MAX = 200_000
 
@@ -73,12 +76,18 @@ def word_syllables(word: str) -> int:
 
 
 def total_syllables(lower_words: list[str]) -> int:
-    """Sum of :func:`word_syllables` (dictionary lookups inlined: this runs on every word of every answer)."""
+    """Sum of :func:`word_syllables` (dictionary lookups inlined: this runs on every word of every answer).
+
+    A "word" longer than :data:`MAX_WORD_CHARS` (a URL, a hash, a base64 blob) is not hyphenated - Pyphen's
+    cost grows with word length - and counts one syllable per three characters.
+    """
     cmu = _cmu_syllables()
     total = 0
     for w in lower_words:
         n = cmu.get(w)
-        total += n if n is not None else word_syllables(w)
+        if n is None:
+            n = word_syllables(w) if len(w) <= MAX_WORD_CHARS else len(w) // 3
+        total += n
     return total
 
 
@@ -128,12 +137,10 @@ def count_sentences(prose: str) -> int:
     sees them.
     """
     n = 0
-    for line in prose.splitlines():
-        s = line.strip()
-        if not s or not any(ch.isalnum() for ch in s):
-            continue
-        ends = list(_SENT_END.finditer(s))
-        n += len(ends) + (0 if ends and ends[-1].end() == len(s) else 1)
+    for m in _TEXT_LINE.finditer(prose):
+        s = m.group().strip()
+        ends = _SENT_END.findall(s)
+        n += len(ends) + (0 if ends and _ENDS.search(s) else 1)
     return n
 
 

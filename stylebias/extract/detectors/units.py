@@ -13,6 +13,10 @@ _HAS_WORD = re.compile(r"[A-Za-z]")
 _SPEAKER = re.compile(r"^\s*[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}:\s+\S")  # "Woman: ...", "Dr. Lee: ..."
 #: units longer than this are cut: a sentence of 2,000 characters is a data blob, not a statement
 MAX_UNIT_CHARS = 1000
+#: a reply with more sentence units than HEAD + TAIL is read at its start and end only: openers, declines and
+#: sign-offs live there, and the cost of a 1 MB reply stays bounded (typical answers have 10-60 units)
+HEAD_UNITS = 400
+TAIL_UNITS = 100
 
 
 def normalise(text: str) -> str:
@@ -28,7 +32,10 @@ def sentence_units(prose: str) -> list[str]:
     stray inch mark cannot silence the rest of the answer).
     """
     out = []
-    for line in normalise(prose).split("\n"):
+    lines = normalise(prose).split("\n")
+    if len(lines) > 2 * (HEAD_UNITS + TAIL_UNITS):  # only the head and tail are kept below anyway
+        lines = lines[: 2 * HEAD_UNITS] + lines[-2 * TAIL_UNITS :]
+    for line in lines:
         # a line opening with a plain speaker label ("Woman: ...", "Customer Service: ...") is role-play
         # dialogue: treat it as quoted so detectors ignore it (bold list labels "- **Tip:** ..." are not)
         open_quote = bool(_SPEAKER.match(line))
@@ -42,6 +49,8 @@ def sentence_units(prose: str) -> list[str]:
                     out.append(('"' if open_quote else "") + unit[:MAX_UNIT_CHARS])
             if quotes % 2:
                 open_quote = not open_quote
+    if len(out) > HEAD_UNITS + TAIL_UNITS:
+        out = out[:HEAD_UNITS] + out[-TAIL_UNITS:]
     return out
 
 
