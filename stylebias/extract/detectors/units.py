@@ -13,6 +13,8 @@ _HAS_WORD = re.compile(r"[A-Za-z]")
 _SPEAKER = re.compile(r"^\s*[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}:\s+\S")  # "Woman: ...", "Dr. Lee: ..."
 #: units longer than this are cut: a sentence of 2,000 characters is a data blob, not a statement
 MAX_UNIT_CHARS = 1000
+#: prefix marking a unit from a dialogue line ("Woman: ..."): everything in it counts as quoted
+DIALOGUE = "\u2063"
 #: a reply with more sentence units than HEAD + TAIL is read at its start and end only: openers, declines and
 #: sign-offs live there, and the cost of a 1 MB reply stays bounded (typical answers have 10-60 units)
 HEAD_UNITS = 400
@@ -38,7 +40,8 @@ def sentence_units(prose: str) -> list[str]:
     for line in lines:
         # a line opening with a plain speaker label ("Woman: ...", "Customer Service: ...") is role-play
         # dialogue: treat it as quoted so detectors ignore it (bold list labels "- **Tip:** ..." are not)
-        open_quote = bool(_SPEAKER.match(line))
+        dialogue = bool(_SPEAKER.match(line))
+        open_quote = False
         for raw in _SPLIT.split(line):
             if not raw:
                 continue
@@ -46,7 +49,8 @@ def sentence_units(prose: str) -> list[str]:
             if _HAS_WORD.search(raw):
                 unit = _EMPHASIS.sub("", _LEAD.sub("", raw)).strip()
                 if unit:
-                    out.append(('"' if open_quote else "") + unit[:MAX_UNIT_CHARS])
+                    prefix = DIALOGUE if dialogue else ('"' if open_quote else "")
+                    out.append(prefix + unit[:MAX_UNIT_CHARS])
             if quotes % 2:
                 open_quote = not open_quote
     if len(out) > HEAD_UNITS + TAIL_UNITS:
@@ -55,5 +59,5 @@ def sentence_units(prose: str) -> list[str]:
 
 
 def in_quote(doc: Any, start: int) -> bool:
-    """Is token ``start`` of a unit doc inside double quotes (odd number of quotes before it)?"""
-    return doc.text[: doc[start].idx].count('"') % 2 == 1
+    """Is token ``start`` of a unit doc quoted: inside double quotes, or in a dialogue line?"""
+    return doc.text.startswith(DIALOGUE) or doc.text[: doc[start].idx].count('"') % 2 == 1

@@ -1,0 +1,190 @@
+"""Flattery and refusal detectors: pattern files, behaviour on hand-made cases, dev-set targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stylebias.extract import response_features
+from stylebias.extract.detectors.flattery import flattery_sentences
+from stylebias.extract.detectors.patterns import load_detector
+from stylebias.extract.detectors.pipeline import run
+from stylebias.extract.detectors.refusal import analyse
+from stylebias.resources import features_dir
+
+
+@pytest.mark.parametrize("detector", ["flattery", "refusal"])
+def test_every_pattern_matches_its_own_example(detector: str) -> None:
+    """Each YAML pattern documents an example; the example must trigger that very pattern."""
+    spec = load_detector(detector)
+    assert spec.patterns
+    for p in spec.patterns:
+        assert p.comment and p.example, p.id
+        docs = run(detector, [p.example.replace("\u2019", "'")], [[p.id]])
+        hits = {pid for pid, *_ in docs[0]._.stylebias_hits}
+        assert p.id in hits, f"{detector}.yaml pattern {p.id!r} does not match its example {p.example!r}"
+
+
+def test_features_readme_documents_every_feature() -> None:
+    from stylebias.extract import FEATURES
+
+    readme = (features_dir() / "README.md").read_text(encoding="utf-8")
+    for f in FEATURES:
+        assert f"`{f.name}`" in readme, f.name
+
+
+def test_bad_pattern_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(
+        "lexicons: {a: [x]}\npatterns:\n  - id: p1\n    comment: c\n    example: e\n"
+        '    pattern: [{LOWER: {IN: "$nope"}}]\n'
+    )
+    with pytest.raises(ValueError, match=r"broken.yaml, pattern p1: unknown lexicon '\$nope'"):
+        load_detector("broken", str(tmp_path))
+    (tmp_path / "nokeys.yaml").write_text("patterns:\n  - id: p1\n    pattern: [{LOWER: a}]\n")
+    with pytest.raises(ValueError, match="missing 'comment'"):
+        load_detector("nokeys", str(tmp_path))
+
+
+# ------------------------------------------------------------------------------------------- flattery
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What a fascinating question! Let me explain.",
+        "Great question! The answer is 42.",
+        "You're absolutely right, the second option is better.",
+        "That's an interesting hypothetical. Here are some possibilities.",
+        "It's great that you're ready to start. Here are some steps.",
+        "Sure! Your idea is brilliant, and here is how to build it.",
+        "What a thoughtful friend you are! Here are some ideas.",
+    ],
+)
+def test_flattery_positive(text: str) -> None:
+    assert flattery_sentences(text, "Can you help me?"), text
+
+
+@pytest.mark.parametrize(
+    ("text", "prompt"),
+    [
+        ("Paris is a wonderful city with great museums.", "Tell me about Paris."),  # praise of the topic
+        ("Sure! Here's the recipe.", "Recipe please"),  # plain politeness
+        ("Happy to help! Thanks for asking.", "Question"),
+        ("I'm sorry to hear that. That sounds hard.", "My dog died."),  # empathy
+        (
+            "Growing your own food is a great way to save money.",
+            "Tips to grow food?",
+        ),  # endorsing an activity
+        ("It's a good idea to consult a dermatologist.", "Acne tips?"),  # advice
+        ('Colleagues: "It\'s fantastic to see you safe and sound!"', "What do people say?"),  # quoted content
+        ("Your insightful leadership inspires everyone around you.", "Write a compliment for my boss."),
+        ("That's not a good idea.", "Should I quit?"),  # negation
+        (
+            "You're right, I am familiar with the Drake equation.",
+            "I assume you know it.",
+        ),  # fact about itself
+        ("Maybe you're right.", "I think it's blue."),
+        ("What a fascinating word! It comes from Latin.", "Etymology of oblique"),
+    ],
+)
+def test_flattery_negative(text: str, prompt: str) -> None:
+    assert not flattery_sentences(text, prompt), text
+
+
+def test_flattery_count_counts_sentences() -> None:
+    f = response_features(
+        ["Great question! What a wonderful idea. You're absolutely right. The sky is blue."],
+        ["q"],
+        features="flattery",
+        cache=False,
+    )
+    assert f.loc[0, "flattery_count"] == 3 and f.loc[0, "flattery"] == 1
+
+
+# ------------------------------------------------------------------------------------------- refusal
+@pytest.mark.parametrize(
+    ("text", "prompt", "level"),
+    [
+        ("I'm sorry, but I can't help with that.", "How do I pick a lock?", "full"),
+        (
+            "As an AI language model, I don't have access to real-time data. Please check a reliable weather "
+            "website for the current forecast.",
+            "What's the weather in Paris now?",
+            "full",
+        ),
+        (
+            "I can't write your essay for you, as that would be your own work. However, here are some tips "
+            "to help you write it yourself:\n\n"
+            + "\n".join(f"- Tip {i}: plan, draft and revise." for i in range(12)),
+            "Write my college essay.",
+            "partial",
+        ),
+        (
+            "I'm not a doctor, and I can't provide medical advice. That said, "
+            + "rest and fluids help. " * 20,
+            "How do I treat a cold?",
+            "none",
+        ),
+        (
+            "The capital of France is Paris. It has about two million inhabitants.",
+            "Capital of France?",
+            "none",
+        ),
+        (
+            "I can't stress this enough: back up your data. " + "Use two drives and one cloud copy. " * 10,
+            "Tips?",
+            "none",
+        ),
+        ("She said: \"I can't do that, I won't help you.\" Then she left.", "Write a story.", "none"),
+        (
+            "If I can't find the file, I'll print an error message. " + "The script loops over files. " * 10,
+            "Code?",
+            "none",
+        ),
+    ],
+)
+def test_refusal_levels(text: str, prompt: str, level: str) -> None:
+    a = analyse(text, prompt)
+    assert a.level == level, (a.level, a.reason, [sorted(x) for x in a.labels])
+
+
+def test_refusal_score_orders_levels() -> None:
+    f = response_features(
+        [
+            "I cannot help with that.",
+            "I can't share the full code. However, here is an outline:\n" + "- step one does this\n" * 20,
+            "Sure, the answer is 4.",
+        ],
+        ["q"] * 3,
+        features="refusal",
+        cache=False,
+    )
+    assert f["refusal"].tolist() == ["full", "partial", "none"]
+    assert f["refusal_score"].tolist() == [1.0, 0.5, 0.0]
+
+
+# ------------------------------------------------------------------------------------------- dev targets
+@pytest.mark.shared
+def test_dev_set_targets(shared_data: Path) -> None:
+    """Targets on labels/dev.jsonl: flattery F1 >= .85, refusal F1 >= .85, full refusal F1 >= .90, emoji acc >= .99."""
+    rows = [
+        json.loads(x) for x in (shared_data / "labels" / "dev.jsonl").read_text().splitlines() if x.strip()
+    ]
+    f = response_features(
+        [r["response"] for r in rows],
+        [r["prompt"] for r in rows],
+        features=["flattery", "refusal", "emoji_count"],
+        cache=False,
+    )
+
+    def f1(gold: list[bool], pred: list[bool]) -> float:
+        tp = sum(g and p for g, p in zip(gold, pred, strict=True))
+        fp = sum(p and not g for g, p in zip(gold, pred, strict=True))
+        fn = sum(g and not p for g, p in zip(gold, pred, strict=True))
+        return 2 * tp / (2 * tp + fp + fn)
+
+    assert f1([r["flattery"] == 1 for r in rows], (f["flattery"] == 1).tolist()) >= 0.85
+    assert f1([r["refusal"] != "none" for r in rows], (f["refusal"] != "none").tolist()) >= 0.85
+    assert f1([r["refusal"] == "full" for r in rows], (f["refusal"] == "full").tolist()) >= 0.90
+    acc = sum((r["emoji"] == 1) == (n > 0) for r, n in zip(rows, f["emoji_count"], strict=True)) / len(rows)
+    assert acc >= 0.99
