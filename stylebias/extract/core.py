@@ -63,15 +63,14 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
 
         values.update(tone_features(prose, len(words or ())))
     if "flattery" in fams or "refusal" in fams:
-        from .detectors import detect_flattery, detect_refusal, sentence_units
-        from .detectors.patterns import sentence_words
+        from .detectors import detect_flattery, detect_refusal
+        from .detectors.units import Prepared
 
-        units = sentence_units(prose)
-        unit_words = [sentence_words(u.lower()) for u in units]
+        prep = Prepared(prose)
         if "flattery" in fams:
-            values.update(detect_flattery(prose, prompt, units, unit_words))
+            values.update(detect_flattery(prose, prompt, prep))
         if "refusal" in fams:
-            values.update(detect_refusal(prose, prompt, units, unit_words))
+            values.update(detect_refusal(prose, prompt, prep))
     return {name: values[name] for name in wanted}
 
 

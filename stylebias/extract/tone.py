@@ -22,10 +22,10 @@ from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
     C_INCR,
     N_SCALAR,
+    NEGATE,
     SPECIAL_CASES,
     SentimentIntensityAnalyzer,
     SentiText,
-    negated,
 )
 
 #: positivity of longer texts is the mean over this many evenly spaced sentences (bounded cost)
@@ -137,14 +137,14 @@ class FastVader(SentimentIntensityAnalyzer):
     def _negation_check(self, valence: float, words_and_emoticons: list[str], start_i: int, i: int) -> float:  # type: ignore[override]
         low = self._lower
         if start_i == 0:
-            if negated([low[i - 1]]):
+            if _negated(low[i - 1]):
                 valence = valence * N_SCALAR
         if start_i == 1:
             if low[i - 2] == "never" and (low[i - 1] == "so" or low[i - 1] == "this"):
                 valence = valence * 1.25
             elif low[i - 2] == "without" and low[i - 1] == "doubt":
                 valence = valence
-            elif negated([low[i - 2]]):
+            elif _negated(low[i - 2]):
                 valence = valence * N_SCALAR
         if start_i == 2:
             if (
@@ -155,7 +155,7 @@ class FastVader(SentimentIntensityAnalyzer):
                 valence = valence * 1.25
             elif low[i - 3] == "without" and (low[i - 2] == "doubt" or low[i - 1] == "doubt"):
                 valence = valence
-            elif negated([low[i - 3]]):
+            elif _negated(low[i - 3]):
                 valence = valence * N_SCALAR
         return valence
 
@@ -182,6 +182,14 @@ class FastVader(SentimentIntensityAnalyzer):
             if n_gram in BOOSTER_DICT:
                 valence = valence + BOOSTER_DICT[n_gram]
         return valence
+
+
+_NEGATE = frozenset(NEGATE)
+
+
+def _negated(word_lower: str) -> bool:
+    """``vaderSentiment.negated([w])`` for one already lower-cased word."""
+    return word_lower in _NEGATE or "n't" in word_lower
 
 
 @lru_cache(maxsize=1)

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from .patterns import load_detector
+from .patterns import load_detector, raw_tokens
 from .pipeline import run
-from .units import in_quote, sentence_units
+from .units import Prepared, in_quote
 
 _SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "you're", "youre"})
 
 
 def flattery_sentences(
-    prose: str,
-    prompt: str | None = None,
-    units: list[str] | None = None,
-    unit_words: list[set[str]] | None = None,
+    prose: str, prompt: str | None = None, prep: Prepared | None = None
 ) -> list[tuple[int, str, list[str]]]:
     """``(unit index, unit text, pattern ids)`` for every sentence unit judged flattering."""
     spec = load_detector("flattery")
-    if units is None:
-        units = sentence_units(prose)
+    if prep is None:
+        prep = Prepared(prose)
+    anchors = spec.anchors()
+    if anchors is not None and anchors.isdisjoint(prep.tokens):
+        return []
+    units = prep.units
     cand: list[int] = []
     cand_ids: list[list[str]] = []
     for i, u in enumerate(units):
-        ps = spec.candidates(u.lower(), unit_words[i] if unit_words is not None else None)
+        low = u.lower()
+        if anchors is not None and anchors.isdisjoint(raw_tokens(low)):
+            continue
+        ps = spec.candidates(low, prep.view_of(i))
         if ps:
             cand.append(i)
             cand_ids.append([p.id for p in ps])
@@ -39,15 +43,16 @@ def flattery_sentences(
             p = by_id[pid]
             if p.suppress_if_prompt and suppressed.get(p.suppress_if_prompt):
                 continue
-            addressed = any(t.lower_ in _SECOND_PERSON for t in doc[:start])
             if p.opener_only and i >= spec.opener_sentences:
                 continue
-            if p.needs_you and not addressed:
-                continue
-            if p.needs_your and not any(t.lower_ in ("your", "yours") for t in doc[:start]):
-                continue
-            if p.needs_you_or_opener and i >= spec.opener_sentences and not addressed:
-                continue
+            if p.needs_you or p.needs_your or (p.needs_you_or_opener and i >= spec.opener_sentences):
+                before = {t.lower_ for t in doc[:start]}
+                if p.needs_you and before.isdisjoint(_SECOND_PERSON):
+                    continue
+                if p.needs_your and before.isdisjoint(("your", "yours")):
+                    continue
+                if p.needs_you_or_opener and i >= spec.opener_sentences and before.isdisjoint(_SECOND_PERSON):
+                    continue
             if in_quote(doc, start):
                 continue  # inside a quotation: sample text, not the assistant addressing the user
             ids.append(pid)
@@ -56,12 +61,7 @@ def flattery_sentences(
     return out
 
 
-def detect_flattery(
-    prose: str,
-    prompt: str | None = None,
-    units: list[str] | None = None,
-    unit_words: list[set[str]] | None = None,
-) -> dict[str, Any]:
+def detect_flattery(prose: str, prompt: str | None = None, prep: Prepared | None = None) -> dict[str, Any]:
     """``flattery_count`` (flattering sentences) and ``flattery`` (0/1)."""
-    n = len(flattery_sentences(prose, prompt, units, unit_words))
+    n = len(flattery_sentences(prose, prompt, prep))
     return {"flattery_count": n, "flattery": int(n > 0)}

@@ -10,6 +10,7 @@ any one of those lists cannot match the pattern, so the spaCy matcher never has 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -40,6 +41,9 @@ _SPECIAL = {
         for w in "do does did is are was were has have had could should would must".split()
     },
 }
+_SPECIAL_KEYS = frozenset(_SPECIAL)
+# spaCy splits these into several tokens, so as one word in a token spec they can never match
+_HYPHENATED = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+|(?!n't$)[a-z]+'[a-z]+")
 _SAFE_WORD = re.compile(r"[a-z0-9]+|n't|'[a-z]+")
 _PATTERN_KEYS = {
     "id",
@@ -83,6 +87,9 @@ class PatternSpec:
     suppress_if_prompt: str | None = None
     #: each inner set: the sentence must contain one of these words (prefilter; see module doc)
     required_words: tuple[frozenset[str], ...] = ()
+    #: adjacent required positions: the sentence must hold a word of the first directly followed by one of the
+    #: second (checked on bigrams; sound because the prefilter's tokens are a subsequence-superset of spaCy's)
+    required_pairs: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     #: for ``sentence_start`` patterns: words the first matched token can be (None: unknown/any)
     start_words: frozenset[str] | None = None
 
@@ -101,27 +108,51 @@ class DetectorSpec:
     index: dict[str, tuple[PatternSpec, ...]] = field(default_factory=dict)
     #: patterns with no fixed-word position: they are candidates for every sentence
     always: tuple[PatternSpec, ...] = ()
+    _anchor_cache: dict[frozenset[str], frozenset[str] | None] = field(default_factory=dict, compare=False)
 
-    def candidates(self, text_lower: str, words: set[str] | None = None) -> list[PatternSpec]:
+    def anchors(self, labels: frozenset[str] | None = None) -> frozenset[str] | None:
+        """Anchor words of the patterns with one of ``labels`` (all when None); cached."""
+        key = labels or frozenset()
+        cache = self._anchor_cache
+        if key not in cache:
+            cache[key] = anchor_words(p for p in self.patterns if labels is None or p.label in labels)
+        return cache[key]
+
+    def candidates(self, text_lower: str, view: TextView | None = None) -> list[PatternSpec]:
         """Patterns that could match this sentence (every required position has a word present)."""
-        if words is None:
-            words = sentence_words(text_lower)
+        if view is None:
+            view = text_view(text_lower)
+        words = view.words
         seen: dict[str, PatternSpec] = {p.id: p for p in self.always}
         for w in words:
             for p in self.index.get(w, ()):
                 seen.setdefault(p.id, p)
         out = []
-        first: str | None = None
         for p in seen.values():
-            if not could_match(p, words):
+            if not could_match(p, view):
                 continue
-            if p.sentence_start and p.start_words is not None:
-                if first is None:
-                    first = _first_word(text_lower)
-                if first not in p.start_words:
-                    continue
+            if p.sentence_start and p.start_words is not None and view.first not in p.start_words:
+                continue
             out.append(p)
         return out
+
+    def any_possible(self, view: TextView, labels: frozenset[str] | None = None) -> bool:
+        """Could any pattern (with one of ``labels``) match somewhere in a text with this view?
+
+        ``view`` may be the view of a whole reply: words and bigrams of the whole are supersets of every
+        sentence's, so False here means no sentence can match.
+        """
+        if any((labels is None or p.label in labels) for p in self.always):
+            return True
+        tried: set[str] = set()
+        for w in view.words:
+            for p in self.index.get(w, ()):
+                if p.id in tried or (labels is not None and p.label not in labels):
+                    continue
+                tried.add(p.id)
+                if could_match(p, view):
+                    return True
+        return False
 
     def prompt_matches(self, context: str, prompt: str | None) -> bool:
         """Does ``prompt`` match any regex of the named prompt context?"""
@@ -164,6 +195,51 @@ def _words_of(spec: dict[str, Any]) -> list[str] | None:
     if isinstance(val, dict) and isinstance(val.get("IN"), list):
         return [str(v).lower() for v in val["IN"]]
     return None
+
+
+#: very frequent words: a required position made of these is a poor prefilter anchor
+_COMMON = frozenset(
+    "i you your it that this is a an the to of and we what in on for with be are was 's 'm 're n't not nt do "
+    "can ca have as at by or if so my me he she they them their there here one such".split()
+)
+
+
+def _anchor(p: PatternSpec) -> frozenset[str]:
+    """The required position to index a pattern by: fewest very common words, then fewest words."""
+    return min(p.required_words, key=lambda req: (len(req & _COMMON), len(req)))
+
+
+def anchor_words(patterns: Iterable[PatternSpec]) -> frozenset[str] | None:
+    """Every anchor word of ``patterns`` as the prefilter tokenizer produces it (None: some pattern has no
+    anchor, so every text is a candidate). A text none of whose :func:`raw_tokens` is in this set cannot match
+    any of the patterns. Raw forms of spaCy-split contractions ("cannot", "dont") are included."""
+    words: set[str] = set()
+    for p in patterns:
+        if not p.required_words:
+            return None
+        words |= _anchor(p)
+    for special, parts in _SPECIAL.items():
+        if words & set(parts):
+            words.add(special)
+    return frozenset(words)
+
+
+def raw_tokens(text_lower: str) -> list[str]:
+    """The prefilter tokenizer without the contraction expansion (cheap; pairs with :func:`anchor_words`)."""
+    return _TOKEN.findall(text_lower.replace("\u2019", "'"))
+
+
+def _required_pairs(tokens: list[dict[str, Any]]) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+    out = []
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        if a.get("OP") in ("?", "*", "+") or b.get("OP") in ("?", "*", "+"):
+            continue
+        wa, wb = _words_of(a), _words_of(b)
+        if wa is None or wb is None:
+            continue
+        if all(_SAFE_WORD.fullmatch(w) for w in wa + wb):
+            out.append((frozenset(wa), frozenset(wb)))
+    return tuple(out)
 
 
 def _required_words(tokens: list[dict[str, Any]]) -> tuple[frozenset[str], ...]:
@@ -269,6 +345,13 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
         tokens = _expand(item["pattern"], lexicons, where)
         if not isinstance(tokens, list) or not all(isinstance(t, dict) for t in tokens):
             raise ValueError(f"{where}: 'pattern' must be a list of token specs")
+        for spec_ in tokens:
+            dead = [w for w in _words_of(spec_) or () if _HYPHENATED.fullmatch(w)]
+            if dead:
+                raise ValueError(
+                    f"{where}: {dead} can never match: spaCy splits hyphenated words and contractions into "
+                    'several tokens (write them as separate token specs, e.g. "i" then "\'m")'
+                )
         ctx = item.get("suppress_if_prompt")
         if ctx is not None and ctx not in contexts:
             raise ValueError(f"{where}: unknown prompt context {ctx!r}")
@@ -291,6 +374,7 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
                 opener_only=bool(item.get("opener_only", False)),
                 suppress_if_prompt=ctx,
                 required_words=_required_words(tokens),
+                required_pairs=_required_pairs(tokens),
                 start_words=_start_words(tokens) if item.get("sentence_start") else None,
             )
         )
@@ -300,8 +384,7 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
         if not p.required_words:
             always.append(p)
             continue
-        rarest = min(p.required_words, key=len)
-        for w in rarest:
+        for w in _anchor(p):
             index.setdefault(w, []).append(p)
     return DetectorSpec(
         index={w: tuple(ps) for w, ps in index.items()},
@@ -317,15 +400,59 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
     )
 
 
+class TextView:
+    """The prefilter's view of a text: its tokens as a set, its first token, and (lazily) its adjacent pairs."""
+
+    __slots__ = ("words", "first", "_toks", "_bigrams")
+
+    def __init__(self, toks: list[str]) -> None:
+        self._toks = toks
+        self.words = frozenset(toks)
+        self.first = next((t for t in toks if t not in _LEAD_WORDS), "")
+        self._bigrams: frozenset[tuple[str, str]] | None = None
+
+    @property
+    def bigrams(self) -> frozenset[tuple[str, str]]:
+        if self._bigrams is None:
+            self._bigrams = frozenset(zip(self._toks, self._toks[1:], strict=False))
+        return self._bigrams
+
+
+def _tokens(text_lower: str) -> list[str]:
+    toks: list[str] = _TOKEN.findall(text_lower.replace("\u2019", "'"))
+    if _SPECIAL_KEYS.isdisjoint(toks):
+        return toks
+    out: list[str] = []
+    for t in toks:
+        parts = _SPECIAL.get(t)
+        if parts is None:
+            out.append(t)
+        else:
+            out.extend(parts)
+    return out
+
+
+def text_view(text_lower: str) -> TextView:
+    """Lowercase tokens with contractions split like spaCy's, their bigrams and the first non-interjection."""
+    return TextView(_tokens(text_lower))
+
+
 def sentence_words(text_lower: str) -> set[str]:
-    """The prefilter's view of a sentence: lowercase tokens with contractions split like spaCy's."""
-    words = set(_TOKEN.findall(text_lower.replace("\u2019", "'")))
-    for w, parts in _SPECIAL.items():
-        if w in words:
-            words.update(parts)
-    return words
+    """The prefilter's word set of a sentence (see :func:`text_view`)."""
+    return set(text_view(text_lower).words)
 
 
-def could_match(spec: PatternSpec, words: set[str]) -> bool:
-    """False when ``words`` lack every word of some required position (the pattern cannot match)."""
-    return all(not req.isdisjoint(words) for req in spec.required_words)
+def could_match(spec: PatternSpec, view: TextView | set[str] | frozenset[str]) -> bool:
+    """False when the text lacks every word of some required position, or (given a :class:`TextView`) every
+    adjacent pair of two consecutive required positions: then the pattern cannot match."""
+    words = view.words if isinstance(view, TextView) else view
+    if not all(not req.isdisjoint(words) for req in spec.required_words):
+        return False
+    if isinstance(view, TextView) and spec.required_pairs:
+        for left, right in spec.required_pairs:
+            bigrams = view.bigrams
+            lefts = left & words
+            rights = right & words
+            if not any((a, b) in bigrams for a in lefts for b in rights):  # noqa: SIM110
+                return False
+    return True

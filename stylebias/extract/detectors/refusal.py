@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .patterns import load_detector
+from .patterns import load_detector, raw_tokens
 from .pipeline import run
-from .units import in_quote, sentence_units
+from .units import Prepared, in_quote
 
 _AGREE = re.compile(r"^\W*(yes|yeah|yep)\b", re.IGNORECASE)
 _TRAILING = re.compile(r"[\"').)\] ]+$")
@@ -55,21 +55,23 @@ class RefusalAnalysis:
     reason: str = ""
 
 
-def analyse(
-    prose: str,
-    prompt: str | None = None,
-    units: list[str] | None = None,
-    unit_words: list[set[str]] | None = None,
-) -> RefusalAnalysis:
+def analyse(prose: str, prompt: str | None = None, prep: Prepared | None = None) -> RefusalAnalysis:
     """Tag each sentence unit with refusal labels and decide the level."""
     spec = load_detector("refusal")
-    if units is None:
-        units = sentence_units(prose)
-    labels: list[set[str]] = [set() for _ in units]
+    if prep is None:
+        prep = Prepared(prose)
     harmful = spec.prompt_matches("harmful", prompt)
-    short = sum(len(u.split()) for u in units) <= int(spec.decision.get("implicit_max_words", 60))
+    short = len(prose.split()) <= int(spec.decision.get("implicit_max_words", 60))
+    triggers = spec.anchors(TRIGGER_LABELS)
+    if not (harmful and short) and triggers is not None and triggers.isdisjoint(prep.tokens):
+        return RefusalAnalysis(reason="no decline-type pattern can match")
+    units = prep.units
+    labels: list[set[str]] = [set() for _ in units]
+    anchors = spec.anchors()
     per_unit = [
-        spec.candidates(u.lower(), unit_words[i] if unit_words is not None else None)
+        spec.candidates(u.lower(), prep.view_of(i))
+        if anchors is None or not anchors.isdisjoint(raw_tokens(u.lower()))
+        else []
         for i, u in enumerate(units)
     ]
     # Phase 1: only the labels that can start a refusal. Most answers have none, and then the supporting
@@ -188,12 +190,7 @@ def classify(
     return done("none", "attempts the request")
 
 
-def detect_refusal(
-    prose: str,
-    prompt: str | None = None,
-    units: list[str] | None = None,
-    unit_words: list[set[str]] | None = None,
-) -> dict[str, Any]:
+def detect_refusal(prose: str, prompt: str | None = None, prep: Prepared | None = None) -> dict[str, Any]:
     """``refusal`` label and ``refusal_score``."""
-    a = analyse(prose, prompt, units, unit_words)
+    a = analyse(prose, prompt, prep)
     return {"refusal": a.level, "refusal_score": a.score}

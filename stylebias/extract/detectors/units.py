@@ -8,8 +8,9 @@ from typing import Any
 _SPLIT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+|\n+")
 _LEAD = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
-_APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u02bc": "'"})
+_APOS_PAIRS = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u02bc", "'"))
 _HAS_WORD = re.compile(r"[A-Za-z]")
+_LEAD_CHARS = frozenset(" \t-*+>\u2022#")
 _SPEAKER = re.compile(r"^\s*[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}:\s+\S")  # "Woman: ...", "Dr. Lee: ..."
 #: units longer than this are cut: a sentence of 2,000 characters is a data blob, not a statement
 MAX_UNIT_CHARS = 1000
@@ -23,7 +24,12 @@ TAIL_UNITS = 100
 
 def normalise(text: str) -> str:
     """Curly quotes to straight ones, so one pattern covers both typographies."""
-    return text.translate(_APOS)
+    if text.isascii():
+        return text
+    for a, b in _APOS_PAIRS:
+        if a in text:
+            text = text.replace(a, b)
+    return text
 
 
 def sentence_units(prose: str) -> list[str]:
@@ -47,7 +53,10 @@ def sentence_units(prose: str) -> list[str]:
                 continue
             quotes = raw.count('"')
             if _HAS_WORD.search(raw):
-                unit = _EMPHASIS.sub("", _LEAD.sub("", raw)).strip()
+                unit = _LEAD.sub("", raw) if raw[:1] in _LEAD_CHARS or raw[:1].isdigit() else raw
+                if "*" in unit or "_" in unit:
+                    unit = _EMPHASIS.sub("", unit)
+                unit = unit.strip()
                 if unit:
                     prefix = DIALOGUE if dialogue else ('"' if open_quote else "")
                     out.append(prefix + unit[:MAX_UNIT_CHARS])
@@ -61,3 +70,51 @@ def sentence_units(prose: str) -> list[str]:
 def in_quote(doc: Any, start: int) -> bool:
     """Is token ``start`` of a unit doc quoted: inside double quotes, or in a dialogue line?"""
     return doc.text.startswith(DIALOGUE) or doc.text[: doc[start].idx].count('"') % 2 == 1
+
+
+class Prepared:
+    """One reply's prose as the detectors need it, computed lazily and shared between detectors.
+
+    A detector first scans ``lower`` with its anchor words (one required position per pattern, so every match
+    contains one) and rules itself out before any sentence is split or parsed when there is no anchor at all.
+    """
+
+    def __init__(self, prose: str) -> None:
+        self.prose = prose
+        self._lower: str | None = None
+        self._tokens: list[str] | None = None
+        self._units: list[str] | None = None
+        self._views: dict[int, Any] | None = None
+
+    @property
+    def lower(self) -> str:
+        """The normalised, lower-cased prose (what the anchor regexes scan)."""
+        if self._lower is None:
+            self._lower = normalise(self.prose).lower()
+        return self._lower
+
+    @property
+    def tokens(self) -> list[str]:
+        """Prefilter tokens of the whole prose (see :func:`.patterns.raw_tokens`)."""
+        if self._tokens is None:
+            from .patterns import raw_tokens
+
+            self._tokens = raw_tokens(self.lower)
+        return self._tokens
+
+    @property
+    def units(self) -> list[str]:
+        if self._units is None:
+            self._units = sentence_units(self.prose)
+        return self._units
+
+    def view_of(self, i: int) -> Any:
+        """The prefilter view of unit ``i`` (computed on first use, shared by both detectors)."""
+        if self._views is None:
+            self._views = {}
+        v = self._views.get(i)
+        if v is None:
+            from .patterns import text_view
+
+            v = self._views[i] = text_view(self.units[i].lower())
+        return v
