@@ -13,6 +13,7 @@ for every lexicon word (computed once per sentence here). That takes it from ~2.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from functools import lru_cache
@@ -25,7 +26,6 @@ from vaderSentiment.vaderSentiment import (
     NEGATE,
     SPECIAL_CASES,
     SentimentIntensityAnalyzer,
-    SentiText,
 )
 
 #: positivity of longer texts is the mean over this many evenly spaced sentences (bounded cost)
@@ -44,13 +44,18 @@ class FastVader(SentimentIntensityAnalyzer):
     _lower: list[str]
 
     def compound(self, text: str) -> float:
-        """VADER's rounded ``compound`` score of one sentence."""
+        """VADER's rounded ``compound`` score of one sentence (``polarity_scores(text)["compound"]``)."""
         if not text.isascii():
             text = self._replace_emojis(text)
         else:
             text = text.strip()
-        sentitext = SentiText(text)
-        words = sentitext.words_and_emoticons
+        # SentiText: whitespace tokens stripped of punctuation unless that leaves <= 2 characters
+        words = []
+        for w in text.split():
+            st = w.strip(_PUNCT)
+            words.append(w if len(st) <= 2 else st)
+        n_upper = sum(1 for w in words if w.isupper())
+        is_cap_diff = 0 < len(words) - n_upper < len(words)
         lower = [w.lower() for w in words]
         self._lower = lower
         lexicon = self.lexicon
@@ -65,10 +70,23 @@ class FastVader(SentimentIntensityAnalyzer):
             ):
                 sentiments.append(0)
                 continue
-            sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
+            sentiments.append(self._valence(item, i, words, lower, is_cap_diff))
         if "but" in lower:
             sentiments = self._but_check(words, sentiments)
-        return float(self.score_valence(sentiments, text)["compound"])
+        if not sentiments:
+            return 0.0
+        # score_valence, compound part only
+        sum_s = float(sum(sentiments))
+        ep = min(text.count("!"), 4) * 0.292
+        qm = text.count("?")
+        amp = ep + ((qm * 0.18 if qm <= 3 else 0.96) if qm > 1 else 0)
+        if sum_s > 0:
+            sum_s += amp
+        elif sum_s < 0:
+            sum_s -= amp
+        norm = sum_s / math.sqrt(sum_s * sum_s + 15)
+        norm = -1.0 if norm < -1.0 else (1.0 if norm > 1.0 else norm)
+        return round(norm, 4)
 
     def _valence(self, item: str, i: int, words: list[str], low: list[str], is_cap_diff: bool) -> float:
         """``SentimentIntensityAnalyzer.sentiment_valence`` for a lexicon word, with the lower-cased words

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .patterns import load_detector, raw_tokens
+from .patterns import load_detector
 from .pipeline import run
 from .units import Prepared, in_quote
 
@@ -26,7 +26,7 @@ def flattery_sentences(
     cand_ids: list[list[str]] = []
     for i, u in enumerate(units):
         low = u.lower()
-        if anchors is not None and anchors.isdisjoint(raw_tokens(low)):
+        if anchors is not None and anchors.isdisjoint(prep.raw_of(i)):
             continue
         ps = spec.candidates(low, prep.view_of(i))
         if ps:

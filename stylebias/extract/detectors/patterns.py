@@ -419,7 +419,15 @@ class TextView:
 
 
 def _tokens(text_lower: str) -> list[str]:
-    toks: list[str] = _TOKEN.findall(text_lower.replace("\u2019", "'"))
+    return _expand_special(_TOKEN.findall(text_lower.replace("\u2019", "'")))
+
+
+def view_from_raw(toks: list[str]) -> TextView:
+    """:func:`text_view` from already computed :func:`raw_tokens`."""
+    return TextView(_expand_special(toks))
+
+
+def _expand_special(toks: list[str]) -> list[str]:
     if _SPECIAL_KEYS.isdisjoint(toks):
         return toks
     out: list[str] = []

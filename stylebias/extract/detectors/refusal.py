@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .patterns import load_detector, raw_tokens
+from .patterns import load_detector
 from .pipeline import run
 from .units import Prepared, in_quote
 
@@ -70,7 +70,7 @@ def analyse(prose: str, prompt: str | None = None, prep: Prepared | None = None)
     anchors = spec.anchors()
     per_unit = [
         spec.candidates(u.lower(), prep.view_of(i))
-        if anchors is None or not anchors.isdisjoint(raw_tokens(u.lower()))
+        if anchors is None or not anchors.isdisjoint(prep.raw_of(i))
         else []
         for i, u in enumerate(units)
     ]

@@ -85,6 +85,7 @@ class Prepared:
         self._tokens: list[str] | None = None
         self._units: list[str] | None = None
         self._views: dict[int, Any] | None = None
+        self._raw: dict[int, list[str]] | None = None
 
     @property
     def lower(self) -> str:
@@ -108,13 +109,24 @@ class Prepared:
             self._units = sentence_units(self.prose)
         return self._units
 
+    def raw_of(self, i: int) -> list[str]:
+        """Prefilter tokens of unit ``i`` (cached: both detectors ask)."""
+        if self._raw is None:
+            self._raw = {}
+        r = self._raw.get(i)
+        if r is None:
+            from .patterns import raw_tokens
+
+            r = self._raw[i] = raw_tokens(self.units[i].lower())
+        return r
+
     def view_of(self, i: int) -> Any:
         """The prefilter view of unit ``i`` (computed on first use, shared by both detectors)."""
         if self._views is None:
             self._views = {}
         v = self._views.get(i)
         if v is None:
-            from .patterns import text_view
+            from .patterns import view_from_raw
 
-            v = self._views[i] = text_view(self.units[i].lower())
+            v = self._views[i] = view_from_raw(self.raw_of(i))
         return v
