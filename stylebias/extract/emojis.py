@@ -28,16 +28,32 @@ def count_emoji(text: str) -> int:
     """Number of emoji sequences in ``text`` (see module doc for what counts)."""
     if not text or text.isascii() or not _CANDIDATE.search(text):
         return 0
-    if len(_CANDIDATE.findall(text, concurrent=False)) > MAX_EMOJI_PACKAGE:
+    starts = [m.start() for m in _CANDIDATE.finditer(text)]
+    if len(starts) > MAX_EMOJI_PACKAGE:
         return _count_clusters(text)
     import emoji
 
     n = 0
-    for m in emoji.emoji_list(text):
-        e = m["emoji"]
-        if len(e) > 1 or _EMOJI_PRESENTATION.match(e):
-            n += 1
+    for lo, hi in _windows(starts, len(text)):
+        for m in emoji.emoji_list(text[lo:hi]):
+            e = m["emoji"]
+            if len(e) > 1 or _EMOJI_PRESENTATION.match(e):
+                n += 1
     return n
+
+
+def _windows(starts: list[int], size: int) -> list[tuple[int, int]]:
+    """Merged spans around candidate characters, wide enough to hold any emoji sequence that contains them
+    (a keycap's digit sits before its U+FE0F; ZWJ and tag sequences run up to ~12 code points after their
+    first pictograph), so the ``emoji`` package reads a few characters instead of a whole 1 MB text."""
+    spans: list[tuple[int, int]] = []
+    for p in starts:
+        lo, hi = max(0, p - 3), min(size, p + 16)
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
+    return spans
 
 
 def _count_clusters(text: str) -> int:
