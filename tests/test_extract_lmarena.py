@@ -114,3 +114,32 @@ def test_resolve_features() -> None:
     assert resolve_features(["lmarena", "emoji"])[-1] == "emoji_count"
     with pytest.raises(UsageError, match="'tokenz'.*'boldness'"):
         resolve_features("tokenz,lmarena,boldness")
+
+
+def _fastchat_reference(answer: str) -> tuple[int, int, int]:
+    """FastChat's add_markdown_info.py algorithm without our safety shortcuts (the parity oracle)."""
+    import re
+
+    for block in re.compile("```([^`]*)```").findall(answer):
+        answer = answer.replace(block, "")
+    headers = sum(len(re.findall(rf"^#{{{k}}}\s", answer, re.MULTILINE)) for k in range(1, 7))
+    lists = len(re.findall(r"^\s*\d+\.\s", answer, re.MULTILINE)) + len(
+        re.findall(r"^\s*[-*+]\s", answer, re.MULTILINE)
+    )
+    bold = len(re.findall(r"\*\*[^*\n]+\*\*", answer)) + len(re.findall(r"__[^_\n]+__", answer))
+    return headers, lists, bold
+
+
+def test_markdown_counts_equal_fastchat_on_real_answers(shared_data) -> None:
+    import gzip
+    import json
+
+    texts = []
+    for name in ("gpt-4o-mini-2024-07-18", "Meta-Llama-3-8B-Instruct", "claude-3-5-sonnet-20240620"):
+        texts += [
+            r["output"]
+            for r in json.loads(gzip.open(shared_data / f"alpaca_eval/model_outputs/{name}.json.gz").read())
+        ]
+    joined = [texts[i] + "\n\n" + texts[i + 1] for i in range(0, 200, 2)]  # multi-turn style joins
+    for t in texts + joined:
+        assert lmarena_counts(t) == _fastchat_reference(t)
