@@ -188,3 +188,37 @@ def test_dev_set_targets(shared_data: Path) -> None:
     assert f1([r["refusal"] == "full" for r in rows], (f["refusal"] == "full").tolist()) >= 0.90
     acc = sum((r["emoji"] == 1) == (n > 0) for r, n in zip(rows, f["emoji_count"], strict=True)) / len(rows)
     assert acc >= 0.99
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("detector", ["flattery", "refusal"])
+def test_prefilter_never_hides_a_match(detector: str, shared_data: Path) -> None:
+    """Running every pattern on every sentence finds exactly the matches the prefiltered run finds."""
+    import gzip
+
+    from stylebias.extract.detectors.units import Prepared
+    from stylebias.extract.markdown import strip_fenced_code
+
+    spec = load_detector(detector)
+    rows = [
+        json.loads(x) for x in (shared_data / "labels" / "dev.jsonl").read_text().splitlines() if x.strip()
+    ]
+    texts = [r["response"] for r in rows]
+    texts += [
+        json.loads(line)["chosen"].rsplit("Assistant:", 1)[-1]
+        for line in gzip.open(shared_data / "hh_rlhf_harmless_base_test" / "test.jsonl.gz")
+        .read()
+        .splitlines()[:300]
+    ]
+    units: list[str] = []
+    for t in texts:
+        units += Prepared(strip_fenced_code(t)[0]).units
+    full = run(detector, units)  # no candidates: every pattern on every unit
+    cands = [[p.id for p in spec.candidates(u.lower())] for u in units]
+    filtered = run(detector, units, cands)
+    n_hits = 0
+    for u, a, b in zip(units, full, filtered, strict=True):
+        ha = sorted(h[:2] for h in a._.stylebias_hits)
+        assert ha == sorted(h[:2] for h in b._.stylebias_hits), u
+        n_hits += len(ha)
+    assert n_hits > 20  # the comparison saw real matches
