@@ -81,6 +81,26 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
 }
 for _family in FAMILIES:
     FEATURE_SETS[_family] = tuple(f.name for f in FEATURES if f.family == _family)
+#: One feature per concept, for fits whose coefficients will be read one by one. ``full`` holds near-duplicate
+#: pairs (on the demo battles |corr| of pair values: flattery_count/flattery 0.996, tokens/chars 0.988,
+#: tokens/words 0.954, flesch/grade 0.908, refusal/refusal_score 0.906), whose coefficients split one effect
+#: between them, sometimes with opposite signs.
+FEATURE_SETS["style"] = (
+    "tokens",
+    "header_count",
+    "list_count",
+    "bold_count",
+    "code_blocks",
+    "tables",
+    "links",
+    "emoji_count",
+    "flattery",
+    "refusal",
+    "exclamations",
+    "positivity",
+    "flesch_reading_ease",
+    "mattr",
+)
 
 #: Refusal levels and their ordinal codes (the per-response ``refusal`` column holds the label).
 REFUSAL_LEVELS: dict[str, int] = {"none": 0, "partial": 1, "full": 2}
@@ -89,7 +109,7 @@ REFUSAL_LEVELS: dict[str, int] = {"none": 0, "partial": 1, "full": 2}
 def resolve_features(spec: str | list[str] | tuple[str, ...] | None = "lmarena") -> list[str]:
     """Turn a feature spec into an ordered list of feature names.
 
-    Accepts a named set (``"lmarena"``, ``"full"``, or a family name such as ``"refusal"``), a comma-separated
+    Accepts a named set (``"lmarena"``, ``"style"``, ``"full"``, or a family name such as ``"refusal"``), a comma-separated
     string mixing sets and names (``"lmarena,emoji_count"``), or a list of those. Duplicates are dropped, first
     occurrence wins. Unknown names raise :class:`UsageError` listing every unknown name and the valid choices,
     so a typo never silently shrinks the model.
