@@ -81,7 +81,10 @@ def features(
         str,
         typer.Option(
             "--features",
-            help="lmarena (tokens, headers, lists, bold), full (every family), a family, or a comma list.",
+            help=(
+                "lmarena (tokens, headers, lists, bold), style (one feature per concept), full (all 21), a "
+                "family (verbosity, structure, emoji, flattery, refusal, tone), or a comma list."
+            ),
         ),
     ] = "full",
     pairs: Annotated[
