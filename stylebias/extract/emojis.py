@@ -30,7 +30,7 @@ def count_emoji(text: str) -> int:
         return 0
     starts = [m.start() for m in _CANDIDATE.finditer(text)]
     if len(starts) > MAX_EMOJI_PACKAGE:
-        return _count_clusters(text)
+        return _count_clusters(text, starts)
     import emoji
 
     n = 0
@@ -56,10 +56,14 @@ def _windows(starts: list[int], size: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _count_clusters(text: str) -> int:
-    """Grapheme-cluster count with the same keep rule (bounded cost on huge emoji-heavy inputs)."""
+def _count_clusters(text: str, starts: list[int]) -> int:
+    """Grapheme-cluster count with the same keep rule (bounded cost on huge emoji-heavy inputs), read only in
+    the windows around candidate characters."""
     n = 0
-    for c in _CLUSTER.findall(text):
-        if _CANDIDATE.search(c) and (len(c) > 1 or _EMOJI_PRESENTATION.match(c)):
-            n += 1
+    for lo, hi in _windows(starts, len(text)):
+        for c in _CLUSTER.findall(text[lo:hi]):
+            if len(c) == 1:
+                n += _EMOJI_PRESENTATION.match(c) is not None
+            elif _CANDIDATE.search(c):
+                n += 1
     return n
