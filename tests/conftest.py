@@ -22,3 +22,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_feature_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or write the user's feature cache (~/.cache/stylebias): one fresh cache per run."""
+    import os
+
+    if "STYLEBIAS_CACHE_DIR" not in os.environ:
+        os.environ["STYLEBIAS_CACHE_DIR"] = str(tmp_path_factory.mktemp("feature_cache"))

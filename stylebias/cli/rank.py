@@ -56,9 +56,10 @@ def rank(
         typer.Option(
             "--features",
             help=(
-                "Style features to control for: lmarena (LMArena's 4: tokens, headers, lists, bold), full "
-                "(every feature), a family, or a comma list; none = no style control. Default: full when the "
-                "battles have response texts, lmarena when they are metadata-only."
+                "Style features to control for: style (one per concept: length, markdown, emoji, flattery, "
+                "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), full (every "
+                "feature, incl. near-duplicates), a family, or a comma list; none = no style control. Default: "
+                "style when the battles have response texts, lmarena when they are metadata-only."
             ),
             show_default=False,
         ),
@@ -117,7 +118,12 @@ def rank(
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", help="Bootstrap workers (default: all cores).", min=1, show_default=False),
+        typer.Option(
+            "--jobs",
+            help="Worker processes for feature extraction and bootstrap (default: all cores); results do not depend on it.",
+            min=1,
+            show_default=False,
+        ),
     ] = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,

@@ -3,8 +3,10 @@
 This is what ``stylebias rank`` runs and what the report and plugin layers reuse. Decisions it makes, all
 visible in the result:
 
-* **Feature set.** ``"auto"`` means ``"full"`` when every battle has both response texts and ``"lmarena"``
-  when the data is metadata-only (LMArena's ``conv_metadata`` counts are all there is).
+* **Feature set.** ``"auto"`` means ``"style"`` (one feature per style concept) when every battle has both
+  response texts and ``"lmarena"`` when the data is metadata-only (LMArena's ``conv_metadata`` counts are all
+  there is). ``"full"`` is available but holds near-duplicates (chars/words/tokens, refusal flag/score) whose
+  effects split between them, which makes the per-feature table harder to read without changing the ratings much.
 * **Thin models.** Models with fewer than ``min_battles`` battles are removed together with their battles,
   repeatedly until every remaining model qualifies; they are listed in ``excluded`` with their counts.
 * **Disconnected comparison graphs.** Ratings from different connected components share no scale.
@@ -155,7 +157,9 @@ def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------------------------------
-def battle_features(battles: pd.DataFrame, features: Any, has_text: bool) -> pd.DataFrame | None:
+def battle_features(
+    battles: pd.DataFrame, features: Any, has_text: bool, jobs: int | None = 1
+) -> pd.DataFrame | None:
     """Raw (unstandardised) pair features for ``battles``: a DataFrame with one row per battle, or None.
 
     ``features`` may be a DataFrame already (one row per battle, used as is), ``None``/``[]`` (no style
@@ -168,13 +172,13 @@ def battle_features(battles: pd.DataFrame, features: Any, has_text: bool) -> pd.
             raise UsageError(f"features table has {len(features)} rows but there are {len(battles)} battles")
         return features.reset_index(drop=True)
     if isinstance(features, str) and features == "auto":
-        features = "full" if has_text else "lmarena"
+        features = "style" if has_text else "lmarena"
     try:
         from ..extract import pair_features
     except ImportError:
         pair_features = None
     if pair_features is not None:
-        return pair_features(battles, features).reset_index(drop=True)
+        return pair_features(battles, features, jobs=jobs).reset_index(drop=True)
     # Fallback while the extractor is not installed: LMArena's four counts from conv_metadata columns.
     if features in ("lmarena", list(LMARENA_META), tuple(LMARENA_META)) and not has_text:
         return lmarena_from_meta(battles)
@@ -297,8 +301,9 @@ def rank_battles(
         )
     feature_spec = features
     if isinstance(features, str) and features == "auto":
-        feature_spec = "full" if bs.has_text else "lmarena"
-    X = battle_features(battles, features, bs.has_text)
+        feature_spec = "style" if bs.has_text else "lmarena"
+    # extraction workers follow n_jobs (None = all cores); results do not depend on the worker count
+    X = battle_features(battles, features, bs.has_text, jobs=0 if n_jobs is None else n_jobs)
     if X is not None:
         _check_finite(X, battles)
     settings = {
