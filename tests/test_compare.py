@@ -118,3 +118,19 @@ def test_malformed_boards_are_clear_errors(tmp_path):
         read_leaderboard(bad)
     with pytest.raises(UsageError, match="not found"):
         read_leaderboard(tmp_path / "missing.json")
+
+
+@pytest.mark.shared
+def test_model_filter_shows_only_matching_rows_and_keeps_json_whole(boards, tmp_path):
+    out = tmp_path / "cmp.json"
+    res = runner.invoke(
+        app, ["compare", str(boards[0]), str(boards[1]), "-m", "MAVERICK", "--json", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert (
+        "1,400.7" in res.output and "1,302.4" in res.output and "1,418.1" not in res.output
+    )  # o3 filtered out
+    assert "220 more models not shown" in res.output
+    assert len(json.loads(out.read_text())["models"]) == 222
+    res = runner.invoke(app, ["compare", str(boards[0]), str(boards[1]), "-m", "no-such-model"])
+    assert res.exit_code != 0

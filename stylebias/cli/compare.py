@@ -27,8 +27,27 @@ def compare(
         Path | None, typer.Option("--csv", help="Write the comparison as CSV.", show_default=False)
     ] = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Show only models whose name contains this text (case-insensitive; repeatable). "
+            "Filters the table only; --json/--csv keep every model.",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or warnings (accepted by every command).")
+    ] = False,
 ) -> None:
-    """Compare two leaderboards: rank shifts (LMArena's rank rule) and rating deltas, B minus A."""
+    """Compare two leaderboards: rank shifts (LMArena's rank rule) and rating deltas, B minus A.
+
+    Reads LMArena's published leaderboard JSON (one category, --category) or a board written by
+    `stylebias rank --json`. Example, LMArena's raw vs style-controlled board of 2025-04-24:
+
+        stylebias compare leaderboard-text.json leaderboard-text-style-control.json -m maverick
+    """
     from ..leaderboards import compare_leaderboards, comparison_json, read_leaderboard
 
     a = read_leaderboard(board_a, category)
@@ -52,7 +71,17 @@ def compare(
         ("shift", "center"),
     ):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
-    shown = table if top is None else table.head(top)
+    shown = table
+    if model:
+        needles = [m.lower() for m in model]
+        keep = shown["model"].astype(str).str.lower().map(lambda name: any(n in name for n in needles))
+        shown = shown[keep]
+        if not len(shown):
+            from ..errors import UsageError
+
+            raise UsageError(f"no model name contains any of: {', '.join(model)}")
+    if top is not None:
+        shown = shown.head(top)
     for r in shown.to_dict("records"):
         arrow = r["arrow"]
         style = "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
@@ -65,10 +94,10 @@ def compare(
             "" if r["present"] != "both" else f"{r['delta']:+.1f}",
             f"[{style}]{arrow}[/]",
         )
-    if top is not None and len(table) > top:
-        t.caption = f"{len(table) - top} more models not shown (--top {top})"
-    console.print(t)
+    if len(shown) < len(table):
+        t.caption = f"{len(table) - len(shown)} more models not shown" + (f" (--top {top})" if top else "")
     s = doc["summary"]
+    console.print(t)
     console.print(
         f"[dim]{s['both']} models on both boards ({s['a_only']} only in A, {s['b_only']} only in B); "
         f"{s['moved_up']} moved up, {s['moved_down']} down; Δ rating median {_num(s['median_delta'])}, "
