@@ -58,11 +58,15 @@ def test_validate_fixture_with_rejects(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_validate_demo_by_default(tmp_path: Path) -> None:
-    out_json = tmp_path / "v.json"
-    assert run(["validate", "--quiet", "--json", str(out_json)]) == 0
+    out_json, out_csv = tmp_path / "v.json", tmp_path / "files.csv"
+    assert run(["validate", "--quiet", "--json", str(out_json), "--csv", str(out_csv)]) == 0
     payload = json.loads(out_json.read_text())
     assert [f["format"] for f in payload["files"]] == ["alpaca_eval", "pandalm"]
     assert payload["data"]["read"] == payload["data"]["accepted"] + payload["data"]["rejected"]
+    rows = list(csv.DictReader(out_csv.open()))
+    assert [r["format"] for r in rows] == ["alpaca_eval", "pandalm"]
+    assert sum(int(r["read"]) for r in rows) == payload["data"]["read"]
+    assert all(int(r["read"]) == int(r["accepted"]) + int(r["rejected"]) for r in rows)
 
 
 def test_validate_json_is_deterministic(tmp_path: Path) -> None:

@@ -43,13 +43,27 @@ def validate(
             show_default=False,
         ),
     ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write the per-file accounting (file, format, read, accepted, rejected) to this CSV.",
+            show_default=False,
+        ),
+    ] = None,
     examples: Annotated[int, typer.Option("--examples", help="Example records shown per reason.", min=0)] = 3,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")
     ] = False,
 ) -> None:
-    """Check battle files: per-file read / accepted / rejected counts and the reasons for every reject."""
+    """Check battle files: per-file read / accepted / rejected counts and the reasons for every reject.
+
+    Run it before ranking new data: every record is either accepted or listed with its file, record
+    number (1-based line, array element or data row) and reason, and the counts add up per file.
+
+        stylebias validate battles.jsonl --rejects rejects.csv
+    """
     from ..formats import load_battles, nothing_usable_message
 
     with shown_warnings(quiet), progress_bars(quiet):
@@ -63,6 +77,9 @@ def validate(
     summary = data.validation_summary(examples=examples)
     if json_out is not None:
         write_json(json_out, summary)
+    if csv_out is not None:
+        cols = ["file", "format", "read", "accepted", "rejected"]
+        write_csv(csv_out, cols, [[f[c] for c in cols] for f in summary["files"]])
     if rejects_out is not None:
         write_csv(
             rejects_out,
