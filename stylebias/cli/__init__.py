@@ -12,7 +12,7 @@ import sys
 import typer
 
 from ..errors import DataError, StyleBiasError, UsageError
-from .common import EXIT_DATA, EXIT_USAGE, fail
+from .common import EXIT_DATA, EXIT_USAGE, data_to_stdout, fail, tables_on_stderr
 
 app = typer.Typer(
     name="stylebias",
@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args:
         args = ["--help"]
     try:
-        app(args=args, prog_name="stylebias", standalone_mode=True)
+        with tables_on_stderr(data_to_stdout(args)):
+            app(args=args, prog_name="stylebias", standalone_mode=True)
     except SystemExit as exc:
         if exc.code == 2:  # click/typer usage error (bad option, missing argument)
             sys.exit(EXIT_USAGE)

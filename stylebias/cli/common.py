@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,29 @@ EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
+
+
+def data_to_stdout(args: Sequence[str]) -> bool:
+    """True when the command line asks for ``--json -`` or ``--csv -`` (machine output on stdout)."""
+    for i, a in enumerate(args):
+        if a in ("--json=-", "--csv=-"):
+            return True
+        if a in ("--json", "--csv") and i + 1 < len(args) and args[i + 1] == "-":
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def tables_on_stderr(enabled: bool) -> Iterator[None]:
+    """Send the human-readable tables to stderr while stdout carries JSON/CSV, so pipes get clean data."""
+    if not enabled:
+        yield
+        return
+    console.stderr = True
+    try:
+        yield
+    finally:
+        console.stderr = False
 
 
 class RichReporter:
@@ -98,12 +122,29 @@ def shown_warnings(quiet: bool) -> Iterator[None]:
                         err_console.print(f"[yellow]warning:[/] {escape(msg)}", markup=True, highlight=False)
 
 
-def write_json(path: Path, payload: Any) -> None:
-    """Write ``payload`` as stable, sorted-key-free, indented JSON (byte-identical for identical input)."""
+def _is_stdout(path: Path | str) -> bool:
+    return str(path) == "-"
+
+
+def write_json(path: Path | str, payload: Any) -> None:
+    """Write ``payload`` as stable, indented JSON (byte-identical for identical input); ``-`` = stdout.
+
+    Written to a temporary file and renamed, so a crash never leaves half a JSON document behind.
+    """
+    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if _is_stdout(path):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    _atomic_write(Path(path), text, newline="\n")
+
+
+def _atomic_write(path: Path, text: str, newline: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        json.dump(payload, fh, indent=2, ensure_ascii=False, allow_nan=False)
-        fh.write("\n")
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline=newline) as fh:
+        fh.write(text)
+    tmp.replace(path)
 
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -116,14 +157,21 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Write a CSV whose text cells cannot be executed as formulas by a spreadsheet."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow([safe_cell(h) for h in header])
-        for row in rows:
-            w.writerow([safe_cell(v) for v in row])
+def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV whose text cells cannot be executed as formulas by a spreadsheet; ``-`` = stdout.
+
+    Only text cells are neutralised: numbers (e.g. -3.2) stay numbers.
+    """
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        w.writerow([safe_cell(v) for v in row])
+    if _is_stdout(path):
+        sys.stdout.write(buf.getvalue())
+        sys.stdout.flush()
+        return
+    _atomic_write(Path(path), buf.getvalue(), newline="")
 
 
 def fail(message: str, code: int) -> None:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ..errors import DataError, UsageError
 from . import app
-from .common import console, err_console, progress_bars, safe_cell, shown_warnings
+from .common import console, err_console, progress_bars, safe_cell, shown_warnings, write_json
 from .options import DEFAULT_MAX_RECORD_BYTES, ColumnOpt, FormatOpt, MaxRecordOpt, PathsArg, load_input
 
 _SUFFIXES = (".parquet", ".csv")
@@ -96,6 +96,14 @@ def features(
         bool,
         typer.Option("--no-cache", help="Do not read or write the feature cache ($STYLEBIAS_CACHE_DIR)."),
     ] = False,
+    json_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--json",
+            help="Write a summary {data, responses, battles, outputs, means, refusal} as JSON ('-' = stdout).",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
@@ -103,7 +111,13 @@ def features(
         bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")
     ] = False,
 ) -> None:
-    """Extract style features (length, markdown, emoji, flattery, refusal, tone) from battle files."""
+    """Extract style features (length, markdown, emoji, flattery, refusal, tone) from battle files.
+
+    Writes one row per response (battle_id, side, model, features) as Parquet or CSV, and with --pairs the
+    battle-level pair features the rating fit uses. Feature definitions: features/README.md.
+
+        stylebias features battles.jsonl -o feats.parquet --features style --pairs
+    """
     import pandas as pd
 
     from ..extract import iter_response_features, pair_features, resolve_features
@@ -189,6 +203,21 @@ def features(
             finally:
                 psink.close()
     dt = time.perf_counter() - t0
+    if json_out is not None:
+        write_json(
+            json_out,
+            {
+                "data": data.accounting(),
+                "responses": n_resp,
+                "battles": len(battles),
+                "features": names,
+                "outputs": [str(output)] + ([str(pair_path)] if pair_path else []),
+                "means": {
+                    n: (sum(p[0::2]) / sum(p[1::2]) if sum(p[1::2]) else None) for n, p in means.items()
+                },
+                "refusal": dict(sorted(refusal_counts.items())),
+            },
+        )
     if not quiet:
         _print(output, pair_path, n_resp, len(battles), dt, means, refusal_counts)
 
