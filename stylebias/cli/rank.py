@@ -68,7 +68,13 @@ def rank(
         str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")
     ] = ("sandwich"),
     rounds: Annotated[int, typer.Option("--rounds", help="Bootstrap replicates.", min=2)] = 100,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (replicate r draws from the seed sequence (seed, r), so each replicate is reproducible on its own).")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed",
+            help="Bootstrap seed (replicate r draws from the seed sequence (seed, r), so each replicate is reproducible on its own).",
+        ),
+    ] = 0,
     anchor: Annotated[
         str | None,
         typer.Option(
