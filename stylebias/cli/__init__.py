@@ -20,7 +20,13 @@ app = typer.Typer(
         "Measure how much style (length, markdown, emoji, flattery, refusals) buys votes in pairwise LLM "
         "leaderboards, and rank models with it stripped out.\n\n"
         "With no PATH, commands use the embedded demo: AlpacaEval 2 judge votes (incl. the same model "
-        "prompted _verbose and _concise, and the judge-gaming NullModel) and PandaLM human votes."
+        "prompted _verbose and _concise, and the judge-gaming NullModel) and PandaLM human votes.\n\n"
+        "Typical flow: [bold]validate[/] your battle files (nothing is dropped silently), [bold]rank[/] with "
+        "and without style control, [bold]explain[/] why a model won, [bold]report[/] to one HTML file; "
+        "[bold]fit[/] + [bold]rerank[/] correct a board that publishes only answers and scores; "
+        "[bold]compare[/] two published leaderboards.\n\n"
+        "Every command takes --json FILE (- for stdout) and --quiet; exit codes: 0 ok, 1 usage error, "
+        "2 data error (the message names the file and record). Docs: docs/ in the source tree."
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -135,7 +135,18 @@ def rank(
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
 ) -> None:
-    """Rank models with and without style control (Bradley-Terry + style covariates, FastChat objective)."""
+    """Rank models with and without style control (Bradley-Terry + style covariates, FastChat objective).
+
+    Prints the raw and style-controlled leaderboard (95 % CI, LMArena's rank rule, rank shift), then what
+    each style feature does to the odds of winning. Math and choices: docs/rating.md, docs/methods.md.
+
+    Examples:
+
+        stylebias rank                                   # the embedded demo
+        stylebias rank battles.jsonl --ci bootstrap --rounds 200 --json ranks.json
+        stylebias rank clean_battle.json --features lmarena --anchor gpt-4-0613=1163
+        stylebias rank votes.csv --column model_a=left --column model_b=right --column winner=vote
+    """
     from ..rating.pipeline import rank_battles, rank_battles_by
 
     anchor_t = parse_anchor(anchor)
