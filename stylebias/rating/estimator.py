@@ -272,6 +272,47 @@ class StyleBT:
         return self
 
     # ------------------------------------------------------------------------------------------------
+    @classmethod
+    def _from_state(cls, params: dict[str, Any], state: dict[str, Any]) -> StyleBT:
+        """Rebuild a fitted estimator from saved arrays (see ``stylebias.rating.persist``).
+
+        ``state`` holds the fitted quantities that are not derived (models, beta, coef, tie parameter,
+        standardisation, covariance, optional bootstrap replicates, side means, counts); every derived
+        attribute (ratings, intervals) is recomputed by the same code as after ``fit`` so a loaded model
+        predicts bit-for-bit like the original.
+        """
+        self = cls(**params)
+        self._check_params()
+        models = list(state["models"])
+        names = list(state["feature_names"])
+        P, K = len(models), len(names)
+        self.models_ = models
+        self.n_models_ = P
+        self.n_obs_ = int(state["n_obs"])
+        self.n_battles_ = pd.Series(np.asarray(state["n_battles"], dtype=np.float64), index=models)
+        self.feature_names_ = names
+        self.dropped_features_ = list(state["dropped_features"])
+        self.feature_names_in_ = names + self.dropped_features_
+        self.feature_mean_ = np.asarray(state["feature_mean"], dtype=np.float64).reshape(K)
+        self.feature_scale_ = np.asarray(state["feature_scale"], dtype=np.float64).reshape(K)
+        self.beta_ = np.asarray(state["beta"], dtype=np.float64).reshape(P)
+        self.coef_ = np.asarray(state["coef"], dtype=np.float64).reshape(K)
+        self.tie_param_ = np.asarray(state["tie_param"], dtype=np.float64).reshape(-1)
+        self.theta_ = np.concatenate([self.beta_, self.coef_, self.tie_param_])
+        self.n_iter_ = int(state.get("n_iter", 0))
+        self.converged_ = bool(state.get("converged", True))
+        self.objective_ = float(state.get("objective", float("nan")))
+        n_theta = len(self.theta_)
+        self.covariance_ = np.asarray(state["covariance"], dtype=np.float64).reshape(n_theta, n_theta)
+        self.hessian_ = None
+        boot = state.get("boot_theta")
+        self.boot_theta_ = None if boot is None else np.asarray(boot, dtype=np.float64).reshape(-1, n_theta)
+        side = np.asarray(state["side_mean_z"], dtype=np.float64).reshape(P, K)
+        self.side_mean_z_ = pd.DataFrame(side, index=models, columns=names)
+        self._summarise()
+        return self
+
+    # ------------------------------------------------------------------------------------------------
     def _warn_separation(self, enc: Any, y: np.ndarray, w: np.ndarray) -> None:
         P = len(enc.models)
         score = np.bincount(enc.a, w * y, minlength=P) + np.bincount(enc.b, w * (1 - y), minlength=P)

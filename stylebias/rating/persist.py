@@ -1,0 +1,307 @@
+"""Save and load a fitted :class:`~stylebias.rating.StyleBT` as a JSON artifact (kind ``"style-bt"``).
+
+Why a dedicated format instead of pickle: a saved model is shared between people and tools (``stylebias fit
+--save`` writes it, ``stylebias rerank --load`` and ``StyleControl.load`` read it), so it must be data only,
+reviewable and checked field by field. Everything a prediction needs is stored: model names and ratings
+(``beta``), style coefficients, the feature list and its standardisation (mean and scale per feature), the
+tie parameter, the covariance (so loaded models still give intervals) and, for bootstrap fits, the
+replicates. Derived quantities (Elo ratings, intervals) are recomputed on load by the estimator's own code,
+and JSON keeps every float's exact ``repr``, so a loaded model predicts bit-for-bit like the original.
+
+Payload (``artifact.json`` -> ``payload``)::
+
+    features          list[str]  feature names to compute for new pairs (``pair_features(..., features=)``)
+    feature_set       str|null   the named set they came from ("lmarena", "style", "full"), if any
+    params            dict       StyleBT constructor parameters (reg, ties, scale, base, anchor, ci, ...)
+    models, beta      list[str], list[float]        one per rated model (beta in base-10 units)
+    feature_names     list[str]  kept features, in coefficient order
+    dropped_features  list[str]  zero-variance features the fit dropped
+    coef, feature_mean, feature_scale   list[float]  one per kept feature
+    tie_param         list[float]  empty for ties="half"
+    covariance        list[list[float]]  (P + K + T) square
+    boot_theta        list[list[float]] | null  bootstrap replicates (ci="bootstrap")
+    side_mean_z       list[list[float]]  P x K, for ``style_contributions``
+    n_battles         list[float]  battles per model;  n_obs int;  converged bool;  n_iter int
+    objective         float
+    data              dict       data summary: battles, models, judges, sources, date
+    extra             dict       caller's extra payload (e.g. StyleControl settings)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..artifacts import load_artifact, require, save_artifact
+from ..errors import ArtifactError, StyleBiasError
+from .estimator import StyleBT
+
+KIND = "style-bt"
+
+_PARAM_KEYS = ("reg", "ties", "scale", "base", "anchor", "ci", "rounds", "seed", "level", "xtol", "max_iter")
+
+_SCHEMA = {
+    "features": "list[str]",
+    "params": "dict",
+    "models": "list[str]",
+    "beta": "list[float]",
+    "feature_names": "list[str]",
+    "dropped_features": "list[str]",
+    "coef": "list[float]",
+    "feature_mean": "list[float]",
+    "feature_scale": "list[float]",
+    "tie_param": "list[float]",
+    "covariance": "list",
+    "side_mean_z": "list",
+    "n_battles": "list[float]",
+    "n_obs": "int",
+    "converged": "bool",
+    "n_iter": "int",
+    "objective": "float",
+    "data": "dict",
+    "extra": "dict",
+}
+
+
+@dataclass
+class FittedStyleModel:
+    """A loaded ``style-bt`` artifact: the estimator plus what it was fitted on.
+
+    Attributes:
+        model: the fitted :class:`StyleBT` (predicts exactly like the saved one).
+        features: feature names to compute for new pairs, in the order the fit saw them.
+        feature_set: the named set (``"style"`` ...) they came from, or ``None`` for a custom list.
+        data: data summary (battles, models, judges, sources, date, ...).
+        card: the model card dict; path: the artifact folder; extra: the caller's extra payload.
+    """
+
+    model: StyleBT
+    features: list[str]
+    feature_set: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    card: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+
+
+def data_summary(battles: pd.DataFrame, files: Sequence[str] | None = None) -> dict[str, Any]:
+    """What a model was fitted on, for the payload and the card: counts, judges, sources and the date."""
+    out: dict[str, Any] = {
+        "battles": len(battles),
+        "models": int(pd.unique(pd.concat([battles["model_a"], battles["model_b"]])).size),
+    }
+    for col, key in (("judge", "judges"), ("source_file", "sources")):
+        if col in battles:
+            counts = battles[col].dropna().astype(str).value_counts()
+            out[key] = {str(k): int(v) for k, v in counts.items()}
+    if files is not None:
+        out["files"] = [str(f) for f in files]
+    out["date"] = _dt.date.today().isoformat()
+    return out
+
+
+def _matrix(value: Any) -> list[list[float]]:
+    return np.asarray(value, dtype=np.float64).tolist()
+
+
+def save_stylebt(
+    model: StyleBT,
+    directory: str | Path,
+    *,
+    features: Sequence[str],
+    card: dict[str, Any],
+    data: dict[str, Any] | None = None,
+    feature_set: str | None = None,
+    extra_payload: dict[str, Any] | None = None,
+) -> Path:
+    """Write a fitted ``StyleBT`` to ``directory`` as a ``style-bt`` artifact; returns the folder.
+
+    Args:
+        features: the feature names passed to ``pair_features`` for the fit (must include every feature
+            the model kept; the dropped ones may be included too).
+        card: model card sections (data, metrics, intended use, limitations ...) rendered to MODEL_CARD.md.
+        data: data summary (see :func:`data_summary`); stored in the payload too.
+        feature_set: the named set the features came from, if any.
+        extra_payload: extra JSON-safe fields for callers that build on this format.
+    """
+    if not hasattr(model, "beta_"):
+        raise StyleBiasError("save_stylebt: the model is not fitted")
+    features = [str(f) for f in features]
+    missing = [f for f in model.feature_names_ if f not in features]
+    if missing:
+        raise ArtifactError(f"save_stylebt: kept feature(s) {missing} are not in 'features'")
+    params = model.get_params()
+    anchor = params["anchor"]
+    payload: dict[str, Any] = {
+        "features": features,
+        "feature_set": feature_set,
+        "params": {
+            **{k: params[k] for k in _PARAM_KEYS if k != "anchor"},
+            "anchor": None if anchor is None else [str(anchor[0]), float(anchor[1])],
+        },
+        "models": [str(m) for m in model.models_],
+        "beta": np.asarray(model.beta_, dtype=np.float64).tolist(),
+        "feature_names": list(model.feature_names_),
+        "dropped_features": list(model.dropped_features_),
+        "coef": np.asarray(model.coef_, dtype=np.float64).tolist(),
+        "feature_mean": np.asarray(model.feature_mean_, dtype=np.float64).tolist(),
+        "feature_scale": np.asarray(model.feature_scale_, dtype=np.float64).tolist(),
+        "tie_param": np.asarray(model.tie_param_, dtype=np.float64).tolist(),
+        "covariance": _matrix(model.covariance_),
+        "boot_theta": None if model.boot_theta_ is None else _matrix(model.boot_theta_),
+        "side_mean_z": _matrix(model.side_mean_z_.to_numpy()),
+        "n_battles": np.asarray(model.n_battles_, dtype=np.float64).tolist(),
+        "n_obs": int(model.n_obs_),
+        "converged": bool(model.converged_),
+        "n_iter": int(model.n_iter_),
+        "objective": float(model.objective_),
+        "data": dict(data or {}),
+        "extra": dict(extra_payload or {}),
+    }
+    return save_artifact(directory, KIND, payload, card)
+
+
+def _check_matrix(payload: dict[str, Any], key: str, rows: int | None, cols: int) -> np.ndarray:
+    value = payload[key]
+    ok = isinstance(value, list) and all(
+        isinstance(r, list)
+        and len(r) == cols
+        and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in r)
+        for r in value
+    )
+    if not ok or (rows is not None and len(value) != rows):
+        shape = f"{rows if rows is not None else 'n'} x {cols}"
+        raise ArtifactError(f"payload: field {key!r} must be a {shape} matrix of finite numbers")
+    return np.asarray(value, dtype=np.float64).reshape(len(value), cols)
+
+
+def _check_len(payload: dict[str, Any], key: str, n: int, what: str) -> None:
+    if len(payload[key]) != n:
+        raise ArtifactError(f"payload: field {key!r} has {len(payload[key])} entries, expected {n} ({what})")
+
+
+def _params(raw: dict[str, Any]) -> dict[str, Any]:
+    require(
+        raw,
+        {
+            "reg": "float",
+            "ties": "str",
+            "scale": "float",
+            "base": "float",
+            "ci": "str",
+            "rounds": "int",
+            "seed": "int",
+            "level": "float",
+            "xtol": "float",
+            "max_iter": "int",
+        },
+        where="payload.params",
+    )
+    anchor = raw.get("anchor")
+    if anchor is not None:
+        ok = (
+            isinstance(anchor, list)
+            and len(anchor) == 2
+            and isinstance(anchor[0], str)
+            and isinstance(anchor[1], int | float)
+            and not isinstance(anchor[1], bool)
+            and math.isfinite(anchor[1])
+        )
+        if not ok:
+            raise ArtifactError("payload.params: field 'anchor' must be null or [model, rating]")
+        anchor = (anchor[0], float(anchor[1]))
+    params = {k: raw[k] for k in _PARAM_KEYS if k != "anchor"}
+    params["anchor"] = anchor
+    return params
+
+
+def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
+    """Validate a ``style-bt`` payload field by field and rebuild the estimator (``ArtifactError`` if bad)."""
+    require(payload, _SCHEMA)
+    params = _params(payload["params"])
+    try:
+        StyleBT(**params)._check_params()
+    except StyleBiasError as exc:
+        raise ArtifactError(f"payload.params: {exc}") from None
+    models, names = payload["models"], payload["feature_names"]
+    P, K = len(models), len(names)
+    if P < 2 or len(set(models)) != P:
+        raise ArtifactError("payload: field 'models' must hold at least two distinct model names")
+    if len(set(names)) != K:
+        raise ArtifactError("payload: field 'feature_names' has duplicates")
+    not_listed = [f for f in names if f not in payload["features"]]
+    if not_listed:
+        raise ArtifactError(f"payload: feature_names {not_listed} are not in field 'features'")
+    _check_len(payload, "beta", P, "one per model")
+    _check_len(payload, "n_battles", P, "one per model")
+    for key in ("coef", "feature_mean", "feature_scale"):
+        _check_len(payload, key, K, "one per kept feature")
+    if any(s <= 0 for s in payload["feature_scale"]):
+        raise ArtifactError("payload: field 'feature_scale' must be positive")
+    T = len(payload["tie_param"])
+    if T != (0 if params["ties"] == "half" else 1):
+        raise ArtifactError(
+            f"payload: field 'tie_param' has {T} entries, which does not fit ties={params['ties']!r}"
+        )
+    n = P + K + T
+    cov = _check_matrix(payload, "covariance", n, n)
+    boot = None
+    if payload.get("boot_theta") is not None:
+        boot = _check_matrix(payload, "boot_theta", None, n)
+    side = _check_matrix(payload, "side_mean_z", P, K) if K else np.zeros((P, 0))
+    if params["anchor"] is not None and params["anchor"][0] not in models:
+        raise ArtifactError(f"payload.params: anchor model {params['anchor'][0]!r} is not among 'models'")
+    state = {
+        "models": models,
+        "feature_names": names,
+        "dropped_features": payload["dropped_features"],
+        "feature_mean": payload["feature_mean"],
+        "feature_scale": payload["feature_scale"],
+        "beta": payload["beta"],
+        "coef": payload["coef"],
+        "tie_param": payload["tie_param"],
+        "covariance": cov,
+        "boot_theta": boot,
+        "side_mean_z": side,
+        "n_battles": payload["n_battles"],
+        "n_obs": payload["n_obs"],
+        "converged": payload["converged"],
+        "n_iter": payload["n_iter"],
+        "objective": payload["objective"],
+    }
+    try:
+        return StyleBT._from_state(params, state)
+    except StyleBiasError as exc:
+        raise ArtifactError(f"payload.params: {exc}") from None
+
+
+def load_stylebt(path_or_name: str | Path) -> FittedStyleModel:
+    """Load a ``style-bt`` artifact from a folder or a shipped model name (e.g. ``"alpaca_eval_style"``).
+
+    Raises:
+        ArtifactError: wrong kind, bad schema version, tampered file or any malformed field (named).
+    """
+    art = load_artifact(path_or_name, KIND)
+    try:
+        model = stylebt_from_payload(art.payload)
+    except ArtifactError as exc:
+        raise ArtifactError(str(exc), file=str(art.path / "artifact.json")) from None
+    fs = art.payload.get("feature_set")
+    return FittedStyleModel(
+        model=model,
+        features=list(art.payload["features"]),
+        feature_set=fs if isinstance(fs, str) else None,
+        data=art.payload["data"],
+        card=art.card,
+        path=art.path,
+        extra=art.payload["extra"],
+        created=art.created,
+    )
