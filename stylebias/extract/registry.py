@@ -116,6 +116,9 @@ def resolve_features(spec: str | list[str] | tuple[str, ...] | None = "lmarena")
     """
     if spec is None:
         spec = "lmarena"
+    # A list names features: "flattery"/"refusal" are both a feature and a family, and a resolved list passed
+    # back in must stay the same list. A string spec (CLI) reads such a name as the family.
+    as_list = not isinstance(spec, str)
     items = spec.split(",") if isinstance(spec, str) else [str(s) for s in spec]
     out: list[str] = []
     unknown: list[str] = []
@@ -123,7 +126,10 @@ def resolve_features(spec: str | list[str] | tuple[str, ...] | None = "lmarena")
         item = raw.strip()
         if not item:
             continue
-        names = FEATURE_SETS.get(item) or ((item,) if item in FEATURE_BY_NAME else None)
+        if as_list and item in FEATURE_BY_NAME:
+            names: tuple[str, ...] | None = (item,)
+        else:
+            names = FEATURE_SETS.get(item) or ((item,) if item in FEATURE_BY_NAME else None)
         if names is None:
             unknown.append(item)
             continue
