@@ -31,6 +31,13 @@ _LAZY: dict[str, str] = {
     "RankResult": "stylebias.rating",
     "read_leaderboard": "stylebias.leaderboards",
     "compare_leaderboards": "stylebias.leaderboards",
+    "rerank_leaderboard": "stylebias.rerank",
+    "RerankResult": "stylebias.rerank",
+    "read_score_board": "stylebias.rerank",
+    "read_model_outputs": "stylebias.rerank",
+    "save_stylebt": "stylebias.rating.persist",
+    "load_stylebt": "stylebias.rating.persist",
+    "FittedStyleModel": "stylebias.rating.persist",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

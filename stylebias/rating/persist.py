@@ -305,3 +305,174 @@ def load_stylebt(path_or_name: str | Path) -> FittedStyleModel:
         extra=art.payload["extra"],
         created=art.created,
     )
+
+
+# --------------------------------------------------------------------------------------------- fit + card
+def in_sample_metrics(
+    model: StyleBT, model_a: Any, model_b: Any, pref_a: np.ndarray, X: Any
+) -> dict[str, Any]:
+    """Log-loss (nats per battle) and accuracy of the fitted model on its own battles.
+
+    With ``ties="half"`` the log-loss is the cross-entropy against the (possibly soft) vote share, the
+    quantity the fit minimises; with an explicit tie model it is ``-log P(observed outcome)``. Accuracy
+    counts battles with a clear winner only.
+    """
+    y = np.asarray(pref_a, dtype=np.float64)
+    proba = model.predict_proba(model_a, model_b, X)
+    eps = 1e-15
+    if model.ties == "half":
+        pa = np.clip(proba[:, 0], eps, 1 - eps)
+        loss = -(y * np.log(pa) + (1 - y) * np.log(1 - pa))
+    else:
+        col = np.where(y == 1.0, 0, np.where(y == 0.0, 2, 1))
+        loss = -np.log(np.clip(proba[np.arange(len(y)), col], eps, 1.0))
+    clear = y != 0.5
+    acc = float(((proba[clear, 0] > proba[clear, 2]) == (y[clear] > 0.5)).mean()) if clear.any() else None
+    return {
+        "battles": len(y),
+        "log_loss": float(loss.mean()),
+        "log_loss_coin_flip": math.log(2.0),
+        "accuracy_decided": acc,
+    }
+
+
+def fit_style_model(
+    data: Any,
+    features: str | Sequence[str] = "style",
+    *,
+    reg: float = 0.5,
+    ties: str = "half",
+    jobs: int | None = 1,
+    cache: bool | str = True,
+    files: Sequence[str] | None = None,
+    components: str = "largest",
+) -> tuple[FittedStyleModel, dict[str, Any]]:
+    """Fit a style-controlled ``StyleBT`` on battles with texts; returns the model and in-sample metrics.
+
+    ``data`` is a :class:`~stylebias.battles.BattleSet` or a battle table. The returned
+    :class:`FittedStyleModel` is ready for :func:`save_fitted` (its ``data`` holds the data summary).
+    A disconnected comparison graph is fitted on its largest component (``components="largest"``, the other
+    models are listed in ``data["excluded_models"]`` and warned about) or refused (``"refuse"``): battles
+    of unconnected groups usually come from different judges, whose style effects should not be pooled.
+    """
+    from ..extract import pair_features, resolve_features
+
+    frame = getattr(data, "battles", data)
+    names = resolve_features(features if isinstance(features, str) else list(features))
+    frame, excluded = _largest_component(frame, components)
+    Z = pair_features(frame, names, jobs=jobs, cache=cache)
+    model = StyleBT(reg=reg, ties=ties).fit(frame["model_a"], frame["model_b"], frame["pref_a"], Z)
+    if files is None and "source_file" in frame:
+        files = sorted(str(f) for f in frame["source_file"].dropna().unique())
+    summary = data_summary(frame, files=files)
+    if excluded:
+        summary["excluded_models"] = excluded
+    accounting = getattr(data, "accounting", None)
+    if callable(accounting):
+        summary["records"] = {k: int(v) for k, v in accounting().items()}
+    metrics = in_sample_metrics(model, frame["model_a"], frame["model_b"], frame["pref_a"].to_numpy(), Z)
+    fs = features if isinstance(features, str) and "," not in features else None
+    return FittedStyleModel(model=model, features=names, feature_set=fs, data=summary), metrics
+
+
+def model_card(fitted: FittedStyleModel, metrics: dict[str, Any], title: str | None = None) -> dict[str, Any]:
+    """The model card of a fitted style model: data, date, features, metrics, intended use, limitations."""
+    bt, d = fitted.model, fitted.data
+    effects = {
+        str(r["name"]): f"{r['coef']:+.3f} log-odds per SD (odds x{r['odds_ratio']:.2f}, "
+        f"95% CI {r['odds_ratio_low']:.2f}-{r['odds_ratio_high']:.2f})"
+        for r in bt.effects().to_dict("records")
+    }
+    records = d.get("records", {})
+    data = {
+        "battles fitted": f"{d.get('battles', 0):,}",
+        "models": d.get("models"),
+        "records read / accepted / rejected": (
+            f"{records.get('read', '?')} / {records.get('accepted', '?')} / {records.get('rejected', '?')}"
+        ),
+        "judges": ", ".join(f"{k} ({v:,})" for k, v in d.get("judges", {}).items()) or "unknown",
+        "files": len(d.get("files", d.get("sources", {}))),
+    }
+    if d.get("excluded_models"):
+        data["left out (not connected to the largest component)"] = ", ".join(d["excluded_models"])
+    return {
+        "title": title or "style-controlled Bradley-Terry (stylebias fit)",
+        "date": d.get("date", _dt.date.today().isoformat()),
+        "data": data,
+        "features": {
+            "set": fitted.feature_set or "custom list",
+            "used": ", ".join(bt.feature_names_),
+            "dropped (no variance)": ", ".join(bt.dropped_features_) or "none",
+        },
+        "settings": {"reg": bt.reg, "ties": bt.ties, "ci": bt.ci},
+        "metrics (in-sample)": {
+            "log-loss per battle": f"{metrics['log_loss']:.4f} (coin flip {metrics['log_loss_coin_flip']:.4f})",
+            "accuracy on decided battles": (
+                "n/a" if metrics.get("accuracy_decided") is None else f"{metrics['accuracy_decided']:.3f}"
+            ),
+            "battles": f"{metrics['battles']:,}",
+        },
+        "style effects": effects,
+        "intended use": [
+            "style-controlled ratings of the fitted models and style-neutral win rates (winrate_vs)",
+            "re-ranking boards judged like these battles (stylebias rerank --load)",
+            "reading which style features the voters/judge of this data reward or punish",
+        ],
+        "limitations": [
+            "effects are associations learned from this data's voters or judge; they transfer to other "
+            "judges, prompts or languages only as far as those behave alike",
+            "the style effect is one additive term on the logit, the same for every model and prompt",
+            "in-sample metrics; no held-out evaluation is stored in the card",
+            "ratings exist only for the models in the data; the style effects are what re-ranking uses",
+        ],
+    }
+
+
+def save_fitted(
+    fitted: FittedStyleModel,
+    directory: str | Path,
+    metrics: dict[str, Any],
+    *,
+    title: str | None = None,
+    extra_card: dict[str, Any] | None = None,
+) -> Path:
+    """Write a fitted style model with its model card (``stylebias fit --save``)."""
+    card = model_card(fitted, metrics, title)
+    card.update(extra_card or {})
+    return save_stylebt(
+        fitted.model,
+        directory,
+        features=fitted.features,
+        card=card,
+        data={**fitted.data, "metrics": metrics},
+        feature_set=fitted.feature_set,
+        extra_payload=fitted.extra,
+    )
+
+
+def _largest_component(frame: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, list[str]]:
+    """Battles of the largest connected component and the models left out (``policy="refuse"`` raises)."""
+    import warnings
+
+    from ..errors import DataError, StyleBiasWarning, UsageError
+    from .design import components as graph_components
+    from .estimator import describe_components
+
+    if policy not in ("largest", "refuse"):
+        raise UsageError(f"components must be 'largest' or 'refuse', got {policy!r}")
+    codes, models = pd.factorize(pd.concat([frame["model_a"], frame["model_b"]], ignore_index=True))
+    n = len(frame)
+    a, b = codes[:n], codes[n:]
+    comp = graph_components(a, b, len(models))
+    if comp.max() == 0:
+        return frame, []
+    if policy == "refuse":
+        raise DataError("comparison graph is disconnected: " + describe_components(list(models), comp, a))
+    left_out = sorted(str(m) for m, c in zip(models, comp, strict=True) if c != 0)
+    warnings.warn(
+        f"comparison graph is disconnected; fitting the largest component only. Left out "
+        f"{len(left_out)} model(s): {', '.join(left_out)}",
+        StyleBiasWarning,
+        stacklevel=3,
+    )
+    return frame[comp[a] == 0], left_out

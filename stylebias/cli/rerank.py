@@ -1,0 +1,204 @@
+"""``stylebias rerank``: style-neutral scores for a leaderboard with model outputs but no votes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from . import app
+from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
+
+CSV_COLUMNS = (
+    "model",
+    "score_raw",
+    "score_style_neutral",
+    "score_style_neutral_low",
+    "score_style_neutral_high",
+    "rank_raw",
+    "rank",
+    "lc",
+    "style_push_logit",
+    "n_matched",
+    "n_unmatched",
+    "note",
+)
+
+
+@app.command("rerank")
+def rerank(
+    leaderboard: Annotated[
+        Path,
+        typer.Argument(
+            help=(
+                "Leaderboard file: AlpacaEval's leaderboard CSV (first column = model, win_rate in percent vs "
+                "the reference), or any CSV/JSON board with --score-column."
+            ),
+            show_default=False,
+        ),
+    ],
+    outputs: Annotated[
+        list[str],
+        typer.Option(
+            "--outputs",
+            help="AlpacaEval model_outputs.json files (plain or .gz), directories or globs; repeatable.",
+            show_default=False,
+        ),
+    ],
+    reference: Annotated[
+        str,
+        typer.Option(
+            "--reference", help="The board's reference model (its outputs must be given).", show_default=False
+        ),
+    ],
+    load: Annotated[
+        str,
+        typer.Option(
+            "--load",
+            help="Saved style model: a folder from `stylebias fit --save`, or a shipped name (alpaca_eval_style).",
+        ),
+    ] = "alpaca_eval_style",
+    score_column: Annotated[
+        str | None,
+        typer.Option(
+            "--score-column",
+            help="Column holding each model's win rate vs the reference (default: win_rate).",
+            show_default=False,
+        ),
+    ] = None,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            "--rounds",
+            help="Draws of the style effects (and of the reported score, given its standard_error) for the 95% interval; 0 = none.",
+            min=0,
+        ),
+    ] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of those draws.")] = 0,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the result as JSON ('-' = stdout).", show_default=False),
+    ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write the model table as CSV ('-' = stdout).", show_default=False),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            help="Worker processes for feature extraction (default: all cores).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
+) -> None:
+    """Re-rank a board of win rates against a reference with every style difference set to zero.
+
+    For each model: pair features of its answers vs the reference's answers to the same instructions, the
+    saved style effects, and the strength that reproduces its reported win rate; the style-neutral win
+    rate is that strength with no style difference (AlpacaEval's length control, for every style family).
+    Method and assumptions: docs/rerank.md.
+
+    Example:
+
+        stylebias rerank weighted_alpaca_eval_gpt4_turbo_leaderboard.csv --outputs results/ \\
+            --reference gpt4_1106_preview --load alpaca_eval_style --json reranked.json
+    """
+    from ..rerank import rerank_leaderboard
+
+    with shown_warnings(quiet), progress_bars(quiet):
+        result = rerank_leaderboard(
+            leaderboard,
+            outputs,
+            reference,
+            load,
+            score_column=score_column,
+            jobs=jobs,
+            rounds=rounds,
+            seed=seed,
+        )
+    show(result)
+    if json_out is not None:
+        write_json(json_out, result.to_json())
+        if str(json_out) != "-":
+            console.print(f"[dim]wrote {escape(str(json_out))}[/]")
+    if csv_out is not None:
+        header = [c for c in CSV_COLUMNS if c in result.models.columns]
+        rows = [[r[c] for c in header] for r in result.models.to_dict("records")]
+        write_csv(csv_out, header, rows)
+        if str(csv_out) != "-":
+            console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
+
+
+def show(result: Any) -> None:
+    """The re-ranked table, then what was not re-ranked and why, then where the numbers came from."""
+    m = result.models
+    has_ci = "score_style_neutral_low" in m.columns
+    has_lc = "lc" in m.columns
+    ref = escape(str(result.settings["reference"]))
+    t = Table(
+        title=f"Win rate vs {ref}: reported (raw) and style-neutral (%)",
+        title_justify="left",
+        show_edge=False,
+        header_style="bold",
+        pad_edge=False,
+    )
+    t.add_column("rank", justify="right")
+    t.add_column("model", overflow="fold", min_width=12, ratio=1)
+    t.add_column("raw", justify="right")
+    if has_lc:
+        t.add_column("LC", justify="right")
+    t.add_column("style-neutral", justify="right", style="bold")
+    if has_ci:
+        t.add_column("95% CI", justify="right", no_wrap=True)
+    t.add_column("rank raw→new", justify="right", no_wrap=True, min_width=9)
+    for r in m.to_dict("records"):
+        arrow = r["shift"]
+        style = "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
+        cells = [str(r["rank"]), escape(str(r["model"])), f"{r['score_raw']:.1f}"]
+        if has_lc:
+            lc = r.get("lc")
+            cells.append("" if lc is None or lc != lc else f"{lc:.1f}")
+        cells.append(f"{r['score_style_neutral']:.1f}")
+        if has_ci:
+            cells.append(f"{r['score_style_neutral_low']:.1f}–{r['score_style_neutral_high']:.1f}")
+        cells.append(f"{r['rank_raw']}→{r['rank']} [{style}]{arrow:>3}[/]")
+        t.add_row(*cells)
+    console.print(t)
+    notes = [
+        (r["model"], r["note"])
+        for r in m.to_dict("records")
+        if r.get("note") and r["model"] != result.settings["reference"]
+    ]
+    for model, note in notes:
+        console.print(f"  [yellow]note[/] {escape(str(model))}: {escape(str(note))}")
+    partial = m[m["n_unmatched"] + m["n_reference_missing"] > 0]
+    for r in partial.to_dict("records"):
+        console.print(
+            f"  [dim]{escape(str(r['model']))}: {r['n_matched']} instructions matched, {r['n_unmatched']} of its "
+            f"outputs without a reference answer, {r['n_reference_missing']} reference instructions unanswered[/]"
+        )
+    if len(result.not_reranked):
+        nt = Table(title="Not re-ranked", title_justify="left", show_edge=False)
+        nt.add_column("model", overflow="fold")
+        nt.add_column("reason")
+        for r in result.not_reranked.itertuples(index=False):
+            nt.add_row(escape(str(r.model)), escape(str(r.reason)))
+        console.print(nt)
+    s = result.settings
+    console.print(
+        f"[dim]{len(m)} models re-ranked, {len(result.not_reranked)} not; {s['outputs_read']:,} output records "
+        f"read from {s['output_files']} file(s), {s['outputs_rejected']:,} rejected; style model "
+        f"{escape(str(s['style_model']))} ({len(s['features'])} features)[/]"
+    )
+    if len(result.rejects):
+        first = result.rejects.iloc[0]
+        err_console.print(
+            f"[yellow]warning:[/] {len(result.rejects):,} output record(s) rejected, first: "
+            f"{escape(str(first['file']))} record {first['record']}: {escape(str(first['reason']))}"
+        )
