@@ -1,0 +1,82 @@
+"""The report's inline stylesheet: system fonts only (no web fonts, no network), print-friendly."""
+
+from __future__ import annotations
+
+from .markup import Markup
+
+CSS = Markup(
+    """
+:root {
+  --ink: #1f2933; --muted: #5f6b7a; --line: #d9dee4; --soft: #f4f6f8; --accent: #0072B2;
+  --up: #0072B2; --down: #D55E00; --same: #6b7280; --warn: #a15c00;
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0; color: var(--ink); background: #fff;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans",
+    "DejaVu Sans", Arial, sans-serif;
+}
+header.top { background: #0b2540; color: #fff; padding: 28px 0 22px; }
+header.top h1 { margin: 0 0 6px; font-size: 28px; font-weight: 650; letter-spacing: -0.01em; }
+header.top p { margin: 0; color: #c9d6e3; }
+.wrap { max-width: 1120px; margin: 0 auto; padding: 0 28px; }
+nav.toc { border-bottom: 1px solid var(--line); background: var(--soft); font-size: 14px; }
+nav.toc a { display: inline-block; padding: 9px 12px 9px 0; margin-right: 10px; color: var(--accent);
+  text-decoration: none; }
+nav.toc a:hover { text-decoration: underline; }
+section { padding: 26px 0 8px; border-bottom: 1px solid var(--line); }
+section:last-of-type { border-bottom: 0; }
+h2 { font-size: 21px; margin: 0 0 6px; font-weight: 650; }
+h3 { font-size: 16px; margin: 20px 0 6px; font-weight: 650; }
+p.lead, p.note { color: var(--muted); margin: 0 0 12px; max-width: 900px; }
+p.note { font-size: 13px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 12px; margin: 8px 0 16px; }
+.kpi { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: #fff; }
+.kpi .v { font-size: 22px; font-weight: 650; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.kpi .k { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+.kpi .s { font-size: 13px; color: var(--muted); overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 16px; font-size: 14px; }
+th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted);
+  border-bottom: 2px solid var(--line); background: #fff; font-weight: 600; }
+tbody tr:nth-child(even) td { background: #fafbfc; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.model { overflow-wrap: anywhere; font-weight: 550; }
+td.b { font-weight: 650; }
+td.dim, span.dim { color: var(--muted); }
+td.brk { overflow-wrap: anywhere; }
+.up { color: var(--up); font-weight: 650; }
+.down { color: var(--down); font-weight: 650; }
+.same { color: var(--same); }
+.tag { display: inline-block; font-size: 12px; padding: 1px 7px; border-radius: 10px; background: var(--soft);
+  color: var(--muted); border: 1px solid var(--line); margin-right: 4px; }
+svg.chart { width: 100%; height: auto; display: block; margin: 6px 0 14px; }
+svg.chart text { fill: var(--ink); font-family: inherit; }
+svg.chart text.tick, svg.chart text.axis { fill: var(--muted); font-size: 11px; }
+svg.chart text.colhead { font-weight: 650; font-size: 13px; }
+svg.chart text.legend { font-size: 12px; }
+svg.chart text.num { font-variant-numeric: tabular-nums; font-size: 12px; }
+svg.mpl text { font-family: inherit !important; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 14px; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px 8px; break-inside: avoid; }
+.card h4 { margin: 0 0 4px; font-size: 15px; overflow-wrap: anywhere; }
+.card .meta { font-size: 13px; color: var(--muted); margin-bottom: 8px; }
+.card .rates { display: grid; grid-template-columns: auto 1fr auto; gap: 2px 8px; align-items: center;
+  font-size: 13px; }
+.bar { height: 8px; background: var(--soft); border-radius: 4px; position: relative; overflow: hidden; }
+.bar > span { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 4px; }
+.bar.obs > span { background: #E69F00; }
+.bar.neu > span { background: #0072B2; }
+.card p { font-size: 13px; margin: 6px 0; }
+.card svg.chart { margin: 4px 0; }
+.callout { border-left: 4px solid var(--warn); background: #fff8ec; padding: 8px 12px; margin: 10px 0;
+  font-size: 14px; }
+ul.sentences { font-size: 14px; margin: 4px 0 14px; padding-left: 20px; }
+footer { color: var(--muted); font-size: 13px; padding: 18px 0 30px; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px;
+  background: var(--soft); padding: 0 4px; border-radius: 3px; }
+@media print { nav.toc { display: none; } header.top { background: #fff; color: var(--ink); }
+  header.top p { color: var(--muted); } section { break-inside: avoid-page; } }
+"""
+)
