@@ -32,7 +32,9 @@ CL100K_PATTERN = (
 # A run this long without whitespace (or of whitespace only) is not prose; BPE merge cost grows with piece length, so such runs are
 # cut into pieces of this size (the count of a pathological 1 MB blob may then differ by a few tokens).
 _MAX_RUN = 2000
-_LONG_RUN = re.compile(r"\S{" + str(_MAX_RUN + 1) + r",}|\s{" + str(_MAX_RUN + 1) + ",}")
+# Anchored at run starts: unanchored, the search retries from every position of every shorter run (quadratic:
+# 2 s on 1,000 deeply indented lines).
+_LONG_RUN = re.compile(r"(?<!\S)\S{" + str(_MAX_RUN + 1) + r",}|(?<!\s)\s{" + str(_MAX_RUN + 1) + ",}")
 
 
 def _ranks_path() -> str:
