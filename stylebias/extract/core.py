@@ -8,6 +8,7 @@ identical to a serial run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,20 @@ from .registry import FEATURE_BY_NAME, families_for
 
 #: Bump when any feature's definition changes: it is part of every cache key.
 EXTRACTOR_VERSION = "1"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_unicode(text: str) -> str:
+    """Lone surrogates (a JSON ``"\\ud800"`` escape decodes to one) become U+FFFD.
+
+    The loaders reject such records; this keeps direct callers from crashing in spaCy or tiktoken, which
+    encode to UTF-8.
+    """
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[str, Any]:
@@ -29,6 +44,8 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
         text = "" if text is None else str(text)
     if prompt is not None and not isinstance(prompt, str):
         prompt = None
+    text = _valid_unicode(text)
+    prompt = None if prompt is None else _valid_unicode(prompt)
     wanted = list(features)
     fams = families_for(wanted)
     values: dict[str, Any] = {}
