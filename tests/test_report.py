@@ -1,0 +1,300 @@
+"""The HTML report: escaping of everything that came from data, self-containment, numbers that match the
+library, and the ``stylebias report`` command."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stylebias.battles import validate_battles
+from stylebias.cli import main
+from stylebias.report import build_report, render_html, write_report
+from stylebias.report.markup import Markup, el, h
+from stylebias.report.svg import figure_svg, nice_ticks
+
+EVIL_MODEL = "<script>alert(1)</script>"
+EVIL_QUOTES = "q\"u'o&te <b>bold</b>"
+EVIL_PROMPT = "<img src=x onerror=alert(1)> \"'&"
+EVIL_JUDGE = "<iframe src=//evil>"
+EVIL_FEATURE = "<svg onload=alert(1)>"
+
+#: Every element the report may contain; anything else (img, script, iframe, link, ...) came from data.
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "header", "nav", "main", "footer", "section", "div",
+    "span", "h1", "h2", "h3", "h4", "p", "a", "strong", "code", "table", "thead", "tbody", "tr", "th", "td",
+    "ul", "li", "svg", "g", "desc", "line", "rect", "circle", "text", "path", "defs", "clippath", "use",
+    "polyline", "polygon", "tspan", "lineargradient", "stop", "image",
+}  # fmt: skip
+
+
+class TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(page: str) -> TagCollector:
+    p = TagCollector()
+    p.feed(page)
+    p.close()
+    return p
+
+
+def hostile_battles(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Four models (two with hostile names), a hostile prompt and judge, and one invalid row."""
+    rng = np.random.default_rng(seed)
+    models = [EVIL_MODEL, EVIL_QUOTES, "plain-model", "other-model"]
+    strength = {m: s for m, s in zip(models, [0.8, 0.2, -0.3, -0.7], strict=True)}
+    rows = []
+    for i in range(n):
+        a, b = rng.choice(4, size=2, replace=False)
+        p = 1 / (1 + np.exp(-(strength[models[a]] - strength[models[b]])))
+        winner = "model_a" if rng.random() < p else "model_b"
+        rows.append(
+            {
+                "battle_id": f"b{i}",
+                "model_a": models[a],
+                "model_b": models[b],
+                "prompt": EVIL_PROMPT,
+                "response_a": "x" * int(rng.integers(5, 50)),
+                "response_b": "y" * int(rng.integers(5, 50)),
+                "winner": winner,
+                "judge": EVIL_JUDGE,
+            }
+        )
+    rows.append({**rows[0], "battle_id": "bad", "winner": "<script>bad()</script>"})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def hostile_report():
+    df = hostile_battles()
+    data = validate_battles(df)
+    rng = np.random.default_rng(1)
+    feats = pd.DataFrame(
+        {EVIL_FEATURE: rng.normal(size=len(data.battles)), "tokens": rng.normal(size=len(data.battles))}
+    )
+    report = build_report(data, features=feats, explain=False, title="Report for <script>x</script>")
+    return data, report, render_html(report)
+
+
+def test_markup_helpers_escape_by_default():
+    assert h(EVIL_MODEL) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert h("\"'&") == "&quot;&#x27;&amp;"
+    assert el("td", EVIL_MODEL, title=EVIL_QUOTES) == (
+        '<td title="q&quot;u&#x27;o&amp;te &lt;b&gt;bold&lt;/b&gt;">&lt;script&gt;alert(1)&lt;/script&gt;</td>'
+    )
+    assert el("p", Markup("<b>ok</b>")) == "<p><b>ok</b></p>"  # trusted markup passes
+    assert h("a\x00b\x1bc") == "a\ufffdb\ufffdc"  # control characters cannot break the parser
+    assert h(None) == ""
+
+
+def test_every_data_string_is_escaped(hostile_report):
+    data, report, page = hostile_report
+    low = page.lower()
+    assert "<script" not in low and "<img" not in low and "<iframe" not in low and "<svg onload" not in low
+    parsed = parse(page)
+    assert set(parsed.tags) <= ALLOWED_TAGS, set(parsed.tags) - ALLOWED_TAGS
+    assert not [name for name, _ in parsed.attrs if name.startswith("on")]
+    text = "".join(parsed.text)
+    # the hostile strings are shown to the reader as text
+    for s in (
+        EVIL_MODEL,
+        EVIL_QUOTES,
+        EVIL_JUDGE,
+        EVIL_FEATURE,
+        "<DataFrame>",
+        "Report for <script>x</script>",
+    ):
+        assert s in text, s
+    # and the rejected row's reason (which quotes the bad label) is there, escaped
+    assert data.rejected == 1 and "&lt;script&gt;bad()&lt;/script&gt;" in page
+
+
+def test_svg_fragments_are_well_formed_xml(hostile_report):
+    _, _, page = hostile_report
+    svgs = re.findall(r"<svg\b.*?</svg>", page, flags=re.S)
+    assert len(svgs) >= 3 + 4  # forest, slope, effects + one small chart per model card
+    names = set()
+    for s in svgs:
+        root = ET.fromstring(s)
+        names |= {t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text}
+    assert any(EVIL_MODEL in n for n in names)
+    assert EVIL_FEATURE in names
+
+
+def test_page_is_self_contained(hostile_report):
+    _, _, page = hostile_report
+    assert not re.search(r"<link\b", page, re.I)
+    assert not re.search(r"@import|url\(", page, re.I)
+    for name, value in parse(page).attrs:
+        if name in ("src", "href", "xlink:href", "action", "poster", "srcset"):
+            assert value is not None and value.startswith("#"), (name, value)
+    # the only absolute URL is the SVG namespace (an identifier, never fetched)
+    assert set(re.findall(r"https?://[^\s\"'<>]+", page)) <= {"http://www.w3.org/2000/svg"}
+
+
+def test_numbers_match_the_library(hostile_report):
+    data, report, page = hostile_report
+    acc = data.accounting()
+    m = re.search(r'<table class="files" id="accounting">.*?</table>', page, re.S)
+    assert m
+    total = re.findall(r"<td[^>]*>([^<]*)</td>", m.group(0).split("total")[-1])
+    assert [int(x.replace(",", "")) for x in total if x.strip()] == [
+        acc["read"],
+        acc["accepted"],
+        acc["rejected"],
+    ]
+    result = report.rank
+    board = re.search(r'<table class="leaderboard">.*?</table>', page, re.S).group(0)
+    for r in result.models.to_dict("records"):
+        assert h(r["model"]) in board
+        assert f"{r['rating']:,.1f}" in board and f"{r['rating_raw']:,.1f}" in board
+    # every model has a card, and cards agree with the fit
+    assert [c.model for c in report.cards] == list(result.models["model"])
+    for c in report.cards:
+        assert 0 <= c.observed <= 1 and 0 <= c.neutral <= 1
+
+
+def test_card_scores_are_the_bradley_terry_quantities():
+    """Observed score = share of the vote; style-neutral = mean model probability with identical styles."""
+    df = hostile_battles(300, seed=3)
+    data = validate_battles(df)
+    report = build_report(data, features=None, explain=False)  # no style: neutral = fitted probabilities
+    b = data.battles
+    est = report.rank.controlled
+    for card in report.cards:
+        as_a, as_b = b["model_a"] == card.model, b["model_b"] == card.model
+        obs = (b.loc[as_a, "pref_a"].sum() + (1 - b.loc[as_b, "pref_a"]).sum()) / (as_a.sum() + as_b.sum())
+        assert card.observed == pytest.approx(obs)
+        pa = est.predict_proba(b.loc[as_a, "model_a"], b.loc[as_a, "model_b"])[:, 0]
+        pb = est.predict_proba(b.loc[as_b, "model_a"], b.loc[as_b, "model_b"])[:, 2]
+        assert card.neutral == pytest.approx((pa.sum() + pb.sum()) / (len(pa) + len(pb)))
+        assert card.families == []
+
+
+def test_split_graph_gets_one_table_per_component():
+    df = hostile_battles(200, seed=5)
+    other = df.assign(
+        model_a=df["model_a"].map(lambda m: f"z-{m}"), model_b=df["model_b"].map(lambda m: f"z-{m}")
+    )
+    data = validate_battles(pd.concat([df, other], ignore_index=True))
+    page = render_html(build_report(data, features=None, explain=False))
+    assert page.count('<table class="leaderboard">') == 2
+    assert "2 disconnected components" in page and "Component 2 of 2" in page
+
+
+def test_write_is_atomic_and_leaves_no_temp_files(hostile_report, tmp_path, monkeypatch):
+    _, report, page = hostile_report
+    out = tmp_path / "sub" / "r.html"
+    write_report(report, out)
+    assert out.read_text(encoding="utf-8") == page
+    # a failing render leaves the previous file untouched and no temporary file behind
+    import stylebias.report.html as mod
+
+    def boom(_):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(mod, "render_html", boom)
+    with pytest.raises(RuntimeError):
+        write_report(report, out)
+    assert out.read_text(encoding="utf-8") == page
+    assert [p.name for p in out.parent.iterdir()] == ["r.html"]
+
+
+def test_nice_ticks_cover_the_range():
+    t = nice_ticks(583.0, 1636.0)
+    assert t[0] <= 583 and t[-1] >= 1636 and len(t) <= 8
+    assert np.allclose(np.diff(t), t[1] - t[0])
+
+
+def test_matplotlib_figures_embed_escaped():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.barh([EVIL_MODEL, EVIL_PROMPT], [1, 2])
+    ax.set_title(EVIL_QUOTES)
+    svg = figure_svg(fig, title="t")
+    assert svg.startswith("<svg") and "<?xml" not in svg and "<script" not in svg.lower()
+    ET.fromstring(svg)  # well-formed
+    assert "&lt;script&gt;" in svg
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_writes_report_and_json(capsys, tmp_path):
+    src = tmp_path / "votes.csv"
+    hostile_battles(200, seed=7).to_csv(src, index=False)
+    out = tmp_path / "r.html"
+    js = tmp_path / "r.json"
+    code, stdout, err = run(
+        capsys, "report", str(src), "-o", str(out), "--features", "none", "--no-explain", "--json", str(js),
+        "--title", "T <x>", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "wrote" in stdout and "r.html" in stdout and "kB" in stdout
+    page = out.read_text(encoding="utf-8")
+    assert "<title>T &lt;x&gt;</title>" in page and "<script" not in page.lower()
+    import json
+
+    doc = json.loads(js.read_text())
+    assert doc["report"]["bytes"] == out.stat().st_size
+    assert {m["model"] for m in doc["models"]} == {EVIL_MODEL, EVIL_QUOTES, "plain-model", "other-model"}
+
+
+def test_cli_errors_have_exit_codes(capsys, tmp_path):
+    code, _, err = run(capsys, "report", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "x.html"))
+    assert code in (1, 2) and "missing.jsonl" in err
+    assert not (tmp_path / "x.html").exists()
+    code, _, _ = run(capsys, "report", "--ci", "nope", "--features", "none", "-o", str(tmp_path / "y.html"))
+    assert code == 1
+
+
+@pytest.mark.slow
+def test_demo_report(capsys, tmp_path):
+    """The embedded demo: every model appears, accounting matches, size is reasonable."""
+    from stylebias import load_battles
+
+    out = tmp_path / "demo.html"
+    code, stdout, err = run(
+        capsys, "report", "-o", str(out), "--features", "lmarena", "--no-explain", "--quiet"
+    )
+    assert code == 0, err
+    page = out.read_text(encoding="utf-8")
+    assert out.stat().st_size < 3 * 1024 * 1024
+    data = load_battles()
+    acc = data.accounting()
+    assert (
+        f"{acc['read']:,} records read, {acc['accepted']:,} accepted as battles, {acc['rejected']:,} rejected"
+        in page
+    )
+    models = set(data.battles["model_a"]) | set(data.battles["model_b"])
+    for m in models:
+        assert f'<td class="model">{h(m)}</td>' in page, m
+        assert f"<h4>{h(m)}</h4>" in page, m
+    assert page.count('<table class="leaderboard">') == 2  # AlpacaEval and PandaLM share no model
