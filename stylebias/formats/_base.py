@@ -66,7 +66,7 @@ def iter_records(
     if container == "csv":
         return _io.iter_csv_records(path, ctx.max_record_bytes, update)
     if container == "parquet":
-        return _io.iter_parquet_records(path, progress=update)
+        return _io.iter_parquet_records(path, progress=update, max_record_bytes=ctx.max_record_bytes)
     raise ValueError(f"unknown container {container!r}")
 
 

@@ -414,15 +414,29 @@ def parquet_file(path: Path) -> Any:
 
 
 def iter_parquet_records(
-    path: Path, columns: list[str] | None = None, progress: Callable[[int], None] | None = None
+    path: Path,
+    columns: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    max_record_bytes: int | None = None,
 ) -> Iterator[tuple[int, Any]]:
-    """Rows of a Parquet file as Python dicts, read one record batch at a time."""
+    """Rows of a Parquet file as Python dicts, read one record batch at a time.
+
+    A row whose values add up to more than ``max_record_bytes`` (UTF-8 text, bytes; 8 per other scalar) is
+    yielded as :class:`Bad`, like an oversized JSON or CSV record. Parquet cannot be read below a column
+    chunk, so unlike JSONL this bounds what is accepted, not what pyarrow decodes.
+    """
     pf = parquet_file(path)
     n = 0
     try:
         for batch in pf.iter_batches(batch_size=512, columns=columns):
+            check = max_record_bytes is not None and batch.nbytes > max_record_bytes
             for rec in batch.to_pylist():
                 n += 1
+                if check:
+                    size = _value_bytes(rec)
+                    if size > max_record_bytes:  # type: ignore[operator]
+                        yield n, too_large(size, max_record_bytes)  # type: ignore[arg-type]
+                        continue
                 yield n, rec
             if progress is not None:
                 progress(n)
@@ -430,3 +444,16 @@ def iter_parquet_records(
         raise
     except Exception as exc:
         raise DataError(f"Parquet file unreadable after row {n}: {exc}", file=str(path)) from exc
+
+
+def _value_bytes(value: Any) -> int:
+    """Approximate encoded size of a decoded Parquet value (exact for text and bytes)."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(str(k)) + _value_bytes(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sum(_value_bytes(v) for v in value)
+    return 8
