@@ -355,6 +355,8 @@ def empty_battles() -> pd.DataFrame:
     return normalize_battles(pd.DataFrame({c: [] for c in CORE_COLUMNS}))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 #: Text-valued core columns: stored with pandas' string dtype (Arrow-backed, compact; nulls are NaN).
 _STRING_COLUMNS: tuple[str, ...] = (
     "battle_id",
@@ -430,6 +432,12 @@ def validate_battles(df: pd.DataFrame, *, source: str = "<DataFrame>") -> Battle
     ]
     values = zip(*(work[c].tolist() for c in cols), strict=True)
     reasons = [_row_problem(dict(zip(cols, v, strict=True)), has_meta) for v in values]
+    # Lone surrogates (e.g. from a JSON "\ud800" escape) cannot be stored as UTF-8 text: reject the row
+    # like the loaders do, instead of crashing in the string-dtype conversion.
+    for col in (c for c in _STRING_COLUMNS if c in work.columns and work[c].dtype == object):
+        for i, v in enumerate(work[col].tolist()):
+            if reasons[i] is None and isinstance(v, str) and not v.isascii() and _SURROGATE.search(v):
+                reasons[i] = f"invalid text: {col} is not valid Unicode (lone surrogates)"
     keep = np.array([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
     bad = [i for i, r in enumerate(reasons) if r is not None]
     battles = work.iloc[keep].reset_index(drop=True)
