@@ -61,6 +61,12 @@ def fit(
     title: Annotated[
         str | None, typer.Option("--title", help="Title of the model card.", show_default=False)
     ] = None,
+    note: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--note", help="Extra line for the model card's notes (repeatable).", show_default=False
+        ),
+    ] = None,
     json_out: Annotated[
         Path | None,
         typer.Option(
@@ -98,7 +104,8 @@ def fit(
         fitted, metrics = fit_style_model(
             data, features, reg=reg, ties=ties, jobs=jobs, components=components
         )
-        folder = save_fitted(fitted, save, metrics, title=title)
+        extra = {"notes": list(note)} if note else None
+        folder = save_fitted(fitted, save, metrics, title=title, extra_card=extra)
     bt = fitted.model
     acc = data.accounting()
     console.print(
