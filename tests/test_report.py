@@ -27,7 +27,7 @@ EVIL_FEATURE = "<svg onload=alert(1)>"
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "nav", "main", "footer", "section", "div",
     "span", "h1", "h2", "h3", "h4", "p", "a", "strong", "code", "table", "thead", "tbody", "tr", "th", "td",
-    "ul", "li", "svg", "g", "desc", "line", "rect", "circle", "text", "path", "defs", "clippath", "use",
+    "ul", "li", "details", "summary", "svg", "g", "desc", "line", "rect", "circle", "text", "path", "defs", "clippath", "use",
     "polyline", "polygon", "tspan", "lineargradient", "stop", "image",
 }  # fmt: skip
 

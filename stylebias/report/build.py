@@ -206,7 +206,7 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
     """Fill the SHAP summary and per-model explain sentences from :mod:`stylebias.explain`, if available.
 
     The seam to the explain module is this one function: it needs ``explain_battles(data, features=...)``
-    returning a result with ``model_sentence(model)`` and ``stylebias.explain.plots.shap_summary(result)``
+    returning a result with ``model_sentence(model)`` and ``stylebias.explain.plots.shap_beeswarm(result)``
     returning a matplotlib Figure. Anything missing leaves a note in the report instead of an error.
     """
     try:
@@ -244,7 +244,10 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
         from ..explain import plots
         from .svg import figure_svg
 
-        plot = getattr(plots, "shap_summary", None) or getattr(plots, "beeswarm", None)
+        plot = next(
+            (getattr(plots, n) for n in ("shap_beeswarm", "shap_summary", "beeswarm") if hasattr(plots, n)),
+            None,
+        )
         if plot is not None:
             report.shap_svg = figure_svg(plot(result), title="SHAP summary of the vote model")
     except Exception as exc:

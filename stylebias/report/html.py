@@ -186,7 +186,7 @@ def section_data(report: ReportData) -> Markup:
             ],
             class_="rejects",
         )
-        rej_block = [el("h3", "Rejected records"), reasons]
+        rej_block = [el("h3", "Rejected records"), _collapsible(reasons, len(report.reasons), "reasons")]
     else:
         rej_block = [el("p", "No record was rejected.", class_="note")]
     who = []
@@ -218,11 +218,18 @@ def section_data(report: ReportData) -> Markup:
             "record numbers are 1-based lines/rows or source ids.",
             class_="lead",
         ),
-        files,
+        _collapsible(files, len(report.files), "input files"),
         *rej_block,
         *who,
         id="data",
     )
+
+
+def _collapsible(content: Markup, n: int, what: str, limit: int = 12) -> Markup:
+    """Long tables fold into a native ``<details>`` element (no script needed); short ones stay open."""
+    if n <= limit:
+        return content
+    return el("details", el("summary", f"{n:,} {what} (click to show)"), content)
 
 
 def _part_title(report: ReportData, part: Any) -> Markup | None:

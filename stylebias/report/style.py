@@ -72,6 +72,8 @@ svg.mpl text { font-family: inherit !important; }
 .card svg.chart { margin: 4px 0; }
 .callout { border-left: 4px solid var(--warn); background: #fff8ec; padding: 8px 12px; margin: 10px 0;
   font-size: 14px; }
+details { margin: 6px 0 14px; }
+details > summary { cursor: pointer; color: var(--accent); font-size: 14px; padding: 4px 0; }
 ul.sentences { font-size: 14px; margin: 4px 0 14px; padding-left: 20px; }
 footer { color: var(--muted); font-size: 13px; padding: 18px 0 30px; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px;
