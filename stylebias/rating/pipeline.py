@@ -278,8 +278,13 @@ def rank_battles(
     level: float = 0.95,
     scale: float = 400.0,
     base: float = 1000.0,
+    init: RankResult | None = None,
 ) -> RankResult:
-    """Rank models with and without style control (see the module docstring for the policies)."""
+    """Rank models with and without style control (see the module docstring for the policies).
+
+    ``init``: a previous result on overlapping data (e.g. before new battles arrived) whose fits warm-start
+    these (``StyleBT.fit(init=...)``): same optimum, fewer Newton iterations.
+    """
     if components not in COMPONENT_POLICIES:
         raise UsageError(f"components must be one of {', '.join(COMPONENT_POLICIES)}, got {components!r}")
     if not isinstance(min_battles, int) or min_battles < 1:
@@ -405,6 +410,7 @@ def rank_battles(
                 excluded=excluded,
                 data=accounting,
                 settings=settings,
+                init=_donor(init, models_here),
             )
         )
     main, *others = results
@@ -421,6 +427,7 @@ def _fit_component(
     data: dict[str, int],
     settings: dict[str, Any],
     winrate_vs: str | None,
+    init: RankResult | None = None,
     **kw: Any,
 ) -> RankResult:
     est = dict(
@@ -437,9 +444,11 @@ def _fit_component(
     )
     ma, mb = battles["model_a"].to_numpy(dtype=object), battles["model_b"].to_numpy(dtype=object)
     y = battles["pref_a"].to_numpy(dtype=np.float64)
-    raw = StyleBT(**est).fit(ma, mb, y)
+    raw = StyleBT(**est).fit(ma, mb, y, init=None if init is None else init.raw)
     if X is not None and X.shape[1]:
-        controlled = StyleBT(**est).fit(ma, mb, y, X, list(X.columns))
+        controlled = StyleBT(**est).fit(
+            ma, mb, y, X, list(X.columns), init=None if init is None else init.controlled
+        )
     else:
         controlled = raw
     rank_c = lmarena_ranks(controlled.rating_low_.to_numpy(), controlled.rating_high_.to_numpy())
@@ -475,6 +484,15 @@ def _fit_component(
         component=component,
         winrate_reference=winrate_vs,
     )
+
+
+def _donor(init: RankResult | None, models: list[str]) -> RankResult | None:
+    """The part of a previous result sharing most models with this component (its warm start), if any."""
+    if init is None:
+        return None
+    wanted = set(models)
+    best = max(init.all_parts(), key=lambda p: len(wanted & set(p.controlled.models_)))
+    return best if wanted & set(best.controlled.models_) else None
 
 
 def rank_battles_by(data: BattleSet, column: str, **kwargs: Any) -> list[tuple[Any, RankResult | str]]:
