@@ -108,7 +108,8 @@ def section_summary(report: ReportData) -> Markup:
             _kpi(
                 "strongest style effect",
                 f"odds ×{top['odds_ratio']:.2f}",
-                f"per +1 SD of {top['name']}",
+                f"per +1 SD of {top['name']}"
+                + ("" if top["low"] > 0 or top["high"] < 0 else " (interval includes no effect)"),
             )
         )
     return el(
@@ -568,7 +569,7 @@ def render_html(report: ReportData) -> str:
     parts = report.parts
     subtitle = (
         f"{_n(sum(p.n_battles for p in parts))} battles · {_n(sum(len(p.models) for p in parts))} models · "
-        f"{_n(acc['rejected'])} records rejected · stylebias {__version__}"
+        f"{_n(acc['rejected'])} record{'' if acc['rejected'] == 1 else 's'} rejected · stylebias {__version__}"
     )
     nav = el(
         "nav",
