@@ -749,3 +749,75 @@ def _array_batches(path: Path, mode: str, ctx: LoadContext, fmt: str, batch: int
                 sink.per_record([(k, rec)])
         flush()
     return sink.finish()
+
+
+# ------------------------------------------------------------------------------------------ in-memory frames
+
+
+def _plain_value(value: Any) -> Any:
+    """numpy arrays/scalars inside a pandas cell (``datasets.to_pandas()``) as plain lists and numbers."""
+    if isinstance(value, np.ndarray):
+        return [_plain_value(v) for v in value.tolist()]
+    if isinstance(value, list | tuple):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def battles_from_fastchat_frame(
+    df: pd.DataFrame, *, source: str = "<DataFrame>", judge: str | None = None
+) -> BattleSet:
+    """FastChat's in-memory battles DataFrame -> :class:`BattleSet`, with the same checks as a file.
+
+    Accepts both shapes FastChat pipelines hold: conversations (``model_a, model_b, winner,
+    conversation_a, conversation_b`` with lists of ``{role, content}``) and metadata-only (``conv_metadata``
+    dicts with ``sum_assistant_a_tokens``, ``header_count_a`` ...). The mode comes from the first row, as for
+    files. Every row is accepted or rejected with a reason; a rejected row is named in ``rejects`` by its
+    1-based position in ``df`` (``record``) and ``source`` (``file``). Cells holding numpy arrays (as from
+    ``datasets.Dataset.to_pandas()``) are read like lists.
+    """
+    import pyarrow as pa
+
+    from ..errors import DataError, UsageError
+
+    if not isinstance(df, pd.DataFrame):
+        raise UsageError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in ("model_a", "model_b", "winner") if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"not a FastChat battles frame: missing column(s) {', '.join(missing)} "
+            f"(columns: {', '.join(map(str, df.columns))})",
+            file=source,
+        )
+    ctx = LoadContext(source, judge=judge)
+    ledger = Ledger(source, "lmarena")
+    if not len(df):
+        return ledger.to_battleset()
+    frame = df.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        table = None
+    numbers = np.arange(1, len(frame) + 1)
+    if table is not None:
+        first = table.slice(0, 1).to_pylist()[0]
+    else:
+        first = _plain_value(frame.iloc[0].to_dict())
+    mode = record_mode(first)
+    if mode != "text" and table is not None:
+        sink = _BulkSink(ledger, mode, ctx)
+        _bulk(table, numbers, mode, ctx, sink)
+        return sink.finish()
+    if table is not None:
+        records: Any = (
+            (int(k), rec)
+            for k, rec in zip(numbers, (r for b in table.to_batches(512) for r in b.to_pylist()), strict=True)
+        )
+    else:
+        records = ((k, _plain_value(rec)) for k, rec in enumerate(frame.to_dict("records"), 1))
+    feed(ledger, records, _converter(mode, ctx))
+    return ledger.to_battleset()
