@@ -132,6 +132,25 @@ def save_stylebt(
         feature_set: the named set the features came from, if any.
         extra_payload: extra JSON-safe fields for callers that build on this format.
     """
+    payload = stylebt_payload(
+        model, features=features, data=data, feature_set=feature_set, extra_payload=extra_payload
+    )
+    return save_artifact(directory, KIND, payload, card)
+
+
+def stylebt_payload(
+    model: StyleBT,
+    *,
+    features: Sequence[str],
+    data: dict[str, Any] | None = None,
+    feature_set: str | None = None,
+    extra_payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``style-bt`` payload of a fitted model (what :func:`save_stylebt` writes; see the module doc).
+
+    Public so other artifacts can embed a fitted ``StyleBT`` (``StyleControl`` stores its raw fit this way)
+    and read it back with :func:`stylebt_from_payload`.
+    """
     if not hasattr(model, "beta_"):
         raise StyleBiasError("save_stylebt: the model is not fitted")
     features = [str(f) for f in features]
@@ -140,7 +159,7 @@ def save_stylebt(
         raise ArtifactError(f"save_stylebt: kept feature(s) {missing} are not in 'features'")
     params = model.get_params()
     anchor = params["anchor"]
-    payload: dict[str, Any] = {
+    return {
         "features": features,
         "feature_set": feature_set,
         "params": {
@@ -166,7 +185,6 @@ def save_stylebt(
         "data": dict(data or {}),
         "extra": dict(extra_payload or {}),
     }
-    return save_artifact(directory, KIND, payload, card)
 
 
 def _check_matrix(payload: dict[str, Any], key: str, rows: int | None, cols: int) -> np.ndarray:
