@@ -298,3 +298,75 @@ def test_demo_report(capsys, tmp_path):
         assert f'<td class="model">{h(m)}</td>' in page, m
         assert f"<h4>{h(m)}</h4>" in page, m
     assert page.count('<table class="leaderboard">') == 2  # AlpacaEval and PandaLM share no model
+
+
+def test_explain_seam_embeds_shap_and_sentences(monkeypatch):
+    """With an explain module present, the SHAP figure and per-model sentences land in the page, escaped."""
+    import sys
+    import types
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import stylebias
+
+    calls = {}
+
+    class FakeResult:
+        def model_sentence(self, model: str) -> str:
+            return f'{model} won because <b>length</b> & "style"'
+
+    def explain_battles(data, features=None, **kw):
+        calls["n"] = len(data.battles)
+        return FakeResult()
+
+    def shap_beeswarm(result):
+        fig, ax = plt.subplots(figsize=(4, 2))
+        ax.scatter([0.1, -0.2], [0, 1])
+        ax.set_yticks([0, 1], [EVIL_FEATURE, "tokens"])
+        return fig
+
+    plots = types.ModuleType("stylebias.explain.plots")
+    plots.shap_beeswarm = shap_beeswarm
+    fake = types.ModuleType("stylebias.explain")
+    fake.explain_battles = explain_battles
+    fake.plots = plots
+    monkeypatch.setitem(sys.modules, "stylebias.explain", fake)
+    monkeypatch.setitem(sys.modules, "stylebias.explain.plots", plots)
+    monkeypatch.setattr(stylebias, "explain", fake, raising=False)
+
+    data = validate_battles(hostile_battles(200, seed=9))
+    report = build_report(data, features=None, explain=True)
+    page = render_html(report)
+    assert calls["n"] == len(data.battles)
+    assert report.shap_svg and report.explain_note is None
+    assert page.count("<svg") == 3 and "SHAP summary of the vote model" in page  # forest, slope, SHAP
+    assert "&lt;svg onload=alert(1)&gt;" in page and "<svg onload" not in page
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt; won because &lt;b&gt;length&lt;/b&gt; &amp; &quot;style&quot;"
+        in page
+    )
+    assert set(parse(page).tags) <= ALLOWED_TAGS
+
+
+def test_explain_failure_leaves_a_note(monkeypatch):
+    import sys
+    import types
+
+    import stylebias
+
+    def explain_battles(data, features=None, **kw):
+        raise ValueError("too few <battles>")
+
+    fake = types.ModuleType("stylebias.explain")
+    fake.explain_battles = explain_battles
+    monkeypatch.setitem(sys.modules, "stylebias.explain", fake)
+    monkeypatch.setattr(stylebias, "explain", fake, raising=False)
+    data = validate_battles(hostile_battles(200, seed=9))
+    with pytest.warns(stylebias.StyleBiasWarning, match="SHAP explanations failed"):
+        report = build_report(data, features=None, explain=True)
+    page = render_html(report)
+    assert "SHAP explanations failed on this data: too few &lt;battles&gt;" in page
+    assert len(report.cards) == 4

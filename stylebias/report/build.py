@@ -228,16 +228,14 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
         report.explain_note = f"SHAP explanations failed on this data: {exc}"
         return
     report.explain = result
-    sentence = getattr(result, "model_sentence", None) or getattr(ex, "model_sentence", None)
+    method = getattr(result, "model_sentence", None)
+    function = getattr(ex, "model_sentence", None)
     for card in report.cards:
-        if sentence is None:
-            break
         try:
-            card.sentence = (
-                sentence(card.model)
-                if sentence is getattr(result, "model_sentence", None)
-                else (sentence(result, card.model))
-            )
+            if method is not None:
+                card.sentence = method(card.model)
+            elif function is not None:
+                card.sentence = function(result, card.model)
         except Exception:  # a model the vote model did not see (e.g. another component)
             card.sentence = None
     try:
