@@ -271,7 +271,6 @@ def slope_chart(
                     clip_label(f"{ctrl_rank[i]}  {name}  {arrow}", lab_chars_r),
                     full=name,
                     class_="lab",
-                    fill=colour if d else None,
                     font_weight="600" if d else None,
                 ),
             )
@@ -336,7 +335,7 @@ def effects_chart(
                 el("line", x1=sx(lo), x2=sx(hi), y1=yc, y2=yc, stroke=INK, stroke_width=1.3),
                 el("line", x1=sx(lo), x2=sx(lo), y1=yc - 4, y2=yc + 4, stroke=INK, stroke_width=1.3),
                 el("line", x1=sx(hi), x2=sx(hi), y1=yc - 4, y2=yc + 4, stroke=INK, stroke_width=1.3),
-                _text(width - 100, yc + 4, f"odds ×{math.exp(c):.2f}", class_="num", fill=colour),
+                _text(width - 100, yc + 4, f"odds ×{math.exp(c):.2f}", class_="num"),
             )
         )
     parts.append(
