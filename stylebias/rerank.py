@@ -157,13 +157,18 @@ def read_model_outputs(paths: str | os.PathLike[str] | Sequence[str | os.PathLik
     first is kept). The model name is the ``generator`` field, not the file name.
     """
     from .formats import expand_paths
-    from .formats._io import DEFAULT_MAX_RECORD_BYTES, Bad, iter_json_records
+    from .formats._io import DEFAULT_MAX_RECORD_BYTES, JSON_EXTS, Bad, iter_json_records, split_ext
 
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     files: list[str] = []
     seen: set[tuple[str, str]] = set()
+    named = {os.fspath(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)}
     for display, path, _ in expand_paths(paths):
+        if split_ext(path)[0] not in JSON_EXTS:
+            if display in named:
+                raise UsageError(f"{display}: model outputs must be JSON (.json, .jsonl, optionally .gz)")
+            continue  # a leaderboard CSV next to the outputs in the same folder
         files.append(display)
         for number, rec in iter_json_records(path, DEFAULT_MAX_RECORD_BYTES):
             if isinstance(rec, Bad):
