@@ -74,17 +74,17 @@ def report(
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
 ) -> None:
-    """Write one self-contained HTML report: data accounting, raw vs style-controlled leaderboard, forest
-    plot, slope chart of rank shifts, style effects, SHAP summary and a "why it won" card per model.
+    """Write one self-contained HTML report of the raw and style-controlled ranking.
 
-    The file has inline CSS and SVG only (no scripts, no fonts or images fetched, no CDN), so it opens
-    offline and can be mailed or archived. Every name that came from the data is HTML-escaped.
+    Contents: data accounting (read/accepted/rejected with reasons), leaderboard raw vs style-controlled with rank-shift arrows, forest plot with intervals, slope chart of rank shifts, style effects, SHAP summary of the vote model, and a "why it won" card per model.
+
+    The file has inline CSS and SVG only (no scripts, no fonts or images fetched, no CDN), so it opens offline and can be mailed or archived. Every name that came from the data is HTML-escaped. Details: docs/report.md.
 
     Examples:
 
-        stylebias report -o demo.html                      # the embedded demo
+        stylebias report -o demo.html          # the embedded demo
         stylebias report battles.jsonl -o report.html --title "Arena, March"
-        stylebias report clean_battle.json --features lmarena --no-explain -o arena.html
+        stylebias report arena.json --features lmarena --no-explain -o arena.html
     """
     from ..report import build_report, write_report
 
