@@ -370,3 +370,32 @@ def test_explain_failure_leaves_a_note(monkeypatch):
     page = render_html(report)
     assert "SHAP explanations failed on this data: too few &lt;battles&gt;" in page
     assert len(report.cards) == 4
+
+
+def test_metadata_only_bootstrap_report(capsys, tmp_path):
+    """An LMArena-shaped metadata-only file (no texts): lmarena features from conv_metadata, bootstrap CIs."""
+    from tests.test_rank_cli import write_meta_jsonl
+
+    src = write_meta_jsonl(tmp_path / "meta.jsonl", n=1500)
+    out = tmp_path / "meta.html"
+    code, _, err = run(
+        capsys,
+        "report",
+        str(src),
+        "-o",
+        str(out),
+        "--ci",
+        "bootstrap",
+        "--rounds",
+        "20",
+        "--jobs",
+        "1",
+        "--quiet",
+    )
+    assert code == 0, err
+    page = out.read_text(encoding="utf-8")
+    for feature in ("tokens", "header_count", "list_count", "bold_count"):
+        assert f'<td class="model">{feature}</td>' in page
+    assert "bootstrap (95%), 20 rounds, seed 0" in page
+    assert "(85 more) · " in page  # 97 judges: the top 12 as tags, then the rest summed
+    assert "<h4>=echo</h4>" in page
