@@ -1,0 +1,678 @@
+"""``StyleControl``: style-controlled arena ratings as one scikit-learn style object, for pipelines.
+
+    sc = StyleControl(features="auto").fit(battles)       # BattleSet, battle table or FastChat frame
+    sc.leaderboard()                                      # raw vs controlled, CIs, ranks, shift
+    sc.coefficients()                                     # style effects with CIs and odds ratios
+    sc.adjust(battles)                                    # style-neutral P(A wins) per battle
+    sc.update(new_battles)                                # warm-started refit on old + new
+    sc.save("model/"); StyleControl.load("model/")        # JSON artifact, no pickle
+
+The engine is :func:`stylebias.rating.rank_battles` (raw and style-controlled Bradley-Terry, LMArena ranks);
+this class adds input adaptation, the stored design for exact updates and persistence.
+
+Decisions:
+
+* **Input.** ``fit`` takes a :class:`~stylebias.battles.BattleSet`, a canonical battle table (validated with
+  :func:`~stylebias.battles.validate_battles`) or FastChat's battles DataFrame as is -- conversations or
+  ``conv_metadata`` (via :func:`stylebias.formats.lmarena.battles_from_fastchat_frame`). Rejected rows are
+  kept in ``rejects_`` with their row numbers; nothing is dropped silently.
+* **Features.** ``"auto"`` (default) means ``"style"`` when every battle has both texts and ``"lmarena"``
+  when the data is metadata-only (the four ``conv_metadata`` counts are all there is). The resolved list is
+  fixed at ``fit`` and reused by ``update``/``adjust``.
+* **One comparison graph.** ``components="largest"`` (default) rates the largest connected set of models and
+  lists the others in ``excluded_``; ``"refuse"`` raises. Ratings of disconnected groups share no scale, so
+  a single ``ratings_`` Series never mixes them.
+* **Updates are exact refits.** ``update`` needs the old battles for an exact answer (the optimum depends on
+  every battle, and the standardisation moves with new data). The compact design -- model names, ``pref_a``
+  and raw pair features, ~50 bytes per battle plus names -- is kept in memory, so new battles need feature
+  extraction only for themselves, and the refit starts from the previous optimum (``StyleBT.fit(init=)``).
+  ``save(include_data=True)`` (default) writes the design as a JSON file in the artifact so a loaded model
+  can be updated too; ``include_data=False`` gives a small artifact that can predict but not update.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .battles import BattleSet, empty_rejects, validate_battles
+from .errors import ArtifactError, DataError, StyleBiasError, UsageError
+from .rating import RankResult, StyleBT, lmarena_ranks, rank_battles, shift_arrow
+
+ARTIFACT_KIND = "style-bt"
+DESIGN_FILE = "design.json"
+PAIR_COLUMNS = ("model_a", "model_b", "winner", "pref_a")
+_PARAMS = (
+    "features",
+    "reg",
+    "ties",
+    "ci",
+    "rounds",
+    "seed",
+    "n_jobs",
+    "cache",
+    "min_battles",
+    "components",
+    "level",
+    "scale",
+    "base",
+    "anchor",
+)
+
+
+# ---------------------------------------------------------------------------------------------- input
+def _is_fastchat_frame(df: pd.DataFrame) -> bool:
+    cols = set(map(str, df.columns))
+    return bool(cols & {"conversation_a", "conv_metadata"}) and "response_a" not in cols
+
+
+def as_battleset(battles: Any) -> BattleSet:
+    """A :class:`BattleSet` from a BattleSet, a canonical battle table or a FastChat battles DataFrame."""
+    if isinstance(battles, BattleSet):
+        return battles
+    if isinstance(battles, pd.DataFrame):
+        if _is_fastchat_frame(battles):
+            from .formats.lmarena import battles_from_fastchat_frame
+
+            return battles_from_fastchat_frame(battles)
+        return validate_battles(battles)
+    raise UsageError(
+        f"battles must be a BattleSet or a pandas DataFrame (canonical or FastChat shape), "
+        f"got {type(battles).__name__}"
+    )
+
+
+def _features_spec(features: Any, has_text: bool) -> tuple[list[str], str | None]:
+    from .extract import resolve_features
+
+    if features is None or (isinstance(features, list | tuple) and not features):
+        return [], None
+    spec = features
+    if isinstance(spec, str) and spec == "auto":
+        spec = "style" if has_text else "lmarena"
+    names = resolve_features(spec if isinstance(spec, str) else list(spec))
+    return list(names), spec if isinstance(spec, str) and "," not in spec else None
+
+
+def _design(battles: pd.DataFrame, names: list[str], jobs: int | None, cache: bool | str) -> dict[str, Any]:
+    """The compact data a refit needs: model names, outcome, raw pair features (one row per battle)."""
+    if names:
+        from .extract import pair_features
+
+        X = pair_features(battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
+    else:
+        X = pd.DataFrame(index=pd.RangeIndex(len(battles)))
+    return {
+        "model_a": battles["model_a"].astype(str).to_numpy(dtype=object),
+        "model_b": battles["model_b"].astype(str).to_numpy(dtype=object),
+        "pref_a": battles["pref_a"].to_numpy(dtype=np.float64),
+        "X": X.astype(np.float64),
+    }
+
+
+def _concat_design(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model_a": np.concatenate([a["model_a"], b["model_a"]]),
+        "model_b": np.concatenate([a["model_b"], b["model_b"]]),
+        "pref_a": np.concatenate([a["pref_a"], b["pref_a"]]),
+        "X": pd.concat([a["X"], b["X"]], ignore_index=True),
+    }
+
+
+def _design_battleset(design: dict[str, Any], rejects: pd.DataFrame, sources: pd.DataFrame) -> BattleSet:
+    n = len(design["pref_a"])
+    frame = pd.DataFrame(
+        {
+            "model_a": design["model_a"],
+            "model_b": design["model_b"],
+            "pref_a": design["pref_a"],
+            "response_a": pd.Series([None] * n, dtype=object),
+            "response_b": pd.Series([None] * n, dtype=object),
+        }
+    )
+    return BattleSet(frame, rejects, sources)
+
+
+# ---------------------------------------------------------------------------------------------- estimator
+class StyleControl:
+    """Style-controlled Bradley-Terry ratings for arena pipelines (scikit-learn conventions).
+
+    Parameters:
+        features: ``"auto"`` (``"style"`` with texts, ``"lmarena"`` for metadata-only data), a named set
+            (``"lmarena"``, ``"style"``, ``"full"``), a list of feature names, or ``None`` (no style control).
+        reg, ties, ci, rounds, seed, level, scale, base, anchor: as :class:`~stylebias.rating.StyleBT`
+            (defaults reproduce LMArena's style control: ``reg=0.5``, ties half a win each).
+        n_jobs: workers for feature extraction and bootstrap (``None`` = all cores).
+        cache: use the on-disk feature cache (``True``), not (``False``) or this cache directory.
+        min_battles: drop models with fewer battles (repeatedly), listed in ``excluded_``.
+        components: ``"largest"`` (rate the largest connected set of models) or ``"refuse"``.
+
+    Fitted attributes: ``ratings_`` (controlled Elo, Series), ``ratings_raw_``, ``coef_`` (Series, log-odds
+    per SD of each feature), ``feature_names_`` (kept features), ``features_`` (requested), ``n_battles_``
+    (Series per model), ``n_obs_``, ``rank_result_`` (:class:`~stylebias.rating.RankResult`), ``rejects_``
+    (rows not used, with reasons), ``excluded_`` (models not rated), ``controlled_``/``raw_`` (``StyleBT``).
+    """
+
+    def __init__(
+        self,
+        features: str | Sequence[str] | None = "auto",
+        reg: float = 0.5,
+        ties: str = "half",
+        ci: str = "sandwich",
+        rounds: int = 100,
+        seed: int = 0,
+        n_jobs: int | None = None,
+        cache: bool | str = True,
+        min_battles: int = 1,
+        components: str = "largest",
+        level: float = 0.95,
+        scale: float = 400.0,
+        base: float = 1000.0,
+        anchor: tuple[str, float] | None = None,
+    ) -> None:
+        self.features = features
+        self.reg = reg
+        self.ties = ties
+        self.ci = ci
+        self.rounds = rounds
+        self.seed = seed
+        self.n_jobs = n_jobs
+        self.cache = cache
+        self.min_battles = min_battles
+        self.components = components
+        self.level = level
+        self.scale = scale
+        self.base = base
+        self.anchor = anchor
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn convention)."""
+        return {k: getattr(self, k) for k in _PARAMS}
+
+    def set_params(self, **params: Any) -> StyleControl:
+        """Set constructor parameters (scikit-learn convention); unknown names raise ``UsageError``."""
+        for k, v in params.items():
+            if k not in _PARAMS:
+                raise UsageError(f"StyleControl has no parameter {k!r}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS.get(k)}
+        return "StyleControl(" + ", ".join(f"{k}={v!r}" for k, v in changed.items()) + ")"
+
+    # ------------------------------------------------------------------------------------------ fitting
+    def fit(self, battles: Any) -> StyleControl:
+        """Fit raw and style-controlled ratings on ``battles``; returns ``self``.
+
+        Raises:
+            DataError: no usable battles (the message names the main reject reasons), non-finite features.
+            UsageError: bad parameters.
+        """
+        if self.components not in ("largest", "refuse"):
+            raise UsageError(f"components must be 'largest' or 'refuse', got {self.components!r}")
+        bs = as_battleset(battles)
+        if not len(bs.battles):
+            raise DataError(_nothing_left(bs))
+        names, spec = _features_spec(self.features, bs.has_text)
+        design = _design(bs.battles, names, self.n_jobs, self.cache)
+        self.features_ = names
+        self.feature_set_ = spec
+        self._rejects = bs.rejects.copy()
+        self._sources = bs.sources.copy()
+        self._data = design
+        self._refit(None)
+        return self
+
+    def update(self, new_battles: Any) -> StyleControl:
+        """Add ``new_battles`` and refit, warm-started from the current fit; returns ``self``.
+
+        The result equals ``fit`` on the old and new battles together (same rows, same order) to solver
+        precision (ratings within ~1e-9 Elo in practice; the tests require 1e-6): the objective is strictly
+        convex, so the start only changes the number of Newton iterations. Only the new battles go through
+        feature extraction.
+        """
+        self._check_fitted()
+        if self._data is None:
+            raise UsageError(
+                "this model was saved without its battles (save(include_data=False)); it can predict "
+                "but not update. Fit again on all battles, or save with include_data=True."
+            )
+        bs = as_battleset(new_battles)
+        if not len(bs.battles):
+            raise DataError(_nothing_left(bs))
+        if self.features_ and not bs.has_text:
+            from .extract.pairs import META_FEATURES
+
+            need = [f for f in self.features_ if f not in META_FEATURES]
+            if need:
+                raise DataError(
+                    f"the new battles are metadata-only but this model uses text features {need}; "
+                    "they cannot be computed without the response texts"
+                )
+        new = _design(bs.battles, self.features_, self.n_jobs, self.cache)
+        self._data = _concat_design(self._data, new)
+        self._rejects = pd.concat([self._rejects, bs.rejects], ignore_index=True)
+        self._sources = pd.concat([self._sources, bs.sources], ignore_index=True)
+        self._refit(self.rank_result_)
+        return self
+
+    def _refit(self, init: RankResult | None) -> None:
+        data = self._data
+        bs = _design_battleset(data, self._rejects, self._sources)
+        X = data["X"] if data["X"].shape[1] else None
+        result = rank_battles(
+            bs,
+            X,
+            reg=self.reg,
+            ties=self.ties,
+            ci=self.ci,
+            rounds=self.rounds,
+            seed=self.seed,
+            anchor=self.anchor,
+            min_battles=self.min_battles,
+            components=self.components,
+            n_jobs=self.n_jobs,
+            level=self.level,
+            scale=self.scale,
+            base=self.base,
+            init=init,
+        )
+        self._set_fitted(result)
+
+    def _set_fitted(self, result: RankResult) -> None:
+        self.rank_result_ = result
+        self.controlled_ = result.controlled
+        self.raw_ = result.raw
+        self.ratings_ = result.controlled.ratings_.copy()
+        self.ratings_raw_ = result.raw.ratings_.reindex(result.controlled.models_)
+        self.feature_names_ = list(result.controlled.feature_names_)
+        self.coef_ = pd.Series(result.controlled.coef_, index=self.feature_names_, name="coef", dtype=float)
+        self.n_battles_ = result.controlled.n_battles_.copy()
+        self.n_obs_ = int(result.controlled.n_obs_)
+        self.excluded_ = result.excluded.copy()
+
+    @property
+    def rejects_(self) -> pd.DataFrame:
+        """Input rows that did not become battles (``file``, ``record`` = 1-based row, ``reason``)."""
+        self._check_fitted()
+        return self._rejects if len(self._rejects) else empty_rejects()
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "rank_result_"):
+            raise UsageError("this StyleControl is not fitted yet: call fit(battles) first")
+
+    # ------------------------------------------------------------------------------------------ outputs
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per rated model, best first: ``model, battles, rating, rating_low, rating_high, rank,
+        rating_raw, rating_raw_low, rating_raw_high, rank_raw, shift`` (ranks as on LMArena: 1 + number of
+        models whose interval lies entirely above)."""
+        self._check_fitted()
+        return self.rank_result_.models.copy()
+
+    def coefficients(self) -> pd.DataFrame:
+        """One row per style feature: coefficient (log-odds per SD), interval, odds ratios, a sentence."""
+        self._check_fitted()
+        return self.rank_result_.features.copy()
+
+    def explain(self, model: str) -> pd.DataFrame:
+        """Why ``model`` ranks where it does: Elo points each style feature adds to its raw rating.
+
+        One row per feature: ``feature``, ``mean_z`` (the model's average standardised style difference
+        against its opponents), ``coef`` and ``elo_points`` = coef x mean_z in Elo (the Bradley-Terry
+        decomposition, :meth:`StyleBT.style_contributions`). The frame's ``attrs`` hold ``rating``,
+        ``rating_raw`` and ``rank``/``rank_raw``. The sum of ``elo_points`` approximates raw minus
+        controlled rating (the two fits also rebalance opponents). For the LightGBM + SHAP explanation of
+        individual votes use ``stylebias explain`` / :mod:`stylebias.explain`.
+        """
+        self._check_fitted()
+        if model not in self.ratings_.index:
+            close = [m for m in self.ratings_.index if model.lower() in m.lower()][:5]
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"model {model!r} is not among the rated models{hint}")
+        bt = self.controlled_
+        contrib = bt.style_contributions()
+        out = pd.DataFrame(
+            {
+                "feature": list(bt.feature_names_),
+                "mean_z": bt.side_mean_z_.loc[model].to_numpy(dtype=float) if len(bt.feature_names_) else [],
+                "coef": np.asarray(bt.coef_, dtype=float),
+                "elo_points": contrib.loc[model].to_numpy(dtype=float) if len(bt.feature_names_) else [],
+            }
+        )
+        out = out.reindex(out["elo_points"].abs().sort_values(ascending=False, kind="stable").index)
+        out = out.reset_index(drop=True)
+        row = self.rank_result_.models.set_index("model").loc[model]
+        out.attrs.update(
+            model=model,
+            rating=float(row["rating"]),
+            rating_raw=float(row["rating_raw"]),
+            rank=int(row["rank"]),
+            rank_raw=int(row["rank_raw"]),
+            style_total=float(out["elo_points"].sum()),
+        )
+        return out
+
+    def adjust(self, battles: Any) -> pd.DataFrame:
+        """Per battle: the model's expected outcome for A with and without the style differences.
+
+        Columns: ``battle_id, model_a, model_b, pref_a`` (observed share of the vote for A), ``expected``
+        (model's expected score of A given both models *and* the observed style difference), ``neutral``
+        (the same with the style difference set to 0: both answers styled alike), ``style_effect`` =
+        ``expected - neutral`` (the style-driven part) and ``pref_a_adjusted`` = ``pref_a - style_effect``.
+        Expected scores count a tie as half a win. Battles with a model that is not rated get NaN
+        (the ``attrs["unrated"]`` count says how many).
+        """
+        self._check_fitted()
+        bs = as_battleset(battles)
+        frame = bs.battles
+        bt = self.controlled_
+        names = list(bt.feature_names_)
+        if names:
+            from .extract import pair_features
+
+            X = pair_features(frame, names, jobs=self.n_jobs, cache=self.cache).reset_index(drop=True)
+        else:
+            X = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+        ma = frame["model_a"].astype(str).to_numpy(dtype=object)
+        mb = frame["model_b"].astype(str).to_numpy(dtype=object)
+        known = np.isin(ma, bt.models_) & np.isin(mb, bt.models_)
+        expected = np.full(len(frame), np.nan)
+        neutral = np.full(len(frame), np.nan)
+        if known.any():
+            Xk = X.loc[known, names] if names else None
+            expected[known] = _score(bt.predict_proba(ma[known], mb[known], Xk))
+            zero = None if not names else np.zeros((int(known.sum()), len(names)))
+            neutral[known] = _score(bt.predict_proba(ma[known], mb[known], zero))
+        effect = expected - neutral
+        pref = frame["pref_a"].to_numpy(dtype=np.float64)
+        out = pd.DataFrame(
+            {
+                "battle_id": frame["battle_id"].to_numpy(),
+                "model_a": ma,
+                "model_b": mb,
+                "pref_a": pref,
+                "expected": expected,
+                "neutral": neutral,
+                "style_effect": effect,
+                "pref_a_adjusted": pref - effect,
+            }
+        )
+        out.attrs["unrated"] = int((~known).sum())
+        out.attrs["rejected"] = len(bs.rejects)
+        return out
+
+    # ------------------------------------------------------------------------------------------ persistence
+    def save(self, directory: str | Path, *, include_data: bool = True, title: str | None = None) -> Path:
+        """Write the fitted model as a JSON artifact (kind ``style-bt``, readable by ``stylebias rerank
+        --load``); the raw fit, settings and, with ``include_data``, the battle design ride along."""
+        from .artifacts import save_artifact
+        from .rating.persist import FittedStyleModel, in_sample_metrics, model_card, stylebt_payload
+
+        self._check_fitted()
+        bt = self.controlled_
+        features = list(self.features_) or list(bt.feature_names_in_)
+        summary = {
+            "battles": self.n_obs_,
+            "models": int(bt.n_models_),
+            "records": {k: int(v) for k, v in self.rank_result_.data.items()},
+        }
+        extra = {
+            "style_control": {
+                "params": {k: _jsonable(v) for k, v in self.get_params().items()},
+                "raw": stylebt_payload(self.raw_, features=features),
+                "excluded": [
+                    {"model": str(r.model), "battles": int(r.battles), "reason": str(r.reason)}
+                    for r in self.excluded_.itertuples(index=False)
+                ],
+                "rejects": int(len(self._rejects)),
+                "design": DESIGN_FILE if include_data and self._data is not None else None,
+            }
+        }
+        payload = stylebt_payload(
+            bt, features=features, data=summary, feature_set=self.feature_set_, extra_payload=extra
+        )
+        files = {}
+        metrics: dict[str, Any] = {
+            "battles": self.n_obs_,
+            "log_loss": math.nan,
+            "log_loss_coin_flip": math.log(2),
+        }
+        if self._data is not None:
+            d = self._data
+            kept = np.isin(d["model_a"], bt.models_) & np.isin(d["model_b"], bt.models_)
+            Xk = d["X"].loc[kept, list(bt.feature_names_)] if len(bt.feature_names_) else None
+            metrics = in_sample_metrics(bt, d["model_a"][kept], d["model_b"][kept], d["pref_a"][kept], Xk)
+            if include_data:
+                files[DESIGN_FILE] = _design_json(d)
+        fitted = FittedStyleModel(model=bt, features=features, feature_set=self.feature_set_, data=summary)
+        card = model_card(fitted, metrics, title or "style-controlled Bradley-Terry (stylebias StyleControl)")
+        card["data"]["design stored (can update)"] = "yes" if files else "no"
+        return save_artifact(directory, ARTIFACT_KIND, payload, card, files=files)
+
+    @classmethod
+    def load(cls, path: str | Path) -> StyleControl:
+        """Load a model written by :meth:`save` (field-by-field validation; ``ArtifactError`` if bad)."""
+        from .artifacts import load_artifact
+        from .rating.persist import stylebt_from_payload
+
+        art = load_artifact(path, ARTIFACT_KIND)
+        where = str(art.path / "artifact.json")
+        sc_extra = (
+            art.payload.get("extra", {}).get("style_control") if isinstance(art.payload, dict) else None
+        )
+        if not isinstance(sc_extra, dict):
+            raise ArtifactError(
+                "this style-bt artifact was not written by StyleControl.save (no extra.style_control); "
+                "load it with stylebias.load_stylebt instead",
+                file=where,
+            )
+        try:
+            controlled = stylebt_from_payload(art.payload)
+            raw_payload = sc_extra.get("raw")
+            if not isinstance(raw_payload, dict):
+                raise ArtifactError("payload.extra.style_control: field 'raw' must be a style-bt payload")
+            raw = stylebt_from_payload(raw_payload)
+            params = sc_extra.get("params")
+            if not isinstance(params, dict) or set(params) - set(_PARAMS):
+                raise ArtifactError("payload.extra.style_control: field 'params' is malformed")
+            self = cls(**{k: _from_json_param(k, v) for k, v in params.items()})
+            data = None
+            if sc_extra.get("design"):
+                data = _design_from_json(art.text(DESIGN_FILE), list(art.payload["features"]))
+        except ArtifactError as exc:
+            raise ArtifactError(str(exc), file=where) from None
+        except (StyleBiasError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"payload: {exc}", file=where) from None
+        self.features_ = list(art.payload["features"]) if self.features is not None else []
+        fs = art.payload.get("feature_set")
+        self.feature_set_ = fs if isinstance(fs, str) else None
+        self._data = data
+        self._rejects = empty_rejects()
+        self._sources = pd.DataFrame(columns=["file", "format", "read", "accepted", "rejected"])
+        records = art.payload.get("data", {}).get("records", {})
+        excluded = pd.DataFrame(sc_extra.get("excluded") or [], columns=["model", "battles", "reason"])
+        self._set_fitted(_result_from_fits(controlled, raw, excluded, records, self.get_params()))
+        return self
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+_DEFAULTS = {
+    k: v.default for k, v in inspect.signature(StyleControl.__init__).parameters.items() if k != "self"
+}
+
+
+def _score(proba: np.ndarray) -> np.ndarray:
+    """Expected score of A from (A wins, tie, B wins) probabilities: a tie is half a win."""
+    return proba[:, 0] + 0.5 * proba[:, 1]
+
+
+def _nothing_left(bs: BattleSet) -> str:
+    acc = bs.accounting()
+    top = bs.reject_reasons().head(3)
+    reasons = "; ".join(f"{c:,} x {r}" for r, c in zip(top["reason"], top["count"], strict=True))
+    return f"no usable battles (read {acc['read']:,}, rejected {acc['rejected']:,}" + (
+        f": {reasons})" if reasons else ")"
+    )
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return list(v)
+    return v
+
+
+def _from_json_param(key: str, v: Any) -> Any:
+    if key == "anchor" and v is not None:
+        if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)):
+            raise ArtifactError(
+                "payload.extra.style_control.params: 'anchor' must be null or [model, rating]"
+            )
+        return (v[0], float(v[1]))
+    return v
+
+
+def _design_json(d: dict[str, Any]) -> str:
+    """The design as compact JSON: model codes, outcomes and raw features column by column (exact floats)."""
+    codes, models = pd.factorize(
+        pd.concat([pd.Series(d["model_a"]), pd.Series(d["model_b"])], ignore_index=True)
+    )
+    n = len(d["pref_a"])
+    return json.dumps(
+        {
+            "models": [str(m) for m in models],
+            "a": codes[:n].tolist(),
+            "b": codes[n:].tolist(),
+            "pref_a": d["pref_a"].tolist(),
+            "features": {str(c): d["X"][c].tolist() for c in d["X"].columns},
+        },
+        separators=(",", ":"),
+    )
+
+
+def _design_from_json(text: str, features: list[str]) -> dict[str, Any]:
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ArtifactError(f"{DESIGN_FILE}: expected a JSON object")
+    models, a, b, y, feats = (raw.get(k) for k in ("models", "a", "b", "pref_a", "features"))
+    if not (isinstance(models, list) and all(isinstance(m, str) for m in models)):
+        raise ArtifactError(f"{DESIGN_FILE}: field 'models' must be a list of names")
+    if not (isinstance(a, list) and isinstance(b, list) and isinstance(y, list) and isinstance(feats, dict)):
+        raise ArtifactError(f"{DESIGN_FILE}: fields 'a', 'b', 'pref_a', 'features' are required")
+    n = len(y)
+    ia, ib = np.asarray(a), np.asarray(b)
+    if len(a) != n or len(b) != n or (n and (ia.dtype.kind != "i" or ib.dtype.kind != "i")):
+        raise ArtifactError(f"{DESIGN_FILE}: 'a' and 'b' must hold one model code per battle")
+    if n and (min(ia.min(), ib.min()) < 0 or max(ia.max(), ib.max()) >= len(models)):
+        raise ArtifactError(f"{DESIGN_FILE}: a model code is out of range")
+    pref = np.asarray(y, dtype=np.float64)
+    if not (np.isfinite(pref).all() and ((pref >= 0) & (pref <= 1)).all()):
+        raise ArtifactError(f"{DESIGN_FILE}: 'pref_a' must hold numbers in [0, 1]")
+    cols = {}
+    for name in features:
+        col = feats.get(name)
+        if not isinstance(col, list) or len(col) != n:
+            raise ArtifactError(f"{DESIGN_FILE}: feature {name!r} must have one value per battle")
+        cols[name] = np.asarray(col, dtype=np.float64)
+    names = np.asarray(models, dtype=object)
+    return {
+        "model_a": names[ia] if n else np.array([], dtype=object),
+        "model_b": names[ib] if n else np.array([], dtype=object),
+        "pref_a": pref,
+        "X": pd.DataFrame(cols, index=pd.RangeIndex(n)),
+    }
+
+
+def _result_from_fits(
+    controlled: StyleBT, raw: StyleBT, excluded: pd.DataFrame, records: dict[str, Any], params: dict[str, Any]
+) -> RankResult:
+    """A :class:`RankResult` rebuilt from two loaded fits (the same table ``rank_battles`` makes)."""
+    rank_c = lmarena_ranks(controlled.rating_low_.to_numpy(), controlled.rating_high_.to_numpy())
+    raw_low = raw.rating_low_.reindex(controlled.models_).to_numpy()
+    raw_high = raw.rating_high_.reindex(controlled.models_).to_numpy()
+    rank_r = lmarena_ranks(raw_low, raw_high)
+    table = pd.DataFrame(
+        {
+            "model": controlled.models_,
+            "battles": controlled.n_battles_.round().astype(np.int64).to_numpy(),
+            "rating": controlled.ratings_.to_numpy(),
+            "rating_low": controlled.rating_low_.to_numpy(),
+            "rating_high": controlled.rating_high_.to_numpy(),
+            "rank": rank_c,
+            "rating_raw": raw.ratings_.reindex(controlled.models_).to_numpy(),
+            "rating_raw_low": raw_low,
+            "rating_raw_high": raw_high,
+            "rank_raw": rank_r,
+        }
+    )
+    table["shift"] = [shift_arrow(r, c) for r, c in zip(table["rank_raw"], table["rank"], strict=True)]
+    table = table.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
+    data = {k: int(records.get(k, 0)) for k in ("read", "accepted", "rejected")}
+    settings = {k: _jsonable(v) for k, v in params.items()}
+    return RankResult(
+        models=table,
+        features=controlled.effects(),
+        excluded=excluded,
+        data=data,
+        settings=settings,
+        controlled=controlled,
+        raw=raw,
+    )
+
+
+def to_contextual_pairs(
+    battles: Any,
+    features: str | Sequence[str] = "auto",
+    *,
+    jobs: int | None = 1,
+    cache: bool | str = True,
+) -> pd.DataFrame:
+    """Battles with stylebias pair features as columns arena-rank's ``ContextualPairDataset`` accepts.
+
+    Returns one row per accepted battle with ``model_a, model_b, winner, pref_a`` and one float column per
+    feature (raw pair features: arena-rank standardises them itself with ``normalize_features=True``).
+    ``winner`` uses arena-rank's labels (``model_a``, ``model_b``, ``tie``, ``both_bad``), so its default
+    ``outcome_map`` applies; for soft preferences pass ``outcome_col="pref_a", outcome_map=float``. The
+    feature column names are in ``attrs["feature_cols"]``; rejected input rows in ``attrs["rejected"]``.
+
+        from arena_rank.utils.data_utils import ContextualPairDataset
+        df = to_contextual_pairs(battles, "lmarena")
+        data = ContextualPairDataset.from_pandas(df, feature_cols=df.attrs["feature_cols"])
+    """
+    bs = as_battleset(battles)
+    if not len(bs.battles):
+        raise DataError(_nothing_left(bs))
+    names, _ = _features_spec(features, bs.has_text)
+    if not names:
+        raise UsageError("to_contextual_pairs needs at least one feature")
+    from .extract import pair_features
+
+    X = pair_features(bs.battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
+    frame = bs.battles
+    winner = (
+        frame["winner"]
+        .astype(object)
+        .map({"model_a": "model_a", "model_b": "model_b", "tie": "tie", "tie_bothbad": "both_bad"})
+    )
+    out = pd.DataFrame(
+        {
+            "model_a": frame["model_a"].astype(str).to_numpy(dtype=object),
+            "model_b": frame["model_b"].astype(str).to_numpy(dtype=object),
+            "winner": winner.to_numpy(dtype=object),
+            "pref_a": frame["pref_a"].to_numpy(dtype=np.float64),
+        }
+    )
+    for name in names:
+        out[name] = X[name].to_numpy(dtype=np.float64)
+    out.attrs["feature_cols"] = list(names)
+    out.attrs["rejected"] = len(bs.rejects)
+    return out
