@@ -38,6 +38,11 @@ _LAZY: dict[str, str] = {
     "save_stylebt": "stylebias.rating.persist",
     "load_stylebt": "stylebias.rating.persist",
     "FittedStyleModel": "stylebias.rating.persist",
+    "explain_battles": "stylebias.explain",
+    "ExplainResult": "stylebias.explain",
+    "VoteModel": "stylebias.explain",
+    "save_vote_model": "stylebias.explain",
+    "load_vote_model": "stylebias.explain",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])
