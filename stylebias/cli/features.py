@@ -55,9 +55,12 @@ class _CsvSink:
         self.header = True
 
     def write(self, df: Any) -> None:
+        import pandas as pd
+
         df = df.copy()
         for col in df.columns:
-            if df[col].dtype == object:
+            # text columns are pandas' Arrow-backed "str" dtype, not object: neutralise both (numbers stay numbers)
+            if df[col].dtype == object or pd.api.types.is_string_dtype(df[col].dtype):
                 df[col] = df[col].map(safe_cell)
         df.to_csv(self.fh, index=False, header=self.header)
         self.header = False
