@@ -271,6 +271,38 @@ def main() -> None:
         }
     results["wide"] = wide
 
+    # ---- variant tried: instruction difficulty (the reference split into one pseudo-model per instruction,
+    # as AlpacaEval's LC GLM has an instruction term). gamma is then identified within instructions; the solve
+    # either ignores psi (gamma only) or uses mean sigma(d + psi_i + g_i) = p and reports mean sigma(d + psi_i).
+    from stylebias.rating import StyleBT
+    from stylebias.rerank import solve_offset
+
+    pid, prompts = pd.factorize(battles["prompt"])
+    psi_battles = battles.assign(model_a=[f"{REFERENCE}#{i}" for i in pid])
+    instr: dict[str, dict[str, float]] = {}
+    for name in ("tokens only", "lmarena", "style"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bt = StyleBT().fit(
+                psi_battles["model_a"], psi_battles["model_b"], psi_battles["pref_a"], Z[sets[name]]
+            )
+        beta = pd.Series(bt.beta_, index=bt.models_)
+        ref_beta = np.array([beta[f"{REFERENCE}#{i}"] for i in range(len(prompts))])
+        psi_of = dict(zip(prompts, -np.log(10) * (ref_beta - ref_beta.mean()), strict=True))
+        s_gamma, s_psi = {REFERENCE: 50.0}, {REFERENCE: 50.0}
+        for m in main_models:
+            rows = model_of_row == m
+            g = (X.loc[rows, bt.feature_names_].to_numpy() / bt.feature_scale_) @ bt.coef_
+            psi = np.array([psi_of.get(q, 0.0) for q in pairs.loc[rows, "prompt"]])
+            p = float(board.loc[m, "score"]) / 100
+            s_gamma[m] = 100 * float(expit(solve_offset(p, g)))
+            s_psi[m] = 100 * float(expit(solve_offset(p, g + psi) + psi).mean())
+        instr[name] = {
+            "gamma_only": rhos(table_for(main_models, s_gamma))["stylebias"],
+            "psi_in_solve": rhos(table_for(main_models, s_psi))["stylebias"],
+        }
+    results["instruction_effects_variant"] = instr
+
     # ---- the library path gives the same numbers (saved model -> rerank_leaderboard)
     import tempfile
 
@@ -314,6 +346,11 @@ def main() -> None:
         print(
             f"  {name:<8} n={r['n']} raw {rr['raw']:.3f} LC {rr['lc']:.3f} stylebias {rr['stylebias']:.3f} "
             f"(in-sample effects {r['rho_in_sample']:.3f}); bootstrap {r['bootstrap_95']}"
+        )
+    print("\nvariant: instruction difficulty terms in the fit (stylebias rho, main set):")
+    for name, r in instr.items():
+        print(
+            f"  {name:<12} gamma from within-instruction fit {r['gamma_only']:.3f}; also psi in the solve {r['psi_in_solve']:.3f}"
         )
     print(f"\nlibrary path vs direct: max |diff| = {diff:.2e} points")
     print(f"seconds: {results['seconds']}")
