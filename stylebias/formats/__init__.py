@@ -7,7 +7,7 @@ reason. Per file, accepted + rejected = read. With no path it returns the embedd
 
 Registered formats (see ``docs/formats.md``): ``lmarena`` (FastChat/LMArena conversations and
 metadata-only battles), ``arena140k`` (the same loader; typed content parts, ``both_bad``), ``kaggle``,
-``alpaca_eval``, ``pandalm``, ``generic`` (any table plus a column mapping).
+``alpaca_eval``, ``pandalm``, ``hh`` (Anthropic HH-RLHF pairs), ``generic`` (any table plus a column mapping).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from ..battles import BattleSet
 from ..errors import DataError, StyleBiasWarning, UsageError
 from ..resources import demo_dir
-from . import _io, alpaca_eval, generic, hf, kaggle, lmarena, pandalm
+from . import _io, alpaca_eval, generic, hf, hh, kaggle, lmarena, pandalm
 from ._base import LoadContext, peek_keys
 from ._io import DEFAULT_MAX_RECORD_BYTES
 
@@ -73,6 +73,12 @@ FORMATS: dict[str, Format] = {
             pandalm.load,
         ),
         Format(
+            "hh",
+            "Anthropic HH-RLHF {chosen, rejected} transcripts (sides by hash; no model names: no ratings)",
+            hh.REQUIRED,
+            hh.load,
+        ),
+        Format(
             "generic",
             "any CSV/JSONL/JSON/Parquet table with a column mapping (--column model_a=...)",
             (),
@@ -82,7 +88,7 @@ FORMATS: dict[str, Format] = {
 }
 
 # Detection order: the most specific schemas first; generic last (it only needs model_a/model_b + a vote).
-_DETECTORS = (alpaca_eval.detect, pandalm.detect, kaggle.detect, lmarena.detect, generic.detect)
+_DETECTORS = (alpaca_eval.detect, pandalm.detect, kaggle.detect, lmarena.detect, hh.detect, generic.detect)
 
 #: The embedded demo's files and the name each gets in ``source_file``.
 DEMO_FILES: tuple[str, ...] = ("alpaca_eval_ae2_demo.json.xz", "pandalm_testset.json.xz")
