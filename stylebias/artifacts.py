@@ -161,7 +161,9 @@ def load_artifact(name_or_path: str | Path, kind: str | tuple[str, ...] | None =
     if env_path.stat().st_size > MAX_ARTIFACT_BYTES:
         raise ArtifactError(f"{ENVELOPE} is larger than {MAX_ARTIFACT_BYTES:,} bytes", file=str(env_path))
     try:
-        env = json.loads(env_path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
+        env = json.loads(
+            env_path.read_text(encoding="utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise ArtifactError(f"not valid JSON: {exc}", file=str(env_path)) from None
     if not isinstance(env, dict) or "stylebias_artifact" not in env:
@@ -208,6 +210,14 @@ def load_artifact(name_or_path: str | Path, kind: str | tuple[str, ...] | None =
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name} is not allowed")
+
+
+def _finite_float(text: str) -> float:
+    """``1e400`` is valid JSON but parses to ``inf``: refuse it like the ``Infinity`` literal."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"non-finite number {text} is not allowed")
+    return value
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
