@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import stylebias
 from stylebias.cli import main
@@ -189,3 +191,155 @@ def test_every_cli_csv_export_neutralises_text_and_keeps_numbers(hostile_file, m
         c for rows in (out["f_pairs.csv"], out["c.csv"]) for r in rows for c in r if c.startswith("-")
     ]
     assert negatives and all(float(c) < 0 for c in negatives)
+
+
+# ------------------------------------------------------------------------------ mangled artifacts
+
+JUNK = [None, True, 0, -1, 1.5, "x", "", [], {}, [1.0, "a"], {"a": [None]}, 10**30, [[1.0]], [0.0] * 50_000]
+
+
+def _walk(doc, path=()):
+    """Every (path, value) in a JSON document."""
+    yield path, doc
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from _walk(v, (*path, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc[:6]):  # the first elements suffice, lists can be long
+            yield from _walk(v, (*path, i))
+
+
+def _set(doc, path, value, delete=False):
+    *parents, last = path
+    node = doc
+    for p in parents:
+        node = node[p]
+    if delete:
+        if isinstance(node, dict):
+            del node[last]
+        else:
+            node.pop(last)
+    else:
+        node[last] = value
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, object]]:
+    """One saved artifact per kind that exists in the package, with its loader."""
+    import numpy as np
+
+    from stylebias.artifacts import load_artifact, save_artifact
+
+    out: dict[str, tuple[Path, object]] = {}
+    base = tmp_path_factory.mktemp("artifacts")
+    generic = save_artifact(
+        base / "generic", "test-kind", {"coef": [0.5, -1.0], "names": ["a", "b"]}, {"t": 1}
+    )
+
+    def load_generic(p):
+        from stylebias.artifacts import require
+
+        art = load_artifact(p, "test-kind")
+        require(art.payload, {"coef": "list[float]", "names": "list[str]"})
+        return art
+
+    out["test-kind"] = (generic, load_generic)
+    from stylebias.rating import StyleBT
+    from stylebias.rating.persist import load_stylebt, save_stylebt
+
+    rng = np.random.default_rng(0)
+    a = rng.choice(list("pqrs"), 200)
+    b = np.array([{"p": "q", "q": "r", "r": "s", "s": "p"}[x] for x in a])
+    z = rng.normal(size=(200, 2))
+    y = (rng.random(200) < 1 / (1 + np.exp(-z[:, 0]))).astype(float)
+    for ci in ("sandwich", "bootstrap"):
+        fit = StyleBT(ci=ci, rounds=5).fit(a, b, y, z, ["tokens", "list_count"])
+        path = save_stylebt(fit, base / f"sbt_{ci}", features=["tokens", "list_count"], card={"title": "t"})
+        out[f"style-bt/{ci}"] = (path, load_stylebt)
+    return out
+
+
+def _load_checked(loader, path: Path) -> None:
+    """Either ArtifactError, or a model whose numbers are all finite."""
+    from stylebias.errors import ArtifactError
+
+    try:
+        obj = loader(path)
+    except ArtifactError as exc:
+        assert str(exc)
+        return
+    model = getattr(obj, "model", None)
+    if model is not None:
+        import numpy as np
+
+        assert np.isfinite(np.asarray(model.ratings_, dtype=float)).all()
+        assert np.isfinite(model.coef_).all()
+        p = model.predict_proba(list(model.models_[:1]) * 2, list(model.models_[-1:]) * 2)
+        assert np.isfinite(p).all()
+
+
+mutation_kind = st.sampled_from(["delete", "junk", "nan", "inf", "version", "kind", "truncate", "bytes"])
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    which=st.integers(0, 100),
+    kind=mutation_kind,
+    pick=st.integers(0, 10**6),
+    junk=st.sampled_from(range(len(JUNK))),
+)
+def test_mangled_artifacts_raise_artifact_error_only(saved_models, tmp_path_factory, which, kind, pick, junk):
+    import shutil
+
+    names = sorted(saved_models)
+    src, loader = saved_models[names[which % len(names)]]
+    folder = tmp_path_factory.mktemp("mangled") / "m"
+    shutil.copytree(src, folder)
+    env_path = folder / "artifact.json"
+    raw = env_path.read_text()
+    doc = json.loads(raw)
+    paths = [p for p, _ in _walk(doc) if p]
+    path = paths[pick % len(paths)]
+    if kind == "delete":
+        _set(doc, path, None, delete=True)
+        text = json.dumps(doc)
+    elif kind == "junk":
+        _set(doc, path, JUNK[junk])
+        text = json.dumps(doc)
+    elif kind in ("nan", "inf"):
+        _set(doc, path, float("nan") if kind == "nan" else float("inf"))
+        text = json.dumps(doc)  # writes NaN / Infinity literals
+        if kind == "inf" and pick % 2:
+            text = text.replace("Infinity", "1e400")  # parses to inf without a literal
+    elif kind == "version":
+        doc["schema_version"] = JUNK[junk]
+        text = json.dumps(doc)
+    elif kind == "kind":
+        doc["stylebias_artifact"] = JUNK[junk] if junk % 2 else "vote-model"
+        text = json.dumps(doc)
+    elif kind == "truncate":
+        text = raw[: pick % len(raw)]
+    else:
+        data = bytearray(raw.encode())
+        data[pick % len(data)] ^= 0xFF
+        env_path.write_bytes(bytes(data))
+        _load_checked(loader, folder)
+        return
+    env_path.write_text(text)
+    _load_checked(loader, folder)
+
+
+def test_overflowing_float_literal_is_refused(tmp_path: Path) -> None:
+    """``1e400`` is valid JSON that parses to inf; the loader refuses it like NaN/Infinity literals."""
+    from stylebias.artifacts import load_artifact, save_artifact
+    from stylebias.errors import ArtifactError
+
+    folder = save_artifact(tmp_path / "m", "k", {"v": [1.0, 2.0]}, {})
+    env = folder / "artifact.json"
+    env.write_text(env.read_text().replace("2.0", "1e400"))
+    with pytest.raises(ArtifactError, match="non-finite number 1e400"):
+        load_artifact(folder)
