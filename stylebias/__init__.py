@@ -38,6 +38,8 @@ _LAZY: dict[str, str] = {
     "save_stylebt": "stylebias.rating.persist",
     "load_stylebt": "stylebias.rating.persist",
     "FittedStyleModel": "stylebias.rating.persist",
+    "StyleControl": "stylebias.plugin",
+    "to_contextual_pairs": "stylebias.plugin",
     "explain_battles": "stylebias.explain",
     "ExplainResult": "stylebias.explain",
     "VoteModel": "stylebias.explain",
