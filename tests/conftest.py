@@ -31,3 +31,24 @@ def _isolated_feature_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
     if "STYLEBIAS_CACHE_DIR" not in os.environ:
         os.environ["STYLEBIAS_CACHE_DIR"] = str(tmp_path_factory.mktemp("feature_cache"))
+
+
+# Hypothesis: the normal suite uses each test's modest max_examples; HYPOTHESIS_PROFILE=fuzz raises every
+# robustness test (tests/test_robust_*.py, via tests/_fuzz.py) to at least 2,000 cases for the figures in
+# docs/robustness.md.
+def _hypothesis_profiles() -> None:
+    import os
+
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "fuzz",
+        max_examples=2000,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        print_blob=True,
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+_hypothesis_profiles()

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from stylebias.extract import FEATURE_SETS, extract_one, pair_features, response_features
 from stylebias.extract.markdown import count_links, md_link_spans
 from stylebias.extract.tokens import _LONG_RUN, _MAX_RUN, count_tokens
+from tests._fuzz import examples
 
 FULL = list(FEATURE_SETS["full"])
 SCORES = {"flesch_reading_ease", "grade_level", "positivity"}  # may be negative by definition
@@ -93,13 +94,13 @@ def check_values(row: dict, names: list[str]) -> None:
             assert v in (0, 1)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=hostile_text, prompt=st.none() | hostile_text)
 def test_extract_one_never_crashes_and_counts_are_finite_non_negative(text: str, prompt: str | None) -> None:
     check_values(extract_one(text, prompt, FULL), FULL)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(text=st.lists(st.sampled_from(list('[]()<>! "\t\nab:/')), max_size=60).map("".join))
 def test_linear_link_scanner_equals_the_regex(text: str) -> None:
     """The linear scanner returns exactly the spans of the regex it replaces (which is quadratic on ``[a](``)."""
@@ -167,7 +168,7 @@ def test_links_on_hostile_runs_are_counted() -> None:
     assert count_tokens("  " * 1500 + "- x") > 0
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(a=hostile_text, b=hostile_text)
 def test_pair_features_of_hostile_battles_are_finite_and_antisymmetric(a: str, b: str) -> None:
     import pandas as pd

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from stylebias import load_battles, validate_battles
 from stylebias.cli import main
 from stylebias.errors import DataError
+from tests._fuzz import examples
 
 FX = Path(__file__).resolve().parent / "fixtures" / "formats"
 
@@ -127,7 +128,7 @@ def check_every_record_accounted(loaded, n_written: int, name: str) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::stylebias.errors.StyleBiasWarning")
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(sorted(SOURCES)), muts=st.lists(mutation, min_size=1, max_size=6))
 def test_structurally_corrupted_rows_are_all_accounted_for(name: str, muts: list) -> None:
     rows = mutate(SOURCES[name], muts, csv_like=name.endswith(".csv"))

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from stylebias.errors import DataError, StyleBiasWarning, UsageError
 from stylebias.rating import StyleBT
 from stylebias.rating.pipeline import rank_battles
+from tests._fuzz import examples
 
 COLUMN_KINDS = ["normal", "constant", "copy", "scaled_copy", "huge", "tiny", "binary", "nan", "inf"]
 
@@ -49,7 +50,7 @@ graph = st.lists(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     edges=graph,
     kinds=st.lists(st.sampled_from(COLUMN_KINDS), max_size=4),

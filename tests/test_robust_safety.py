@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import stylebias
 from stylebias.cli import main
+from tests._fuzz import examples
 
 PACKAGE = Path(stylebias.__file__).resolve().parent
 
@@ -282,7 +283,7 @@ mutation_kind = st.sampled_from(["delete", "junk", "nan", "inf", "version", "kin
 
 
 @settings(
-    max_examples=120,
+    max_examples=examples(120),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
