@@ -303,6 +303,24 @@ def main() -> None:
         }
     results["instruction_effects_variant"] = instr
 
+    # ---- variants tried: other length measures; training without the adversarial entries
+    other: dict[str, float] = {}
+    adversarial = ("NullModel", "gpt4_gamed")
+    keep = ~(battles["model_b"].isin(adversarial) | battles["model_a"].isin(adversarial)).to_numpy()
+    for label, cols, mask in (
+        ("chars only", ["chars"], None),
+        ("words only", ["words"], None),
+        ("tokens only, without NullModel/gpt4_gamed", sets["tokens only"], keep),
+        ("lmarena, without NullModel/gpt4_gamed", sets["lmarena"], keep),
+        ("style, without NullModel/gpt4_gamed", sets["style"], keep),
+    ):
+        bt = fit(battles, Z, cols, mask)
+        scores = {REFERENCE: 50.0} | {
+            m: neutral(bt, X, model_of_row, m, float(board.loc[m, "score"])) for m in main_models
+        }
+        other[label] = rhos(table_for(main_models, scores))["stylebias"]
+    results["other_variants"] = other
+
     # ---- the library path gives the same numbers (saved model -> rerank_leaderboard)
     import tempfile
 
@@ -352,6 +370,8 @@ def main() -> None:
         print(
             f"  {name:<12} gamma from within-instruction fit {r['gamma_only']:.3f}; also psi in the solve {r['psi_in_solve']:.3f}"
         )
+    for label, r in other.items():
+        print(f"  {label:<42} {r:.3f}")
     print(f"\nlibrary path vs direct: max |diff| = {diff:.2e} points")
     print(f"seconds: {results['seconds']}")
     print("\nmain table:")
