@@ -230,7 +230,9 @@ def explain_battles(
     """
     from ..rating.pipeline import _check_finite, battle_features
 
-    bs = select_battles(_as_battleset(data), judge)
+    full = _as_battleset(data)
+    acc = full.accounting()
+    bs = select_battles(full, judge)
     battles = bs.battles.reset_index(drop=True)
     if len(battles) < 2:
         raise DataError(f"explain needs battles to learn from; found {len(battles)}")
@@ -334,7 +336,6 @@ def explain_battles(
         "judge": judge,
         "reg": reg,
     }
-    acc = bs.accounting()
     acc["explained"] = len(battles)
     return ExplainResult(
         models=summary,

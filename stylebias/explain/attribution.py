@@ -27,6 +27,8 @@ from scipy.special import expit
 from ..progress import task
 from .votemodel import VoteModel, side_blind_margin
 
+CHUNK = 4096
+
 
 def _shapley_weights(g: int) -> np.ndarray:
     """w[s] = s! (g - s - 1)! / g!: weight of a coalition of size s not containing the player."""
@@ -56,21 +58,23 @@ def group_shapley(
     masks, inverse = np.unique(active, return_inverse=True)
     with task("group Shapley values", total=len(masks)) as advance:
         for m_i, mask in enumerate(masks):
-            rows = np.flatnonzero(inverse == m_i)
-            subs = [s for s in range(n_sub) if s & mask == s]
-            blocks = []
-            for s in subs:
+            subs = [S for S in range(n_sub) if S & mask == S]
+            pos = np.array([subs.index(S & int(mask)) for S in range(n_sub)])
+            keeps = []
+            for S in subs:
                 keep = np.zeros(arr.shape[1], dtype=bool)
                 for i in range(G):
-                    if s >> i & 1:
+                    if S >> i & 1:
                         keep[gcols[i]] = True
-                blocks.append(np.where(keep, arr[rows], 0.0))
-            margin = side_blind_margin(vote.booster, np.vstack(blocks)).reshape(len(subs), len(rows))
-            sub_value = expit(offset[rows][None, :] + margin)  # (subsets, rows)
-            lookup = np.array(subs)
-            pos = {s: k for k, s in enumerate(lookup)}
-            for S in range(n_sub):
-                value[rows, S] = sub_value[pos[S & int(mask)]]
+                keeps.append(keep)
+            bucket = np.flatnonzero(inverse == m_i)
+            # bounded memory: at most CHUNK battles x (subsets) x (features) at a time
+            for start in range(0, len(bucket), CHUNK):
+                rows = bucket[start : start + CHUNK]
+                block = np.vstack([np.where(keep, arr[rows], 0.0) for keep in keeps])
+                margin = side_blind_margin(vote.booster, block).reshape(len(subs), len(rows))
+                sub_value = expit(offset[rows][None, :] + margin)  # (subsets, rows)
+                value[rows] = sub_value[pos].T
             advance(1)
     w = _shapley_weights(G) if G else np.zeros(0)
     size = np.array([bin(S).count("1") for S in range(n_sub)])
