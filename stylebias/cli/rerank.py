@@ -44,7 +44,10 @@ def rerank(
         list[str],
         typer.Option(
             "--outputs",
-            help="AlpacaEval model_outputs.json files (plain or .gz), directories or globs; repeatable.",
+            help=(
+                "AlpacaEval model_outputs.json files (plain or .gz), directories or quoted globs "
+                "('results/*/model_outputs.json'); repeat --outputs for several."
+            ),
             show_default=False,
         ),
     ],
@@ -58,7 +61,10 @@ def rerank(
         str,
         typer.Option(
             "--load",
-            help="Saved style model: a folder from `stylebias fit --save`, or a shipped name (alpaca_eval_style).",
+            help=(
+                "Saved style model: a folder from `stylebias fit --save`, or a shipped name: alpaca_eval_style "
+                "(length; validates best against human ratings) or alpaca_eval_style_all (every style family)."
+            ),
         ),
     ] = "alpaca_eval_style",
     score_column: Annotated[
@@ -101,8 +107,9 @@ def rerank(
 
     For each model: pair features of its answers vs the reference's answers to the same instructions, the
     saved style effects, and the strength that reproduces its reported win rate; the style-neutral win
-    rate is that strength with no style difference (AlpacaEval's length control, for every style family).
-    Method and assumptions: docs/rerank.md.
+    rate is that strength with no style difference (AlpacaEval's length control, generalised to any saved
+    feature set). The effects must come from a judge like the board's. Method, assumptions and the validation
+    against LMArena's human ratings: docs/rerank.md.
 
     Example:
 
