@@ -319,6 +319,22 @@ def main() -> None:
             m: neutral(bt, X, model_of_row, m, float(board.loc[m, "score"])) for m in main_models
         }
         other[label] = rhos(table_for(main_models, scores))["stylebias"]
+    # AlpacaEval LC's own length term, tanh(char-length difference / sd), but with one slope for all models:
+    # separates "functional form" from "per-model slope" as the reason LC does better.
+    from stylebias.rerank import solve_offset
+
+    dl = (battles["response_a"].str.len() - battles["response_b"].str.len()).to_numpy(dtype=np.float64)
+    sd = float(dl.std())
+    bt = fit(battles, pd.DataFrame({"tanh_len": np.tanh(dl / sd)}), ["tanh_len"])
+    dlx = (pairs["response_a"].str.len() - pairs["response_b"].str.len()).to_numpy(dtype=np.float64)
+    gx = np.tanh(dlx / sd) / bt.feature_scale_[0] * bt.coef_[0]
+    scores = {REFERENCE: 50.0} | {
+        m: 100 * float(expit(solve_offset(float(board.loc[m, "score"]) / 100, gx[model_of_row == m])))
+        for m in main_models
+    }
+    other["AlpacaEval length term tanh(dchars/sd), one slope"] = rhos(table_for(main_models, scores))[
+        "stylebias"
+    ]
     results["other_variants"] = other
 
     # ---- the library path gives the same numbers (saved model -> rerank_leaderboard)
@@ -371,7 +387,7 @@ def main() -> None:
             f"  {name:<12} gamma from within-instruction fit {r['gamma_only']:.3f}; also psi in the solve {r['psi_in_solve']:.3f}"
         )
     for label, r in other.items():
-        print(f"  {label:<42} {r:.3f}")
+        print(f"  {label:<50} {r:.3f}")
     print(f"\nlibrary path vs direct: max |diff| = {diff:.2e} points")
     print(f"seconds: {results['seconds']}")
     print("\nmain table:")
