@@ -326,6 +326,13 @@ def rerank_leaderboard(
     board_df = board.copy() if isinstance(board, pd.DataFrame) else read_score_board(board, score_column)
     if not {"model", "score"} <= set(board_df.columns):
         raise UsageError("board frame needs columns 'model' and 'score' (percent)")
+    board_df["model"] = board_df["model"].astype(str)
+    scores = pd.to_numeric(board_df["score"], errors="coerce")
+    if board_df["model"].duplicated().any() or not (np.isfinite(scores) & scores.between(0, 100)).all():
+        raise UsageError(
+            "board frame: model names must be unique and every score a number in 0-100 (percent)"
+        )
+    board_df["score"] = scores.astype(np.float64)
     outs = outputs if isinstance(outputs, ModelOutputs) else read_model_outputs(outputs)
     by_model = {m: g for m, g in outs.outputs.groupby("generator", sort=False)}
     if reference not in by_model:
