@@ -322,8 +322,17 @@ class StyleControl:
         self._check_fitted()
         return self.rank_result_.features.copy()
 
-    def explain(self, model: str) -> pd.DataFrame:
+    def explain(self, model: str, battles: Any = None, **explain_kwargs: Any) -> pd.DataFrame:
         """Why ``model`` ranks where it does: Elo points each style feature adds to its raw rating.
+
+        With ``battles`` (texts or metadata), the LightGBM + SHAP vote model of :mod:`stylebias.explain`
+        is fitted on them instead (:func:`~stylebias.explain.explain_battles` with this model's features and
+        ``reg``; extra keywords pass through) and the result is one row per style group: ``group``,
+        ``points`` (win-rate points the group bought (+) or cost (-) the model; they add up to the gap between
+        its predicted and style-neutral win rate), with ``attrs`` ``sentence``, ``observed``, ``predicted``,
+        ``neutral`` and ``result`` (the whole :class:`~stylebias.explain.ExplainResult`).
+
+        Without ``battles``, the Bradley-Terry decomposition of this fit:
 
         One row per feature: ``feature``, ``mean_z`` (the model's average standardised style difference
         against its opponents), ``coef`` and ``elo_points`` = coef x mean_z in Elo (the Bradley-Terry
@@ -333,6 +342,8 @@ class StyleControl:
         individual votes use ``stylebias explain`` / :mod:`stylebias.explain`.
         """
         self._check_fitted()
+        if battles is not None:
+            return self._explain_votes(model, battles, explain_kwargs)
         if model not in self.ratings_.index:
             close = [m for m in self.ratings_.index if model.lower() in m.lower()][:5]
             hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -357,6 +368,28 @@ class StyleControl:
             rank=int(row["rank"]),
             rank_raw=int(row["rank_raw"]),
             style_total=float(out["elo_points"].sum()),
+        )
+        return out
+
+    def _explain_votes(self, model: str, battles: Any, kwargs: dict[str, Any]) -> pd.DataFrame:
+        from .explain import explain_battles
+
+        kwargs.setdefault("reg", self.reg)
+        kwargs.setdefault("jobs", self.n_jobs)
+        kwargs.setdefault("bradley_terry", False)
+        result = explain_battles(as_battleset(battles), list(self.features_) or "auto", **kwargs)
+        row = result.model_row(model)
+        pts = result.group_points.loc[model]
+        out = pd.DataFrame({"group": [str(g) for g in pts.index], "points": pts.to_numpy(dtype=float)})
+        out = out.reindex(out["points"].abs().sort_values(ascending=False, kind="stable").index)
+        out = out.reset_index(drop=True)
+        out.attrs.update(
+            model=model,
+            sentence=result.model_sentence(model),
+            observed=float(row["observed"]),
+            predicted=float(row["predicted"]),
+            neutral=float(row["neutral"]),
+            result=result,
         )
         return out
 

@@ -356,3 +356,17 @@ def test_demo_fit_smoke():
     assert sc.n_obs_ == (bs.battles["source_file"].str.contains("alpaca")).sum()
     assert len(sc.excluded_) == 5 and sc.excluded_["reason"].str.contains("not connected").all()
     assert sc.coefficients().set_index("name").loc["tokens", "low"] > 0  # AlpacaEval's known length bias
+
+
+def test_explain_with_battles_uses_the_vote_model(old_new):
+    """``explain(model, battles)`` delegates to stylebias.explain (LightGBM + SHAP) with this fit's features."""
+    pytest.importorskip("lightgbm")
+    old, _ = old_new
+    data = old.head(2000)
+    sc = StyleControl().fit(data)
+    ex = sc.explain("model-7", data)
+    assert list(ex.columns) == ["group", "points"] and len(ex) >= 1
+    # group points add up to the predicted minus style-neutral win rate, in points
+    assert ex["points"].sum() == pytest.approx(100 * (ex.attrs["predicted"] - ex.attrs["neutral"]), abs=1e-9)
+    assert ex.attrs["sentence"].startswith("model-7 won")
+    assert list(ex.attrs["result"].vote_model.features) == LMARENA
