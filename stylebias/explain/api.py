@@ -240,8 +240,13 @@ def explain_battles(
         from .persist import load_vote_model
 
         model = load_vote_model(model)  # type: ignore[arg-type]
-    if model is not None:
-        spec: Any = list(model.features)
+    if model is not None and isinstance(features, pd.DataFrame):
+        missing = [f for f in model.features if f not in features.columns]
+        if missing:
+            raise UsageError(f"the features table lacks the saved model's feature(s): {', '.join(missing)}")
+        spec: Any = features[list(model.features)]
+    elif model is not None:
+        spec = list(model.features)
     elif isinstance(features, str) and features == "auto":
         spec = "style" if bs.has_text else "lmarena"
     else:
@@ -330,7 +335,7 @@ def explain_battles(
     )
     settings = {
         "features": list(vote.features),
-        "feature_set": spec if isinstance(spec, str) else None,
+        "feature_set": spec if isinstance(spec, str) else None,  # None: a list or a precomputed table
         "folds": folds if cv is not None else None,
         "seed": seed,
         "judge": judge,
