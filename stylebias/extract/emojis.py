@@ -15,6 +15,9 @@ extended grapheme clusters instead (``regex``'s ``\X``, in C), with the same kee
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import regex
 
 # Cheap prefilter: any code point that can start or form an emoji. Most responses have none.
@@ -28,9 +31,11 @@ def count_emoji(text: str) -> int:
     """Number of emoji sequences in ``text`` (see module doc for what counts)."""
     if not text or text.isascii() or not _CANDIDATE.search(text):
         return 0
-    starts = [m.start() for m in _CANDIDATE.finditer(text)]
-    if len(starts) > MAX_EMOJI_PACKAGE:
-        return _count_clusters(text, starts)
+    starts = []
+    for m in _CANDIDATE.finditer(text):
+        starts.append(m.start())
+        if len(starts) > MAX_EMOJI_PACKAGE:
+            return _count_clusters_bulk(text)
     import emoji
 
     n = 0
@@ -67,3 +72,56 @@ def _count_clusters(text: str, starts: list[int]) -> int:
             elif _CANDIDATE.search(c):
                 n += 1
     return n
+
+
+# Code points that are candidates / have Emoji_Presentation all lie below U+20000 (checked over the whole
+# code space when this was written), so two 128 KiB lookup tables replace per-character regex calls.
+_TABLE_SIZE = 0x20000
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    chars = "".join(map(chr, range(_TABLE_SIZE)))
+    cand = np.zeros(_TABLE_SIZE, dtype=bool)
+    pres = np.zeros(_TABLE_SIZE, dtype=bool)
+    cand[[m.start() for m in _CANDIDATE.finditer(chars)]] = True
+    pres[[m.start() for m in _EMOJI_PRESENTATION.finditer(chars)]] = True
+    return cand, pres
+
+
+def _count_clusters_bulk(text: str) -> int:
+    """:func:`_count_clusters` for emoji-dense texts, vectorised (same windows, clusters and keep rule).
+
+    A 1 MB run of flags and skin-toned emoji has ~750,000 candidate characters; the per-character Python
+    loops took 2 s there, this takes ~0.3 s.
+    """
+    cand_t, pres_t = _tables()
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    low = cps < _TABLE_SIZE
+    idx = np.where(low, cps, 0)
+    cand = cand_t[idx] & low
+    pres = pres_t[idx] & low
+    starts = np.flatnonzero(cand)
+    size = len(text)
+    lo = np.maximum(starts - 3, 0)
+    hi = np.minimum(starts + 16, size)
+    # windows merge while the next one starts at or before the current end (hi grows with the start)
+    breaks = np.flatnonzero(lo[1:] > hi[:-1]) + 1
+    w_lo = lo[np.concatenate(([0], breaks))]
+    w_hi = hi[np.concatenate((breaks - 1, [len(starts) - 1]))]
+    lens: list[int] = []
+    per_window: list[int] = []
+    for a, b in zip(w_lo.tolist(), w_hi.tolist(), strict=True):
+        clusters = _CLUSTER.findall(text, a, b)
+        lens.extend(map(len, clusters))
+        per_window.append(len(clusters))
+    ln = np.asarray(lens, dtype=np.int64)
+    ends = np.cumsum(ln)
+    # cluster start = its window's start + the lengths of the window's earlier clusters
+    first = np.concatenate(([0], np.cumsum(per_window)[:-1]))
+    before = np.repeat(ends[first] - ln[first], per_window)
+    offs = np.repeat(w_lo, per_window) + (ends - ln) - before
+    single = ln == 1
+    csum = np.concatenate(([0], np.cumsum(cand, dtype=np.int64)))
+    multi_hit = (csum[offs + ln] - csum[offs]) > 0
+    return int(pres[offs[single]].sum()) + int((multi_hit & ~single).sum())
