@@ -188,3 +188,30 @@ def test_response_features_batch_with_nul_and_surrogates() -> None:
     for i in range(len(texts)):
         check_values({n: df[n].iloc[i] for n in FULL}, FULL)
     assert df["emoji_count"].iloc[4] == 3
+
+
+EMOJI_PIECES = [
+    "👍",
+    "🏽",
+    "🇺",
+    "🇸",
+    "👨\u200d👩\u200d👧",
+    "\u200d",
+    "\ufe0f",
+    "©",
+    "1\ufe0f\u20e3",
+    "★",
+    "a",
+    " ",
+]
+EMOJI_PIECES += ["\n", "😊", "🏳️\u200d🌈", "e\u0301", "\ud800", "☺", "☺\ufe0f", "x" * 30, "🏻", "\U000e0067"]
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.sampled_from(EMOJI_PIECES), min_size=1, max_size=150).map("".join))
+def test_vectorised_emoji_fallback_equals_the_cluster_loop(text: str) -> None:
+    from stylebias.extract.emojis import _CANDIDATE, _count_clusters, _count_clusters_bulk
+
+    starts = [m.start() for m in _CANDIDATE.finditer(text)]
+    if starts:
+        assert _count_clusters_bulk(text) == _count_clusters(text, starts)
