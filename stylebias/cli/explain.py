@@ -284,6 +284,8 @@ def bt_table(result: Any, models: list[str]) -> Table:
 
 
 def feature_table(result: Any, limit: int = 10) -> Table:
+    import pandas as pd
+
     f = result.features.sort_values("mean_abs_shap", ascending=False, kind="stable").head(limit)
     t = Table(title="Features by mean |SHAP| (log-odds)", title_justify="left", show_edge=False)
     t.add_column("feature")
@@ -295,6 +297,6 @@ def feature_table(result: Any, limit: int = 10) -> Table:
             escape(str(r["feature"])),
             escape(str(r["group"])),
             f"{r['mean_abs_shap']:.3f}",
-            f"{r['bt_coef']:+.3f}",
+            "dropped" if pd.isna(r["bt_coef"]) else f"{r['bt_coef']:+.3f}",
         )
     return t
