@@ -134,14 +134,14 @@ def hostile_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     rng = np.random.default_rng(0)
     rows = []
-    for _ in range(90):
+    for i in range(90):
         a, b = rng.choice(len(HOSTILE_MODELS), 2, replace=False)
         rows.append(
             {
                 "model_a": HOSTILE_MODELS[a],
                 "model_b": HOSTILE_MODELS[b],
                 "winner": ["model_a", "model_b", "tie"][rng.integers(3)],
-                "prompt": "=1+1",
+                "prompt": f"={i}+1",
                 "response_a": "- item\n" * int(rng.integers(1, 5)) + "=cmd|' /C calc'!A0",
                 "response_b": "@x " * int(rng.integers(1, 9)),
             }
@@ -257,6 +257,13 @@ def saved_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pa
         fit = StyleBT(ci=ci, rounds=5).fit(a, b, y, z, ["tokens", "list_count"])
         path = save_stylebt(fit, base / f"sbt_{ci}", features=["tokens", "list_count"], card={"title": "t"})
         out[f"style-bt/{ci}"] = (path, load_stylebt)
+    import shutil
+
+    from stylebias.explain.persist import load_vote_model
+    from stylebias.resources import models_dir
+
+    shutil.copytree(models_dir() / "alpaca_eval_vote", base / "vote")
+    out["vote-model"] = (base / "vote", load_vote_model)
     return out
 
 
@@ -268,6 +275,15 @@ def _load_checked(loader, path: Path) -> None:
         obj = loader(path)
     except ArtifactError as exc:
         assert str(exc)
+        return
+    if hasattr(obj, "booster"):  # a vote model: it must predict finite probabilities
+        import numpy as np
+        import pandas as pd
+
+        models = sorted(obj.strength)[:2] if len(obj.strength) >= 2 else ["a", "b"]
+        X = pd.DataFrame(0.0, index=[0], columns=obj.features)
+        p = obj.predict_proba(models[:1], models[1:2], X)
+        assert np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()
         return
     model = getattr(obj, "model", None)
     if model is not None:
@@ -344,3 +360,47 @@ def test_overflowing_float_literal_is_refused(tmp_path: Path) -> None:
     env.write_text(env.read_text().replace("2.0", "1e400"))
     with pytest.raises(ArtifactError, match="non-finite number 1e400"):
         load_artifact(folder)
+
+
+def test_explain_and_rerank_csv_exports_neutralise_hostile_names(hostile_file, fixtures, tmp_path) -> None:
+    import gzip
+    import shutil
+
+    run_cli(
+        "explain", str(hostile_file / "=evil.jsonl"), "--features", "lmarena", "--folds", "2", "--jobs", "1"
+    )
+    # (the call above prints; the CSV is what matters)
+    out = tmp_path / "e.csv"
+    run_cli(
+        "explain",
+        str(hostile_file / "=evil.jsonl"),
+        "--features",
+        "lmarena",
+        "--folds",
+        "2",
+        "--csv",
+        str(out),
+        "-q",
+    )
+    text = "\n".join(",".join(r) for r in check_csv(out))
+    assert "'=HYPERLINK" in text and "'-2+3" in text
+    # rerank: rename one board model (and its outputs' generator) to a formula
+    rr = tmp_path / "rr"
+    shutil.copytree(fixtures / "rerank", rr)
+    evil = '=HYPERLINK("http://x")'
+    board = rr / "ae2_leaderboard.csv"
+    board.write_text(board.read_text().replace("Qwen1.5-72B-Chat", evil.replace('"', '""').join('""')))
+    src = rr / "Qwen1.5-72B-Chat.json.gz"
+    rows = json.load(gzip.open(src))
+    for r in rows:
+        r["generator"] = evil
+    src.unlink()
+    with gzip.open(rr / "evil.json.gz", "wt") as fh:
+        json.dump(rows, fh)
+    out = tmp_path / "r.csv"
+    run_cli(
+        "rerank", str(board), "--outputs", str(rr), "--reference", "gpt4_1106_preview", "--load",
+        "alpaca_eval_style", "--rounds", "10", "--csv", str(out), "--quiet",
+    )  # fmt: skip
+    text = "\n".join(",".join(r) for r in check_csv(out))
+    assert "'=HYPERLINK" in text
