@@ -404,3 +404,55 @@ def test_explain_and_rerank_csv_exports_neutralise_hostile_names(hostile_file, f
     )  # fmt: skip
     text = "\n".join(",".join(r) for r in check_csv(out))
     assert "'=HYPERLINK" in text
+
+
+def test_report_escapes_hostile_model_names_and_prompts(tmp_path: Path) -> None:
+    """Cross-check of the report's escaping (its own tests are in test_report.py) with names built to break out
+    of text, attributes and SVG."""
+    import html.parser
+
+    import numpy as np
+
+    evil = [
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(2)>',
+        "</svg><svg onload=alert(3)>",
+        "ok",
+    ]
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(80):
+        a, b = rng.choice(len(evil), 2, replace=False)
+        rows.append(
+            {
+                "model_a": evil[a],
+                "model_b": evil[b],
+                "winner": ["model_a", "model_b"][rng.integers(2)],
+                "prompt": f"<b>{i}</b><script>x()</script>",
+                "response_a": "- a\n" * int(rng.integers(1, 4)),
+                "response_b": "text <iframe>",
+            }
+        )
+    src = tmp_path / "evil.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "r.html"
+    run_cli("report", str(src), "--features", "lmarena", "--no-explain", "-o", str(out), "--quiet")
+    page = out.read_text(encoding="utf-8")
+    for raw in evil[:3] + ["<iframe>", "<script>x()</script>"]:
+        assert raw not in page, raw
+
+    class Tags(html.parser.HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bad: list[str] = []
+
+        def handle_starttag(self, tag, attrs) -> None:
+            if tag in ("script", "iframe", "img", "object", "embed") or any(
+                k.startswith("on") for k, _ in attrs
+            ):
+                self.bad.append(f"<{tag} {attrs}>")
+
+    parser = Tags()
+    parser.feed(page)
+    assert not parser.bad, parser.bad[:5]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
