@@ -138,14 +138,19 @@ def test_svg_fragments_are_well_formed_xml(hostile_report):
 
 
 def test_page_is_self_contained(hostile_report):
-    _, _, page = hostile_report
+    assert_self_contained(hostile_report[2])
+
+
+def assert_self_contained(page: str) -> None:
+    """No stylesheet links, imports or fetched URLs; references are fragments or inline data URIs."""
     assert not re.search(r"<link\b", page, re.I)
-    assert not re.search(r"@import|url\(", page, re.I)
+    assert not re.search(r"@import|url\((?!#)", page, re.I)  # url(#clip) is a reference inside the page
     for name, value in parse(page).attrs:
         if name in ("src", "href", "xlink:href", "action", "poster", "srcset"):
-            assert value is not None and value.startswith("#"), (name, value)
-    # the only absolute URL is the SVG namespace (an identifier, never fetched)
-    assert set(re.findall(r"https?://[^\s\"'<>]+", page)) <= {"http://www.w3.org/2000/svg"}
+            assert value is not None and value.startswith(("#", "data:image/png;base64,")), (name, value[:80])
+    # the only absolute URLs are the SVG/XLink namespace names (identifiers, never fetched)
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
 
 
 def test_numbers_match_the_library(hostile_report):
@@ -338,11 +343,12 @@ def test_explain_seam_embeds_shap_and_sentences(monkeypatch):
     monkeypatch.setattr(stylebias, "explain", fake, raising=False)
 
     data = validate_battles(hostile_battles(200, seed=9))
-    report = build_report(data, features=None, explain=True)
+    feats = pd.DataFrame({"tokens": np.random.default_rng(0).normal(size=len(data.battles))})
+    report = build_report(data, features=feats, explain=True)
     page = render_html(report)
     assert calls["n"] == len(data.battles)
     assert report.shap_svg and report.explain_note is None
-    assert page.count("<svg") == 3 and "SHAP summary of the vote model" in page  # forest, slope, SHAP
+    assert "SHAP summary of the vote model" in page
     assert "&lt;svg onload=alert(1)&gt;" in page and "<svg onload" not in page
     assert (
         "&lt;script&gt;alert(1)&lt;/script&gt; won because &lt;b&gt;length&lt;/b&gt; &amp; &quot;style&quot;"
@@ -365,8 +371,9 @@ def test_explain_failure_leaves_a_note(monkeypatch):
     monkeypatch.setitem(sys.modules, "stylebias.explain", fake)
     monkeypatch.setattr(stylebias, "explain", fake, raising=False)
     data = validate_battles(hostile_battles(200, seed=9))
+    feats = pd.DataFrame({"tokens": np.random.default_rng(0).normal(size=len(data.battles))})
     with pytest.warns(stylebias.StyleBiasWarning, match="SHAP explanations failed"):
-        report = build_report(data, features=None, explain=True)
+        report = build_report(data, features=feats, explain=True)
     page = render_html(report)
     assert "SHAP explanations failed on this data: too few &lt;battles&gt;" in page
     assert len(report.cards) == 4
@@ -399,3 +406,8 @@ def test_metadata_only_bootstrap_report(capsys, tmp_path):
     assert "bootstrap (95%), 20 rounds, seed 0" in page
     assert "(85 more) · " in page  # 97 judges: the top 12 as tags, then the rest summed
     assert "<h4>=echo</h4>" in page
+    # the real explain module ran (LightGBM + SHAP): beeswarm embedded, vote-model view on every card
+    assert "SHAP summary of the vote model" in page and page.count("neutral · vote model") == 5
+    assert "Win-rate points per style group" in page
+    assert_self_contained(page)
+    assert set(parse(page).tags) <= ALLOWED_TAGS

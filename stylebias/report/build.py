@@ -196,19 +196,25 @@ def build_report(
         settings=dict(result.settings),
     )
     if explain:
-        add_explanations(report, data, features, n_jobs=n_jobs, **(explain_options or {}))
+        add_explanations(report, data, features, jobs=n_jobs, **(explain_options or {}))
     else:
         report.explain_note = "SHAP explanations were skipped (--no-explain)."
     return report
 
 
 def add_explanations(report: ReportData, data: BattleSet, features: Any, **options: Any) -> None:
-    """Fill the SHAP summary and per-model explain sentences from :mod:`stylebias.explain`, if available.
+    """Fill the SHAP summary and the cards' vote-model view from :mod:`stylebias.explain`, if available.
 
-    The seam to the explain module is this one function: it needs ``explain_battles(data, features=...)``
-    returning a result with ``model_sentence(model)`` and ``stylebias.explain.plots.shap_beeswarm(result)``
-    returning a matplotlib Figure. Anything missing leaves a note in the report instead of an error.
+    The seam to the explain module is this one function. It calls ``explain_battles(data, features=...,
+    bradley_terry=False, **options)`` (the report already has the Bradley-Terry fits), then per card
+    ``ExplainResult.model_sentence(model)`` and the rows of ``ExplainResult.models`` / ``group_points``
+    (observed, vote-model predicted and style-neutral win rates; win-rate points per style group, which add
+    up exactly to predicted - neutral), and ``stylebias.explain.plots.shap_beeswarm(result)`` for the SHAP
+    summary. Anything missing or failing leaves a note in the report instead of an error.
     """
+    if features is None or (isinstance(features, list | tuple) and not features):
+        report.explain_note = "SHAP explanations need style features; this report was made without them."
+        return
     try:
         from .. import explain as ex
     except ImportError:
@@ -220,7 +226,7 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
         return
     try:
         with task("report: explain (LightGBM + SHAP)", total=None):
-            result = fn(data, features=features, **options)
+            result = fn(data, features=features, bradley_terry=False, **options)
     except Exception as exc:  # the report must still render the ranking part
         warnings.warn(
             f"report: SHAP explanations failed ({exc}); shown without them", StyleBiasWarning, stacklevel=2
@@ -228,25 +234,37 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
         report.explain_note = f"SHAP explanations failed on this data: {exc}"
         return
     report.explain = result
-    method = getattr(result, "model_sentence", None)
-    function = getattr(ex, "model_sentence", None)
-    for card in report.cards:
-        try:
-            if method is not None:
-                card.sentence = method(card.model)
-            elif function is not None:
-                card.sentence = function(result, card.model)
-        except Exception:  # a model the vote model did not see (e.g. another component)
-            card.sentence = None
+    _explain_cards(report, result)
     try:
         from ..explain import plots
         from .svg import figure_svg
 
-        plot = next(
-            (getattr(plots, n) for n in ("shap_beeswarm", "shap_summary", "beeswarm") if hasattr(plots, n)),
-            None,
-        )
+        plot = getattr(plots, "shap_beeswarm", None)
         if plot is not None:
             report.shap_svg = figure_svg(plot(result), title="SHAP summary of the vote model")
     except Exception as exc:
         report.explain_note = f"SHAP summary plot unavailable: {exc}"
+
+
+def _explain_cards(report: ReportData, result: Any) -> None:
+    """Copy the vote model's per-model numbers and sentence onto each card (models it did not see: none)."""
+    models = getattr(result, "models", None)
+    rows = {str(r["model"]): r for r in models.to_dict("records")} if isinstance(models, pd.DataFrame) else {}
+    points = getattr(result, "group_points", None)
+    for card in report.cards:
+        try:
+            card.sentence = result.model_sentence(card.model)
+        except Exception:  # a model the vote model did not see
+            card.sentence = None
+        r = rows.get(card.model)
+        if r is None:
+            continue
+        groups: list[tuple[str, float]] = []
+        if isinstance(points, pd.DataFrame) and card.model in points.index:
+            groups = [(str(g), float(v)) for g, v in points.loc[card.model].items()]
+        card.explain = {
+            "observed": float(r["observed"]),
+            "predicted": float(r["predicted"]),
+            "neutral": float(r["neutral"]),
+            "groups": groups,
+        }

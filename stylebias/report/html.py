@@ -456,11 +456,20 @@ def section_shap(report: ReportData) -> Markup:
     return el("section", el("h2", "SHAP summary"), *body, id="shap")
 
 
-def model_card(card: ModelCard, index: int = 0, extent: float | None = None) -> Markup:
-    def bar(value: float, cls: str) -> Markup:
-        w = 0 if not math.isfinite(value) else max(0.0, min(1.0, value)) * 100
-        return el("div", el("span", style=f"width:{w:.1f}%"), class_=f"bar {cls}")
+def _bar(value: float, cls: str) -> Markup:
+    w = 0 if not math.isfinite(value) else max(0.0, min(1.0, value)) * 100
+    return el("div", el("span", style=f"width:{w:.1f}%"), class_=f"bar {cls}")
 
+
+def _rate_row(label: str, value: float, cls: str, tip: str) -> list[Markup]:
+    return [el("span", label, title=tip), _bar(value, cls), el("span", _pct(value), class_="n")]
+
+
+def model_card(
+    card: ModelCard, index: int = 0, extent: float | None = None, points_extent: float | None = None
+) -> Markup:
+    """One model's card: scores (observed vs style-neutral), the BT Elo split per family and, when the
+    explain module ran, the vote model's style-neutral score and win-rate points per style group."""
     delta = card.observed - card.neutral
     style_pts = sum(v for _, v in card.families)
     if abs(style_pts) < 0.5:
@@ -471,11 +480,34 @@ def model_card(card: ModelCard, index: int = 0, extent: float | None = None) -> 
             f"{'to' if style_pts > 0 else 'from'} its raw rating"
         )
     gap = (
-        "it scores exactly what the same opponents would give it with identical style"
+        "it scores what the same opponents would give it with identical style"
         if abs(delta) < 0.0005
         else f"it scores {abs(delta) * 100:.1f} percentage points {'more' if delta > 0 else 'less'} than the "
         "same opponents would give it with identical style"
     )
+    ex = card.explain or {}
+    rates = _rate_row("observed", card.observed, "obs", "share of the vote it got (ties half)")
+    rates += _rate_row(
+        "neutral · BT", card.neutral, "neu", "Bradley-Terry + style: expected share with identical style"
+    )
+    if ex:
+        rates += _rate_row(
+            "neutral · vote model",
+            ex["neutral"],
+            "vm",
+            "LightGBM vote model: expected share with no style difference",
+        )
+    blocks: list[Any] = []
+    if ex.get("groups"):
+        blocks += [
+            el("div", "Win-rate points per style group (vote model, exact Shapley)", class_="cap"),
+            contribution_bars(ex["groups"], extent=points_extent, unit="points"),
+        ]
+    if card.families:
+        blocks += [
+            el("div", "Elo per style family in the raw rating (Bradley-Terry)", class_="cap"),
+            contribution_bars(card.families, extent=extent),
+        ]
     return el(
         "div",
         el("h4", card.model),
@@ -486,43 +518,52 @@ def model_card(card: ModelCard, index: int = 0, extent: float | None = None) -> 
             f" · rating {_r(card.rating_raw)} raw, {_r(card.rating)} controlled · {_n(card.battles)} battles",
             class_="meta",
         ),
-        el(
-            "div",
-            el("span", "observed score"),
-            bar(card.observed, "obs"),
-            el("span", _pct(card.observed), class_="n"),
-            el("span", "style-neutral"),
-            bar(card.neutral, "neu"),
-            el("span", _pct(card.neutral), class_="n"),
-            class_="rates",
-        ),
+        el("div", rates, class_="rates"),
         el("p", f"{verdict}; {gap}."),
-        contribution_bars(card.families, extent=extent) if card.families else None,
         el("p", card.sentence, class_="note") if card.sentence else None,
+        *blocks,
         class_="card",
         id=f"card-{index}",
     )
 
 
+def _extents(cards: Sequence[ModelCard], values: Any) -> dict[int, float]:
+    """Largest |value| per component, so every card of a component uses one bar scale."""
+    out: dict[int, float] = {}
+    for c in cards:
+        top = max((abs(v) for _, v in values(c) if math.isfinite(v)), default=0.0)
+        out[c.component] = max(out.get(c.component, 0.0), top)
+    return out
+
+
 def section_cards(report: ReportData) -> Markup:
-    extents: dict[int, float] = {}
-    for c in report.cards:  # one bar scale per component, so cards compare at a glance
-        top = max((abs(v) for _, v in c.families if math.isfinite(v)), default=0.0)
-        extents[c.component] = max(extents.get(c.component, 0.0), top)
+    elo = _extents(report.cards, lambda c: c.families)
+    pts = _extents(report.cards, lambda c: (c.explain or {}).get("groups", []))
+    intro = (
+        "Observed: the share of the vote the model got (ties half). Neutral · BT: the share the "
+        "style-controlled Bradley-Terry model expects against the same opponents if both answers had "
+        "identical style. Elo bars: points each style family added to (blue) or took from (vermillion) the "
+        "raw rating, γ·(mean style difference on its side)."
+    )
+    if report.explain is not None:
+        intro += (
+            " Neutral · vote model and the points bars come from the LightGBM vote model: its prediction "
+            "with no style difference, and win-rate points each style group bought or cost (exact Shapley "
+            "values over groups; they add up to predicted − neutral). The two views use different reference "
+            "points: the Elo bars measure style relative to the average style difference in these battles "
+            "(a long answer against an even longer opponent can still count as 'long'), the points bars "
+            "relative to no style difference at all, so they can disagree in sign."
+        )
     return el(
         "section",
         el("h2", "Why it won: one card per model"),
-        el(
-            "p",
-            "Observed score: share of the vote the model got (ties half). Style-neutral: the share the "
-            "style-controlled model expects against the same opponents if both answers had identical style. "
-            "Bars: Elo points each style family added to (blue) or took from (vermillion) the model's raw "
-            "rating — the Bradley-Terry decomposition γ·(mean style difference on its side).",
-            class_="lead",
-        ),
+        el("p", intro, class_="lead"),
         el(
             "div",
-            [model_card(c, i + 1, extents.get(c.component)) for i, c in enumerate(report.cards)],
+            [
+                model_card(c, i + 1, elo.get(c.component), pts.get(c.component))
+                for i, c in enumerate(report.cards)
+            ],
             class_="cards",
         ),
         id="cards",

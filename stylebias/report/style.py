@@ -68,6 +68,8 @@ svg.mpl text { font-family: inherit !important; }
 .bar > span { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 4px; }
 .bar.obs > span { background: #E69F00; }
 .bar.neu > span { background: #0072B2; }
+.bar.vm > span { background: #56B4E9; }
+.card .cap { font-size: 12px; color: var(--muted); margin: 8px 0 0; }
 .card p { font-size: 13px; margin: 6px 0; }
 .card svg.chart { margin: 4px 0; }
 .callout { border-left: 4px solid var(--warn); background: #fff8ec; padding: 8px 12px; margin: 10px 0;

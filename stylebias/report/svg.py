@@ -429,8 +429,10 @@ def figure_svg(fig: Any, *, max_width: int = 1060, title: str | None = None) -> 
     m = _SVG_OPEN.match(text)
     if m:
         opening = m.group(0)
+        natural = re.search(r'\swidth="([\d.]+)pt"', opening)
+        px = float(natural.group(1)) * 4 / 3 if natural else float(max_width)  # CSS: 1pt = 4/3 px
         opening = re.sub(r'\s(width|height)="[^"]*"', "", opening)
-        label = f' role="img" class="chart mpl" style="max-width:{int(max_width)}px"'
+        label = f' role="img" class="chart mpl" style="max-width:{int(min(px, max_width))}px"'
         opening = opening[:-1] + label + ">"
         text = opening + text[m.end() :]
     if title:
