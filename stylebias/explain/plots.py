@@ -1,8 +1,8 @@
 """Figures for ``stylebias explain --plots DIR`` and the HTML report: each function returns a matplotlib Figure.
 
-All use the Agg backend (no display needed) and never interpret data strings as format strings or markup
-(model names are passed as plain text; mathtext is disabled on every text artist via ``usetex=False`` and
-escaping ``$``). :func:`save_all` writes every figure as PNG and SVG.
+All use the Agg backend (no display needed) and never use data strings as format strings: model and feature
+names are plain text, with ``$`` escaped so matplotlib's mathtext never parses them. :func:`save_all` writes
+every figure as PNG and SVG (SVG without a date, so reruns give the same file).
 """
 
 from __future__ import annotations
