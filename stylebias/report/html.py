@@ -539,25 +539,44 @@ def _extents(cards: Sequence[ModelCard], values: Any) -> dict[int, float]:
 def section_cards(report: ReportData) -> Markup:
     elo = _extents(report.cards, lambda c: c.families)
     pts = _extents(report.cards, lambda c: (c.explain or {}).get("groups", []))
-    intro = (
-        "Observed: the share of the vote the model got (ties half). Neutral · BT: the share the "
-        "style-controlled Bradley-Terry model expects against the same opponents if both answers had "
-        "identical style. Elo bars: points each style family added to (blue) or took from (vermillion) the "
-        "raw rating, γ·(mean style difference on its side)."
-    )
+    items: list[Any] = [
+        el("li", el("strong", "observed"), ": the share of the vote the model got (ties count half)."),
+        el(
+            "li",
+            el("strong", "neutral · BT"),
+            ": the share the style-controlled Bradley-Terry model expects against the same opponents if both "
+            "answers had identical style.",
+        ),
+        el(
+            "li",
+            el("strong", "Elo bars"),
+            ": points each style family added to (blue) or took from (vermillion) the raw rating, "
+            "γ·(mean standardised style difference on the model's side).",
+        ),
+    ]
     if report.explain is not None:
-        intro += (
-            " Neutral · vote model and the points bars come from the LightGBM vote model: its prediction "
-            "with no style difference, and win-rate points each style group bought or cost (exact Shapley "
-            "values over groups; they add up to predicted − neutral). The two views use different reference "
-            "points: the Elo bars measure style relative to the average style difference in these battles "
-            "(a long answer against an even longer opponent can still count as 'long'), the points bars "
-            "relative to no style difference at all, so they can disagree in sign."
-        )
+        items += [
+            el(
+                "li",
+                el("strong", "neutral · vote model"),
+                " and the ",
+                el("strong", "points bars"),
+                ": the LightGBM vote model's prediction with no style difference, and the win-rate points each "
+                "style group bought or cost (exact Shapley values over groups; they add up to predicted − "
+                "neutral).",
+            ),
+            el(
+                "li",
+                "The two views use different reference points: the Elo bars measure style against the "
+                "average style difference in these battles, the points bars against no difference at all, so "
+                "a long answer facing even longer opponents can get a positive Elo bar and a negative points "
+                "bar.",
+            ),
+        ]
     return el(
         "section",
         el("h2", "Why it won: one card per model"),
-        el("p", intro, class_="lead"),
+        el("ul", items, class_="sentences"),
         el(
             "div",
             [
