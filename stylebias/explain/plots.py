@@ -1,8 +1,9 @@
 """Figures for ``stylebias explain --plots DIR`` and the HTML report: each function returns a matplotlib Figure.
 
-All use the Agg backend (no display needed) and never use data strings as format strings: model and feature
-names are plain text, with ``$`` escaped so matplotlib's mathtext never parses them. :func:`save_all` writes
-every figure as PNG and SVG (SVG without a date, so reruns give the same file).
+Figures are built on an Agg canvas without pyplot (no display, no global backend switch) and never use data
+strings as format strings: model and feature names are plain text, with ``$`` escaped so matplotlib's mathtext
+never parses them. :func:`save_all` writes every figure as PNG and SVG (SVG without a date and with a fixed
+hash salt, so reruns give the same file).
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from .design import GROUP_WORDS
 _MAX_POINTS = 4000  # beeswarm sample size (deterministic), keeps every figure under ~1 s
 
 
-def _plt() -> Any:
+def _figure(figsize: tuple[float, float]) -> tuple[Any, Any]:
+    """A Figure with the Agg canvas, made without pyplot: the caller's backend and figure list are untouched."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    matplotlib.rcParams["svg.hashsalt"] = "stylebias"  # stable SVG element ids across runs
+    fig = Figure(figsize=figsize, dpi=100)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
 
 
 def _label(s: Any) -> str:
@@ -41,12 +45,11 @@ def _sample(n: int, k: int = _MAX_POINTS, seed: int = 0) -> np.ndarray:
 def shap_beeswarm(result: Any, max_features: int = 12) -> Any:
     """SHAP summary: one row per feature (by mean |SHAP|), a dot per battle at its SHAP value (log-odds of A
     winning), coloured by the feature's rank-scaled pair value (blue = A has less, red = A has more)."""
-    plt = _plt()
     shap = np.asarray(result.shap)
     X = result.X[result.vote_model.features].to_numpy(dtype=np.float64)
     order = np.argsort(-np.abs(shap).mean(axis=0), kind="stable")[:max_features][::-1]
     rows = _sample(len(shap))
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(order) + 1.5), dpi=100)
+    fig, ax = _figure((7.5, 0.45 * len(order) + 1.5))
     rng = np.random.default_rng(0)
     sc = None
     for y, j in enumerate(order):
@@ -71,11 +74,12 @@ def shap_beeswarm(result: Any, max_features: int = 12) -> Any:
 
 def attribution_bars(result: Any, models: Sequence[str] | None = None) -> Any:
     """Per model: win-rate points each style group bought (+) or cost (−), stacked, with observed and neutral."""
-    plt = _plt()
     models = list(models) if models else result.top_movers(8)
     gp = result.group_points.loc[models]
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(models) + 1.6), dpi=100)
-    colors = plt.get_cmap("tab10")
+    fig, ax = _figure((8, 0.55 * len(models) + 1.6))
+    import matplotlib
+
+    colors = matplotlib.colormaps["tab10"]
     y = np.arange(len(models))[::-1]
     pos = np.zeros(len(models))
     neg = np.zeros(len(models))
@@ -97,7 +101,6 @@ def attribution_bars(result: Any, models: Sequence[str] | None = None) -> Any:
 
 def length_dependence(result: Any, feature: str = "tokens") -> Any:
     """SHAP of the length pair feature against its value: does the length effect saturate?"""
-    plt = _plt()
     feats = result.vote_model.features
     if feature not in feats:
         feature = next((f for f in feats if f in ("words", "chars")), feats[0])
@@ -105,7 +108,7 @@ def length_dependence(result: Any, feature: str = "tokens") -> Any:
     x = result.X[feature].to_numpy(dtype=np.float64)
     v = np.asarray(result.shap)[:, j]
     rows = _sample(len(x))
-    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=100)
+    fig, ax = _figure((6.5, 4.2))
     ax.scatter(x[rows], v[rows], s=5, alpha=0.4, linewidths=0, rasterized=True)
     # binned mean (20 quantile bins) to show the shape
     if len(x) >= 40:
@@ -127,8 +130,7 @@ def length_dependence(result: Any, feature: str = "tokens") -> Any:
 
 def calibration_plot(result: Any) -> Any:
     """Held-out calibration of the vote model: mean predicted vs mean observed pref_a per probability bin."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    fig, ax = _figure((5, 5))
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
     if result.cv is not None:
         cal = result.cv.calibration
@@ -160,7 +162,6 @@ def calibration_plot(result: Any) -> Any:
 
 def forest_plot(rank_result: Any, top: int | None = 30) -> Any:
     """Raw vs style-controlled ratings with their intervals, one row per model (all components)."""
-    plt = _plt()
     import pandas as pd
 
     if hasattr(rank_result, "rank") and not hasattr(rank_result, "all_parts"):
@@ -171,7 +172,7 @@ def forest_plot(rank_result: Any, top: int | None = 30) -> Any:
     if top is not None:
         m = m.head(top)
     n = len(m)
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * n + 1.6), dpi=100)
+    fig, ax = _figure((7.5, 0.32 * n + 1.6))
     y = np.arange(n)[::-1]
     raw = m["rating_raw"].to_numpy()
     ctl = m["rating"].to_numpy()
@@ -209,7 +210,6 @@ def forest_plot(rank_result: Any, top: int | None = 30) -> Any:
 
 def save_all(result: Any, directory: str | Path, models: Sequence[str] | None = None) -> list[Path]:
     """Write every figure as PNG and SVG into ``directory``; returns the written paths."""
-    plt = _plt()
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     figures = {
@@ -227,5 +227,4 @@ def save_all(result: Any, directory: str | Path, models: Sequence[str] | None = 
             p = out / f"{name}.{ext}"
             fig.savefig(p, format=ext, metadata={"Date": None} if ext == "svg" else None)
             written.append(p)
-        plt.close(fig)
     return written
