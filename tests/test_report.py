@@ -409,5 +409,6 @@ def test_metadata_only_bootstrap_report(capsys, tmp_path):
     # the real explain module ran (LightGBM + SHAP): beeswarm embedded, vote-model view on every card
     assert "SHAP summary of the vote model" in page and page.count("neutral · vote model") == 5
     assert "Win-rate points per style group" in page
+    assert '<table class="scores">' in page and "length-only logistic" in page  # held-out scores vs baselines
     assert_self_contained(page)
     assert set(parse(page).tags) <= ALLOWED_TAGS

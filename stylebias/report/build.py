@@ -69,6 +69,7 @@ class ReportData:
     explain: Any = None
     explain_note: str | None = None
     shap_svg: str | None = None
+    vote_scores: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -235,6 +236,7 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
         return
     report.explain = result
     _explain_cards(report, result)
+    report.vote_scores = _vote_scores(result)
     try:
         from ..explain import plots
         from .svg import figure_svg
@@ -244,6 +246,26 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
             report.shap_svg = figure_svg(plot(result), title="SHAP summary of the vote model")
     except Exception as exc:
         report.explain_note = f"SHAP summary plot unavailable: {exc}"
+
+
+def _vote_scores(result: Any) -> list[dict[str, Any]]:
+    """Held-out scores of the vote model and its baselines (grouped CV), one dict per model, if available."""
+    cv = getattr(result, "cv", None)
+    scores = getattr(cv, "scores", None)
+    if not isinstance(scores, pd.DataFrame):
+        return []
+    try:
+        from ..explain.cv import LABELS
+    except ImportError:
+        LABELS = {}
+    return [
+        {
+            "name": str(name),
+            "label": LABELS.get(name, str(name)),
+            **{k: float(row[k]) for k in ("log_loss", "brier", "auc") if k in row},
+        }
+        for name, row in scores.iterrows()
+    ]
 
 
 def _explain_cards(report: ReportData, result: Any) -> None:

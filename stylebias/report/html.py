@@ -449,6 +449,31 @@ def section_shap(report: ReportData) -> Markup:
             )
         )
         body.append(Markup(report.shap_svg))
+    if report.vote_scores:
+        best = min(r.get("log_loss", math.inf) for r in report.vote_scores)
+        body += [
+            el("h3", "How well the vote model predicts held-out votes"),
+            table(
+                [("model", ""), ("log-loss", "n"), ("Brier", "n"), ("AUC", "n")],
+                [
+                    [
+                        (r["label"], ""),
+                        (f"{r.get('log_loss', math.nan):.4f}", "n b" if r.get("log_loss") == best else "n"),
+                        (f"{r.get('brier', math.nan):.4f}", "n"),
+                        ("–" if not math.isfinite(r.get("auc", math.nan)) else f"{r['auc']:.3f}", "n"),
+                    ]
+                    for r in report.vote_scores
+                ],
+                class_="scores",
+            ),
+            el(
+                "p",
+                "Cross-validated with folds grouped by prompt (no prompt in both training and test). Log-loss: "
+                "mean binary cross-entropy of P(A wins) against the vote share (ties 0.5); lower is better, "
+                "best in bold. AUC on non-tie battles only.",
+                class_="note",
+            ),
+        ]
     if report.explain_note:
         body.append(el("p", report.explain_note, class_="note"))
     if not body:
