@@ -198,3 +198,27 @@ def test_unknown_model_is_a_usage_error(result):
 
     with pytest.raises(UsageError, match="not in these battles"):
         result.model_sentence("no-such-model")
+
+
+def test_plot_functions_return_figures(result, tmp_path):
+    from matplotlib.figure import Figure
+
+    from stylebias.explain import plots
+
+    figs = [
+        plots.shap_beeswarm(result),
+        plots.attribution_bars(result, ["m4", "m0"]),
+        plots.length_dependence(result),
+        plots.calibration_plot(result),
+        plots.forest_plot(result.rank),
+        plots.forest_plot(result),  # an ExplainResult is accepted too
+    ]
+    for fig in figs:
+        assert isinstance(fig, Figure) and fig.axes
+    labels = [t.get_text() for t in figs[1].axes[0].get_yticklabels()]
+    assert labels == ["m4", "m0"]
+    written = plots.save_all(result, tmp_path / "figs")
+    assert len(written) == 10 and all(p.stat().st_size > 1000 for p in written)
+    svg = (tmp_path / "figs" / "calibration.svg").read_bytes()
+    plots.save_all(result, tmp_path / "again")
+    assert (tmp_path / "again" / "calibration.svg").read_bytes() == svg
