@@ -407,7 +407,7 @@ def test_metadata_only_bootstrap_report(capsys, tmp_path):
     assert "(85 more) · " in page  # 97 judges: the top 12 as tags, then the rest summed
     assert "<h4>=echo</h4>" in page
     # the real explain module ran (LightGBM + SHAP): beeswarm embedded, vote-model view on every card
-    assert "SHAP summary of the vote model" in page and page.count("neutral · vote model") == 5
+    assert "SHAP summary of the vote model" in page and page.count("neutral · vote model</span>") == 5
     assert "Win-rate points per style group" in page
     assert '<table class="scores">' in page and "length-only logistic" in page  # held-out scores vs baselines
     assert_self_contained(page)
