@@ -40,7 +40,7 @@ FormatOpt = Annotated[
         "-f",
         help=(
             "Force the input format instead of auto-detecting it per file: lmarena, arena140k, kaggle, "
-            "alpaca_eval, pandalm, generic."
+            "alpaca_eval, pandalm, hh, generic."
         ),
         show_default=False,
     ),
