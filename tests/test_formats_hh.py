@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
+
 import stylebias
 from stylebias.formats import detect_format
 from stylebias.formats.hh import MODEL_A, MODEL_B, chosen_is_a, parse_transcript
@@ -46,6 +48,7 @@ def test_side_rule_is_the_documented_hash():
     assert parse_transcript(c) == [("Human", "hi"), ("Assistant", "hello")]
 
 
+@pytest.mark.shared
 def test_real_hh_split_balances_sides(shared_data):
     path = shared_data / "hh_rlhf_harmless_base_test" / "test.jsonl.gz"
     bs = stylebias.load_battles(path)
