@@ -346,6 +346,53 @@ def csv_header(path: Path) -> list[str]:
             raise DataError(f"not a readable CSV file: {exc}", file=str(path)) from exc
 
 
+class _CsvLines:
+    """Physical lines for ``csv.reader``, read in pieces of at most ``limit`` characters.
+
+    Two things the plain line iterator got wrong: a 200 MB line was read whole before the field limit fired
+    (peak RSS ~2.5x the record), and after a csv error inside a quoted field that spans lines the reader
+    resumed in the middle of the record, so its remaining lines became phantom records (read > records
+    written). Here an over-long line is skipped piece by piece together with the rest of its record (the
+    record ends at a line end with an even number of quote characters since its start), the reader gets a
+    line that ends the record, and :attr:`oversize` tells the caller to reject it.
+    """
+
+    def __init__(self, text: IO[str], limit: int) -> None:
+        self.text = text
+        self.limit = limit
+        self.quotes = 0  # quote characters since the start of the current record
+        self.oversize = 0  # characters of a skipped over-long record, for the caller to reject
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(self.limit + 1)
+        if not line:
+            raise StopIteration
+        if len(line) <= self.limit or line.endswith(("\n", "\r")):
+            self.quotes += line.count('"')
+            return line
+        inside_quotes = self.quotes % 2 == 1
+        self.quotes += line.count('"')
+        self.oversize = len(line) + self.skip_record(at_line_end=False)
+        # end the record for the reader: close the open quoted field first if the record started earlier
+        return '"\n' if inside_quotes else "\n"
+
+    def skip_record(self, at_line_end: bool = True) -> int:
+        """Read (and drop) the rest of the current record; returns how many characters that was."""
+        skipped = 0
+        while self.quotes % 2 or not at_line_end:
+            chunk = self.text.readline(self.limit + 1)
+            if not chunk:
+                break
+            skipped += len(chunk)
+            self.quotes += chunk.count('"')
+            at_line_end = chunk.endswith(("\n", "\r"))
+        self.quotes = 0
+        return skipped
+
+
 def iter_csv_records(
     path: Path, max_record_bytes: int, progress: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, Any]]:
@@ -355,13 +402,19 @@ def iter_csv_records(
     try:
         with open_binary(path) as (stream, tell):
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-            reader = csv.reader(text)
+            lines = _CsvLines(text, max_record_bytes)
+            reader = csv.reader(lines)
             try:
                 header = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
                 raise DataError(f"not a readable CSV file: {exc}", file=str(path)) from exc
+            if lines.oversize:
+                raise DataError(
+                    f"the header row is larger than max_record_bytes ({max_record_bytes:,})", file=str(path)
+                )
+            lines.quotes = 0
             n = 0
             while True:
                 try:
@@ -370,6 +423,7 @@ def iter_csv_records(
                     break
                 except csv.Error as exc:
                     n += 1
+                    lines.skip_record()  # resynchronise at the end of the broken record
                     msg = str(exc)
                     if "field larger than field limit" in msg:
                         yield (
@@ -378,6 +432,12 @@ def iter_csv_records(
                         )
                     else:
                         yield n, Bad(f"malformed CSV row: {msg}")
+                    continue
+                lines.quotes = 0
+                if lines.oversize:
+                    n += 1
+                    size, lines.oversize = lines.oversize, 0
+                    yield n, Bad(f"record larger than max_record_bytes: a line of {size:,}+ characters")
                     continue
                 if not row:
                     continue  # blank line
