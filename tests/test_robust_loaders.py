@@ -2,7 +2,8 @@
 
 ``test_formats_fuzz.py`` flips bytes; here the corruptions are semantic (the file stays well-formed): keys
 deleted, values of the wrong type, duplicated records, huge and truncated fields, in every text format
-(LMArena JSONL, AlpacaEval and PandaLM JSON arrays, Kaggle and generic CSV, arena-140k Parquet). The
+(LMArena and HH-RLHF JSONL, AlpacaEval and PandaLM JSON arrays, Kaggle and generic CSV, arena-140k
+Parquet). The
 contract checked: the load either refuses the whole file with a DataError naming it, or every record written
 is accounted for exactly once (accepted battle or reject with a reason) - nothing lost, nothing doubled.
 """
@@ -58,7 +59,18 @@ SOURCES: dict[str, list[dict]] = {
     "pandalm.json": json.loads((FX / "pandalm_testset.json").read_text()),
     "kaggle.csv": _csv_rows("kaggle_train.csv"),
     "arena140k.parquet": _parquet_rows("arena140k.parquet"),
+    "hh.jsonl": _jsonl_rows("../hh_rlhf_sample.jsonl"),
+    "generic.csv": _csv_rows("generic_votes.csv"),
 }
+GENERIC = {
+    "model_a": "left_model",
+    "model_b": "right_model",
+    "winner": "verdict",
+    "response_a": "answer_left",
+    "response_b": "answer_right",
+    "prompt": "question",
+}
+LOAD_KW: dict[str, dict] = {"generic.csv": {"format": "generic", "columns": GENERIC}}
 WRONG = [None, 1, 2.5, True, "", [], {}, ["x"], {"a": 1}, "model_a", -1, 1e308]
 
 mutation = st.tuples(
@@ -136,7 +148,7 @@ def test_structurally_corrupted_rows_are_all_accounted_for(name: str, muts: list
         path = Path(tmp) / name
         write(path, rows)
         try:
-            loaded = load_battles(path, allow_empty=True, max_record_bytes=4096)
+            loaded = load_battles(path, allow_empty=True, max_record_bytes=4096, **LOAD_KW.get(name, {}))
         except DataError as exc:
             assert name in str(exc)  # whole-file refusal (e.g. a required column gone) names the file
             return
@@ -148,7 +160,7 @@ def test_unmutated_sources_load_completely() -> None:
         for name, rows in SOURCES.items():
             path = Path(tmp) / name
             write(path, rows)
-            loaded = load_battles(path, allow_empty=True)
+            loaded = load_battles(path, allow_empty=True, **LOAD_KW.get(name, {}))
             check_every_record_accounted(loaded, len(rows), name)
             assert loaded.accepted > 0, name
 
@@ -216,3 +228,43 @@ def test_validate_battles_rejects_lone_surrogates_instead_of_crashing() -> None:
         1: "invalid text: response_a is not valid Unicode (lone surrogates)",
         2: "invalid text: prompt is not valid Unicode (lone surrogates)",
     }
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        'a,b,model_a,"{big}\nsecond line"',  # oversized quoted field spanning lines
+        'a,b,model_a,"multi\nline {big}"',  # the long line is the record's second line
+        'a,b,model_a,"{big}\n""quoted"" line\nthird"',  # escaped quotes in the rest of the record
+        "a,b,model_a,{big}",
+    ],
+)
+def test_csv_oversized_record_does_not_leak_phantom_records(tmp_path: Path, record: str) -> None:
+    """Regression: after the field limit fired inside a multi-line quoted field, the reader resumed mid-record
+    and the rest of the record became extra records (read 4 for 3 written)."""
+    path = tmp_path / "v.csv"
+    body = (
+        "model_a,model_b,winner,prompt\na,b,model_a,ok\n" + record.format(big="x" * 5000) + "\nc,d,tie,fine\n"
+    )
+    path.write_text(body)
+    loaded = load_battles(path, max_record_bytes=4096)
+    check_every_record_accounted(loaded, 3, "v.csv")
+    assert loaded.rejects["record"].tolist() == [2]
+    assert loaded.battles["prompt"].tolist() == ["ok", "fine"]
+
+
+def test_csv_long_line_is_skipped_with_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "v.csv"
+    with open(path, "w") as fh:
+        fh.write("model_a,model_b,winner,prompt\na,b,model_a,ok\n")
+        fh.write("a,b,model_a," + "y" * 30_000_000 + "\nc,d,tie,fine\n")
+    tracemalloc.start()
+    try:
+        loaded = load_battles(path, max_record_bytes=100_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    check_every_record_accounted(loaded, 3, "v.csv")
+    assert peak < 10_000_000, f"peak {peak:,} bytes while skipping a 30 MB CSV line"
