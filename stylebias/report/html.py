@@ -442,9 +442,10 @@ def section_shap(report: ReportData) -> Markup:
         body.append(
             el(
                 "p",
-                "A LightGBM model predicts each vote from the style differences alone; SHAP values show how "
-                "much each feature pushed each prediction towards A (right) or B (left). Colour: the "
-                "feature's value (high = red, low = blue).",
+                "A LightGBM vote model predicts each vote from the style differences between the two answers, "
+                "with the models' Bradley-Terry strengths as a fixed offset. Each dot is one battle: its SHAP "
+                "value is how far that feature pushed the prediction towards A (right) or B (left); colour is "
+                "the pair feature A − B (red: A has more, blue: B has more).",
                 class_="lead",
             )
         )
