@@ -190,6 +190,7 @@ def test_card_scores_are_the_bradley_terry_quantities():
         pb = est.predict_proba(b.loc[as_b, "model_a"], b.loc[as_b, "model_b"])[:, 2]
         assert card.neutral == pytest.approx((pa.sum() + pb.sum()) / (len(pa) + len(pb)))
         assert card.families == []
+    assert "No style features in this fit; it scores" in render_html(report)
 
 
 def test_split_graph_gets_one_table_per_component():

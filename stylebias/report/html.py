@@ -498,7 +498,9 @@ def model_card(
     explain module ran, the vote model's style-neutral score and win-rate points per style group."""
     delta = card.observed - card.neutral
     style_pts = sum(v for _, v in card.families)
-    if abs(style_pts) < 0.5:
+    if not card.families:
+        verdict = "No style features in this fit"
+    elif abs(style_pts) < 0.5:
         verdict = "Style accounts for almost none of its raw rating"
     else:
         verdict = (
