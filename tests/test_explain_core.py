@@ -222,3 +222,16 @@ def test_plot_functions_return_figures(result, tmp_path):
     svg = (tmp_path / "figs" / "calibration.svg").read_bytes()
     plots.save_all(result, tmp_path / "again")
     assert (tmp_path / "again" / "calibration.svg").read_bytes() == svg
+
+
+def test_rows_rejected_by_validation_take_their_feature_rows_with_them():
+    import warnings
+
+    df, X = synthetic(n=600, seed=9)
+    df.loc[5, "model_b"] = df.loc[5, "model_a"]  # a self-battle is rejected by validation
+    X.loc[5, "tokens"] = 123.0  # a marker that must not survive
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = explain_battles(df, X, folds=2, bradley_terry=False)
+    assert len(res.X) == 599 and res.X["tokens"].max() < 1
+    assert res.data["rejected"] == 1

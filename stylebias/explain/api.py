@@ -230,7 +230,14 @@ def explain_battles(
     """
     from ..rating.pipeline import _check_finite, battle_features
 
-    full = _as_battleset(data)
+    if isinstance(data, pd.DataFrame):
+        from ..rating.pipeline import _validate_frame
+
+        full, kept = _validate_frame(data, features)
+        if isinstance(features, pd.DataFrame) and len(features) == len(data):
+            features = features.iloc[kept].reset_index(drop=True)  # follow the rows validation kept
+    else:
+        full = _as_battleset(data)
     acc = full.accounting()
     bs = select_battles(full, judge)
     battles = bs.battles.reset_index(drop=True)
