@@ -507,11 +507,16 @@ def model_card(
             f"Style {'added' if style_pts > 0 else 'took'} about {abs(style_pts):.0f} Elo "
             f"{'to' if style_pts > 0 else 'from'} its raw rating"
         )
+    reference = (
+        "the same opponents would give it with identical style"
+        if card.families
+        else "the Bradley-Terry fit expects against the same opponents"
+    )
     gap = (
-        "it scores what the same opponents would give it with identical style"
+        f"it scores what {reference}"
         if abs(delta) < 0.0005
-        else f"it scores {abs(delta) * 100:.1f} percentage points {'more' if delta > 0 else 'less'} than the "
-        "same opponents would give it with identical style"
+        else f"it scores {abs(delta) * 100:.1f} percentage points {'more' if delta > 0 else 'less'} than "
+        f"{reference}"
     )
     ex = card.explain or {}
     rates = _rate_row("observed", card.observed, "obs", "share of the vote it got (ties half)")
