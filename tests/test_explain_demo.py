@@ -86,3 +86,12 @@ def test_cli_unknown_model_is_a_usage_error(capsys):
     argv = ["explain", "--judge", "human", "--features", "lmarena", "--folds", "2", "--model", "nope", "-q"]
     assert run(argv) == 1
     assert "not in these battles" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_human_votes_style_model_beats_length_only():
+    """PandaLM (in the demo): held-out, the vote model beats length alone (docs/explain.md has the table)."""
+    res = explain_battles(judge="human", features="style", folds=5)
+    s = res.cv.scores["log_loss"]
+    assert s["style_strength"] < s["length_only"] < s["prior"]
+    assert res.cv.scores.loc["style_strength", "auc"] > 0.75
