@@ -533,12 +533,12 @@ def model_card(
     blocks: list[Any] = []
     if ex.get("groups"):
         blocks += [
-            el("div", "Win-rate points per style group (vote model, exact Shapley)", class_="cap"),
+            el("div", "Win-rate points per style group (vote model)", class_="cap"),
             contribution_bars(ex["groups"], extent=points_extent, unit="points"),
         ]
     if card.families:
         blocks += [
-            el("div", "Elo per style family in the raw rating (Bradley-Terry)", class_="cap"),
+            el("div", "Elo per style family in the raw rating (BT)", class_="cap"),
             contribution_bars(card.families, extent=extent),
         ]
     return el(
