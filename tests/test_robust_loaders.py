@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from stylebias import load_battles, validate_battles
@@ -151,8 +151,10 @@ def test_structurally_corrupted_rows_are_all_accounted_for(name: str, muts: list
             loaded = load_battles(path, allow_empty=True, max_record_bytes=4096, **LOAD_KW.get(name, {}))
         except DataError as exc:
             assert name in str(exc)  # whole-file refusal (e.g. a required column gone) names the file
+            event("whole file refused with DataError")
             return
     check_every_record_accounted(loaded, len(rows), name)
+    event("loaded, some records rejected" if loaded.rejected else "loaded, every record accepted")
 
 
 def test_unmutated_sources_load_completely() -> None:

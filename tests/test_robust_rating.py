@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from stylebias.errors import DataError, StyleBiasWarning, UsageError
@@ -76,12 +76,14 @@ def test_estimator_on_random_graphs_and_hostile_features(edges, kinds, ci, reg, 
             fit = StyleBT(reg=reg, ci=ci, rounds=8, seed=1).fit(a, b, y, Z, names)
         except (DataError, UsageError) as exc:
             assert str(exc)
+            event(f"refused with {type(exc).__name__}")
             if "nan" in kinds or "inf" in kinds:
                 return
             msg = str(exc)
             assert any(w in msg for w in ("self-battle", "disconnected", "no battles", "feature")), msg
             return
     assert "nan" not in kinds and "inf" not in kinds, "a non-finite feature must be refused"
+    event("fitted: finite ratings")
     for arr in (fit.ratings_, fit.rating_low_, fit.rating_high_):
         assert np.isfinite(np.asarray(arr, dtype=float)).all()
     assert np.isfinite(fit.coef_).all() and np.isfinite(fit.coef_high_).all()

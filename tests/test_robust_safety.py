@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import stylebias
@@ -275,7 +275,9 @@ def _load_checked(loader, path: Path) -> None:
         obj = loader(path)
     except ArtifactError as exc:
         assert str(exc)
+        event("refused with ArtifactError")
         return
+    event("loaded (mutation harmless), predictions finite")
     if hasattr(obj, "booster"):  # a vote model: it must predict finite probabilities
         import numpy as np
         import pandas as pd
