@@ -53,7 +53,16 @@ def _root(
 
 
 # Subcommand modules, in the order they appear in --help. Each defines its command(s) on ``app``.
-COMMAND_MODULES: tuple[str, ...] = ("rank", "explain", "compare", "validate", "features", "fit", "rerank", "report")
+COMMAND_MODULES: tuple[str, ...] = (
+    "rank",
+    "explain",
+    "compare",
+    "validate",
+    "features",
+    "fit",
+    "rerank",
+    "report",
+)
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_name}")
