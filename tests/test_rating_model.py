@@ -6,10 +6,12 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.optimize import approx_fprime, minimize
 from scipy.special import expit
 
+from stylebias.errors import UsageError
 from stylebias.rating import StyleBT, effect_sentence
 from stylebias.rating.design import encode_models, standardise
 from stylebias.rating.likelihood import tie_model
@@ -242,3 +244,27 @@ def test_fit_returns_self_and_no_global_state():
     r1 = est.ratings_.copy()
     StyleBT(reg=5).fit(ma, mb, y)
     np.testing.assert_array_equal(StyleBT().fit(ma, mb, y, X, ["l", "m"]).ratings_, r1)
+
+
+def test_predict_with_plain_array_after_a_feature_was_dropped():
+    """A constant column is dropped by the fit; an array with every input column still predicts, in order."""
+    import warnings
+
+    rng = np.random.default_rng(5)
+    n = 400
+    a = rng.integers(0, 3, n)
+    b = (a + rng.integers(1, 3, n)) % 3
+    names = np.array(["m0", "m1", "m2"])
+    X = np.column_stack([np.zeros(n), rng.normal(size=n), rng.normal(size=n)])  # first column constant
+    y = (rng.random(n) < 0.5).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = StyleBT().fit(names[a], names[b], y, X, ["const", "len", "md"])
+    assert fit.feature_names_in_ == ["const", "len", "md"] and fit.feature_names_ == ["len", "md"]
+    full = fit.predict_proba(names[a], names[b], X)
+    kept = fit.predict_proba(names[a], names[b], X[:, 1:])
+    frame = fit.predict_proba(names[a], names[b], pd.DataFrame(X, columns=["const", "len", "md"]))
+    np.testing.assert_allclose(full, kept)
+    np.testing.assert_allclose(full, frame)
+    with pytest.raises(UsageError, match="feature array has 1 columns"):
+        fit.predict_proba(names[a], names[b], X[:, :1])

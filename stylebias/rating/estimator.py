@@ -190,7 +190,8 @@ class StyleBT:
             std = standardise(X, [str(s) for s in names], w)
         else:
             std = standardise(np.zeros((n, 0)), [])
-        self.feature_names_in_ = list(std.names) + list(std.dropped)
+        # the caller's column order, so a plain array with every input column can be predicted on
+        self.feature_names_in_ = [str(s) for s in names] if Z is not None else []
         self.feature_names_ = std.names
         self.dropped_features_ = std.dropped
         self.feature_mean_ = std.mean
@@ -299,7 +300,7 @@ class StyleBT:
         self.n_battles_ = pd.Series(np.asarray(state["n_battles"], dtype=np.float64), index=models)
         self.feature_names_ = names
         self.dropped_features_ = list(state["dropped_features"])
-        self.feature_names_in_ = names + self.dropped_features_
+        self.feature_names_in_ = list(state.get("feature_names_in", names + self.dropped_features_))
         self.feature_mean_ = np.asarray(state["feature_mean"], dtype=np.float64).reshape(K)
         self.feature_scale_ = np.asarray(state["feature_scale"], dtype=np.float64).reshape(K)
         self.beta_ = np.asarray(state["beta"], dtype=np.float64).reshape(P)
@@ -423,11 +424,31 @@ class StyleBT:
             raise UsageError("decision_function: unknown model name")
         eta = LN10 * (self.beta_[ia] - self.beta_[ib])
         if X is not None and len(self.coef_):
-            if isinstance(X, pd.DataFrame):
-                X = X[self.feature_names_].to_numpy(dtype=np.float64)
-            z = (np.asarray(X, dtype=np.float64) - self.feature_mean_) / self.feature_scale_
+            X = self._feature_matrix(X)
+            z = (X - self.feature_mean_) / self.feature_scale_
             eta = eta + z @ self.coef_
         return eta
+
+    def _feature_matrix(self, X: np.ndarray | pd.DataFrame) -> np.ndarray:
+        """Raw features in the order of ``feature_names_``: a DataFrame by column name; an array with either
+        the kept columns or every column the fit saw (``feature_names_in_``, dropped ones are skipped)."""
+        if isinstance(X, pd.DataFrame):
+            missing = [f for f in self.feature_names_ if f not in X.columns]
+            if missing:
+                raise UsageError(f"feature table lacks column(s) the model uses: {', '.join(missing)}")
+            return X[self.feature_names_].to_numpy(dtype=np.float64)
+        arr = np.asarray(X, dtype=np.float64)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.shape[1] == len(self.feature_names_):
+            return arr
+        if arr.shape[1] == len(self.feature_names_in_):
+            keep = [self.feature_names_in_.index(f) for f in self.feature_names_]
+            return arr[:, keep]
+        raise UsageError(
+            f"feature array has {arr.shape[1]} columns; the model was fitted on {len(self.feature_names_in_)} "
+            f"({', '.join(self.feature_names_in_)}) and uses {len(self.feature_names_)}"
+        )
 
     def predict_proba(
         self,

@@ -170,6 +170,7 @@ def stylebt_payload(
         "beta": np.asarray(model.beta_, dtype=np.float64).tolist(),
         "feature_names": list(model.feature_names_),
         "dropped_features": list(model.dropped_features_),
+        "feature_names_in": list(model.feature_names_in_),
         "coef": np.asarray(model.coef_, dtype=np.float64).tolist(),
         "feature_mean": np.asarray(model.feature_mean_, dtype=np.float64).tolist(),
         "feature_scale": np.asarray(model.feature_scale_, dtype=np.float64).tolist(),
@@ -281,6 +282,7 @@ def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
         "models": models,
         "feature_names": names,
         "dropped_features": payload["dropped_features"],
+        "feature_names_in": _names_in(payload, names),
         "feature_mean": payload["feature_mean"],
         "feature_scale": payload["feature_scale"],
         "beta": payload["beta"],
@@ -494,3 +496,12 @@ def _largest_component(frame: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, 
         stacklevel=3,
     )
     return frame[comp[a] == 0], left_out
+
+
+def _names_in(payload: dict[str, Any], names: list[str]) -> list[str]:
+    """Column order the model was fitted on (older artifacts lack it: kept features, then dropped ones)."""
+    fallback = list(names) + list(payload["dropped_features"])
+    got = payload.get("feature_names_in", fallback)
+    if not isinstance(got, list) or sorted(map(str, got)) != sorted(fallback):
+        raise ArtifactError("payload: 'feature_names_in' must list exactly the kept and dropped features")
+    return [str(g) for g in got]
