@@ -114,3 +114,21 @@ def test_wheel_runs_main_job_in_fresh_venv(wheel: Path, tmp_path: Path) -> None:
         "gpt-3.5-turbo-1106_verbose",
         "gpt-3.5-turbo-1106_concise",
     }
+    # detectors read their YAML patterns and shipped models load from inside the installed package
+    probe = (
+        "import json, stylebias\n"
+        "from stylebias.artifacts import load_artifact\n"
+        "f = stylebias.response_features(['Great question! I cannot help with that, as an AI.'], features='full')\n"
+        "kinds = [load_artifact(n).kind for n in ('alpaca_eval_style', 'alpaca_eval_style_all', 'alpaca_eval_vote')]\n"
+        "paths = [str(load_artifact(n).path) for n in ('alpaca_eval_style', 'alpaca_eval_vote')]\n"
+        "print(json.dumps({'flattery': int(f['flattery'][0]), 'refusal': str(f['refusal'][0]), 'kinds': kinds, "
+        "'paths': paths}))\n"
+    )
+    res = subprocess.run(
+        [str(py), "-c", probe], cwd=workdir, env=clean_env, capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = json.loads(res.stdout)
+    assert got["flattery"] == 1 and got["refusal"] == "full", got
+    assert got["kinds"] == ["style-bt", "style-bt", "vote-model"], got
+    assert all(p.startswith(str(site)) and "_models" in p for p in got["paths"]), got
