@@ -56,3 +56,36 @@ def test_write_json_refuses_nan_and_leaves_old_file(tmp_path) -> None:
     with pytest.raises(ValueError):
         write_json(out, {"a": float("nan")})
     assert json.loads(out.read_text()) == {"a": 1}
+
+
+def test_fit_and_report_write_csv(fixtures, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = str(fixtures / "formats" / "pandalm_testset.json")
+    eff, table = tmp_path / "effects.csv", tmp_path / "models.csv"
+    assert (
+        run(["fit", src, "--features", "lmarena", "--save", str(tmp_path / "m"), "--csv", str(eff), "-q"])
+        == 0
+    )
+    rows = list(csv.DictReader(eff.open()))
+    assert [r["name"] for r in rows] == ["tokens", "header_count", "list_count", "bold_count"][: len(rows)]
+    assert all(float(r["low"]) <= float(r["coef"]) <= float(r["high"]) for r in rows)
+    out = tmp_path / "r.html"
+    assert (
+        run(
+            [
+                "report",
+                src,
+                "--features",
+                "lmarena",
+                "--no-explain",
+                "-o",
+                str(out),
+                "--csv",
+                str(table),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    models = list(csv.DictReader(table.open()))
+    assert out.is_file() and len(models) >= 2
+    assert all(float(m["rating_low"]) <= float(m["rating"]) <= float(m["rating_high"]) for m in models)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import app
-from .common import console, progress_bars, shown_warnings, write_json
+from .common import console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
@@ -75,6 +75,14 @@ def fit(
             show_default=False,
         ),
     ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write the style effects (name, coef, low, high, odds ratios) as CSV ('-' = stdout).",
+            show_default=False,
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -133,6 +141,10 @@ def fit(
         write_json(json_out, doc)
         if str(json_out) != "-":
             console.print(f"[dim]wrote {escape(str(json_out))}[/]")
+    if csv_out is not None:
+        eff = bt.effects()
+        cols = [c for c in eff.columns if c != "sentence"]
+        write_csv(csv_out, cols, eff[cols].itertuples(index=False, name=None))  # type: ignore[arg-type]
 
 
 def effects_table(bt: object) -> Table:

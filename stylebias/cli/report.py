@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from . import app
-from .common import console, progress_bars, shown_warnings, write_json
+from .common import console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
@@ -71,6 +71,14 @@ def report(
             show_default=False,
         ),
     ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Also write the model table as CSV, as `rank --csv` (- for stdout).",
+            show_default=False,
+        ),
+    ] = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
 ) -> None:
@@ -104,4 +112,8 @@ def report(
     size = path.stat().st_size
     if json_out is not None:
         write_json(json_out, {"report": {"path": str(path), "bytes": size}, **built.rank.to_json()})
+    if csv_out is not None:
+        from .rank import groups_csv
+
+        write_csv(csv_out, *groups_csv([(None, built.rank)], None))
     console.print(f"wrote {escape(str(path))} ({_size(size)})")
