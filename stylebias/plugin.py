@@ -44,7 +44,8 @@ import pandas as pd
 
 from .battles import BattleSet, empty_rejects, validate_battles
 from .errors import ArtifactError, DataError, StyleBiasError, UsageError
-from .rating import RankResult, StyleBT, lmarena_ranks, rank_battles, shift_arrow
+from .rating import RankResult, StyleBT, rank_battles
+from .rating.pipeline import model_table
 
 ARTIFACT_KIND = "style-bt"
 DESIGN_FILE = "design.json"
@@ -627,25 +628,7 @@ def _result_from_fits(
     controlled: StyleBT, raw: StyleBT, excluded: pd.DataFrame, records: dict[str, Any], params: dict[str, Any]
 ) -> RankResult:
     """A :class:`RankResult` rebuilt from two loaded fits (the same table ``rank_battles`` makes)."""
-    rank_c = lmarena_ranks(controlled.rating_low_.to_numpy(), controlled.rating_high_.to_numpy())
-    raw_low = raw.rating_low_.reindex(controlled.models_).to_numpy()
-    raw_high = raw.rating_high_.reindex(controlled.models_).to_numpy()
-    rank_r = lmarena_ranks(raw_low, raw_high)
-    table = pd.DataFrame(
-        {
-            "model": controlled.models_,
-            "battles": controlled.n_battles_.round().astype(np.int64).to_numpy(),
-            "rating": controlled.ratings_.to_numpy(),
-            "rating_low": controlled.rating_low_.to_numpy(),
-            "rating_high": controlled.rating_high_.to_numpy(),
-            "rank": rank_c,
-            "rating_raw": raw.ratings_.reindex(controlled.models_).to_numpy(),
-            "rating_raw_low": raw_low,
-            "rating_raw_high": raw_high,
-            "rank_raw": rank_r,
-        }
-    )
-    table["shift"] = [shift_arrow(r, c) for r, c in zip(table["rank_raw"], table["rank"], strict=True)]
+    table = model_table(controlled, raw)
     table = table.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
         drop=True
     )

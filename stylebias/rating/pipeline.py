@@ -451,23 +451,7 @@ def _fit_component(
         )
     else:
         controlled = raw
-    rank_c = lmarena_ranks(controlled.rating_low_.to_numpy(), controlled.rating_high_.to_numpy())
-    rank_r = lmarena_ranks(raw.rating_low_.to_numpy(), raw.rating_high_.to_numpy())
-    table = pd.DataFrame(
-        {
-            "model": controlled.models_,
-            "battles": controlled.n_battles_.round().astype(np.int64).to_numpy(),
-            "rating": controlled.ratings_.to_numpy(),
-            "rating_low": controlled.rating_low_.to_numpy(),
-            "rating_high": controlled.rating_high_.to_numpy(),
-            "rank": rank_c,
-            "rating_raw": raw.ratings_.reindex(controlled.models_).to_numpy(),
-            "rating_raw_low": raw.rating_low_.reindex(controlled.models_).to_numpy(),
-            "rating_raw_high": raw.rating_high_.reindex(controlled.models_).to_numpy(),
-            "rank_raw": rank_r,
-        }
-    )
-    table["shift"] = [shift_arrow(r, c) for r, c in zip(table["rank_raw"], table["rank"], strict=True)]
+    table = model_table(controlled, raw)
     if winrate_vs is not None:
         table = table.merge(controlled.winrate_vs(winrate_vs), on="model", how="left")
     table = table.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
@@ -484,6 +468,34 @@ def _fit_component(
         component=component,
         winrate_reference=winrate_vs,
     )
+
+
+def model_table(controlled: StyleBT, raw: StyleBT) -> pd.DataFrame:
+    """One row per model in ``controlled``'s order: controlled and raw ratings, intervals, LMArena ranks, shift.
+
+    The raw fit's values are aligned by model name before ranking, so the two fits' internal model orders
+    never need to agree. Sorting is left to the caller (a win-rate merge may come first).
+    """
+    models = controlled.models_
+    raw_rating = raw.ratings_.reindex(models).to_numpy()
+    raw_low = raw.rating_low_.reindex(models).to_numpy()
+    raw_high = raw.rating_high_.reindex(models).to_numpy()
+    table = pd.DataFrame(
+        {
+            "model": models,
+            "battles": controlled.n_battles_.round().astype(np.int64).to_numpy(),
+            "rating": controlled.ratings_.to_numpy(),
+            "rating_low": controlled.rating_low_.to_numpy(),
+            "rating_high": controlled.rating_high_.to_numpy(),
+            "rank": lmarena_ranks(controlled.rating_low_.to_numpy(), controlled.rating_high_.to_numpy()),
+            "rating_raw": raw_rating,
+            "rating_raw_low": raw_low,
+            "rating_raw_high": raw_high,
+            "rank_raw": lmarena_ranks(raw_low, raw_high),
+        }
+    )
+    table["shift"] = [shift_arrow(r, c) for r, c in zip(table["rank_raw"], table["rank"], strict=True)]
+    return table
 
 
 def _donor(init: RankResult | None, models: list[str]) -> RankResult | None:
