@@ -15,8 +15,10 @@ from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
     FormatOpt,
+    JobsOpt,
     MaxRecordOpt,
     PathsArg,
+    QuietOpt,
     load_input,
 )
 
@@ -88,17 +90,9 @@ def explain(
     top: Annotated[
         int, typer.Option("--top", help="How many top movers to show without --model.", min=1)
     ] = 5,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            help="Worker processes for feature extraction (default: all cores).",
-            min=1,
-            show_default=False,
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Explain why each model won: a LightGBM vote model of style + Bradley-Terry strength, explained with SHAP.
 

@@ -15,8 +15,10 @@ from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
     FormatOpt,
+    JobsOpt,
     MaxRecordOpt,
     PathsArg,
+    QuietOpt,
     load_input,
 )
 
@@ -83,17 +85,9 @@ def fit(
             show_default=False,
         ),
     ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            help="Worker processes for feature extraction (default: all cores).",
-            min=1,
-            show_default=False,
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fit Bradley-Terry with style covariates on battles and save it for `stylebias rerank --load`.
 

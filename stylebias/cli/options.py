@@ -123,3 +123,17 @@ def warn_rejects(data: BattleSet, limit: int = 8) -> None:
         )
     if len(reasons) > limit:
         err_console.print(f"  ... and {len(reasons) - limit} more reason(s)", highlight=False)
+
+
+# Options shared by the commands that load, extract and fit (one definition, one help text).
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        help="Worker processes for feature extraction (and bootstrap where there is one); default: all cores. "
+        "Results do not depend on it.",
+        min=1,
+        show_default=False,
+    ),
+]

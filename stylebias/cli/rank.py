@@ -17,8 +17,10 @@ from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
     FormatOpt,
+    JobsOpt,
     MaxRecordOpt,
     PathsArg,
+    QuietOpt,
     load_input,
 )
 
@@ -122,18 +124,10 @@ def rank(
     csv_out: Annotated[
         Path | None, typer.Option("--csv", help="Write the model table as CSV.", show_default=False)
     ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            help="Worker processes for feature extraction and bootstrap (default: all cores); results do not depend on it.",
-            min=1,
-            show_default=False,
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Rank models with and without style control (Bradley-Terry + style covariates, FastChat objective).
 

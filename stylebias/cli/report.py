@@ -14,8 +14,10 @@ from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
     FormatOpt,
+    JobsOpt,
     MaxRecordOpt,
     PathsArg,
+    QuietOpt,
     load_input,
 )
 from .rank import parse_features
@@ -54,15 +56,7 @@ def report(
         bool,
         typer.Option("--no-explain", help="Skip the LightGBM + SHAP part (faster; ratings and cards stay)."),
     ] = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            help="Worker processes for feature extraction and bootstrap (default: all cores).",
-            min=1,
-            show_default=False,
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
     json_out: Annotated[
         Path | None,
         typer.Option(
@@ -80,7 +74,7 @@ def report(
         ),
     ] = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report of the raw and style-controlled ranking.
 

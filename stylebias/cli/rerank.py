@@ -11,6 +11,7 @@ from rich.table import Table
 
 from . import app
 from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
+from .options import JobsOpt, QuietOpt
 
 CSV_COLUMNS = (
     "model",
@@ -92,16 +93,8 @@ def rerank(
         Path | None,
         typer.Option("--csv", help="Write the model table as CSV ('-' = stdout).", show_default=False),
     ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            help="Worker processes for feature extraction (default: all cores).",
-            min=1,
-            show_default=False,
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")] = False,
+    jobs: JobsOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Re-rank a board of win rates against a reference with every style difference set to zero.
 
