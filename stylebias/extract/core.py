@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from .registry import FEATURE_BY_NAME, families_for
@@ -32,6 +33,16 @@ def _valid_unicode(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
+@lru_cache(maxsize=64)
+def _plan(wanted: tuple[str, ...]) -> tuple[frozenset[str], bool, bool, bool]:
+    """``(families, wants tokens, wants the LMArena counts, wants other verbosity features)`` of a request:
+    worked out once per feature list, not once per response."""
+    fams = frozenset(families_for(list(wanted)))
+    lmarena = any(n in wanted for n in ("header_count", "list_count", "bold_count"))
+    other_verbosity = any(FEATURE_BY_NAME[n].family == "verbosity" and n != "tokens" for n in wanted)
+    return fams, "tokens" in wanted, lmarena, other_verbosity
+
+
 def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[str, Any]:
     """Every requested feature of one response (``prompt`` gives context to the detectors).
 
@@ -46,17 +57,16 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
         prompt = None
     text = _valid_unicode(text)
     prompt = None if prompt is None else _valid_unicode(prompt)
-    wanted = list(features)
-    fams = families_for(wanted)
+    wanted = tuple(features)
+    fams, want_tokens, want_lmarena, other_verbosity = _plan(wanted)
     values: dict[str, Any] = {}
-    if "tokens" in wanted:
+    if want_tokens:
         from .tokens import count_tokens
 
         values["tokens"] = count_tokens(text)
-    if any(n in wanted for n in ("header_count", "list_count", "bold_count")):
+    if want_lmarena:
         values["header_count"], values["list_count"], values["bold_count"] = lmarena_counts(text)
-    other = [n for n in wanted if n not in values]
-    if not other:
+    if all(n in values for n in wanted):
         return {name: values[name] for name in wanted}
 
     prose, n_code = strip_fenced_code(text)
@@ -67,7 +77,7 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
         words = textstat_words(prose)
     if "structure" in fams:
         values.update(code_blocks=n_code, tables=count_tables(prose), links=count_links(prose))
-    if "verbosity" in fams and any(FEATURE_BY_NAME[n].family == "verbosity" for n in other):
+    if other_verbosity:
         from .verbosity import verbosity_features
 
         values.update(verbosity_features(text, prose, words))

@@ -25,10 +25,9 @@ def flattery_sentences(
     cand: list[int] = []
     cand_ids: list[list[str]] = []
     for i, u in enumerate(units):
-        low = u.lower()
         if anchors is not None and anchors.isdisjoint(prep.raw_of(i)):
             continue
-        ps = spec.candidates(low, prep.view_of(i))
+        ps = spec.candidates(u.lower(), prep.view_of(i))
         if ps:
             cand.append(i)
             cand_ids.append([p.id for p in ps])

@@ -108,6 +108,8 @@ class DetectorSpec:
     index: dict[str, tuple[PatternSpec, ...]] = field(default_factory=dict)
     #: patterns with no fixed-word position: they are candidates for every sentence
     always: tuple[PatternSpec, ...] = ()
+    #: the words of ``index`` as a set (intersected with a sentence's words in C)
+    index_words: frozenset[str] = frozenset()
     _anchor_cache: dict[frozenset[str], frozenset[str] | None] = field(default_factory=dict, compare=False)
 
     def anchors(self, labels: frozenset[str] | None = None) -> frozenset[str] | None:
@@ -122,10 +124,10 @@ class DetectorSpec:
         """Patterns that could match this sentence (every required position has a word present)."""
         if view is None:
             view = text_view(text_lower)
-        words = view.words
+        index = self.index
         seen: dict[str, PatternSpec] = {p.id: p for p in self.always}
-        for w in words:
-            for p in self.index.get(w, ()):
+        for w in view.words & self.index_words:  # set intersection in C: most words index nothing
+            for p in index[w]:
                 seen.setdefault(p.id, p)
         out = []
         for p in seen.values():
@@ -388,6 +390,7 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
             index.setdefault(w, []).append(p)
     return DetectorSpec(
         index={w: tuple(ps) for w, ps in index.items()},
+        index_words=frozenset(index),
         always=tuple(always),
         name=name,
         path=path,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .patterns import raw_tokens, view_from_raw
+
 _SPLIT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+|\n+")
 _LEAD = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
@@ -98,8 +100,6 @@ class Prepared:
     def tokens(self) -> list[str]:
         """Prefilter tokens of the whole prose (see :func:`.patterns.raw_tokens`)."""
         if self._tokens is None:
-            from .patterns import raw_tokens
-
             self._tokens = raw_tokens(self.lower)
         return self._tokens
 
@@ -111,22 +111,20 @@ class Prepared:
 
     def raw_of(self, i: int) -> list[str]:
         """Prefilter tokens of unit ``i`` (cached: both detectors ask)."""
-        if self._raw is None:
-            self._raw = {}
-        r = self._raw.get(i)
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = {}
+        r = raw.get(i)
         if r is None:
-            from .patterns import raw_tokens
-
-            r = self._raw[i] = raw_tokens(self.units[i].lower())
+            r = raw[i] = raw_tokens(self.units[i].lower())
         return r
 
     def view_of(self, i: int) -> Any:
         """The prefilter view of unit ``i`` (computed on first use, shared by both detectors)."""
-        if self._views is None:
-            self._views = {}
-        v = self._views.get(i)
+        views = self._views
+        if views is None:
+            views = self._views = {}
+        v = views.get(i)
         if v is None:
-            from .patterns import view_from_raw
-
-            v = self._views[i] = view_from_raw(self.raw_of(i))
+            v = views[i] = view_from_raw(self.raw_of(i))
         return v
