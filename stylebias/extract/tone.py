@@ -13,6 +13,7 @@ for every lexicon word (computed once per sentence here). That takes it from ~2.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import string
@@ -72,7 +73,7 @@ class FastVader(SentimentIntensityAnalyzer):
                 continue
             sentiments.append(self._valence(item, i, words, lower, is_cap_diff))
         if "but" in lower:
-            sentiments = self._but_check(words, sentiments)
+            sentiments = but_check(sentiments, lower.index("but"))
         if not sentiments:
             return 0.0
         # score_valence, compound part only
@@ -200,6 +201,41 @@ class FastVader(SentimentIntensityAnalyzer):
             if n_gram in BOOSTER_DICT:
                 valence = valence + BOOSTER_DICT[n_gram]
         return valence
+
+
+def but_check(sentiments: list[float], bi: int) -> list[float]:
+    """``SentimentIntensityAnalyzer._but_check`` (``bi``: index of the first "but"), in O(n log n).
+
+    The reference walks the sentiments and, for each value ``x``, rescales the *first* element equal to ``x``
+    (``list.index``: quadratic on a long sentence, 45 ms on 16,000 characters of "good but") - usually the
+    element itself, but an earlier one when an earlier element already holds ``x`` (quirk kept). Element ``k``
+    still holds its original value when the walk reaches it (only elements at or before the walk position
+    change), so each step is "find the lowest index currently holding ``x``": a heap of indices per value,
+    entries checked lazily (a rescaled element never gets its old value back: x * 0.5 or x * 1.5 != x for
+    x != 0). Zeros are skipped: the reference turns a zero into 0.0, which changes no sum.
+    """
+    s = list(sentiments)
+    held: dict[float, list[int]] = {}  # value -> heap of walked indices that held it when pushed
+    for k, x in enumerate(s):
+        if x == 0:
+            continue
+        j = k
+        h = held.get(x)
+        if h:
+            while h and s[h[0]] != x:
+                heapq.heappop(h)
+            if h:
+                j = h[0]
+        if j != k:
+            heapq.heappush(held.setdefault(x, []), k)  # k keeps x; j (earlier) is rescaled instead
+        if j == bi:
+            if j == k:
+                heapq.heappush(held.setdefault(x, []), k)
+            continue
+        nv = x * 0.5 if j < bi else x * 1.5
+        s[j] = nv
+        heapq.heappush(held.setdefault(nv, []), j)
+    return s
 
 
 _NEGATE = frozenset(NEGATE)

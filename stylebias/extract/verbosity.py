@@ -24,8 +24,10 @@ _PUNCT = re.compile(r"[^\w\s\']")
 _TS_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 # our sentence count: terminal marks followed by space/end, per non-empty line
 _SENT_END = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*(?=\s|$)")
-# a whitespace token holding a word character (its leading non-word run, a word char, the rest of the token)
-_WORD_TOKEN = re.compile(r"[^\s\w]*\w\S*")
+# the start of a whitespace token holding a word character: one match per such token. Anchored at token
+# starts and possessive, so a token with no word character (a run of 32,000 dashes) is scanned once; the
+# unanchored ``[^\s\w]*\w\S*`` retried from each of its characters (quadratic: 17 s on one real table row).
+_WORD_TOKEN = re.compile(r"(?<!\S)[^\s\w]*+\w")
 _TEXT_LINE = re.compile(r"^[^\n]*[^\W_][^\n]*$", re.MULTILINE)  # lines holding a letter or digit
 _ENDS = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*$")
 _PARA_SPLIT = re.compile(r"\n[^\S\n]*\n")
