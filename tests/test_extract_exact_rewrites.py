@@ -5,8 +5,10 @@ Each rewrite removed a super-linear path; the reference is kept here, not in the
 
 from __future__ import annotations
 
+import functools
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -58,3 +60,129 @@ def test_textstat_sentences_on_a_word_and_a_long_punctuation_run() -> None:
     # one regex sentence "x " + dashes holding one word: ignored (<= 2 words), so the count is the floor, 1
     assert textstat_sentences("x " + "-" * 50_000) == 1
     assert textstat_sentences("One two three. " + "-" * 50_000 + " four five six.") == 2
+
+
+# ------------------------------------------------------------------------------------------- VADER
+_VADER_PIECES = [
+    "good", "GOOD", "bad", "not", "no", "never", "but", "BUT", "very", "kind", "of", "sort", "the", "shit",
+    "bomb", "least", "at", "without", "doubt", "so", "this", "or", "nor", "isn't", "great!", "ok", ":)",
+    ":-(", "lol", "hate", "love", "😀", "😢", "👍", "❤️", "é", "you're", "!!", "???", "?", "…", "-",
+]  # fmt: skip
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_VADER_PIECES) | st.sampled_from([" ", "  ", "\t", ".", ",", "!"]), max_size=40
+    ).map(" ".join)
+)
+def test_fast_vader_compound_equals_vader(text: str) -> None:
+    from stylebias.extract.tone import analyzer
+
+    ref = _vader().polarity_scores(text)["compound"]
+    assert analyzer().compound(text) == ref
+
+
+@functools.cache
+def _vader() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def _reference_positivity(prose: str) -> float:
+    from stylebias.extract.tone import MAX_SENTENCES
+
+    ref = _vader()
+    old_split = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+|\n+")
+    sents = [s for s in old_split.split(prose) if s and re.search(r"\w", s)]
+    if not sents:
+        return 0.0
+    if len(sents) > MAX_SENTENCES:
+        step = len(sents) / MAX_SENTENCES
+        sents = [sents[int(i * step)] for i in range(MAX_SENTENCES)]
+    return sum(ref.polarity_scores(s)["compound"] for s in sents) / len(sents)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    st.lists(st.sampled_from([*_VADER_PIECES, "\n", "\n\n", ". ", "! ", "?\n", "。"]), max_size=60).map(
+        " ".join
+    )
+)
+def test_positivity_equals_vader_sentence_mean(prose: str) -> None:
+    from stylebias.extract.tone import positivity
+
+    assert positivity(prose) == _reference_positivity(prose)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(list("ab .!?\n\t\r\u3002\uff01\u00a0") + ["\n\n", ". ", "!\n"]), max_size=30
+    ).map("".join)
+)
+def test_sentence_split_equals_the_lookbehind_regex(text: str) -> None:
+    from stylebias.extract.tone import _SENTENCES
+
+    assert _SENTENCES.split(text) == re.split(r"(?<=[.!?\u3002\uff01\uff1f])\s+|\n+", text)
+
+
+@pytest.mark.shared
+def test_positivity_equals_vader_on_real_answers(shared_data) -> None:
+    import gzip
+    import json
+
+    from stylebias.extract.markdown import strip_fenced_code
+    from stylebias.extract.tone import positivity
+
+    rows = json.loads(gzip.open(shared_data / "alpaca_eval/model_outputs/Storm-7B.json.gz").read())
+    for r in rows[:150]:
+        prose, _ = strip_fenced_code(r["output"])
+        assert positivity(prose) == _reference_positivity(prose), r["output"][:200]
+
+
+# ------------------------------------------------------------------------------------------- syllables
+@settings(max_examples=examples(300), deadline=None)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzé'", min_size=1, max_size=40))
+def test_hyphenator_counts_like_pyphen(word: str) -> None:
+    import pyphen
+
+    from stylebias.extract.verbosity import _hyphenator
+
+    assert _hyphenator().count(word) == len(pyphen.Pyphen(lang="en_US").positions(word))
+
+
+@pytest.mark.shared
+def test_hyphenator_counts_like_pyphen_on_real_words(shared_data) -> None:
+    import gzip
+    import json
+
+    import pyphen
+
+    from stylebias.extract.verbosity import _cmu_syllables, _hyphenator, textstat_words
+
+    ref = pyphen.Pyphen(lang="en_US", cache=False)
+    rows = json.loads(gzip.open(shared_data / "alpaca_eval/model_outputs/Yi-34B-Chat.json.gz").read())
+    cmu = _cmu_syllables()
+    words = {w for r in rows for w in " ".join(textstat_words(r["output"])).lower().split() if w not in cmu}
+    assert len(words) > 1000
+    for w in sorted(words):
+        assert _hyphenator().count(w) == len(ref.positions(w)), w
+
+
+# ------------------------------------------------------------------------------------------- MATTR
+def _reference_mattr(tokens: list[str], window: int = 50) -> float:
+    n = len(tokens)
+    if n == 0:
+        return 0.0
+    if n <= window:
+        return len(set(tokens)) / n
+    total = sum(len(set(tokens[s : s + window])) for s in range(n - window + 1))
+    return total / ((n - window + 1) * window)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(st.sampled_from("a b c d e f g h i j k l m n o p q r s t u v w x y z".split()), max_size=400))
+def test_mattr_equals_the_window_definition(tokens: list[str]) -> None:
+    from stylebias.extract.verbosity import mattr
+
+    assert mattr(tokens) == _reference_mattr(tokens)
