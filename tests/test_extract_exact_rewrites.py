@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from stylebias.extract.tone import but_check
-from stylebias.extract.verbosity import _WORD_TOKEN, textstat_sentences
+from stylebias.extract.verbosity import count_sentences, textstat_sentences, textstat_words
 from tests._fuzz import examples
 
 # values that collide after VADER's x 0.5 / x 1.5 rescaling (the reference's list.index quirk), and zeros
@@ -45,15 +45,58 @@ def test_but_check_is_not_quadratic_on_long_sentences() -> None:
     assert but_check(list(s), bi) == SentimentIntensityAnalyzer._but_check(words, list(s))
 
 
-_OLD_WORD_TOKEN = re.compile(r"[^\s\w]*\w\S*")  # unanchored: quadratic on a long token without a word char
+# ------------------------------------------------------------------------------------------- words, sentences
+_TS_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
+_TEXT_LINE = re.compile(r"^[^\n]*[^\W_][^\n]*$", re.MULTILINE)
+_SENT_END_OLD = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*(?=\s|$)")
+_ENDS_OLD = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*$")
 
 
-@settings(max_examples=examples(300), deadline=None)
-@given(
-    st.lists(st.sampled_from(list("ab1_ -'.!?\t\n\u00a0\u3000é*") + ["--", "x'"]), max_size=60).map("".join)
-)
-def test_word_token_count_equals_the_unanchored_regex(text: str) -> None:
-    assert len(_WORD_TOKEN.findall(text)) == len(_OLD_WORD_TOKEN.findall(text))
+def _reference_words(text: str) -> list[str]:
+    text = re.sub(r"\'(?![tsd]|ve|ll|re)", "", text)
+    return re.sub(r"[^\w\s\']", "", text).split()
+
+
+def _reference_textstat_sentences(text: str) -> int:
+    if not text:
+        return 0
+    sents = _TS_SENTENCE.findall(text)
+    return max(1, len(sents) - sum(1 for s in sents if len(_reference_words(s)) <= 2))
+
+
+def _reference_count_sentences(prose: str) -> int:
+    n = 0
+    for m in _TEXT_LINE.finditer(prose):
+        s = m.group().strip()
+        ends = _SENT_END_OLD.findall(s)
+        n += len(ends) + (0 if ends and _ENDS_OLD.search(s) else 1)
+    return n
+
+
+_PROSE_BITS = list("ab1_ -'.!?\t\n\r\u00a0\u3000\u2028\x1c\x85é*)]\"\u201d\u2019\u3002\uff01") + [
+    "--", "x'", "'s", "'ve", "...", "\n\n", "! ", "?)", "e.g.", "don't",
+]  # fmt: skip
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(st.lists(st.sampled_from(_PROSE_BITS), max_size=40).map("".join))
+def test_words_and_sentence_counts_equal_the_plain_rules(text: str) -> None:
+    assert textstat_words(text) == _reference_words(text)
+    assert textstat_sentences(text) == _reference_textstat_sentences(text)
+    assert count_sentences(text) == _reference_count_sentences(text)
+
+
+@pytest.mark.shared
+def test_words_and_sentence_counts_equal_the_plain_rules_on_real_answers(shared_data) -> None:
+    import gzip
+    import json
+
+    rows = json.loads(gzip.open(shared_data / "alpaca_eval/model_outputs/Storm-7B.json.gz").read())
+    for r in rows:
+        text = r["output"]
+        assert textstat_words(text) == _reference_words(text)
+        assert textstat_sentences(text) == _reference_textstat_sentences(text)
+        assert count_sentences(text) == _reference_count_sentences(text)
 
 
 def test_textstat_sentences_on_a_word_and_a_long_punctuation_run() -> None:
@@ -186,3 +229,30 @@ def test_mattr_equals_the_window_definition(tokens: list[str]) -> None:
     from stylebias.extract.verbosity import mattr
 
     assert mattr(tokens) == _reference_mattr(tokens)
+
+
+# ------------------------------------------------------------------------------------------- LMArena markdown
+def _fastchat_counts(text: str) -> tuple[int, int, int]:
+    """FastChat's ``count_markdown_elements`` (add_markdown_info.py) after its code removal, levels summed."""
+    from stylebias.extract.markdown import lmarena_strip_code
+
+    body = lmarena_strip_code(text)
+    headers = sum(len(re.findall("^#{" + str(k) + r"}\s", body, re.MULTILINE)) for k in range(1, 7))
+    lists = len(re.findall(r"^\s*\d+\.\s", body, re.MULTILINE)) + len(
+        re.findall(r"^\s*[-*+]\s", body, re.MULTILINE)
+    )
+    bold = len(re.findall(r"\*\*[^*\n]+\*\*", body)) + len(re.findall(r"__[^_\n]+__", body))
+    return headers, lists, bold
+
+
+_MD_BITS = list("a1\u0663 -*+#.\t\n\r\u00a0\u2028\x1c\x85\x0c_`") + [
+    "\n\n", "1. ", "- ", "## ", "```", "**b**", "  ", "#######", "12.", "\n  \n", "__u__",
+]  # fmt: skip
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(st.lists(st.sampled_from(_MD_BITS), max_size=30).map("".join))
+def test_lmarena_counts_equal_fastchat_regexes(text: str) -> None:
+    from stylebias.extract.markdown import lmarena_counts
+
+    assert lmarena_counts(text) == _fastchat_counts(text)
