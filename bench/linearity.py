@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stylebias.extract import FEATURE_SETS, extract_one  # noqa: E402
+from stylebias.extract.core import clear_memos  # noqa: E402
 from stylebias.extract.runner import warm_up  # noqa: E402
 from tests._shapes import SHAPES, growth  # noqa: E402
 
@@ -76,6 +77,7 @@ def main() -> int:
         rows = []
         for shape in shapes:
             text = SHAPES[shape](args.mb)
+            clear_memos()
             t0 = time.process_time()
             extract_one(text, "prompt", full)
             sec = time.process_time() - t0

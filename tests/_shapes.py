@@ -123,12 +123,16 @@ SHAPES: dict[str, Callable[[int], str]] = {
 
 def cpu_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
     """Median CPU seconds (this process) of ``fn()`` over ``repeat`` calls: CPU time, not wall clock, so
-    other work on the machine disturbs it little."""
+    other work on the machine disturbs it little. The per-process memos are cleared before each call, so
+    every call pays what a first sight of the text costs."""
     import statistics
     import time
 
+    from stylebias.extract.core import clear_memos
+
     times = []
     for _ in range(repeat):
+        clear_memos()
         t0 = time.process_time()
         fn()
         times.append(time.process_time() - t0)

@@ -110,6 +110,8 @@ _VADER_PIECES = [
     "good", "GOOD", "bad", "not", "no", "never", "but", "BUT", "very", "kind", "of", "sort", "the", "shit",
     "bomb", "least", "at", "without", "doubt", "so", "this", "or", "nor", "isn't", "great!", "ok", ":)",
     ":-(", "lol", "hate", "love", "😀", "😢", "👍", "❤️", "é", "you're", "!!", "???", "?", "…", "-",
+    "ass", "yeah", "right", "kiss", "death", "cut", "mustard", "just", "enough", "to", "die", "for",
+    "under", "weather", "in", "red", "hand", "upper", "bus", "stop", "beating", "heart",
 ]  # fmt: skip
 
 
@@ -256,3 +258,65 @@ def test_lmarena_counts_equal_fastchat_regexes(text: str) -> None:
     from stylebias.extract.markdown import lmarena_counts
 
     assert lmarena_counts(text) == _fastchat_counts(text)
+
+
+def _reference_replace_emojis(text: str) -> str:
+    """vaderSentiment's ``polarity_scores`` emoji loop."""
+    emojis = _vader().emojis
+    out, prev_space = "", True
+    for ch in text:
+        if ch in emojis:
+            if not prev_space:
+                out += " "
+            out += emojis[ch]
+            prev_space = False
+        else:
+            out += ch
+            prev_space = ch == " "
+    return out.strip()
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(list("ab \t\n\x00.!é") + ["😀", "😢", "👍", "❤", "\ufe0f", "  ", "🇺"]), max_size=20
+    ).map("".join)
+)
+def test_emoji_rewrite_equals_vader(text: str) -> None:
+    from stylebias.extract.tone import analyzer
+
+    assert analyzer()._replace_emojis(text) == _reference_replace_emojis(text)
+
+
+def test_fast_vader_on_every_idiom_and_booster_phrase() -> None:
+    from vaderSentiment.vaderSentiment import BOOSTER_DICT, SPECIAL_CASES
+
+    from stylebias.extract.tone import analyzer
+
+    phrases = [k for k in [*SPECIAL_CASES, *BOOSTER_DICT] if " " in k]
+    contexts = [
+        "{p} good", "good {p}", "it is {p}", "this was {p} great", "not {p} bad", "{p}", "so {p} love it",
+        "you are the {p} best", "I like {p}", "VERY {p} GOOD and fine", "no {p} happy", "good but {p} sad",
+    ]  # fmt: skip
+    for p in phrases:
+        for c in contexts:
+            s = c.format(p=p)
+            assert analyzer().compound(s) == _vader().polarity_scores(s)["compound"], s
+
+
+# ------------------------------------------------------------------------------------------- emoji
+_EMOJI_BITS = [
+    "😀", "👍🏽", "🇺", "🇸", "👨\u200d👩\u200d👧", "\u200d", "\ufe0f", "©", "1\ufe0f\u20e3", "#", "a", " ", "ab",
+    "\r", "\n", "\r\n", "\u0600", "\u093e", "\u0915", "\u1100\u1161\u11a8", "e\u0301", "\U000e0067", "🏴",
+    "☺", "x" * 25, "\ud800", "🏻", "\u20e3",
+]  # fmt: skip
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(st.lists(st.sampled_from(_EMOJI_BITS), min_size=1, max_size=120).map("".join))
+def test_emoji_bulk_count_equals_the_cluster_loop(text: str) -> None:
+    from stylebias.extract.emojis import _CANDIDATE, _count_clusters, _count_clusters_bulk
+
+    starts = [m.start() for m in _CANDIDATE.finditer(text)]
+    if starts:
+        assert _count_clusters_bulk(text) == _count_clusters(text, starts)

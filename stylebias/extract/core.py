@@ -101,6 +101,15 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
     return {name: values[name] for name in wanted}
 
 
+def clear_memos() -> None:
+    """Forget what this process memoised about texts seen so far (VADER scores of sentences, hyphenations of
+    words the CMU dictionary lacks). Values never depend on these memos; timing a cold start does."""
+    from . import tone, verbosity
+
+    tone._MEMO.clear()
+    verbosity._OOV.clear()
+
+
 def extract_batch(
     texts: Sequence[str], prompts: Sequence[str | None] | None, features: Sequence[str]
 ) -> dict[str, list[Any]]:

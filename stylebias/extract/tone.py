@@ -163,13 +163,22 @@ class FastVader(SentimentIntensityAnalyzer):
         return valence
 
     def _replace_emojis(self, text: str) -> str:
-        """vaderSentiment's emoji rewrite (each lexicon emoji -> its description, space-separated from a
-        preceding non-space character), as one regex pass instead of a Python loop per character. Only
-        single-character keys can match there: the reference walks the text one character at a time."""
+        """vaderSentiment's emoji rewrite: each lexicon emoji becomes its description, after a space unless
+        it starts the text or follows a space. Only single-character keys can match (the reference walks the
+        text one character at a time).
+
+        Done in C: ``str.translate`` puts a NUL before each description, then NULs after a space or at the
+        start are dropped and the others become spaces (descriptions hold no NUL and never end in a space;
+        a text holding a NUL takes the regex route)."""
         emojis = self.emojis
         present = _emoji_chars(self).intersection(text)
         if not present:
             return text.strip()
+        if "\x00" not in text:
+            out = text.translate({ord(c): "\x00" + emojis[c] for c in present}).replace(" \x00", " ")
+            if out.startswith("\x00"):
+                out = out[1:]
+            return out.replace("\x00", " ").strip()
         pattern = re.compile("[" + "".join(map(re.escape, sorted(present))) + "]")
 
         def describe(m: re.Match[str]) -> str:
@@ -204,27 +213,28 @@ class FastVader(SentimentIntensityAnalyzer):
         return valence
 
     def _special_idioms_check(self, valence: float, words_and_emoticons: list[str], i: int) -> float:  # type: ignore[override]
+        # the reference joins the 2- and 3-grams around word i with spaces and looks them up; words hold no
+        # space, so looking up the word tuples in the same tables keyed by tuples is the same test
         low = self._lower
-        onezero = f"{low[i - 1]} {low[i]}"
-        twoonezero = f"{low[i - 2]} {low[i - 1]} {low[i]}"
-        twoone = f"{low[i - 2]} {low[i - 1]}"
-        threetwoone = f"{low[i - 3]} {low[i - 2]} {low[i - 1]}"
-        threetwo = f"{low[i - 3]} {low[i - 2]}"
-        for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
-            if seq in SPECIAL_CASES:
-                valence = SPECIAL_CASES[seq]
+        w3, w2, w1, w0 = low[i - 3], low[i - 2], low[i - 1], low[i]
+        for seq in ((w1, w0), (w2, w1, w0), (w2, w1), (w3, w2, w1), (w3, w2)):
+            v = _SPECIAL_NGRAMS.get(seq)
+            if v is not None:
+                valence = v
                 break
-        if len(low) - 1 > i:
-            zeroone = f"{low[i]} {low[i + 1]}"
-            if zeroone in SPECIAL_CASES:
-                valence = SPECIAL_CASES[zeroone]
-        if len(low) - 1 > i + 1:
-            zeroonetwo = f"{low[i]} {low[i + 1]} {low[i + 2]}"
-            if zeroonetwo in SPECIAL_CASES:
-                valence = SPECIAL_CASES[zeroonetwo]
-        for n_gram in (threetwoone, threetwo, twoone):
-            if n_gram in BOOSTER_DICT:
-                valence = valence + BOOSTER_DICT[n_gram]
+        n = len(low)
+        if n - 1 > i:
+            v = _SPECIAL_NGRAMS.get((w0, low[i + 1]))
+            if v is not None:
+                valence = v
+        if n - 1 > i + 1:
+            v = _SPECIAL_NGRAMS.get((w0, low[i + 1], low[i + 2]))
+            if v is not None:
+                valence = v
+        for seq in ((w3, w2, w1), (w3, w2), (w2, w1)):
+            b = _BOOSTER_NGRAMS.get(seq)
+            if b is not None:
+                valence = valence + b
         return valence
 
 
@@ -246,6 +256,10 @@ def _emoji_chars(vader: SentimentIntensityAnalyzer) -> frozenset[str]:
 _RULE_WORDS = frozenset(NEGATE) | frozenset(BOOSTER_DICT) | {
     "no", "never", "so", "this", "without", "doubt", "least", "or", "nor",
 }  # fmt: skip
+
+#: VADER's multi-word idioms and booster phrases keyed by word tuples (see ``_special_idioms_check``)
+_SPECIAL_NGRAMS = {tuple(k.split(" ")): v for k, v in SPECIAL_CASES.items() if " " in k}
+_BOOSTER_NGRAMS = {tuple(k.split(" ")): v for k, v in BOOSTER_DICT.items() if " " in k}
 
 #: words of VADER's multi-word idioms and booster phrases: a lexicon word with none of them within
 #: 3 words before / 2 after cannot match any idiom, so the idiom check is skipped (same result)
