@@ -6,10 +6,12 @@ only decides *which* responses need extracting and *where*. Steps:
 1. hash every response (text, and text + prompt for the prompt-aware detectors) and keep unique ones, so the
    AlpacaEval baseline answer repeated in every battle is extracted once;
 2. look the hashes up in the on-disk cache (:mod:`.cache`);
-3. extract the rest: serially, or - when the estimated work pays for the start-up (:func:`pool_pays`) - in a
-   pool of forked workers that inherit the loaded resources, fed chunks of about equal estimated cost,
-   biggest first, results taken as they finish. The extractor is a pure function and every value is put
-   back by row, so the result is identical whatever ``jobs`` is and whatever order chunks finish in;
+3. extract the rest: serially, or - when the estimated work pays for the start-up (:func:`pool_pays`) - in
+   ``jobs`` processes: this one and ``jobs - 1`` forked workers that inherit the loaded resources (and what
+   this process learnt on the first answers), all taking chunks of about equal estimated cost from one
+   queue, the workers from the big end, this process from the small end between collecting results. The
+   extractor is a pure function and every value is put back by row, so the result is identical whatever
+   ``jobs`` is and whatever order chunks finish in;
 4. store new values in the cache and scatter values back to every input row.
 
 Memory is bounded by one block (``block_size`` rows: their texts, keys and values) plus the output columns;
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from functools import lru_cache
 from typing import Any
 
@@ -248,7 +251,7 @@ class _Extractor:
                 ctx = mp.get_context("spawn")
                 init, initargs = _worker_init, (self.names,)
             self.pool = ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=ctx, initializer=init, initargs=initargs
+                max_workers=self.jobs - 1, mp_context=ctx, initializer=init, initargs=initargs
             )
         return self.pool
 
@@ -258,8 +261,9 @@ class _Extractor:
         """``(row positions, feature columns)`` for every response in ``todo``, chunk by chunk, in any order.
 
         Serial when one process is asked for or the estimated work does not pay for a pool; otherwise the
-        chunks go to the pool biggest first and come back as they finish (a slow answer holds one worker,
-        the others keep taking chunks). Values never depend on the schedule: the extractor is pure.
+        chunks are shared between the workers and this process (see the module doc) and come back as they
+        finish: a slow answer holds one process, the others keep taking chunks. Values never depend on the
+        schedule: the extractor is pure.
         """
         names = self.names
         lengths = [len(texts[i]) for i in todo]
@@ -286,19 +290,35 @@ class _Extractor:
             self.advance(len(prime))
             yield prime, res
             todo, costs = todo[k:], costs[k:]
-        chunks = plan_chunks(costs, self.chunk)
+        # The parent is one of the ``jobs`` processes: ``jobs - 1`` workers take chunks from the big end of
+        # the queue (each with one more waiting, so none idles while the parent is busy), and the parent,
+        # between collecting results, takes the small end itself. One process fewer to fork, feed and
+        # teach, and the parent keeps what it has learnt.
+        queue = deque(plan_chunks(costs, self.chunk))
         pool = self._get_pool()
-        futures: dict[Future[dict[str, list[Any]]], list[int]] = {}
-        for part in chunks:
+        depth = 2 * (self.jobs - 1)
+        pending: dict[Future[dict[str, list[Any]]], list[int]] = {}
+
+        def work(part: list[int]) -> tuple[list[int], tuple[list[str], list[str | None], list[str]]]:
             idx = [todo[k] for k in part]
-            futures[
-                pool.submit(_extract_chunk, ([texts[i] for i in idx], [prompts[i] for i in idx], names))
-            ] = idx
-        for fut in as_completed(futures):
-            idx = futures.pop(fut)
-            res = fut.result()
-            self.advance(len(idx))
-            yield idx, res
+            return idx, ([texts[i] for i in idx], [prompts[i] for i in idx], names)
+
+        while queue or pending:
+            while queue and len(pending) < depth:
+                idx, args = work(queue.popleft())
+                pending[pool.submit(_extract_chunk, args)] = idx
+            for fut in [f for f in pending if f.done()]:
+                idx = pending.pop(fut)
+                res = fut.result()
+                self.advance(len(idx))
+                yield idx, res
+            if queue and len(pending) >= depth:
+                idx, args = work(queue.pop())
+                res = _extract_chunk(args)
+                self.advance(len(idx))
+                yield idx, res
+            elif pending and not queue:
+                wait(pending, return_when=FIRST_COMPLETED)
 
     def run(self, texts: list[str], prompts: list[str | None]) -> pd.DataFrame:
         names, ctx_names, plain_names = self.names, self.ctx_names, self.plain_names
@@ -450,8 +470,8 @@ def response_features(
         prompts: the prompt of each response (same length), used as context by the flattery and refusal
             detectors (a requested compliment is not flattery). Optional.
         features: a set name, family name, comma list or list (see :func:`stylebias.extract.resolve_features`).
-        jobs: at most this many worker processes: ``1`` runs in this process; ``None``/``0`` means every
-            core this process may use. A pool is started only when the estimated work (from the number and
+        jobs: at most this many processes extract at once (this one included): ``1`` runs in this process
+            only; ``None``/``0`` means one per core this process may use. A pool is started only when the estimated work (from the number and
             total length of the responses left after deduplication and the cache) finishes sooner with it,
             start-up included, so a small input runs serially whatever ``jobs`` says. Results never depend
             on it: serial and parallel frames are identical.
