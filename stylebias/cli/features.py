@@ -94,7 +94,18 @@ def features(
         bool,
         typer.Option("--pairs", help="Also write battle-level pair features to <output>_pairs.<ext>."),
     ] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = all cores).", min=0)] = 0,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help=(
+                "Processes extracting features at once: 0 = one per core, started only when the input is "
+                "big enough to pay for starting them (else one); 1 = this process only. Results do not depend on it."
+            ),
+            min=0,
+        ),
+    ] = 0,
     no_cache: Annotated[
         bool,
         typer.Option("--no-cache", help="Do not read or write the feature cache ($STYLEBIAS_CACHE_DIR)."),
