@@ -45,16 +45,16 @@ DEFAULT_CHUNK = 256
 DEFAULT_BLOCK = 50_000
 
 # When is a process pool worth it, and how is the work cut? Extraction cost is close to linear in the
-# response length; per family, CPU seconds per response (fixed part, per character), measured with
-# bench/features.py on real answers (only ratios and orders of magnitude matter here: a wrong estimate
+# response length; per family, CPU seconds per response (fixed part, per character), fitted on 4,500 real
+# answers of the three bench corpora (only ratios and orders of magnitude matter here: a wrong estimate
 # costs a little speed, never a different value).
 FAMILY_COST: dict[str, tuple[float, float]] = {
-    "verbosity": (40e-6, 0.12e-6),
-    "structure": (5e-6, 0.01e-6),
-    "emoji": (2e-6, 0.004e-6),
-    "flattery": (30e-6, 0.10e-6),
-    "refusal": (30e-6, 0.10e-6),
-    "tone": (20e-6, 0.10e-6),
+    "verbosity": (50e-6, 0.25e-6),
+    "structure": (4e-6, 0.011e-6),
+    "emoji": (4e-6, 0.006e-6),
+    "flattery": (20e-6, 0.16e-6),
+    "refusal": (110e-6, 0.22e-6),
+    "tone": (35e-6, 0.11e-6),
 }
 #: wall seconds to fork the workers and get the first results back (measured: 10-20 ms for two workers)
 POOL_START_SECONDS = 0.05
@@ -141,8 +141,8 @@ def _cost_coefficients(names: tuple[str, ...]) -> tuple[float, float]:
         "list_count",
         "bold_count",
     }:
-        return 5e-6, 0.04e-6  # the lmarena counts only: a tokenizer pass and four regexes
-    fixed = 10e-6 + sum(FAMILY_COST[f][0] for f in fams)
+        return 5e-6, 0.1e-6  # the lmarena counts only: a tokenizer pass and a few string scans
+    fixed = sum(FAMILY_COST[f][0] for f in fams)
     return fixed, sum(FAMILY_COST[f][1] for f in fams)
 
 
