@@ -295,6 +295,8 @@ class _Extractor:
         # between collecting results, takes the small end itself. One process fewer to fork, feed and
         # teach, and the parent keeps what it has learnt.
         queue = deque(plan_chunks(costs, self.chunk))
+        if not queue:
+            return
         pool = self._get_pool()
         depth = 2 * (self.jobs - 1)
         pending: dict[Future[dict[str, list[Any]]], list[int]] = {}
