@@ -77,6 +77,7 @@ def three_runs(
 ) -> list[dict]:
     """Run a command as (jobs 1, fresh cache), (jobs 2, fresh cache), (jobs 2, warm cache; unless not ``warm``)."""
     monkeypatch.setattr(runner, "MIN_POOL_SAVING_SECONDS", float("-inf"))  # a pool even for 480 texts
+    monkeypatch.setattr(runner, "PRIME_SECONDS", 0.0)  # and the parent does not take them all before forking
     monkeypatch.setattr(runner, "DEFAULT_CHUNK", 16)
     pools: list[int] = []
     real_get_pool = runner._Extractor._get_pool

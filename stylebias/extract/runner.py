@@ -285,11 +285,12 @@ class _Extractor:
             while k < len(todo) and acc < PRIME_SECONDS:
                 acc += costs[k]
                 k += 1
-            prime = todo[:k]
-            res = _extract_chunk(([texts[i] for i in prime], [prompts[i] for i in prime], names))
-            self.advance(len(prime))
-            yield prime, res
-            todo, costs = todo[k:], costs[k:]
+            if k:
+                prime = todo[:k]
+                res = _extract_chunk(([texts[i] for i in prime], [prompts[i] for i in prime], names))
+                self.advance(len(prime))
+                yield prime, res
+                todo, costs = todo[k:], costs[k:]
         # The parent is one of the ``jobs`` processes: ``jobs - 1`` workers take chunks from the big end of
         # the queue (each with one more waiting, so none idles while the parent is busy), and the parent,
         # between collecting results, takes the small end itself. One process fewer to fork, feed and
