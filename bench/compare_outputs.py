@@ -321,32 +321,48 @@ def files_under(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
 
 
-def same_file(a: Path, b: Path) -> bool:
-    """Byte-identical, except an artifact's ``created`` timestamp (the moment it was written)."""
+def same_file(a: Path, b: Path) -> str | None:
+    """``None`` when byte-identical, else what differs.
+
+    An artifact's ``created`` timestamp (the moment it was written) is left out; an artifact whose only
+    other difference is a ``payload.settings`` block that ``a`` lacks is reported as such (single fits save
+    their :class:`FitSettings` since the fit path was unified), not as a changed number.
+    """
     if filecmp.cmp(a, b, shallow=False):
-        return True
+        return None
     if a.name != "artifact.json":
-        return False
+        return "differs"
+    import json
 
-    def body(p: Path) -> list[str]:
-        return [ln for ln in p.read_text(encoding="utf-8").splitlines() if not ln.startswith(' "created": ')]
-
-    return body(a) == body(b)
+    da, db = (json.loads(p.read_text(encoding="utf-8")) for p in (a, b))
+    da.pop("created", None)
+    db.pop("created", None)
+    if da == db:
+        return None
+    added = db.get("payload", {}).pop("settings", None)
+    if added is not None and "settings" not in da.get("payload", {}) and da == db:
+        return "settings added"
+    return "differs"
 
 
 def compare(a: Path, b: Path) -> int:
     fa, fb = files_under(a), files_under(b)
     only_a, only_b = sorted(fa - fb), sorted(fb - fa)
-    differ = [f for f in sorted(fa & fb) if not same_file(a / f, b / f)]
+    verdicts = {f: same_file(a / f, b / f) for f in sorted(fa & fb)}
+    differ = [f for f, v in verdicts.items() if v == "differs"]
+    added = [f for f, v in verdicts.items() if v == "settings added"]
     for f in only_a:
         print(f"only in {a}: {f}")
     for f in only_b:
         print(f"only in {b}: {f}")
+    for f in added:
+        print(f"identical but for the added payload.settings: {f}")
     for f in differ:
         print(f"differs: {f}")
-    same = len(fa & fb) - len(differ)
+    same = len(fa & fb) - len(differ) - len(added)
     print(
-        f"{same} of {len(fa | fb)} files byte-identical; {len(differ)} differ; {len(only_a) + len(only_b)} on one side only"
+        f"{same} of {len(fa | fb)} files identical (artifacts but for 'created'); {len(added)} gained their fit "
+        f"settings; {len(differ)} differ; {len(only_a) + len(only_b)} on one side only"
     )
     return 1 if differ or only_a or only_b else 0
 

@@ -270,6 +270,15 @@ class BattleSet:
         )
         return out.reset_index(drop=True)
 
+    def nothing_usable(self, what: str = "no usable battles") -> str:
+        """The error text when no battle is left: ``what``, the files, the counts and the top reject reasons."""
+        top = "; ".join(
+            f"{r.reason} ({r.count})" for r in self.reject_reasons().head(3).itertuples(index=False)
+        )
+        files = ", ".join(self.sources["file"].astype(str).tolist()[:3]) if len(self.sources) else "the input"
+        counts = "all rejected" if self.rejected == self.read else f"{self.rejected:,} rejected"
+        return f"{what} in {files}: {self.read:,} records read, {counts}" + (f" — {top}" if top else "")
+
     def validation_summary(self, examples: int = 3) -> dict[str, Any]:
         """Per-file counts and reject reasons with a few example records, as plain JSON-ready values.
 

@@ -99,13 +99,13 @@ def fit(
         stylebias fit --save my_model                                  # the embedded demo
         stylebias fit annotations/ --features lmarena --save ae2_lmarena --json fit.json
     """
+    from ..rating import FitSettings
     from ..rating.persist import fit_style_model, save_fitted
 
+    settings = FitSettings(features=features, reg=reg, ties=ties, components=components, n_jobs=jobs)
     data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
     with shown_warnings(quiet), progress_bars(quiet):
-        fitted, metrics = fit_style_model(
-            data, features, reg=reg, ties=ties, jobs=jobs, components=components
-        )
+        fitted, metrics = fit_style_model(data, settings=settings)
         extra = {"notes": list(note)} if note else None
         folder = save_fitted(fitted, save, metrics, title=title, extra_card=extra)
     bt = fitted.model

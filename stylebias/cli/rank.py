@@ -141,30 +141,25 @@ def rank(
         stylebias rank clean_battle.json --features lmarena --anchor gpt-4-0613=1163
         stylebias rank votes.csv --column model_a=left --column model_b=right --column winner=vote
     """
-    from ..rating.pipeline import rank_battles, rank_battles_by
+    from ..rating import FitSettings, rank_battles_by
 
-    anchor_t = parse_anchor(anchor)
-    feature_spec = parse_features(features)
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
-    options = dict(
+    settings = FitSettings(
+        features=parse_features(features),
         reg=reg,
         ties=ties,
         ci=ci,
         rounds=rounds,
         seed=seed,
-        anchor=anchor_t,
+        anchor=parse_anchor(anchor),
         min_battles=min_battles,
         components=components,
         n_jobs=jobs,
-        winrate_vs=winrate_vs,
     )
+    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
     with shown_warnings(quiet), progress_bars(quiet):
-        if by is None:
-            groups = [(None, rank_battles(data, feature_spec, **options))]
-        else:
-            groups = rank_battles_by(data, by, features=feature_spec, **options)
+        ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs)
 
-    for value, result in groups:
+    for value, result in ranks.groups:
         if by is not None:
             console.rule(f"[bold]{escape(by)} = {escape(str(value))}[/]")
         if isinstance(result, str):
@@ -172,57 +167,11 @@ def rank(
             continue
         show_result(result, top=top)
     if json_out is not None:
-        write_json(json_out, groups_json(groups, by, data.accounting()))
+        write_json(json_out, ranks.to_json())
         console.print(f"[dim]wrote {escape(str(json_out))}[/]")
     if csv_out is not None:
-        header, rows = groups_csv(groups, by)
-        write_csv(csv_out, header, rows)
+        write_csv(csv_out, *ranks.csv())
         console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
-
-
-def groups_json(groups: list[tuple[Any, Any]], by: str | None, accounting: dict[str, int]) -> dict[str, Any]:
-    if by is None:
-        return groups[0][1].to_json()
-    out: list[dict[str, Any]] = []
-    for value, result in groups:
-        if isinstance(result, str):
-            out.append({"value": value, "error": result})
-        else:
-            out.append({"value": value, **result.to_json()})
-    return {"by": by, "groups": out, "data": dict(accounting)}
-
-
-CSV_COLUMNS = (
-    "model",
-    "battles",
-    "rating",
-    "rating_low",
-    "rating_high",
-    "rank",
-    "rating_raw",
-    "rating_raw_low",
-    "rating_raw_high",
-    "rank_raw",
-)
-
-
-def groups_csv(groups: list[tuple[Any, Any]], by: str | None) -> tuple[list[str], list[list[Any]]]:
-    header = ([by] if by else []) + ["component", *CSV_COLUMNS]
-    extra = ["winrate", "winrate_low", "winrate_high"]
-    has_wr = any(not isinstance(r, str) and "winrate" in r.models.columns for _, r in groups)
-    if has_wr:
-        header += extra
-    rows: list[list[Any]] = []
-    for value, result in groups:
-        if isinstance(result, str):
-            continue
-        for part in result.all_parts():
-            for rec in part.models.to_dict("records"):
-                row = ([value] if by else []) + [part.component + 1] + [rec[c] for c in CSV_COLUMNS]
-                if has_wr:
-                    row += [rec.get(c) for c in extra]
-                rows.append(row)
-    return header, rows
 
 
 def _fmt(x: float, digits: int = 0) -> str:

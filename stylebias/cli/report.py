@@ -88,26 +88,18 @@ def report(
         stylebias report battles.jsonl -o report.html --title "Arena, March"
         stylebias report arena.json --features lmarena --no-explain -o arena.html
     """
+    from ..rating import FitSettings
+    from ..rating.pipeline import GroupedRanks
     from ..report import build_report, write_report
 
+    settings = FitSettings(features=parse_features(features), ci=ci, rounds=rounds, seed=seed, n_jobs=jobs)
     data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
     with shown_warnings(quiet), progress_bars(quiet):
-        built = build_report(
-            data,
-            features=parse_features(features),
-            title=title,
-            explain=not no_explain,
-            ci=ci,
-            rounds=rounds,
-            seed=seed,
-            n_jobs=jobs,
-        )
+        built = build_report(data, settings=settings, title=title, explain=not no_explain)
         path = write_report(built, output)
     size = path.stat().st_size
     if json_out is not None:
         write_json(json_out, {"report": {"path": str(path), "bytes": size}, **built.rank.to_json()})
     if csv_out is not None:
-        from .rank import groups_csv
-
-        write_csv(csv_out, *groups_csv([(None, built.rank)], None))
+        write_csv(csv_out, *GroupedRanks(None, [(None, built.rank)], data.accounting()).csv())
     console.print(f"wrote {escape(str(path))} ({_size(size)})")

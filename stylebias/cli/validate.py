@@ -64,7 +64,7 @@ def validate(
 
         stylebias validate battles.jsonl --rejects rejects.csv
     """
-    from ..formats import load_battles, nothing_usable_message
+    from ..formats import load_battles
 
     with shown_warnings(quiet), progress_bars(quiet):
         data = load_battles(
@@ -89,7 +89,7 @@ def validate(
     if not quiet:
         _print(summary)
     if not data.accepted:
-        raise DataError(nothing_usable_message(data))
+        raise DataError(data.nothing_usable())
 
 
 def _print(summary: dict) -> None:

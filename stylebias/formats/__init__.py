@@ -252,18 +252,8 @@ def load_battles(
     data = BattleSet.concat(parts)
     data.check_accounting()
     if not data.accepted and not allow_empty:
-        raise DataError(nothing_usable_message(data))
+        raise DataError(data.nothing_usable())
     return data
-
-
-def nothing_usable_message(data: BattleSet) -> str:
-    """The DataError text when every record was rejected: files, counts and the top reasons."""
-    reasons = data.reject_reasons()
-    top = "; ".join(f"{r.reason} ({r.count})" for r in reasons.head(3).itertuples(index=False))
-    files = ", ".join(data.sources["file"].astype(str).tolist()[:3]) if len(data.sources) else "the input"
-    return f"no usable battles in {files}: {data.read} records read, all rejected" + (
-        f" — {top}" if top else ""
-    )
 
 
 def load_demo(*, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> BattleSet:

@@ -27,10 +27,9 @@ from ..errors import DataError, StyleBiasWarning, UsageError
 from ..progress import task
 from .design import components, encode_models, standardise
 from .intervals import bootstrap, sandwich
-from .likelihood import TIES, tie_model
+from .likelihood import tie_model
+from .settings import FitSettings
 from .solver import LN10, PairLayout, Problem, newton
-
-CI_METHODS = ("sandwich", "bootstrap")
 
 
 class StyleBT:
@@ -84,18 +83,9 @@ class StyleBT:
         return {k: getattr(self, k) for k in (*names, "xtol", "max_iter")}
 
     def _check_params(self) -> None:
-        if not (isinstance(self.reg, int | float) and math.isfinite(self.reg) and self.reg >= 0):
-            raise UsageError(f"reg must be a finite number >= 0, got {self.reg!r}")
-        if self.ties not in TIES:
-            raise UsageError(f"ties must be one of {', '.join(TIES)}, got {self.ties!r}")
-        if self.ci not in CI_METHODS:
-            raise UsageError(f"ci must be one of {', '.join(CI_METHODS)}, got {self.ci!r}")
-        if self.ci == "bootstrap" and (not isinstance(self.rounds, int) or self.rounds < 2):
-            raise UsageError(f"bootstrap needs rounds >= 2, got {self.rounds!r}")
-        if not 0 < self.level < 1:
-            raise UsageError(f"level must be in (0, 1), got {self.level!r}")
-        if self.scale <= 0:
-            raise UsageError(f"scale must be positive, got {self.scale!r}")
+        FitSettings(
+            **{k: getattr(self, k) for k in ("reg", "ties", "ci", "rounds", "level", "scale")}
+        ).check()
 
     # ------------------------------------------------------------------------------------------------
     def fit(

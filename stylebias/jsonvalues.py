@@ -1,0 +1,47 @@
+"""numpy and pandas values as plain Python, for JSON documents and record-by-record loaders.
+
+Every ``--json`` document and every loader that reads cells of an in-memory table goes through
+:func:`plain`, so one rule decides what a numpy integer, a NaN or a nested array becomes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def plain(value: Any, *, digits: int | None = None, nan: Any = None) -> Any:
+    """``value`` with numpy scalars, arrays and tuples turned into Python numbers and lists, recursively.
+
+    Non-finite floats become ``nan`` (``None`` by default: JSON has no NaN); ``digits`` rounds floats (the
+    ``--json`` documents keep 6, which is far below any interval's width and keeps files diffable).
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        if not math.isfinite(f):
+            return nan
+        return round(f, digits) if digits is not None else f
+    if isinstance(value, np.ndarray):
+        return [plain(v, digits=digits, nan=nan) for v in value.tolist()]
+    if isinstance(value, list | tuple):
+        return [plain(v, digits=digits, nan=nan) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v, digits=digits, nan=nan) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def records(df: Any, columns: Any, *, digits: int | None = 6) -> list[dict[str, Any]]:
+    """The rows of ``df`` as dicts of plain values, for the columns of ``columns`` that ``df`` has."""
+    cols = [c for c in columns if c in df.columns]
+    return [
+        {c: plain(v, digits=digits) for c, v in zip(cols, row, strict=True)}
+        for row in df[cols].itertuples(index=False)
+    ]
