@@ -22,8 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
-
 #: Allowed values of ``winner``. LMArena's ``tie (bothbad)`` and the 140k release's ``both_bad`` map to
 #: ``tie_bothbad``.
 WINNERS: tuple[str, ...] = ("model_a", "model_b", "tie", "tie_bothbad")
@@ -413,74 +411,3 @@ def normalize_battles(df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
     for col in metas:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df.reset_index(drop=True)
-
-
-def validate_battles(df: pd.DataFrame, *, source: str = "<DataFrame>") -> BattleSet:
-    """Check a battle table built outside the loaders (e.g. by a pipeline) and return it as a BattleSet.
-
-    Rows that break the contract are moved to the rejects ledger with a reason instead of failing the whole
-    table: missing or empty model names, self-battles, winner outside :data:`WINNERS`, ``pref_a`` outside
-    [0, 1] or inconsistent with ``winner``, and missing responses unless the row has style metadata.
-    Raises :class:`DataError` only when a required column is missing altogether.
-    """
-    missing = [c for c in ("model_a", "model_b") if c not in df.columns]
-    if "winner" not in df.columns and "pref_a" not in df.columns:
-        missing.append("winner or pref_a")
-    if missing:
-        raise DataError(f"battle table lacks required column(s): {', '.join(missing)}", file=source)
-    work = df.reset_index(drop=True).copy()
-    if "pref_a" not in work.columns:
-        work["pref_a"] = work["winner"].map(PREF_FROM_WINNER)
-    if "winner" not in work.columns:
-        work["winner"] = [None if pd.isna(p) else winner_from_pref(float(p)) for p in work["pref_a"]]
-    if "battle_id" not in work.columns:
-        work["battle_id"] = [f"{source}#{i + 1}" for i in range(len(work))]
-    has_meta = all(c in work.columns for c in ("meta_tokens_a", "meta_tokens_b"))
-    cols = [
-        c for c in ("model_a", "model_b", "winner", "pref_a", "response_a", "response_b") if c in work.columns
-    ]
-    values = zip(*(work[c].tolist() for c in cols), strict=True)
-    reasons = [_row_problem(dict(zip(cols, v, strict=True)), has_meta) for v in values]
-    # Lone surrogates (e.g. from a JSON "\ud800" escape) cannot be stored as UTF-8 text: reject the row
-    # like the loaders do, instead of crashing in the string-dtype conversion.
-    for col in (c for c in _STRING_COLUMNS if c in work.columns and work[c].dtype == object):
-        for i, v in enumerate(work[col].tolist()):
-            if reasons[i] is None and isinstance(v, str) and not v.isascii() and _SURROGATE.search(v):
-                reasons[i] = f"invalid text: {col} is not valid Unicode (lone surrogates)"
-    keep = np.array([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
-    bad = [i for i, r in enumerate(reasons) if r is not None]
-    battles = work.iloc[keep].reset_index(drop=True)
-    if "source_file" in battles.columns:
-        battles["source_file"] = battles["source_file"].fillna(source)
-    ledger = Ledger(source, "dataframe")
-    ledger.accept_frame(battles, keep + 1)
-    ledger.reject_many([i + 1 for i in bad], [reasons[i] for i in bad])  # type: ignore[misc]
-    return ledger.to_battleset()
-
-
-def _row_problem(r: dict[str, Any], has_meta: bool) -> str | None:
-    a, b = r.get("model_a"), r.get("model_b")
-    if not isinstance(a, str) or not a.strip() or not isinstance(b, str) or not b.strip():
-        return "empty model name"
-    if a == b:
-        return f"self-battle: model_a == model_b == {a!r}"
-    w = r.get("winner")
-    if w is not None and not (isinstance(w, float) and np.isnan(w)) and w not in WINNERS:
-        return f"unknown winner label: {w!r}"
-    p = r.get("pref_a")
-    try:
-        p = float(p)
-    except (TypeError, ValueError):
-        return f"pref_a is not a number: {p!r}"
-    if not (0.0 <= p <= 1.0):
-        return f"pref_a outside [0, 1]: {p!r}"
-    if w in ("model_a", "model_b") and winner_from_pref(p) != w:
-        return f"pref_a {p} contradicts winner {w!r}"
-    for side in ("a", "b"):
-        text = r.get(f"response_{side}")
-        if text is None or (isinstance(text, float) and np.isnan(text)):
-            if not has_meta:
-                return f"missing response_{side}"
-        elif not isinstance(text, str):
-            return f"response_{side} is not text ({type(text).__name__})"
-    return None

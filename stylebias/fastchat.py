@@ -48,8 +48,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from .battles import PREF_FROM_WINNER
 from .errors import DataError, UsageError
+from .jsonvalues import plain
 from .progress import task
+from .rows import WINNER_LABELS
 
 STYLE_CONTROL_ELEMENTS_V1 = [
     "sum_assistant_a_tokens",
@@ -66,7 +69,8 @@ STYLE_CONTROL_ELEMENTS_V1 = [
 BASELINE_MODEL = "mixtral-8x7b-instruct-v0.1"
 BASELINE_RATING = 1114.0
 
-_OUTCOME = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5, "both_bad": 0.5}
+#: FastChat's winner labels (LMArena's and the 140k release's) and the share of the vote for A each means.
+_OUTCOME = {label: PREF_FROM_WINNER[w] for label, w in WINNER_LABELS.items()}
 
 
 # ---------------------------------------------------------------------------------------------- preprocessing
@@ -122,7 +126,7 @@ def preprocess_for_style(
 def _metadata_features(
     df: pd.DataFrame, style_elements: Sequence[str], apply_ratio: Sequence[int], add_one: bool
 ) -> np.ndarray:
-    from .formats._fields import Reject, count, is_null, maybe_json
+    from .rows import Reject, count, is_null, maybe_json
 
     k = len(style_elements) // 2
     if len(style_elements) != 2 * k or k == 0:
@@ -134,11 +138,7 @@ def _metadata_features(
             if not isinstance(cm, dict):
                 raise Reject(f"conv_metadata is {'missing' if is_null(cm) else type(cm).__name__}")
             for j, element in enumerate(style_elements):
-                v = cm.get(element)
-                if isinstance(v, np.generic):
-                    v = v.item()
-                if isinstance(v, dict):
-                    v = {key: (x.item() if isinstance(x, np.generic) else x) for key, x in v.items()}
+                v = plain(cm.get(element), nan=float("nan"))
                 if is_null(v):
                     raise Reject(f"conv_metadata lacks {element}")
                 values[i, j] = count(v, element)
@@ -178,15 +178,12 @@ class _Design:
     ) -> None:
         from .rating.design import encode_models
         from .rating.likelihood import HalfTies
-        from .rating.solver import PairLayout, Problem
+        from .rating.solver import pair_sorted_problem
 
         enc = encode_models(matchups[:, 0].astype(str), matchups[:, 1].astype(str))
         # encode_models sorts models by name; map its indices back to our model codes
         self.index = np.array([int(m) for m in enc.models])
-        self.order = np.argsort(enc.pair, kind="stable")
-        layout = PairLayout.from_sorted(enc.pair[self.order], enc.pair_a, enc.pair_b, len(enc.models))
-        Z = np.asfortranarray(features[self.order]) if features.shape[1] else None
-        self.problem = Problem(layout, outcomes[self.order], Z, HalfTies(), reg, None, model_scale=alpha)
+        self.problem, self.order = pair_sorted_problem(enc, outcomes, features, HalfTies(), reg, None, alpha)
         self.n_models = n_models
         self.P = len(enc.models)
 

@@ -42,12 +42,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .battles import BattleSet, empty_rejects, validate_battles
+from .battles import BattleSet, empty_rejects
 from .errors import ArtifactError, DataError, UsageError
 from .rating import Design, FitSettings, RankResult, fit_design
 from .rating.pipeline import check_finite
 from .rating.result import describe_settings, load_rank_artifact
 from .rating.settings import FIELDS, check_components
+from .rows import validate_battles
 
 DESIGN_FILE = "design.json"
 #: The parameters' defaults (for ``repr``): the fit's, except that one estimator rates one comparison graph.

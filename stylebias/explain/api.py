@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..battles import BattleSet, validate_battles
+from ..battles import BattleSet
 from ..errors import DataError, StyleBiasWarning, UsageError
 from ..progress import task
+from ..rows import validate_battles
 from .attribution import group_shapley, per_model
 from .cv import CVReport, cross_validate
 from .design import GROUP_WORDS, feature_groups, group_of, prompt_groups

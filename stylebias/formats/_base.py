@@ -1,7 +1,7 @@
 """What every loader shares: the load context, the per-record driver and the progress hook.
 
 A per-record loader is a function ``convert(record, number) -> row`` that raises
-:class:`~stylebias.formats._fields.Reject` for a bad record; :func:`load_records` walks any container (JSON
+:class:`~stylebias.rows.Reject` for a bad record; :func:`load_records` walks any container (JSON
 array, JSONL, CSV, Parquet), sends parse failures and rejects to the ledger, and returns the file's
 :class:`~stylebias.battles.BattleSet`. Formats that need speed on millions of text-free rows add a
 vectorised path but keep this one as the reference for every record it cannot take in bulk.
@@ -17,8 +17,8 @@ from typing import Any
 
 from ..battles import BattleSet, Ledger
 from ..progress import task
+from ..rows import Reject, check_strings
 from . import _io
-from ._fields import SURROGATE, Reject
 
 Convert = Callable[[dict[str, Any], int], dict[str, Any]]
 
@@ -95,24 +95,11 @@ def feed(ledger: Ledger, records: Any, convert: Convert) -> None:
             continue
         try:
             row = convert(rec, number)
-            _check_strings(row)
+            check_strings(row)
         except Reject as exc:
             ledger.reject(number, str(exc))
             continue
         ledger.accept(number, row)
-
-
-# Texts and names are checked by the converters; every other string kept (ids, judge, extras) is checked here,
-# so undecodable bytes never reach a table that is later written as UTF-8.
-_CHECKED = frozenset({"prompt", "response_a", "response_b", "model_a", "model_b"})
-
-
-def _check_strings(row: dict[str, Any]) -> None:
-    for key, value in row.items():
-        if SURROGATE.search(key):
-            raise Reject("invalid text: a field name is not valid Unicode")
-        if isinstance(value, str) and key not in _CHECKED and SURROGATE.search(value):
-            raise Reject(f"invalid text: {key} is not valid Unicode (undecodable bytes or lone surrogates)")
 
 
 def peek_keys(path: Path, container: str, ctx: LoadContext, limit: int = 100) -> set[str] | None:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..battles import BattleSet, winner_from_pref
+from ..rows import Reject, is_null, pair_names, text
 from ._base import LoadContext, load_records
-from ._fields import Reject, is_null, pair_names, text
 
 REQUIRED = ("instruction", "output_1", "output_2", "preference")
 EXTRAS = ("dataset", "datasplit")

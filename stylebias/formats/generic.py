@@ -19,8 +19,8 @@ from typing import Any
 
 from ..battles import META_COLUMNS, BattleSet
 from ..errors import DataError, UsageError
+from ..rows import Reject, is_null, join_turns, pair_names, text, vote
 from ._base import LoadContext, load_records, peek_keys
-from ._fields import Reject, is_null, join_turns, pair_names, text, vote
 
 #: Canonical columns a mapping may target.
 MAPPABLE: tuple[str, ...] = (

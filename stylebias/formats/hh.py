@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..battles import PREF_FROM_WINNER, TURN_SEPARATOR, BattleSet
+from ..rows import Reject, text
 from ._base import LoadContext, load_records
-from ._fields import Reject, text
 
 REQUIRED = ("chosen", "rejected")
 JUDGE = "human"

@@ -33,9 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..battles import PREF_FROM_WINNER, BattleSet, Ledger
-from . import _io
-from ._base import LoadContext, feed, file_progress, load_records, progress_total
-from ._fields import (
+from ..rows import (
     META_SOURCES,
     WINNER_LABELS,
     Reject,
@@ -49,6 +47,8 @@ from ._fields import (
     pair_names,
     winner_label,
 )
+from . import _io
+from ._base import LoadContext, feed, file_progress, load_records, progress_total
 
 ID_KEYS = ("question_id", "id")
 #: Source columns kept as extra battle columns when they hold scalars.

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..battles import PREF_FROM_WINNER, BattleSet
+from ..rows import Reject, is_null, pair_names, text
 from ._base import LoadContext, load_records
-from ._fields import Reject, is_null, pair_names, text
 
 REQUIRED = ("cmp_key", "response1", "response2")
 ANNOTATORS = ("annotator1", "annotator2", "annotator3")

@@ -29,7 +29,7 @@ from .design import components, encode_models, standardise
 from .intervals import bootstrap, sandwich
 from .likelihood import tie_model
 from .settings import FitSettings
-from .solver import LN10, PairLayout, Problem, newton
+from .solver import LN10, PairLayout, Problem, newton, pair_sorted_problem
 
 
 class StyleBT:
@@ -214,10 +214,7 @@ class StyleBT:
             layout = PairLayout.from_sorted(cell_pair, enc.pair_a, enc.pair_b, P)
             problem = Problem(layout, yy, None, tie, self.reg, counts)
         else:
-            order = np.argsort(enc.pair, kind="stable")
-            layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, P)
-            Zs = np.asfortranarray(std.Z[order]) if K else None
-            problem = Problem(layout, y[order], Zs, tie, self.reg, None if w is None else w[order])
+            problem, _ = pair_sorted_problem(enc, y, std.Z if K else None, tie, self.reg, w)
 
         theta0 = np.concatenate([np.zeros(P + K), tie.start(problem.y, problem.w)])
         if init is not None:

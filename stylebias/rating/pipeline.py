@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..battles import BattleSet, validate_battles
+from ..battles import BattleSet
 from ..errors import DataError, UsageError
 from ..extract import FEATURE_SETS
+from ..rows import validate_battles
 from .fit import Design, fit_design
 from .result import RankResult, describe_settings
 from .settings import FitSettings

@@ -1,9 +1,13 @@
-"""Value checks and conversions every per-record loader shares.
+"""Row rules: the value checks and conversions every loader and :func:`validate_battles` share.
 
-Each source format maps its record to canonical values through these helpers, so the reject reasons (and
-their wording, which ``stylebias validate`` groups by the text before the first colon) are the same for
-every format. A helper that finds a problem raises :class:`Reject`; the loader catches it and puts the
-record in the ledger.
+Each source format maps its record to canonical values through these functions, and a battle table built
+by a pipeline is checked by the same ones, so a fault has one reason with one wording wherever it is found
+(``stylebias validate`` groups rejects by the text before the first colon). A rule that finds a problem
+raises :class:`Reject`; the caller puts the record in the ledger with ``str(exc)`` as the reason.
+
+A new loader calls :func:`pair_names`, :func:`vote` (or :func:`winner_label` / :func:`pref_value`),
+:func:`text` for prompts and responses, :func:`meta_columns` for LMArena style counts, and lets
+:func:`stylebias.formats._base.load_records` (which calls :func:`check_strings`) keep the ledger.
 """
 
 from __future__ import annotations
@@ -14,7 +18,18 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..battles import PREF_FROM_WINNER, TURN_SEPARATOR, strip_hidden_reasoning, winner_from_pref
+import numpy as np
+import pandas as pd
+
+from .battles import (
+    PREF_FROM_WINNER,
+    TURN_SEPARATOR,
+    BattleSet,
+    Ledger,
+    strip_hidden_reasoning,
+    winner_from_pref,
+)
+from .errors import DataError
 
 #: Source winner labels and their canonical value. LMArena writes ``tie (bothbad)``; the 140k release
 #: writes ``both_bad``. Anything else is rejected as an unknown vote label, never guessed.
@@ -217,3 +232,75 @@ def flatten(name: str, value: Any) -> dict[str, Any]:
 
 def join_turns(texts: list[str]) -> str:
     return TURN_SEPARATOR.join(texts)
+
+
+# Texts and names are checked by their rules; every other string kept (ids, judge, extras) is checked here,
+# so undecodable bytes never reach a table that is later written as UTF-8.
+_CHECKED = frozenset({"prompt", "response_a", "response_b", "model_a", "model_b"})
+
+
+def check_strings(row: dict[str, Any]) -> None:
+    """Reject a row whose field names or other text values are not valid Unicode."""
+    for key, value in row.items():
+        if SURROGATE.search(key):
+            raise Reject("invalid text: a field name is not valid Unicode")
+        if isinstance(value, str) and key not in _CHECKED and SURROGATE.search(value):
+            raise Reject(f"invalid text: {key} is not valid Unicode (undecodable bytes or lone surrogates)")
+
+
+def battle_row(row: dict[str, Any], has_meta: bool) -> dict[str, Any]:
+    """A canonical row of a battle table built outside the loaders, by the loaders' rules.
+
+    Names and vote as :func:`pair_names` / :func:`vote` (the canonical ``winner`` and ``pref_a`` are
+    written back); responses as :func:`text` (hidden reasoning stripped), or missing when the row has
+    style metadata to be rated from; every other string as :func:`check_strings`.
+    """
+    a, b = pair_names(row.get("model_a"), row.get("model_b"))
+    winner, pref = vote(row.get("winner"), row.get("pref_a"))
+    out = {**row, "model_a": a, "model_b": b, "winner": winner, "pref_a": pref}
+    if not is_null(row.get("prompt")):
+        text(row["prompt"], "prompt")
+    for side in ("a", "b"):
+        key = f"response_{side}"
+        if is_null(row.get(key)):
+            if not has_meta:
+                raise Reject(f"missing response: {key} is missing")
+            out[key] = None
+        else:
+            out[key] = text(row[key], key, response=True)
+    check_strings(out)
+    return out
+
+
+def validate_battles(df: pd.DataFrame, *, source: str = "<DataFrame>") -> BattleSet:
+    """Check a battle table built outside the loaders (e.g. by a pipeline) and return it as a BattleSet.
+
+    Every row goes through :func:`battle_row`, the rules the loaders apply; a row that breaks one is moved
+    to the rejects ledger with the same reason a loader would give. Raises :class:`DataError` only when a
+    required column is missing altogether.
+    """
+    missing = [c for c in ("model_a", "model_b") if c not in df.columns]
+    if "winner" not in df.columns and "pref_a" not in df.columns:
+        missing.append("winner or pref_a")
+    if missing:
+        raise DataError(f"battle table lacks required column(s): {', '.join(missing)}", file=source)
+    work = df.reset_index(drop=True)
+    if "battle_id" not in work.columns:
+        work = work.assign(battle_id=[f"{source}#{i + 1}" for i in range(len(work))])
+    has_meta = all(c in work.columns for c in ("meta_tokens_a", "meta_tokens_b"))
+    ledger = Ledger(source, "dataframe")
+    kept: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    for i, row in enumerate(work.to_dict("records"), 1):
+        try:
+            kept.append(battle_row(row, has_meta))
+            numbers.append(i)
+        except Reject as exc:
+            ledger.reject(i, str(exc))
+    battles = work.iloc[np.asarray(numbers, dtype=np.int64) - 1].reset_index(drop=True)
+    for col in ("model_a", "model_b", "winner", "pref_a", "response_a", "response_b"):
+        battles[col] = pd.Series([r[col] for r in kept], dtype=object if col != "pref_a" else np.float64)
+    if "source_file" in battles.columns:
+        battles["source_file"] = battles["source_file"].fillna(source)
+    ledger.accept_frame(battles, np.asarray(numbers, dtype=np.int64))
+    return ledger.to_battleset()
