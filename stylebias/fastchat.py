@@ -50,7 +50,7 @@ import pandas as pd
 
 from .battles import PREF_FROM_WINNER
 from .errors import DataError, UsageError
-from .jsonvalues import plain
+from .outputs import plain
 from .progress import task
 from .rows import WINNER_LABELS
 

@@ -27,6 +27,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ..outputs import safe_cell
 from ..progress import use_reporter
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
@@ -145,16 +146,6 @@ def _atomic_write(path: Path, text: str, newline: str) -> None:
     with open(tmp, "w", encoding="utf-8", newline=newline) as fh:
         fh.write(text)
     tmp.replace(path)
-
-
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formula injection: text cells starting with = + - @ get a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

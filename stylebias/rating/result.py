@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ArtifactError, StyleBiasError
-from ..jsonvalues import records
+from ..outputs import records
 from .estimator import StyleBT
 from .ranks import lmarena_ranks, shift_arrow
 from .settings import FitSettings

@@ -1,7 +1,8 @@
-"""numpy and pandas values as plain Python, for JSON documents and record-by-record loaders.
+"""Values as they leave the library: plain Python for JSON documents, safe cells for CSV files.
 
 Every ``--json`` document and every loader that reads cells of an in-memory table goes through
-:func:`plain`, so one rule decides what a numpy integer, a NaN or a nested array becomes.
+:func:`plain`, so one rule decides what a numpy integer, a NaN or a nested array becomes; every CSV the
+library or the CLI writes goes through :func:`safe_cell`.
 """
 
 from __future__ import annotations
@@ -45,3 +46,13 @@ def records(df: Any, columns: Any, *, digits: int | None = 6) -> list[dict[str, 
         {c: plain(v, digits=digits) for c, v in zip(cols, row, strict=True)}
         for row in df[cols].itertuples(index=False)
     ]
+
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: text cells starting with = + - @ get a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
