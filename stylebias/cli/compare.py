@@ -11,6 +11,7 @@ from rich.table import Table
 
 from . import app
 from .common import console, write_csv, write_json
+from .options import QuietOpt
 
 
 @app.command("compare")
@@ -37,9 +38,7 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars or warnings (accepted by every command).")
-    ] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Compare two leaderboards: rank shifts (LMArena's rank rule) and rating deltas, B minus A.
 

@@ -19,6 +19,8 @@ from .options import (
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
+    RegOpt,
+    TiesOpt,
     load_input,
 )
 
@@ -44,15 +46,8 @@ def fit(
     ] = "style",
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
-    reg: Annotated[
-        float,
-        typer.Option(
-            "--reg", help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = LMArena).", min=0.0
-        ),
-    ] = 0.5,
-    ties: Annotated[
-        str, typer.Option("--ties", help="Tie model: half (LMArena), rao-kupper, davidson.")
-    ] = "half",
+    reg: RegOpt = 0.5,
+    ties: TiesOpt = "half",
     components: Annotated[
         str,
         typer.Option(

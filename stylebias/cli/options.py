@@ -125,8 +125,38 @@ def warn_rejects(data: BattleSet, limit: int = 8) -> None:
         err_console.print(f"  ... and {len(reasons) - limit} more reason(s)", highlight=False)
 
 
-# Options shared by the commands that load, extract and fit (one definition, one help text).
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")]
+# Options shared by the commands (one definition, one help text). The defaults are FitSettings' own.
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")]
+StyleFeaturesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--features",
+        help=(
+            "Style features to control for: style (one per concept: length, markdown, emoji, flattery, "
+            "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), full (every "
+            "feature, incl. near-duplicates), a family, or a comma list; none = no style control. Default: "
+            "style when the battles have response texts, lmarena when they are metadata-only."
+        ),
+        show_default=False,
+    ),
+]
+CiOpt = Annotated[str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")]
+RoundsOpt = Annotated[int, typer.Option("--rounds", help="Bootstrap replicates.", min=2)]
+SeedOpt = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        help="Bootstrap seed (replicate r draws from the seed sequence (seed, r), so each replicate is "
+        "reproducible on its own).",
+    ),
+]
+TiesOpt = Annotated[str, typer.Option("--ties", help="Tie model: half (LMArena), rao-kupper, davidson.")]
+RegOpt = Annotated[
+    float,
+    typer.Option(
+        "--reg", help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = FastChat/LMArena).", min=0.0
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(

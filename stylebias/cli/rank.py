@@ -15,12 +15,18 @@ from . import app
 from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
+    CiOpt,
     ColumnOpt,
     FormatOpt,
     JobsOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
+    RegOpt,
+    RoundsOpt,
+    SeedOpt,
+    StyleFeaturesOpt,
+    TiesOpt,
     load_input,
 )
 
@@ -53,30 +59,10 @@ def rank(
     paths: PathsArg = None,
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
-    features: Annotated[
-        str | None,
-        typer.Option(
-            "--features",
-            help=(
-                "Style features to control for: style (one per concept: length, markdown, emoji, flattery, "
-                "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), full (every "
-                "feature, incl. near-duplicates), a family, or a comma list; none = no style control. Default: "
-                "style when the battles have response texts, lmarena when they are metadata-only."
-            ),
-            show_default=False,
-        ),
-    ] = None,
-    ci: Annotated[
-        str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")
-    ] = ("sandwich"),
-    rounds: Annotated[int, typer.Option("--rounds", help="Bootstrap replicates.", min=2)] = 100,
-    seed: Annotated[
-        int,
-        typer.Option(
-            "--seed",
-            help="Bootstrap seed (replicate r draws from the seed sequence (seed, r), so each replicate is reproducible on its own).",
-        ),
-    ] = 0,
+    features: StyleFeaturesOpt = None,
+    ci: CiOpt = "sandwich",
+    rounds: RoundsOpt = 100,
+    seed: SeedOpt = 0,
     anchor: Annotated[
         str | None,
         typer.Option(
@@ -94,17 +80,8 @@ def rank(
             show_default=False,
         ),
     ] = None,
-    ties: Annotated[
-        str, typer.Option("--ties", help="Tie model: half (LMArena), rao-kupper, davidson.")
-    ] = "half",
-    reg: Annotated[
-        float,
-        typer.Option(
-            "--reg",
-            help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = FastChat/LMArena).",
-            min=0.0,
-        ),
-    ] = 0.5,
+    ties: TiesOpt = "half",
+    reg: RegOpt = 0.5,
     winrate_vs: Annotated[
         str | None,
         typer.Option(

@@ -12,12 +12,16 @@ from . import app
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
+    CiOpt,
     ColumnOpt,
     FormatOpt,
     JobsOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
+    RoundsOpt,
+    SeedOpt,
+    StyleFeaturesOpt,
     load_input,
 )
 from .rank import parse_features
@@ -35,23 +39,11 @@ def report(
     ] = Path("report.html"),
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
-    features: Annotated[
-        str | None,
-        typer.Option(
-            "--features",
-            help=(
-                "Style features to control for (as in `stylebias rank`): style, lmarena, full, a family, or a "
-                "comma list; none = no style control. Default: style with texts, lmarena for metadata-only."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    features: StyleFeaturesOpt = None,
     title: Annotated[str | None, typer.Option("--title", help="Page title.", show_default=False)] = None,
-    ci: Annotated[
-        str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")
-    ] = "sandwich",
-    rounds: Annotated[int, typer.Option("--rounds", help="Bootstrap replicates.", min=2)] = 100,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    ci: CiOpt = "sandwich",
+    rounds: RoundsOpt = 100,
+    seed: SeedOpt = 0,
     no_explain: Annotated[
         bool,
         typer.Option("--no-explain", help="Skip the LightGBM + SHAP part (faster; ratings and cards stay)."),

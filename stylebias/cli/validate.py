@@ -22,6 +22,7 @@ from .options import (
     FormatOpt,
     MaxRecordOpt,
     PathsArg,
+    QuietOpt,
     parse_columns,
 )
 
@@ -53,9 +54,7 @@ def validate(
     ] = None,
     examples: Annotated[int, typer.Option("--examples", help="Example records shown per reason.", min=0)] = 3,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")
-    ] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check battle files: per-file read / accepted / rejected counts and the reasons for every reject.
 
