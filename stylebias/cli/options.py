@@ -16,11 +16,9 @@ from rich.markup import escape
 
 from ..battles import BattleSet
 from ..errors import UsageError
+from ..formats import DEFAULT_MAX_RECORD_BYTES
 from .common import err_console, progress_bars, shown_warnings
 
-#: Default limit on the size of one input record (a JSONL line, one JSON array element, one CSV row).
-#: Kept in sync with :data:`stylebias.formats.DEFAULT_MAX_RECORD_BYTES` (imported lazily there).
-DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 PathsArg = Annotated[
     list[str] | None,

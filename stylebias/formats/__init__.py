@@ -24,9 +24,20 @@ from ..errors import DataError, StyleBiasWarning, UsageError
 from ..resources import demo_dir
 from . import _io, alpaca_eval, generic, hf, hh, kaggle, lmarena, pandalm
 from ._base import LoadContext, peek_keys
-from ._io import DEFAULT_MAX_RECORD_BYTES
+from ._io import DEFAULT_MAX_RECORD_BYTES, JSON_EXTS, Bad, iter_json_records, split_ext
 
-__all__ = ["DEFAULT_MAX_RECORD_BYTES", "FORMATS", "detect_format", "load_battles", "load_demo"]
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
+    "FORMATS",
+    "JSON_EXTS",
+    "Bad",
+    "detect_format",
+    "expand_paths",
+    "iter_json_records",
+    "load_battles",
+    "load_demo",
+    "split_ext",
+]
 
 
 @dataclass(frozen=True)

@@ -565,7 +565,7 @@ def _load_jsonl_bulk(path: Path, mode: str, ctx: LoadContext, fmt: str) -> Battl
                 if cut == 0:
                     if len(data) > limit + 2:
                         # one line longer than the limit and still going: stream the rest per line
-                        _per_line(_io._Prepend(data, stream), line0, limit, sink)
+                        _per_line(_io.Prepend(data, stream), line0, limit, sink)
                         break
                     carry = data
                     continue
@@ -606,7 +606,7 @@ def _bulk_block(block: bytes, line0: int, mode: str, ctx: LoadContext, sink: _Bu
 
 
 def _per_line(stream: Any, line0: int, limit: int, sink: _BulkSink) -> None:
-    sink.per_record((line0 + k, rec) for k, rec in _io._iter_lines(stream, lambda: 0, limit, None))
+    sink.per_record((line0 + k, rec) for k, rec in _io.iter_lines(stream, lambda: 0, limit, None))
 
 
 class _Restart(Exception):
