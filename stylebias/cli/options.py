@@ -19,7 +19,6 @@ from ..errors import UsageError
 from ..formats import DEFAULT_MAX_RECORD_BYTES
 from .common import err_console, progress_bars, shown_warnings
 
-
 PathsArg = Annotated[
     list[str] | None,
     typer.Argument(
