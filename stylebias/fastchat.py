@@ -138,7 +138,7 @@ def _metadata_features(
             if not isinstance(cm, dict):
                 raise Reject(f"conv_metadata is {'missing' if is_null(cm) else type(cm).__name__}")
             for j, element in enumerate(style_elements):
-                v = plain(cm.get(element), nan=float("nan"))
+                v = plain(cm.get(element), keep_nonfinite=True)
                 if is_null(v):
                     raise Reject(f"conv_metadata lacks {element}")
                 values[i, j] = count(v, element)

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 
-def plain(value: Any, *, digits: int | None = None, nan: Any = None) -> Any:
+def plain(value: Any, *, digits: int | None = None, keep_nonfinite: bool = False) -> Any:
     """``value`` with numpy scalars, arrays and tuples turned into Python numbers and lists, recursively.
 
-    Non-finite floats become ``nan`` (``None`` by default: JSON has no NaN); ``digits`` rounds floats (the
-    ``--json`` documents keep 6, which is far below any interval's width and keeps files diffable).
+    Non-finite floats become ``None`` (JSON has no NaN) unless ``keep_nonfinite`` (cells a loader checks
+    itself); ``digits`` rounds floats (the ``--json`` documents keep 6, far below any interval's width).
     """
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -26,14 +26,13 @@ def plain(value: Any, *, digits: int | None = None, nan: Any = None) -> Any:
     if isinstance(value, float | np.floating):
         f = float(value)
         if not math.isfinite(f):
-            return nan
+            return f if keep_nonfinite else None
         return round(f, digits) if digits is not None else f
-    if isinstance(value, np.ndarray):
-        return [plain(v, digits=digits, nan=nan) for v in value.tolist()]
-    if isinstance(value, list | tuple):
-        return [plain(v, digits=digits, nan=nan) for v in value]
+    if isinstance(value, np.ndarray | list | tuple):
+        items = value.tolist() if isinstance(value, np.ndarray) else value
+        return [plain(v, digits=digits, keep_nonfinite=keep_nonfinite) for v in items]
     if isinstance(value, dict):
-        return {k: plain(v, digits=digits, nan=nan) for k, v in value.items()}
+        return {k: plain(v, digits=digits, keep_nonfinite=keep_nonfinite) for k, v in value.items()}
     if isinstance(value, np.generic):
         return value.item()
     return value
