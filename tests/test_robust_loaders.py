@@ -1,4 +1,4 @@
-"""Issue 7: loaders on structural corruptions of real rows, oversized records in every container.
+"""Robustness: loaders on structural corruptions of real rows, oversized records in every container.
 
 ``test_formats_fuzz.py`` flips bytes; here the corruptions are semantic (the file stays well-formed): keys
 deleted, values of the wrong type, duplicated records, huge and truncated fields, in every text format

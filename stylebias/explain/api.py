@@ -1,6 +1,6 @@
 """``explain_battles``: why each model won — vote model, held-out scores, group points, SHAP, BT cross-check.
 
-One call runs the whole issue-5 pipeline on a :class:`~stylebias.battles.BattleSet` (or a battle DataFrame):
+One call runs the whole explanation on a :class:`~stylebias.battles.BattleSet` (or a battle DataFrame):
 pair features -> grouped cross-validation of the vote model and its baselines -> final vote model on all
 battles (or a loaded one, no refit) -> per-battle TreeSHAP and exact group Shapley values -> per-model
 observed / predicted / style-neutral win rates and the points each style group bought or cost -> the
@@ -72,7 +72,7 @@ class ExplainResult:
 
     @property
     def family_points(self) -> pd.DataFrame:
-        """Alias of ``group_points`` (the issue calls the groups feature families)."""
+        """Alias of ``group_points`` (the report and docs call the style groups feature families)."""
         return self.group_points
 
     # ------------------------------------------------------------------------------------------------

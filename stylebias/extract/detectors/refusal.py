@@ -125,7 +125,7 @@ def classify(
     units: list[str], labels: list[set[str]], prompt: str | None, decision: dict[str, Any], harmful: bool
 ) -> RefusalAnalysis:
     """The decision procedure documented in ``features/refusal.yaml``."""
-    full_max = int(decision.get("full_max_content", 45))
+    full_max = int(decision["full_max_content"])  # one place for the threshold: features/refusal.yaml
     opener = int(decision.get("opener_sentences", 2))
     implicit_max = int(decision.get("implicit_max_words", 60))
     redirect_share = float(decision.get("redirect_share", 0.5))
