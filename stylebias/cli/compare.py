@@ -11,7 +11,7 @@ from rich.table import Table
 
 from . import app
 from .common import console, write_csv, write_json
-from .options import QuietOpt
+from .options import CsvOpt, JsonOpt, QuietOpt
 
 
 @app.command("compare")
@@ -21,12 +21,8 @@ def compare(
     category: Annotated[
         str, typer.Option("--category", help="Category of LMArena files (full, coding, hard_6, ...).")
     ] = "full",
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the comparison as JSON.", show_default=False)
-    ] = None,
-    csv_out: Annotated[
-        Path | None, typer.Option("--csv", help="Write the comparison as CSV.", show_default=False)
-    ] = None,
+    json_out: JsonOpt = None,
+    csv_out: CsvOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     model: Annotated[
         list[str] | None,

@@ -14,8 +14,10 @@ from .common import console, progress_bars, shown_warnings, write_csv, write_jso
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
+    CsvOpt,
     FormatOpt,
     JobsOpt,
+    JsonOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -79,14 +81,8 @@ def explain(
         Path | None,
         typer.Option("--plots", help="Write the figures (PNG and SVG) into this folder.", show_default=False),
     ] = None,
-    json_out: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write the result as JSON ('-' = stdout).", show_default=False),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option("--csv", help="Write the per-model table as CSV ('-' = stdout).", show_default=False),
-    ] = None,
+    json_out: JsonOpt = None,
+    csv_out: CsvOpt = None,
     top: Annotated[
         int, typer.Option("--top", help="How many top movers to show without --model.", min=1)
     ] = 5,

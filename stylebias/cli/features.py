@@ -20,6 +20,7 @@ from .options import (
     ColumnOpt,
     FormatOpt,
     JobsOpt,
+    JsonOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -53,14 +54,7 @@ def features(
         bool,
         typer.Option("--no-cache", help="Do not read or write the feature cache ($STYLEBIAS_CACHE_DIR)."),
     ] = False,
-    json_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--json",
-            help="Write a summary {data, responses, battles, outputs, means, refusal} as JSON ('-' = stdout).",
-            show_default=False,
-        ),
-    ] = None,
+    json_out: JsonOpt = None,
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,

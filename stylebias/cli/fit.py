@@ -14,8 +14,10 @@ from .common import console, progress_bars, shown_warnings, write_csv, write_jso
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
+    CsvOpt,
     FormatOpt,
     JobsOpt,
+    JsonOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -64,22 +66,8 @@ def fit(
             "--note", help="Extra line for the model card's notes (repeatable).", show_default=False
         ),
     ] = None,
-    json_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--json",
-            help="Write effects, metrics and data summary as JSON ('-' = stdout).",
-            show_default=False,
-        ),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--csv",
-            help="Write the style effects (name, coef, low, high, odds ratios) as CSV ('-' = stdout).",
-            show_default=False,
-        ),
-    ] = None,
+    json_out: JsonOpt = None,
+    csv_out: CsvOpt = None,
     jobs: JobsOpt = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
     quiet: QuietOpt = False,

@@ -9,6 +9,7 @@ identical across commands; :func:`load_input` is the one place that turns them i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -123,6 +124,18 @@ def warn_rejects(data: BattleSet, limit: int = 8) -> None:
 
 
 # Options shared by the commands (one definition, one help text). The defaults are FitSettings' own.
+JsonOpt = Annotated[
+    Path | None, typer.Option("--json", help="Write the result as JSON ('-' = stdout).", show_default=False)
+]
+CsvOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--csv",
+        help="Write the main table as CSV ('-' = stdout): the models (rank, report, explain, rerank), the style "
+        "effects (fit), the files (validate) or the comparison (compare).",
+        show_default=False,
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")]
 StyleFeaturesOpt = Annotated[
     str | None,

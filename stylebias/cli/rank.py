@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,8 +16,10 @@ from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     CiOpt,
     ColumnOpt,
+    CsvOpt,
     FormatOpt,
     JobsOpt,
+    JsonOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -95,12 +96,8 @@ def rank(
             help="Disconnected comparison graph: split (one table per component), largest, or refuse.",
         ),
     ] = "split",
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the result as JSON.", show_default=False)
-    ] = None,
-    csv_out: Annotated[
-        Path | None, typer.Option("--csv", help="Write the model table as CSV.", show_default=False)
-    ] = None,
+    json_out: JsonOpt = None,
+    csv_out: CsvOpt = None,
     jobs: JobsOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,

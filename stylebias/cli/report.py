@@ -14,8 +14,10 @@ from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     CiOpt,
     ColumnOpt,
+    CsvOpt,
     FormatOpt,
     JobsOpt,
+    JsonOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -49,22 +51,8 @@ def report(
         typer.Option("--no-explain", help="Skip the LightGBM + SHAP part (faster; ratings and cards stay)."),
     ] = False,
     jobs: JobsOpt = None,
-    json_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--json",
-            help="Also write the ranking behind the page as JSON (- for stdout).",
-            show_default=False,
-        ),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--csv",
-            help="Also write the model table as CSV, as `rank --csv` (- for stdout).",
-            show_default=False,
-        ),
-    ] = None,
+    json_out: JsonOpt = None,
+    csv_out: CsvOpt = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
     quiet: QuietOpt = False,
 ) -> None:

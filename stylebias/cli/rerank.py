@@ -11,7 +11,7 @@ from rich.table import Table
 
 from . import app
 from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
-from .options import JobsOpt, QuietOpt
+from .options import CsvOpt, JobsOpt, JsonOpt, QuietOpt
 
 CSV_COLUMNS = (
     "model",
@@ -85,14 +85,8 @@ def rerank(
         ),
     ] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of those draws.")] = 0,
-    json_out: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write the result as JSON ('-' = stdout).", show_default=False),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option("--csv", help="Write the model table as CSV ('-' = stdout).", show_default=False),
-    ] = None,
+    json_out: JsonOpt = None,
+    csv_out: CsvOpt = None,
     jobs: JobsOpt = None,
     quiet: QuietOpt = False,
 ) -> None:

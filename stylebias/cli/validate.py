@@ -19,7 +19,9 @@ from .common import console, progress_bars, shown_warnings, write_csv, write_jso
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
     ColumnOpt,
+    CsvOpt,
     FormatOpt,
+    JsonOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -32,10 +34,7 @@ def validate(
     paths: PathsArg = None,
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
-    json_out: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write {files, reasons, data} as JSON to this file.", show_default=False),
-    ] = None,
+    json_out: JsonOpt = None,
     rejects_out: Annotated[
         Path | None,
         typer.Option(
@@ -44,14 +43,7 @@ def validate(
             show_default=False,
         ),
     ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--csv",
-            help="Write the per-file accounting (file, format, read, accepted, rejected) to this CSV.",
-            show_default=False,
-        ),
-    ] = None,
+    csv_out: CsvOpt = None,
     examples: Annotated[int, typer.Option("--examples", help="Example records shown per reason.", min=0)] = 3,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
     quiet: QuietOpt = False,

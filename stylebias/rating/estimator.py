@@ -31,6 +31,19 @@ from .likelihood import tie_model
 from .settings import FitSettings
 from .solver import LN10, PairLayout, Problem, newton, pair_sorted_problem
 
+#: One row per style feature in :meth:`StyleBT.effects`.
+EFFECT_COLUMNS = (
+    "name",
+    "coef",
+    "low",
+    "high",
+    "odds_ratio",
+    "odds_ratio_low",
+    "odds_ratio_high",
+    "feature_sd",
+    "sentence",
+)
+
 
 class StyleBT:
     """Style-controlled Bradley-Terry ratings with sandwich or bootstrap intervals.
@@ -516,20 +529,7 @@ class StyleBT:
                     "sentence": effect_sentence(name, coef, lo, hi, float(self.feature_scale_[j]), pct),
                 }
             )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "name",
-                "coef",
-                "low",
-                "high",
-                "odds_ratio",
-                "odds_ratio_low",
-                "odds_ratio_high",
-                "feature_sd",
-                "sentence",
-            ],
-        )
+        return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
 
 
 def warm_start(prev: StyleBT, models: list[str], std: Any, ties: str, default: np.ndarray) -> np.ndarray:

@@ -19,26 +19,11 @@ from ..errors import DataError, UsageError
 from ..extract import FEATURE_SETS
 from ..rows import validate_battles
 from .fit import Design, fit_design
-from .result import RankResult, describe_settings
+from .result import EXPORT_COLUMNS, WINRATE_COLUMNS, RankResult, describe_settings
 from .settings import FitSettings
 
 #: The four LMArena style-control features, computable from ``meta_*`` columns alone.
 LMARENA_META = FEATURE_SETS["lmarena"]
-
-#: The model table's columns in ``rank --csv`` (and ``report --csv``), after the group and component.
-CSV_COLUMNS = (
-    "model",
-    "battles",
-    "rating",
-    "rating_low",
-    "rating_high",
-    "rank",
-    "rating_raw",
-    "rating_raw_low",
-    "rating_raw_high",
-    "rank_raw",
-)
-WINRATE_COLUMNS = ("winrate", "winrate_low", "winrate_high")
 
 
 def lmarena_from_meta(battles: pd.DataFrame) -> pd.DataFrame:
@@ -189,9 +174,9 @@ class GroupedRanks:
         return {"by": self.column, "groups": out, "data": dict(self.data)}
 
     def csv(self) -> tuple[list[str], list[list[Any]]]:
-        """``(header, rows)`` of the model tables: group value (with ``--by``), component, :data:`CSV_COLUMNS`."""
+        """``(header, rows)`` of the model tables: group value (with ``--by``), component, the exported columns."""
         by = self.column
-        header = ([by] if by else []) + ["component", *CSV_COLUMNS]
+        header = ([by] if by else []) + ["component", *EXPORT_COLUMNS]
         has_wr = any(not isinstance(r, str) and "winrate" in r.models.columns for _, r in self.groups)
         if has_wr:
             header += WINRATE_COLUMNS
@@ -201,7 +186,7 @@ class GroupedRanks:
                 continue
             for part in result.all_parts():
                 for rec in part.models.to_dict("records"):
-                    row = ([value] if by else []) + [part.component + 1] + [rec[c] for c in CSV_COLUMNS]
+                    row = ([value] if by else []) + [part.component + 1] + [rec[c] for c in EXPORT_COLUMNS]
                     if has_wr:
                         row += [rec.get(c) for c in WINRATE_COLUMNS]
                     rows.append(row)

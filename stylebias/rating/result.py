@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import ArtifactError, StyleBiasError
 from ..outputs import records
-from .estimator import StyleBT
+from .estimator import EFFECT_COLUMNS, StyleBT
 from .ranks import lmarena_ranks, shift_arrow
 from .settings import FitSettings
 
@@ -29,16 +29,10 @@ MODEL_COLUMNS = (
     "rank_raw",
     "shift",
 )
-FEATURE_COLUMNS = (
-    "name",
-    "coef",
-    "low",
-    "high",
-    "odds_ratio",
-    "odds_ratio_low",
-    "odds_ratio_high",
-    "sentence",
-)
+#: The model table's columns in ``--json`` and ``--csv`` (the shift arrow is for people, not files).
+EXPORT_COLUMNS = tuple(c for c in MODEL_COLUMNS if c != "shift")
+WINRATE_COLUMNS = ("winrate", "winrate_low", "winrate_high")
+FEATURE_COLUMNS = tuple(c for c in EFFECT_COLUMNS if c != "feature_sd")
 EXCLUDED_COLUMNS = ["model", "battles", "reason"]
 #: Where a saved ranking keeps what a ``style-bt`` artifact of the controlled fit alone does not hold.
 EXTRA_KEY = "style_control"
@@ -97,8 +91,7 @@ class RankResult:
         return out
 
     def _part_json(self) -> dict[str, Any]:
-        model_cols = [c for c in MODEL_COLUMNS if c != "shift"]
-        model_cols += [c for c in ("winrate", "winrate_low", "winrate_high") if c in self.models.columns]
+        model_cols = [*EXPORT_COLUMNS, *(c for c in WINRATE_COLUMNS if c in self.models.columns)]
         return {
             "models": records(self.models, model_cols),
             "features": records(self.features, FEATURE_COLUMNS),
