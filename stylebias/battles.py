@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .outputs import plain
+
 #: Allowed values of ``winner``. LMArena's ``tie (bothbad)`` and the 140k release's ``both_bad`` map to
 #: ``tie_bothbad``.
 WINNERS: tuple[str, ...] = ("model_a", "model_b", "tie", "tie_bothbad")
@@ -304,7 +306,7 @@ class BattleSet:
                         "reason": str(kind),
                         "count": len(group),
                         "examples": [
-                            {"record": _plain(r.record), "detail": str(r.reason)}
+                            {"record": plain(r.record), "detail": str(r.reason)}
                             for r in group.head(examples).itertuples(index=False)
                         ],
                     }
@@ -341,11 +343,6 @@ class BattleSet:
         rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else empty_rejects()
         sources = pd.concat([p.sources for p in parts if len(p.sources)], ignore_index=True)
         return cls(battles, rejects, sources)
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python scalars (for JSON)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def empty_rejects() -> pd.DataFrame:

@@ -37,6 +37,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from .errors import DataError, StyleBiasWarning, UsageError
+from .outputs import plain
 from .progress import track
 
 SCORE_COLUMN = "win_rate"
@@ -244,39 +245,15 @@ class RerankResult:
 
     def to_json(self) -> dict[str, Any]:
         """``{"models": [{model, score_raw, score_style_neutral, rank_raw, rank, ...}], "not_reranked": ...}``."""
-        models = []
-        for rec in self.models.to_dict("records"):
-            models.append({k: _clean(v) for k, v in rec.items()})
+        effects = self.effects.drop(columns=["sentence"])
         return {
-            "models": models,
-            "not_reranked": [
-                {k: _clean(v) for k, v in r.items()} for r in self.not_reranked.to_dict("records")
-            ],
+            "models": plain(self.models.to_dict("records")),
+            "not_reranked": plain(self.not_reranked.to_dict("records")),
             "outputs_not_on_board": list(self.outputs_not_on_board),
-            "rejects": {
-                "count": len(self.rejects),
-                "first": [
-                    {k: _clean(v) for k, v in r.items()} for r in self.rejects.head(50).to_dict("records")
-                ],
-            },
-            "effects": [
-                {k: _clean(v) for k, v in r.items() if k != "sentence"}
-                for r in self.effects.to_dict("records")
-            ],
-            "settings": {k: _clean(v) for k, v in self.settings.items()},
+            "rejects": {"count": len(self.rejects), "first": plain(self.rejects.head(50).to_dict("records"))},
+            "effects": plain(effects.to_dict("records")),
+            "settings": plain(self.settings),
         }
-
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, np.integer | bool | np.bool_):
-        return bool(v) if isinstance(v, bool | np.bool_) else int(v)
-    if isinstance(v, float | np.floating):
-        return None if not math.isfinite(float(v)) else float(v)
-    if isinstance(v, list):
-        return [_clean(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    return v
 
 
 def _competition_rank(values: np.ndarray) -> np.ndarray:

@@ -9,9 +9,9 @@ Bradley-Terry view of the same question (raw minus style-controlled rating split
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from scipy.special import expit
 
 from ..battles import BattleSet
 from ..errors import DataError, StyleBiasWarning, UsageError
+from ..outputs import plain
 from ..progress import task
 from ..rows import validate_battles
 from .attribution import group_shapley, per_model
@@ -27,14 +28,8 @@ from .cv import CVReport, cross_validate
 from .design import GROUP_WORDS, feature_groups, group_of, prompt_groups
 from .votemodel import VoteModel, fit_strength, fit_vote_model
 
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, np.integer | int) and not isinstance(v, bool):
-        return int(v)
-    if isinstance(v, np.floating | float):
-        f = float(v)
-        return None if not math.isfinite(f) else round(f, 6)
-    return v
+#: numbers of the ``--json`` document, rounded like every other command's
+_clean = partial(plain, digits=6)
 
 
 @dataclass
