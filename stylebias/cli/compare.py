@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import app
+from . import options as opt
 from .common import console, write_csv, write_json
-from .options import CsvOpt, JsonOpt, QuietOpt
 
 
 @app.command("compare")
@@ -21,8 +21,8 @@ def compare(
     category: Annotated[
         str, typer.Option("--category", help="Category of LMArena files (full, coding, hard_6, ...).")
     ] = "full",
-    json_out: JsonOpt = None,
-    csv_out: CsvOpt = None,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     model: Annotated[
         list[str] | None,
@@ -34,7 +34,7 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    quiet: QuietOpt = False,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Compare two leaderboards: rank shifts (LMArena's rank rule) and rating deltas, B minus A.
 

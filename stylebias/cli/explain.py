@@ -10,24 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import app
+from . import options as opt
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    CsvOpt,
-    FormatOpt,
-    JobsOpt,
-    JsonOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    load_input,
-)
 
 
 @app.command("explain")
 def explain(
-    paths: PathsArg = None,
+    paths: opt.PathsArg = None,
     model: Annotated[
         list[str] | None,
         typer.Option(
@@ -55,8 +44,8 @@ def explain(
             show_default=False,
         ),
     ] = None,
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
     folds: Annotated[
         int, typer.Option("--folds", help="Cross-validation folds (grouped by prompt).", min=2)
     ] = 5,
@@ -81,14 +70,14 @@ def explain(
         Path | None,
         typer.Option("--plots", help="Write the figures (PNG and SVG) into this folder.", show_default=False),
     ] = None,
-    json_out: JsonOpt = None,
-    csv_out: CsvOpt = None,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
     top: Annotated[
         int, typer.Option("--top", help="How many top movers to show without --model.", min=1)
     ] = 5,
-    jobs: JobsOpt = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    jobs: opt.JobsOpt = None,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Explain why each model won: a LightGBM vote model of style + Bradley-Terry strength, explained with SHAP.
 
@@ -105,7 +94,7 @@ def explain(
     """
     from ..explain import explain_battles, save_vote_model
 
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
     with shown_warnings(quiet), progress_bars(quiet):
         result = explain_battles(data, features, model=load, folds=folds, seed=seed, judge=judge, jobs=jobs)
         chosen = list(model) if model else result.top_movers(top)

@@ -14,23 +14,13 @@ import typer
 from rich.table import Table
 
 from . import app
+from . import options as opt
 from .common import console, err_console, progress_bars, shown_warnings, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    FormatOpt,
-    JobsOpt,
-    JsonOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    load_input,
-)
 
 
 @app.command("features")
 def features(
-    paths: PathsArg = None,
+    paths: opt.PathsArg = None,
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="Per-response features (.parquet or .csv).", show_default=False),
@@ -49,16 +39,16 @@ def features(
         bool,
         typer.Option("--pairs", help="Also write battle-level pair features to <output>_pairs.<ext>."),
     ] = False,
-    jobs: JobsOpt = None,
+    jobs: opt.JobsOpt = None,
     no_cache: Annotated[
         bool,
         typer.Option("--no-cache", help="Do not read or write the feature cache ($STYLEBIAS_CACHE_DIR)."),
     ] = False,
-    json_out: JsonOpt = None,
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    json_out: opt.JsonOpt = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Extract style features (length, markdown, emoji, flattery, refusal, tone) from battle files.
 
@@ -69,7 +59,7 @@ def features(
     """
     from ..extract.stream import write_features
 
-    data = load_input(paths, fmt, column, max_record_bytes, quiet)
+    data = opt.load_input(paths, fmt, column, max_record_bytes, quiet)
     t0 = time.perf_counter()
     with shown_warnings(quiet), progress_bars(quiet):
         written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)

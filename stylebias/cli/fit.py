@@ -7,29 +7,16 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from . import app
+from . import options as opt
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    CsvOpt,
-    FormatOpt,
-    JobsOpt,
-    JsonOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    RegOpt,
-    TiesOpt,
-    load_input,
-)
+from .rank import feature_table
 
 
 @app.command("fit")
 def fit(
-    paths: PathsArg = None,
+    paths: opt.PathsArg = None,
     save: Annotated[
         Path,
         typer.Option(
@@ -46,10 +33,10 @@ def fit(
             ),
         ),
     ] = "style",
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    reg: RegOpt = 0.5,
-    ties: TiesOpt = "half",
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    reg: opt.RegOpt = 0.5,
+    ties: opt.TiesOpt = "half",
     components: Annotated[
         str,
         typer.Option(
@@ -66,11 +53,11 @@ def fit(
             "--note", help="Extra line for the model card's notes (repeatable).", show_default=False
         ),
     ] = None,
-    json_out: JsonOpt = None,
-    csv_out: CsvOpt = None,
-    jobs: JobsOpt = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
+    jobs: opt.JobsOpt = None,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Fit Bradley-Terry with style covariates on battles and save it for `stylebias rerank --load`.
 
@@ -86,7 +73,7 @@ def fit(
     from ..rating.persist import fit_style_model, save_fitted
 
     settings = FitSettings(features=features, reg=reg, ties=ties, components=components, n_jobs=jobs)
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
     with shown_warnings(quiet), progress_bars(quiet):
         fitted, metrics = fit_style_model(data, settings=settings)
         extra = {"notes": list(note)} if note else None
@@ -97,7 +84,7 @@ def fit(
         f"[bold]{acc['accepted']:,}[/] battles ({acc['read']:,} read, {acc['rejected']:,} rejected), "
         f"{bt.n_models_} models, judges: {escape(', '.join(fitted.data.get('judges', {})) or 'unknown')}"
     )
-    console.print(effects_table(bt))
+    console.print(feature_table(bt.effects(), bt.elo_per_logit, bt.level))
     dropped = bt.dropped_features_
     if dropped:
         console.print(f"[dim]dropped (no variance): {escape(', '.join(dropped))}[/]")
@@ -122,23 +109,3 @@ def fit(
         eff = bt.effects()
         cols = [c for c in eff.columns if c != "sentence"]
         write_csv(csv_out, cols, eff[cols].itertuples(index=False, name=None))  # type: ignore[arg-type]
-
-
-def effects_table(bt: object) -> Table:
-    """Style effects per +1 SD of the pair feature: coefficient, interval, odds ratio, Elo equivalent."""
-    t = Table(title="Style effects (per +1 SD of the pair feature)", title_justify="left", show_edge=False)
-    t.add_column("feature")
-    t.add_column("coef (log-odds)", justify="right")
-    t.add_column("95% CI", justify="right")
-    t.add_column("odds ×", justify="right", style="bold")
-    t.add_column("Elo-equivalent", justify="right")
-    per = bt.elo_per_logit  # type: ignore[attr-defined]
-    for r in bt.effects().to_dict("records"):  # type: ignore[attr-defined]
-        t.add_row(
-            escape(str(r["name"])),
-            f"{r['coef']:+.3f}",
-            f"{r['low']:+.3f} – {r['high']:+.3f}",
-            f"{r['odds_ratio']:.2f}",
-            f"{r['coef'] * per:+.1f}",
-        )
-    return t

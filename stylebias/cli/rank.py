@@ -11,25 +11,8 @@ from rich.table import Table
 
 from ..errors import UsageError
 from . import app
+from . import options as opt
 from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    CiOpt,
-    ColumnOpt,
-    CsvOpt,
-    FormatOpt,
-    JobsOpt,
-    JsonOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    RegOpt,
-    RoundsOpt,
-    SeedOpt,
-    StyleFeaturesOpt,
-    TiesOpt,
-    load_input,
-)
 
 
 def parse_anchor(value: str | None) -> tuple[str, float] | None:
@@ -57,13 +40,13 @@ def parse_features(value: str | None) -> Any:
 
 @app.command("rank")
 def rank(
-    paths: PathsArg = None,
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    features: StyleFeaturesOpt = None,
-    ci: CiOpt = "sandwich",
-    rounds: RoundsOpt = 100,
-    seed: SeedOpt = 0,
+    paths: opt.PathsArg = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    features: opt.StyleFeaturesOpt = None,
+    ci: opt.CiOpt = "sandwich",
+    rounds: opt.RoundsOpt = 100,
+    seed: opt.SeedOpt = 0,
     anchor: Annotated[
         str | None,
         typer.Option(
@@ -81,8 +64,8 @@ def rank(
             show_default=False,
         ),
     ] = None,
-    ties: TiesOpt = "half",
-    reg: RegOpt = 0.5,
+    ties: opt.TiesOpt = "half",
+    reg: opt.RegOpt = 0.5,
     winrate_vs: Annotated[
         str | None,
         typer.Option(
@@ -96,12 +79,12 @@ def rank(
             help="Disconnected comparison graph: split (one table per component), largest, or refuse.",
         ),
     ] = "split",
-    json_out: JsonOpt = None,
-    csv_out: CsvOpt = None,
-    jobs: JobsOpt = None,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
+    jobs: opt.JobsOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Rank models with and without style control (Bradley-Terry + style covariates, FastChat objective).
 
@@ -129,7 +112,7 @@ def rank(
         components=components,
         n_jobs=jobs,
     )
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
     with shown_warnings(quiet), progress_bars(quiet):
         ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs)
 
@@ -164,7 +147,7 @@ def show_result(result: Any, top: int | None = None) -> None:
             console.print(winrate_table(part, top))
             console.print("[dim]  (same style on both sides, either side of the screen; ties count half)[/]")
         if len(part.features):
-            console.print(feature_table(part))
+            console.print(feature_table(part.features, part.controlled.elo_per_logit, part.settings["level"]))
             for s in part.features["sentence"]:
                 console.print(f"  • {escape(s)}")
         dropped = part.controlled.dropped_features_
@@ -238,21 +221,20 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
     return t
 
 
-def feature_table(result: Any) -> Table:
-    pct = round(result.settings["level"] * 100)
+def feature_table(effects: Any, elo_per_logit: float, level: float) -> Table:
+    """Style effects per +1 SD of the pair feature: coefficient, interval, odds ratio, Elo equivalent."""
     t = Table(title="Style effects (per +1 SD of the pair feature)", title_justify="left", show_edge=False)
     t.add_column("feature")
     t.add_column("coef (log-odds)", justify="right")
-    t.add_column(f"{pct}% CI", justify="right")
+    t.add_column(f"{round(level * 100)}% CI", justify="right")
     t.add_column("odds ×", justify="right", style="bold")
     t.add_column("Elo-equivalent", justify="right")
-    per = result.controlled.elo_per_logit
-    for r in result.features.to_dict("records"):
+    for r in effects.to_dict("records"):
         t.add_row(
             escape(str(r["name"])),
             f"{r['coef']:+.3f}",
             f"{r['low']:+.3f} – {r['high']:+.3f}",
             f"{r['odds_ratio']:.2f}",
-            f"{r['coef'] * per:+.1f}",
+            f"{r['coef'] * elo_per_logit:+.1f}",
         )
     return t

@@ -9,23 +9,8 @@ import typer
 from rich.markup import escape
 
 from . import app
+from . import options as opt
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    CiOpt,
-    ColumnOpt,
-    CsvOpt,
-    FormatOpt,
-    JobsOpt,
-    JsonOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    RoundsOpt,
-    SeedOpt,
-    StyleFeaturesOpt,
-    load_input,
-)
 from .rank import parse_features
 
 
@@ -35,26 +20,26 @@ def _size(n: int) -> str:
 
 @app.command("report")
 def report(
-    paths: PathsArg = None,
+    paths: opt.PathsArg = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="HTML file to write (replaced atomically).")
     ] = Path("report.html"),
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    features: StyleFeaturesOpt = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    features: opt.StyleFeaturesOpt = None,
     title: Annotated[str | None, typer.Option("--title", help="Page title.", show_default=False)] = None,
-    ci: CiOpt = "sandwich",
-    rounds: RoundsOpt = 100,
-    seed: SeedOpt = 0,
+    ci: opt.CiOpt = "sandwich",
+    rounds: opt.RoundsOpt = 100,
+    seed: opt.SeedOpt = 0,
     no_explain: Annotated[
         bool,
         typer.Option("--no-explain", help="Skip the LightGBM + SHAP part (faster; ratings and cards stay)."),
     ] = False,
-    jobs: JobsOpt = None,
-    json_out: JsonOpt = None,
-    csv_out: CsvOpt = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    jobs: opt.JobsOpt = None,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report of the raw and style-controlled ranking.
 
@@ -73,7 +58,7 @@ def report(
     from ..report import build_report, write_report
 
     settings = FitSettings(features=parse_features(features), ci=ci, rounds=rounds, seed=seed, n_jobs=jobs)
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
     with shown_warnings(quiet), progress_bars(quiet):
         built = build_report(data, settings=settings, title=title, explain=not no_explain)
         path = write_report(built, output)

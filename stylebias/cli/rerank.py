@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import app
+from . import options as opt
 from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
-from .options import CsvOpt, JobsOpt, JsonOpt, QuietOpt
 
 CSV_COLUMNS = (
     "model",
@@ -85,10 +85,10 @@ def rerank(
         ),
     ] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of those draws.")] = 0,
-    json_out: JsonOpt = None,
-    csv_out: CsvOpt = None,
-    jobs: JobsOpt = None,
-    quiet: QuietOpt = False,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
+    jobs: opt.JobsOpt = None,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Re-rank a board of win rates against a reference with every style difference set to zero.
 

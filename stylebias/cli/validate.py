@@ -15,26 +15,16 @@ from rich.table import Table
 
 from ..errors import DataError
 from . import app
+from . import options as opt
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    CsvOpt,
-    FormatOpt,
-    JsonOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    parse_columns,
-)
 
 
 @app.command("validate")
 def validate(
-    paths: PathsArg = None,
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    json_out: JsonOpt = None,
+    paths: opt.PathsArg = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    json_out: opt.JsonOpt = None,
     rejects_out: Annotated[
         Path | None,
         typer.Option(
@@ -43,10 +33,10 @@ def validate(
             show_default=False,
         ),
     ] = None,
-    csv_out: CsvOpt = None,
+    csv_out: opt.CsvOpt = None,
     examples: Annotated[int, typer.Option("--examples", help="Example records shown per reason.", min=0)] = 3,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Check battle files: per-file read / accepted / rejected counts and the reasons for every reject.
 
@@ -61,7 +51,7 @@ def validate(
         data = load_battles(
             paths or None,
             format=fmt,
-            columns=parse_columns(column),
+            columns=opt.parse_columns(column),
             max_record_bytes=max_record_bytes,
             allow_empty=True,
         )

@@ -321,23 +321,11 @@ def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
     if params["anchor"] is not None and params["anchor"][0] not in models:
         raise ArtifactError(f"payload.params: anchor model {params['anchor'][0]!r} is not among 'models'")
     state = {
-        "models": models,
-        "feature_names": names,
-        "dropped_features": payload["dropped_features"],
+        **payload,
         "feature_names_in": _names_in(payload, names),
-        "feature_mean": payload["feature_mean"],
-        "feature_scale": payload["feature_scale"],
-        "beta": payload["beta"],
-        "coef": payload["coef"],
-        "tie_param": payload["tie_param"],
         "covariance": cov,
         "boot_theta": boot,
         "side_mean_z": side,
-        "n_battles": payload["n_battles"],
-        "n_obs": payload["n_obs"],
-        "converged": payload["converged"],
-        "n_iter": payload["n_iter"],
-        "objective": payload["objective"],
     }
     try:
         return StyleBT._from_state(params, state)

@@ -71,6 +71,11 @@ def _components_note(report: ReportData) -> Markup | None:
     )
 
 
+def _section(id_: str, title: Any, lead: Any, *body: Any) -> Markup:
+    """One report section: its heading, the lead paragraph saying how to read it, then its content."""
+    return el("section", el("h2", title), el("p", lead, class_="lead"), *body, id=id_)
+
+
 def section_summary(report: ReportData) -> Markup:
     parts = report.parts
     rated = sum(p.n_battles for p in parts)
@@ -112,20 +117,15 @@ def section_summary(report: ReportData) -> Markup:
                 + ("" if top["low"] > 0 or top["high"] < 0 else " (interval includes no effect)"),
             )
         )
-    return el(
-        "section",
-        el("h2", "Summary"),
-        el(
-            "p",
-            "How much do style choices (length, markdown, emoji, flattery, refusals, tone) buy votes in these "
-            "battles, and how do the ratings look with that effect removed? Raw ratings come from a "
-            "Bradley-Terry fit on the votes alone; style-controlled ratings add the pair style features as "
-            "covariates (LMArena's style control).",
-            class_="lead",
-        ),
+    return _section(
+        "summary",
+        "Summary",
+        "How much do style choices (length, markdown, emoji, flattery, refusals, tone) buy votes in these "
+        "battles, and how do the ratings look with that effect removed? Raw ratings come from a "
+        "Bradley-Terry fit on the votes alone; style-controlled ratings add the pair style features as "
+        "covariates (LMArena's style control).",
         el("div", kpis, class_="kpis"),
         _components_note(report),
-        id="summary",
     )
 
 
@@ -209,20 +209,15 @@ def section_data(report: ReportData) -> Markup:
                 class_="tags",
             )
         )
-    return el(
-        "section",
-        el("h2", "Data"),
-        el(
-            "p",
-            f"{_n(acc['read'])} records read, {_n(acc['accepted'])} accepted as battles, "
-            f"{_n(acc['rejected'])} rejected. Every record is either a battle or listed with its reason; "
-            "record numbers are 1-based lines/rows or source ids.",
-            class_="lead",
-        ),
+    return _section(
+        "data",
+        "Data",
+        f"{_n(acc['read'])} records read, {_n(acc['accepted'])} accepted as battles, "
+        f"{_n(acc['rejected'])} rejected. Every record is either a battle or listed with its reason; "
+        "record numbers are 1-based lines/rows or source ids.",
         _collapsible(files, len(report.files), "input files"),
         *rej_block,
         *who,
-        id="data",
     )
 
 
@@ -293,18 +288,13 @@ def section_leaderboard(report: ReportData) -> Markup:
                 ],
             )
         )
-    return el(
-        "section",
-        el("h2", "Leaderboard: raw vs style-controlled"),
-        el(
-            "p",
-            "Ratings on the Elo scale (400 points = 10:1 odds). Rank follows LMArena's rule: 1 + the number of "
-            "models whose interval lies entirely above this one's, so overlapping models share a rank. "
-            "Shift: ↑ the model ranks better once style is controlled, ↓ worse, = unchanged.",
-            class_="lead",
-        ),
+    return _section(
+        "leaderboard",
+        "Leaderboard: raw vs style-controlled",
+        "Ratings on the Elo scale (400 points = 10:1 odds). Rank follows LMArena's rule: 1 + the number of "
+        "models whose interval lies entirely above this one's, so overlapping models share a rank. "
+        "Shift: ↑ the model ranks better once style is controlled, ↓ worse, = unchanged.",
         *blocks,
-        id="leaderboard",
     )
 
 
@@ -343,17 +333,12 @@ def section_charts(report: ReportData) -> Markup:
             ),
             slope,
         ]
-    return el(
-        "section",
-        el("h2", "Forest plot and slope chart"),
-        el(
-            "p",
-            "Hollow orange: raw rating; filled blue: style-controlled rating; lines are the intervals. Models "
-            "whose blue point sits left of the orange one were helped by their style in the raw ranking.",
-            class_="lead",
-        ),
+    return _section(
+        "charts",
+        "Forest plot and slope chart",
+        "Hollow orange: raw rating; filled blue: style-controlled rating; lines are the intervals. Models "
+        "whose blue point sits left of the orange one were helped by their style in the raw ranking.",
         *blocks,
-        id="charts",
     )
 
 
@@ -412,19 +397,14 @@ def section_effects(report: ReportData) -> Markup:
                     class_="note",
                 )
             )
-    return el(
-        "section",
-        el("h2", "Style effects"),
-        el(
-            "p",
-            "Each coefficient is the change in the log-odds of winning when a response has one standard "
-            "deviation more of the pair feature than its opponent, with the models' strengths held fixed. "
-            "Odds ×1.5 means 1.5 times the odds of winning. Elo-equivalent converts the coefficient to rating "
-            "points.",
-            class_="lead",
-        ),
+    return _section(
+        "effects",
+        "Style effects",
+        "Each coefficient is the change in the log-odds of winning when a response has one standard "
+        "deviation more of the pair feature than its opponent, with the models' strengths held fixed. "
+        "Odds ×1.5 means 1.5 times the odds of winning. Elo-equivalent converts the coefficient to rating "
+        "points.",
         *blocks,
-        id="effects",
     )
 
 
