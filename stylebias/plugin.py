@@ -7,21 +7,17 @@
     sc.update(new_battles)                                # warm-started refit on old + new
     sc.save("model/"); StyleControl.load("model/")        # JSON artifact, no pickle
 
-The engine is :func:`stylebias.rating.rank_battles` (raw and style-controlled Bradley-Terry, LMArena ranks);
-this class adds input adaptation, the stored design for exact updates and persistence.
-
-Decisions:
+A thin estimator over the one fit path (:func:`stylebias.rating.fit_design`, with :class:`FitSettings`
+made of its parameters); it adds input adaptation, the stored design for exact updates and persistence
+(:meth:`RankResult.save`).
 
 * **Input.** ``fit`` takes a :class:`~stylebias.battles.BattleSet`, a canonical battle table (validated with
-  :func:`~stylebias.battles.validate_battles`) or FastChat's battles DataFrame as is -- conversations or
+  :func:`~stylebias.rows.validate_battles`) or FastChat's battles DataFrame as is -- conversations or
   ``conv_metadata`` (via :func:`stylebias.formats.lmarena.battles_from_fastchat_frame`). Rejected rows are
   kept in ``rejects_`` with their row numbers; nothing is dropped silently.
-* **Features.** ``"auto"`` (default) means ``"style"`` when every battle has both texts and ``"lmarena"``
-  when the data is metadata-only (the four ``conv_metadata`` counts are all there is). The resolved list is
-  fixed at ``fit`` and reused by ``update``/``adjust``.
-* **One comparison graph.** ``components="largest"`` (default) rates the largest connected set of models and
-  lists the others in ``excluded_``; ``"refuse"`` raises. Ratings of disconnected groups share no scale, so
-  a single ``ratings_`` Series never mixes them.
+* **Features** are resolved once at ``fit`` (:func:`stylebias.extract.resolve_spec`) and reused by
+  ``update``/``adjust``. **One comparison graph:** ``components`` is ``"largest"`` (default) or
+  ``"refuse"``, so a single ``ratings_`` Series never mixes disconnected groups.
 * **Updates are exact refits.** ``update`` needs the old battles for an exact answer (the optimum depends on
   every battle, and the standardisation moves with new data). The compact design -- model names, ``pref_a``
   and raw pair features, ~50 bytes per battle plus names -- is kept in memory, so new battles need feature
