@@ -263,12 +263,8 @@ def _competition_rank(values: np.ndarray) -> np.ndarray:
 
 @dataclass
 class ReferencePairs:
-    """Every board model's answers paired with the reference's answers to the same instructions.
-
-    ``pairs``: one battle per shared instruction (the model as A, the reference as B), models in board
-    order; ``info``: per model ``n_matched, n_unmatched, n_reference_missing``; ``not_reranked``: models
-    left out with the reason; ``reference_answers``: the reference's answer per instruction.
-    """
+    """Board models' answers (side A) paired with the reference's (B) on shared instructions, in board
+    order; per model ``n_matched, n_unmatched, n_reference_missing``; the models left out and why."""
 
     pairs: pd.DataFrame
     info: dict[str, dict[str, int]]
@@ -276,7 +272,6 @@ class ReferencePairs:
     reference_answers: pd.Series
 
     def rows_of(self) -> dict[str, slice]:
-        """The rows of ``pairs`` that belong to each model."""
         starts = np.cumsum([0] + [v["n_matched"] for v in self.info.values()])
         return {m: slice(starts[k], starts[k + 1]) for k, m in enumerate(self.info)}
 
@@ -299,11 +294,7 @@ def check_board(board: str | Path | pd.DataFrame, score_column: str | None = Non
 def pair_with_reference(
     board: pd.DataFrame, outs: ModelOutputs, reference: str, min_matched: int = 20
 ) -> ReferencePairs:
-    """Pair each board model's answers with the reference's (see :class:`ReferencePairs`).
-
-    Raises:
-        UsageError: the reference has no outputs, or no model on the board can be paired.
-    """
+    """:class:`ReferencePairs` of the board (``UsageError`` if the reference or every model lacks outputs)."""
     by_model = {m: g for m, g in outs.outputs.groupby("generator", sort=False)}
     if reference not in by_model:
         have = ", ".join(sorted(by_model)[:12]) + (" ..." if len(by_model) > 12 else "")

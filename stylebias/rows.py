@@ -1,13 +1,8 @@
-"""Row rules: the value checks and conversions every loader and :func:`validate_battles` share.
-
-Each source format maps its record to canonical values through these functions, and a battle table built
-by a pipeline is checked by the same ones, so a fault has one reason with one wording wherever it is found
-(``stylebias validate`` groups rejects by the text before the first colon). A rule that finds a problem
-raises :class:`Reject`; the caller puts the record in the ledger with ``str(exc)`` as the reason.
-
-A new loader calls :func:`pair_names`, :func:`vote` (or :func:`winner_label` / :func:`pref_value`),
-:func:`text` for prompts and responses, :func:`meta_columns` for LMArena style counts, and lets
-:func:`stylebias.formats._base.load_records` (which calls :func:`check_strings`) keep the ledger.
+"""Row rules: the value checks and conversions every loader and :func:`validate_battles` share, so a fault
+has one reason with one wording wherever it is found (``stylebias validate`` groups rejects by the text before
+the first colon). A rule raises :class:`Reject`; the caller puts ``str(exc)`` in the ledger. A loader calls
+:func:`pair_names`, :func:`vote` (or :func:`winner_label` / :func:`pref_value`), :func:`text` for prompts and
+responses and :func:`meta_columns` for LMArena's style counts; ``formats._base.load_records`` does the rest.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""Write every response's style features to a file, block by block, with a summary (``stylebias features``).
+"""Write every response's style features to a file with a summary (``stylebias features``).
 
-Per-response rows carry ``battle_id``, ``side`` (a/b) and ``model``; texts stream through
-:func:`~stylebias.extract.iter_response_features` in blocks, so the output file is written block by block
-and memory stays bounded. Metadata-only battles (no texts) contribute their ``meta_*`` counts as the
-``lmarena`` features. ``pairs=True`` also writes the battle-level pair features the rating fit uses.
+Rows carry ``battle_id``, ``side`` (a/b) and ``model``; texts stream through ``iter_response_features`` and
+the file is written block by block, so memory stays bounded. Metadata-only battles give their ``meta_*``
+counts as the ``lmarena`` features; ``pairs=True`` also writes the pair features the rating fit uses.
 """
 
 from __future__ import annotations
@@ -35,12 +34,12 @@ class FeatureFiles:
     outputs: list[str]
     responses: int = 0
     battles: int = 0
-    sums: dict[str, list[float]] = field(default_factory=dict)  # per feature: [sum, count, sum, count, ...]
+    sums: dict[str, float] = field(default_factory=dict)
     refusal: dict[str, int] = field(default_factory=dict)
 
     def means(self) -> dict[str, float | None]:
         """Mean of every numeric feature over all responses (``None`` when there were none)."""
-        return {n: (sum(p[0::2]) / sum(p[1::2]) if sum(p[1::2]) else None) for n, p in self.sums.items()}
+        return {n: (total / self.responses if self.responses else None) for n, total in self.sums.items()}
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` summary: ``{data, responses, battles, features, outputs, means, refusal}``."""
@@ -62,8 +61,7 @@ class FeatureFiles:
                 for k, v in rows[n].value_counts().items():
                     self.refusal[str(k)] = self.refusal.get(str(k), 0) + int(v)
             else:
-                col = rows[n].astype("float64")
-                self.sums[n] += [float(col.sum()), float(len(col))]
+                self.sums[n] += float(rows[n].astype("float64").sum())
 
 
 def pairs_path(out: Path) -> Path:
@@ -101,7 +99,7 @@ def write_features(
         )
     jobs = 0 if jobs is None else jobs
     summary = FeatureFiles(data.accounting(), names, [str(output)], battles=len(battles))
-    summary.sums = {n: [] for n in names if n != "refusal"}
+    summary.sums = dict.fromkeys((n for n in names if n != "refusal"), 0.0)
     with TableSink(output) as sink:
         for rows in text_rows(battles, has_text, names, jobs, cache):
             sink.write(rows)

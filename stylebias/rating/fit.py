@@ -1,18 +1,10 @@
-"""The one fit path: a :class:`Design` and :class:`~stylebias.rating.settings.FitSettings` in, a
-:class:`~stylebias.rating.result.RankResult` out.
+"""The one fit path: a :class:`Design` and :class:`FitSettings` in, a :class:`RankResult` out.
 
-``rank``, ``fit``, ``report``, ``explain``, :class:`~stylebias.plugin.StyleControl` and the vote model's
-strength offset all end here, so thin models, disconnected graphs and the raw-versus-controlled pair of fits
-are decided once. Steps, each its own function:
-
-1. :func:`thin_models`: drop models with fewer than ``min_battles`` battles, repeatedly;
-2. :func:`component_policy`: split a disconnected comparison graph, keep its largest part, or refuse;
-3. :func:`fit_part`: per connected part, the raw fit (no style) and the style-controlled fit, then the
-   model table (ratings, intervals, LMArena ranks, shift).
-
-A design is one chunk of battles as arrays. The estimator (:class:`~stylebias.rating.StyleBT`) builds the
-solver's problem from it, so a design that arrives in several chunks only needs the chunks' gradients and
-Hessians summed (:class:`~stylebias.rating.solver.Problem` works per chunk of rows).
+``rank``, ``fit``, ``report``, ``explain``, ``StyleControl`` and the vote model's strength offset all end
+here, so thin models (:func:`thin_models`), disconnected graphs (:func:`component_policy`) and the raw and
+style-controlled fits of each connected part (:func:`fit_part`) are decided once. A design is one chunk of
+battles as arrays; :class:`~stylebias.rating.solver.Problem` sums its likelihood over rows, so a design
+split over machines only needs each chunk's gradient and Hessian added up.
 """
 
 from __future__ import annotations
@@ -47,17 +39,8 @@ class Design:
     X: pd.DataFrame | None = None
     weights: np.ndarray | None = None
 
-    @classmethod
-    def from_battles(cls, battles: pd.DataFrame, X: pd.DataFrame | None = None) -> Design:
-        """The design of a canonical battle table (only the three columns a fit needs; texts stay put)."""
-        return cls(battles["model_a"], battles["model_b"], battles["pref_a"].to_numpy(dtype=np.float64), X)
-
     def __len__(self) -> int:
         return len(self.pref_a)
-
-    @property
-    def n_features(self) -> int:
-        return 0 if self.X is None else self.X.shape[1]
 
     def take(self, rows: np.ndarray) -> Design:
         """The battles at positions ``rows`` (the design itself when that is every battle, in order)."""

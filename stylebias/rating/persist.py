@@ -207,10 +207,8 @@ def stylebt_payload(
 def settings_of(payload: dict[str, Any]) -> FitSettings:
     """The :class:`FitSettings` a ``style-bt`` payload was fitted with.
 
-    A saved ranking (:meth:`RankResult.save`, ``StyleControl.save``) keeps them with its other parts in
-    ``extra.style_control.params``, a single fit (``stylebias fit``) in ``settings``. ``fit`` artifacts
-    written before that field existed (the shipped models) are read from what they kept: the estimator
-    ``params`` and the feature list, fitted on the largest component as ``fit`` always did.
+    A saved ranking (``RankResult.save``) keeps them in ``extra.style_control.params``, a single fit in
+    ``settings``; older ``fit`` artifacts (the shipped models) from their estimator ``params`` and features.
     """
     extra = payload.get("extra", {}).get("style_control")
     where, raw = "payload.settings", payload.get("settings")

@@ -82,10 +82,6 @@ class Prepared:
     feature_names: list[str]
     feature_set: str | None
 
-    def describe(self) -> dict[str, Any]:
-        """The ``settings`` block of the ranking's JSON."""
-        return describe_settings(self.settings, self.feature_names, self.feature_set)
-
 
 def prepare(data: BattleSet | pd.DataFrame, features: Any, settings: FitSettings) -> Prepared:
     """Validate ``data`` and compute its pair features as ``features`` (a request or a precomputed table) asks."""
@@ -115,7 +111,9 @@ def prepare(data: BattleSet | pd.DataFrame, features: Any, settings: FitSettings
         )
     if X is not None:
         check_finite(X, battles)
-    return Prepared(bs, battles, Design.from_battles(battles, X), settings, names, named)
+    # only the three columns a fit needs; the (possibly text-heavy) battle table is never copied
+    design = Design(battles["model_a"], battles["model_b"], battles["pref_a"].to_numpy(dtype=np.float64), X)
+    return Prepared(bs, battles, design, settings, names, named)
 
 
 def rank_battles(
@@ -145,7 +143,7 @@ def rank_battles(
         prep.design,
         settings,
         data=prep.data.accounting(),
-        describe=prep.describe(),
+        describe=describe_settings(settings, prep.feature_names, prep.feature_set),
         winrate_vs=winrate_vs,
         init=init,
     )

@@ -1,19 +1,11 @@
 """``FitSettings``: every choice a rating fit makes, in one frozen object passed whole.
 
-The CLI builds it from its options, :class:`~stylebias.plugin.StyleControl` from its parameters and
-:mod:`stylebias.rating.persist` from a saved artifact; :func:`stylebias.rating.fit.fit_design` is the one
-consumer. A new rating option is added here and nowhere else, and because the object is saved with every
-``style-bt`` artifact, a loaded model says exactly how it was fitted.
-
-What the fields mean:
-
-* ``features``: the feature request: ``"auto"`` (see :func:`stylebias.extract.resolve_spec`), a named set,
-  a family, a comma list, a tuple of names, or ``None`` for no style control.
-* ``reg, ties, scale, base, anchor, ci, rounds, seed, level``: the Bradley-Terry objective and its
-  intervals, as documented on :class:`~stylebias.rating.StyleBT` (defaults reproduce LMArena).
-* ``min_battles``: models with fewer battles are removed, repeatedly, before fitting.
-* ``components``: what to do with a disconnected comparison graph (see :func:`stylebias.rating.fit.component_policy`).
-* ``n_jobs, cache``: workers and feature cache; results never depend on them.
+The CLI builds it from its options, ``StyleControl`` from its parameters, :mod:`.persist` from a saved
+artifact (every ``style-bt`` artifact keeps it); :func:`stylebias.rating.fit.fit_design` consumes it. A new
+rating option is added here and nowhere else. ``features`` is the request (``"auto"``, a set, a family, a
+comma list, names, or ``None`` for no style control: :func:`stylebias.extract.resolve_spec`); the
+objective and intervals are documented on :class:`~stylebias.rating.StyleBT`; ``components`` on
+:func:`~stylebias.rating.fit.component_policy`; ``n_jobs`` and ``cache`` never change a result.
 """
 
 from __future__ import annotations
