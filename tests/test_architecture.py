@@ -1,0 +1,145 @@
+"""The import rules of docs/architecture.md, checked on the syntax tree of every package module.
+
+Each top-level unit of ``stylebias`` (a module such as ``battles`` or a package such as ``rating``) may import
+only the units listed for it, so the data flow stays one line and lower layers never reach up (nothing
+imports the CLI; rating never reads files). No module imports another package's ``_private`` names or
+``_private`` modules.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "stylebias"
+
+#: unit -> the units it may import (besides itself and the package's ``__version__``)
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "progress": set(),
+    "resources": set(),
+    "outputs": set(),
+    "artifacts": {"errors", "resources"},
+    "battles": {"outputs"},
+    "rows": {"battles", "errors"},
+    "formats": {"battles", "rows", "errors", "outputs", "progress", "resources"},
+    "extract": {"battles", "errors", "outputs", "progress", "resources"},
+    "rating": {"artifacts", "battles", "rows", "errors", "extract", "outputs", "progress"},
+    "leaderboards": {"errors", "rating"},
+    "rerank": {"errors", "extract", "formats", "outputs", "progress", "rating"},
+    "explain": {
+        "artifacts",
+        "battles",
+        "rows",
+        "errors",
+        "extract",
+        "formats",
+        "outputs",
+        "progress",
+        "rating",
+    },
+    "report": {"battles", "errors", "explain", "extract", "formats", "outputs", "progress", "rating"},
+    "fastchat": {"battles", "rows", "errors", "extract", "formats", "outputs", "progress", "rating"},
+    "plugin": {
+        "artifacts",
+        "battles",
+        "rows",
+        "errors",
+        "explain",
+        "extract",
+        "formats",
+        "outputs",
+        "rating",
+    },
+    "cli": {
+        "battles",
+        "errors",
+        "explain",
+        "extract",
+        "formats",
+        "leaderboards",
+        "outputs",
+        "progress",
+        "rating",
+        "report",
+        "rerank",
+    },
+    "__main__": {"cli"},
+    "__init__": set(),
+    "data": set(),
+}
+
+
+def modules() -> list[tuple[str, Path]]:
+    out = []
+    for f in sorted(PACKAGE.rglob("*.py")):
+        parts = list(f.relative_to(PACKAGE.parent).with_suffix("").parts)
+        out.append((".".join(parts), f))
+    return out
+
+
+def imports(module: str, path: Path) -> list[tuple[str, list[str], int]]:
+    """``(absolute target module, imported names, line)`` for every stylebias import in ``path``."""
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    if path.name == "__init__.py":
+        package = module.removesuffix(".__init__")
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] == "stylebias":
+                found.append((target, [a.name for a in node.names], node.lineno))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, [], node.lineno) for a in node.names if a.name.split(".")[0] == "stylebias"]
+    return found
+
+
+def unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_every_unit_has_rules() -> None:
+    units = {unit(m) for m, _ in modules()}
+    assert units <= set(ALLOWED), f"add import rules for: {sorted(units - set(ALLOWED))}"
+
+
+@pytest.mark.parametrize("module,path", modules(), ids=[m for m, _ in modules()])
+def test_imports_follow_the_layers(module: str, path: Path) -> None:
+    me = unit(module)
+    for target, names, line in imports(module, path):
+        if target == "stylebias":  # ``from .. import __version__`` or a lazily re-exported name
+            targets = [f"stylebias.{n}" for n in names if n != "__version__"]
+        else:
+            targets = [target]
+        for t in targets:
+            other = unit(t)
+            assert other == me or other in ALLOWED[me], (
+                f"{path.name}:{line}: {me} may not import {other} ({t})"
+            )
+
+
+@pytest.mark.parametrize("module,path", modules(), ids=[m for m, _ in modules()])
+def test_no_private_imports_across_packages(module: str, path: Path) -> None:
+    here = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module.removesuffix(".__init__")
+    for target, names, line in imports(module, path):
+        parts = target.split(".")
+        owner = ".".join(parts[:-1]) if parts[-1].startswith("_") else target
+        for i, p in enumerate(parts):
+            if p.startswith("_") and not p.startswith("__"):
+                inside = ".".join(parts[:i])
+                assert here == inside or here.startswith(inside + "."), (
+                    f"{path.name}:{line}: imports the private module {target} from outside {inside}"
+                )
+        private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+        if private:
+            assert owner == here or target == here, (
+                f"{path.name}:{line}: imports private {private} from {target}"
+            )
