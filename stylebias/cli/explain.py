@@ -13,9 +13,11 @@ from . import app
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
+    AnswersOpt,
     ColumnOpt,
     FormatOpt,
     JobsOpt,
+    LabelOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -55,6 +57,8 @@ def explain(
     ] = None,
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
+    label: LabelOpt = None,
+    answers: AnswersOpt = None,
     folds: Annotated[
         int, typer.Option("--folds", help="Cross-validation folds (grouped by prompt).", min=2)
     ] = 5,
@@ -109,7 +113,9 @@ def explain(
     """
     from ..explain import explain_battles, save_vote_model
 
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
         result = explain_battles(data, features, model=load, folds=folds, seed=seed, judge=judge, jobs=jobs)
         chosen = list(model) if model else result.top_movers(top)

@@ -17,7 +17,16 @@ from rich.table import Table
 from ..errors import DataError, UsageError
 from . import app
 from .common import console, err_console, progress_bars, safe_cell, shown_warnings, write_json
-from .options import DEFAULT_MAX_RECORD_BYTES, ColumnOpt, FormatOpt, MaxRecordOpt, PathsArg, load_input
+from .options import (
+    DEFAULT_MAX_RECORD_BYTES,
+    AnswersOpt,
+    ColumnOpt,
+    FormatOpt,
+    LabelOpt,
+    MaxRecordOpt,
+    PathsArg,
+    load_input,
+)
 
 _SUFFIXES = (".parquet", ".csv")
 
@@ -109,6 +118,8 @@ def features(
     ] = None,
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
+    label: LabelOpt = None,
+    answers: AnswersOpt = None,
     max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")
@@ -129,7 +140,7 @@ def features(
     if output.suffix not in _SUFFIXES:
         raise UsageError(f"--output must end in {' or '.join(_SUFFIXES)}, got {output.name!r}")
     names = resolve_features(feature_spec)
-    data = load_input(paths, fmt, column, max_record_bytes, quiet)
+    data = load_input(paths, fmt, column, max_record_bytes, quiet, labels=label, answers=answers)
     battles = data.battles
     if not len(battles):
         raise DataError("no battles to extract features from")

@@ -13,9 +13,11 @@ from . import app
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
+    AnswersOpt,
     ColumnOpt,
     FormatOpt,
     JobsOpt,
+    LabelOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -44,6 +46,8 @@ def fit(
     ] = "style",
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
+    label: LabelOpt = None,
+    answers: AnswersOpt = None,
     reg: Annotated[
         float,
         typer.Option(
@@ -101,7 +105,9 @@ def fit(
     """
     from ..rating.persist import fit_style_model, save_fitted
 
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
         fitted, metrics = fit_style_model(
             data, features, reg=reg, ties=ties, jobs=jobs, components=components

@@ -15,9 +15,11 @@ from . import app
 from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
+    AnswersOpt,
     ColumnOpt,
     FormatOpt,
     JobsOpt,
+    LabelOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -53,6 +55,8 @@ def rank(
     paths: PathsArg = None,
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
+    label: LabelOpt = None,
+    answers: AnswersOpt = None,
     features: Annotated[
         str | None,
         typer.Option(
@@ -145,7 +149,9 @@ def rank(
 
     anchor_t = parse_anchor(anchor)
     feature_spec = parse_features(features)
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     options = dict(
         reg=reg,
         ties=ties,

@@ -12,9 +12,11 @@ from . import app
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
+    AnswersOpt,
     ColumnOpt,
     FormatOpt,
     JobsOpt,
+    LabelOpt,
     MaxRecordOpt,
     PathsArg,
     QuietOpt,
@@ -35,6 +37,8 @@ def report(
     ] = Path("report.html"),
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
+    label: LabelOpt = None,
+    answers: AnswersOpt = None,
     features: Annotated[
         str | None,
         typer.Option(
@@ -90,7 +94,9 @@ def report(
     """
     from ..report import build_report, write_report
 
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
         built = build_report(
             data,

@@ -18,11 +18,13 @@ from . import app
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
 from .options import (
     DEFAULT_MAX_RECORD_BYTES,
+    AnswersOpt,
     ColumnOpt,
     FormatOpt,
+    LabelOpt,
     MaxRecordOpt,
     PathsArg,
-    parse_columns,
+    layout_options,
 )
 
 
@@ -31,6 +33,8 @@ def validate(
     paths: PathsArg = None,
     fmt: FormatOpt = None,
     column: ColumnOpt = None,
+    label: LabelOpt = None,
+    answers: AnswersOpt = None,
     json_out: Annotated[
         Path | None,
         typer.Option("--json", help="Write {files, reasons, data} as JSON to this file.", show_default=False),
@@ -70,9 +74,9 @@ def validate(
         data = load_battles(
             paths or None,
             format=fmt,
-            columns=parse_columns(column),
             max_record_bytes=max_record_bytes,
             allow_empty=True,
+            **layout_options(column, label, answers),
         )
     summary = data.validation_summary(examples=examples)
     if json_out is not None:
