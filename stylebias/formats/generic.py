@@ -105,9 +105,9 @@ def model_columns(
     """``(vote column, column of A, column of B)`` when exactly one column's values name two other columns.
 
     The values of the vote column must name one of two other columns of the same record (or be a tie label)
-    in at least :data:`MODEL_COLUMNS_SHARE` of the records looked at, so one bad label early in the file does
-    not hide the layout (that row is still rejected for its label). ``answers`` fixes the two columns. A is
-    the first of the two in header order.
+    in at least :data:`MODEL_COLUMNS_SHARE` of the records looked at (one misfit is always allowed), so one
+    bad label early in the file does not hide the layout (that row is still rejected for its label).
+    ``answers`` fixes the two columns; otherwise A is the first of the two in header order.
     """
     found = []
     for vote_col in keys:
@@ -125,7 +125,13 @@ def model_columns(
                 fitting += 1
             elif isinstance(v, str) and v in _TIE_LABELS:
                 fitting += 1
-        if total and len(named) == 2 and fitting >= MODEL_COLUMNS_SHARE * total:
+        misfits = total - fitting
+        if (
+            total
+            and len(named) == 2
+            and misfits <= max(1.0, (1 - MODEL_COLUMNS_SHARE) * total)
+            and misfits < fitting
+        ):
             a, b = sorted(named, key=keys.index)
             found.append((vote_col, a, b))
     return found[0] if len(found) == 1 else None
@@ -182,23 +188,20 @@ def _preset(name: str, keys: list[str], records: list[dict[str, Any]] | None, ba
         preset_labels = dict(PAIR_LABELS)
         names = {"model_a": a_col, "model_b": b_col}
     else:
-        if "response_a" in mapping and "response_b" in mapping:
-            a_col, b_col = mapping["response_a"], mapping["response_b"]
-            vote_col = mapping.get("winner") or next(
-                (
-                    c
-                    for c in keys
-                    if records and all(r.get(c) in (a_col, b_col, *_TIE_LABELS) for r in records)
-                ),
-                None,
-            )
-            if vote_col is None:
-                return None
+        fixed = (
+            (mapping["response_a"], mapping["response_b"])
+            if {"response_a", "response_b"} <= set(mapping)
+            else None
+        )
+        if fixed and "winner" in mapping:
+            vote_col, (a_col, b_col) = mapping["winner"], fixed
         else:
-            found = model_columns(keys, records or [])
+            found = model_columns(keys, records or [], fixed)
             if found is None:
                 return None
             vote_col, a_col, b_col = found
+            if fixed:
+                a_col, b_col = fixed
         preset_labels = {a_col: "model_a", b_col: "model_b"}
         names = {"model_a": a_col, "model_b": b_col}
     mapping.setdefault("response_a", a_col)
@@ -241,7 +244,11 @@ def resolve_layout(
                 f"not a {fmt!r} layout: {_layout_help(fmt)}; the file has: {', '.join(keys)}", file=ctx.file
             )
         layout = preset
-    elif not (layout.source("model_a") and layout.source("model_b")):
+    elif not (
+        layout.source("model_a")
+        and layout.source("model_b")
+        and (layout.source("winner") or layout.source("pref_a"))
+    ):
         layout = (
             _preset("pairs", keys, records, layout)
             or _preset("model_columns", keys, records, layout)
