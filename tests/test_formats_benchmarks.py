@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from stylebias import load_battles
@@ -23,6 +26,7 @@ from stylebias.battles import TURN_SEPARATOR
 from stylebias.cli import app
 from stylebias.errors import DataError
 from stylebias.formats import arena_hard, detect_format
+from tests._fuzz import examples
 
 BENCH = Path(__file__).resolve().parent / "fixtures" / "benchmarks"
 V01 = BENCH / "arena-hard-v0.1"
@@ -281,8 +285,8 @@ def test_arena_hard_judgments_alone_with_answers_option(tmp_path: Path) -> None:
     assert (
         votes.battles["response_a"].isna().all() and votes.accepted == 8
     )  # nothing to join: nothing rejected
-    for given in (V2 / "model_answer", V2):  # the answer folder, or the benchmark folder holding it
-        joined = load_battles(lone, answers=given)
+    for folder in (V2 / "model_answer", V2):  # the answer folder, or the benchmark folder holding it
+        joined = load_battles(lone, answers=folder)
         ref = load(V2 / "model_judgment" / "gpt-4.1")
         cols = ["battle_id", "model_a", "model_b", "winner", "weight", "prompt", "response_a", "response_b"]
         pd.testing.assert_frame_equal(joined.battles[cols], ref.battles[cols])
@@ -444,3 +448,70 @@ def test_mtbench_human_judgments() -> None:
 def test_mtbench_human_keys_do_not_steal_lmarena_files() -> None:
     fx = Path(__file__).resolve().parent / "fixtures" / "formats"
     assert detect_format(fx / "lmarena_conversations.jsonl") == "lmarena"
+
+
+# -------------------------------------------------------------------------------------- corrupted inputs
+
+_edit = st.tuples(
+    st.sampled_from(["overwrite", "delete", "insert", "duplicate", "truncate"]),
+    st.floats(0, 1, exclude_max=True),
+    st.integers(1, 40),
+    st.binary(min_size=1, max_size=8),
+)
+
+
+def corrupt(data: bytes, edits: list) -> bytes:
+    """The byte-level corruptions of ``tests/test_formats_fuzz.py``."""
+    for kind, where, size, junk in edits:
+        i = int(where * len(data)) if data else 0
+        if kind == "overwrite":
+            data = data[:i] + junk + data[i + len(junk) :]
+        elif kind == "delete":
+            data = data[:i] + data[i + size :]
+        elif kind == "insert":
+            data = data[:i] + junk + data[i:]
+        elif kind == "duplicate":
+            data = data[:i] + data[i : i + size] + data[i:]
+        else:
+            data = data[: max(i, 1)]
+    return data
+
+
+#: corrupted file -> (benchmark, that file, the judgment file loaded, games per judgment line)
+_TARGETS = {
+    "v2 judgments": (
+        V2,
+        "model_judgment/gpt-4.1/sky-t1-32b.jsonl",
+        "model_judgment/gpt-4.1/sky-t1-32b.jsonl",
+        2,
+    ),
+    "v2 answers": (V2, "model_answer/sky-t1-32b.jsonl", "model_judgment/gpt-4.1/sky-t1-32b.jsonl", 2),
+    "v2 questions": (V2, "question.jsonl", "model_judgment/gpt-4.1/sky-t1-32b.jsonl", 2),
+    "mt pair judgments": (MT, "model_judgment/gpt-4_pair.jsonl", "model_judgment/gpt-4_pair.jsonl", 1),
+    "mt answers": (MT, "model_answer/gpt-4.jsonl", "model_judgment/gpt-4_pair.jsonl", 1),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::stylebias.errors.StyleBiasWarning")
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(target=st.sampled_from(sorted(_TARGETS)), edits=st.lists(_edit, min_size=1, max_size=4))
+def test_corrupted_benchmark_files_account_for_every_record(target: str, edits: list) -> None:
+    src, corrupted, judged, games = _TARGETS[target]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / src.name
+        shutil.copytree(src, root)
+        f = root / corrupted
+        f.write_bytes(corrupt(f.read_bytes(), edits))
+        judgments = root / judged
+        try:
+            data = load_battles(judgments, allow_empty=True, max_record_bytes=8192)
+        except DataError as exc:
+            assert str(judgments) in str(exc)
+            return
+        body = judgments.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        nonblank = sum(1 for line in body.split(b"\n") if line.strip())
+    data.check_accounting()
+    # every judgment line is one record (unparsable) or one per game
+    assert nonblank <= data.read <= games * nonblank
+    assert data.rejects["reason"].map(lambda r: isinstance(r, str) and ":" in r).all()

@@ -36,7 +36,7 @@ from typing import Any
 from ..errors import StyleBiasWarning, UsageError
 from . import _io
 from ._base import LoadContext, iter_records
-from ._fields import Reject, count, is_null, text
+from ._fields import SURROGATE, Reject, count, is_null, text
 
 JUDGMENT_DIR = "model_judgment"
 ANSWER_DIR = "model_answer"
@@ -70,7 +70,7 @@ def is_benchmark_root(directory: Path) -> bool:
 
 def question_id(value: Any) -> str | None:
     """Question ids compared as text (MT-Bench writes ints, Arena-Hard hex strings; Parquet copies vary)."""
-    if is_null(value) or isinstance(value, bool) or value == "":
+    if is_null(value) or isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -274,6 +274,8 @@ def _question(rec: dict[str, Any]) -> Question | None:
             return None
         turns = tuple(parts)
     else:
+        return None
+    if any(SURROGATE.search(t) for t in turns):
         return None
     category = rec.get("category") if isinstance(rec.get("category"), str) else None
     extras = {k: rec[k] for k in _QUESTION_EXTRAS if isinstance(rec.get(k), str)}

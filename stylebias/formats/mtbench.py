@@ -220,7 +220,10 @@ def convert_human(rec: dict[str, Any], number: int, *, ctx: LoadContext) -> dict
     _, bots_b = _conversation_turns(rec.get("conversation_b"), "b", turn)
     qid = question_id(rec.get("question_id"))
     raw_judge = rec.get("judge")
-    annotator = "/".join(raw_judge) if isinstance(raw_judge, list | tuple) else raw_judge
+    if isinstance(raw_judge, list | tuple):
+        annotator = "/".join(j for j in raw_judge if isinstance(j, str)) or None
+    else:
+        annotator = raw_judge if isinstance(raw_judge, str) else None
     return {
         "battle_id": f"{qid}:{model_a}:{model_b}:t{turn}:{annotator}:{number}",
         "model_a": model_a,
@@ -234,7 +237,7 @@ def convert_human(rec: dict[str, Any], number: int, *, ctx: LoadContext) -> dict
         "judge": human_judge(raw_judge) or ctx.judge,
         "language": None,
         "question_id": qid,
-        "annotator": annotator if isinstance(annotator, str) else None,
+        "annotator": annotator,
         "inconsistent": inconsistent,
     }
 
