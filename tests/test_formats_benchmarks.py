@@ -302,6 +302,20 @@ def test_arena_hard_answer_file_found_by_the_model_named_inside(tmp_path: Path) 
     assert load(root).battles.equals(load(V2).battles.assign(source_file=load(root).battles["source_file"]))
 
 
+def test_arena_hard_model_names_with_an_organisation(tmp_path: Path) -> None:
+    root = tmp_path / "bench"
+    shutil.copytree(V2, root)
+    (root / "model_answer" / "novasky").mkdir()
+    (root / "model_answer" / "sky-t1-32b.jsonl").rename(
+        root / "model_answer" / "novasky" / "sky-t1-32b.jsonl"
+    )
+    for f in (root / "model_judgment").rglob("*.jsonl"):
+        f.write_text(f.read_text().replace('"model": "sky-t1-32b"', '"model": "novasky/sky-t1-32b"'))
+    b = load(root).battles
+    assert len(b) == len(load(V2).battles) and "novasky/sky-t1-32b" in set(b["model_a"])  # kept whole
+    assert b["response_a"].notna().all()
+
+
 def test_arena_hard_early_v01_answers_without_conv_metadata(tmp_path: Path) -> None:
     root = tmp_path / "arena-hard-v0.1"
     shutil.copytree(V01, root)

@@ -206,9 +206,11 @@ class AnswerFile:
 
 
 def model_file_name(path: Path) -> str:
-    """``gpt-3.5-turbo-0125.jsonl`` -> ``gpt-3.5-turbo-0125`` (upstream: the file name without ``.jsonl``)."""
+    """``gpt-3.5-turbo-0125.jsonl`` -> ``gpt-3.5-turbo-0125`` (upstream: the file name without ``.jsonl``);
+    ``org/name.jsonl`` -> ``org/name``."""
     ext, compression = _io.split_ext(path)
-    return path.name[: len(path.name) - len(ext) - len(compression or "")]
+    name = path.as_posix()
+    return name[: len(name) - len(ext) - len(compression or "")]
 
 
 class AnswerDir:
@@ -217,10 +219,14 @@ class AnswerDir:
     def __init__(self, directory: Path, ctx: LoadContext) -> None:
         self.directory = directory
         self.ctx = ctx
+        # ``<model>.jsonl``; a model named ``org/name`` has its file at ``org/name.jsonl`` (upstream writes
+        # ``model_answer/{model}.jsonl``), so files in sub-folders are keyed by their relative path
         self._files = {
-            model_file_name(p): p
-            for p in sorted(directory.iterdir())
-            if p.is_file() and _io.split_ext(p)[0] in _io.JSON_EXTS and not p.name.startswith((".", "_"))
+            model_file_name(p.relative_to(directory)): p
+            for p in sorted(directory.rglob("*"))
+            if p.is_file()
+            and _io.split_ext(p)[0] in _io.JSON_EXTS
+            and not any(part.startswith((".", "_")) for part in p.relative_to(directory).parts)
         }
         self._loaded: dict[str, AnswerFile] = {}
         self._by_record_name: dict[str, str] | None = None
