@@ -301,7 +301,8 @@ def read_questions(path: Path, ctx: LoadContext) -> dict[str, Question]:
         out[qid] = q
     if bad:
         warnings.warn(
-            f"{path}: {bad} question record(s) could not be read; their battles have no prompt",
+            f"{path}: {bad} question record(s) could not be read; their battles take the prompt from the "
+            "answer files, where those carry it, else have none",
             StyleBiasWarning,
             stacklevel=2,
         )
@@ -319,7 +320,7 @@ class Benchmark:
     questions: dict[str, Question]
 
     def answer(self, model: str, qid: str) -> Answer | None:
-        """The answer, ``None`` when there are no answers at all (votes only), or :class:`Reject`."""
+        """The answer, or ``None`` when there are no answers at all (votes only); raises :class:`Reject`."""
         return None if self.answers is None else self.answers.get(model, qid)
 
 
