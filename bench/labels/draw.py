@@ -63,7 +63,9 @@ HARD_NEGATIVE = re.compile(
     r"it'?s important to|consult (a|your)|however,|please note|keep in mind)",
     re.I,
 )
-ROLEPLAY_PROMPT = re.compile(r"\b(pretend|act as|imagine|role-?play|you are a|in character|story|poem)\b", re.I)
+ROLEPLAY_PROMPT = re.compile(
+    r"\b(pretend|act as|imagine|role-?play|you are a|in character|story|poem)\b", re.I
+)
 
 
 def norm_prompt(p: str) -> str:
@@ -126,7 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         n_random = quota // 2
         picked = [(loc, t, "random") for loc, t in pool[:n_random]]
         taken = {loc["sha"] for loc, _ in pool[:n_random]}
-        strata: dict[str, list] = {"likely_refusal": [], "likely_flattery": [], "likely_emoji": [], "hard_negative": []}
+        strata: dict[str, list] = {
+            "likely_refusal": [],
+            "likely_flattery": [],
+            "likely_emoji": [],
+            "hard_negative": [],
+        }
         for loc, t in pool[n_random:]:
             s = stratum(t)
             if s and loc["sha"] not in taken:
@@ -175,9 +182,14 @@ def write_shard(path: Path, rows: list[dict]) -> None:
     for row in rows:
         t = sources.resolve(row)
         resp = t["response"]
-        shown = resp if len(resp) <= SHOW_HEAD + SHOW_TAIL else (
-            resp[:SHOW_HEAD] + f"\n\n[... {len(resp) - SHOW_HEAD - SHOW_TAIL} characters not shown ...]\n\n"
-            + resp[-SHOW_TAIL:]
+        shown = (
+            resp
+            if len(resp) <= SHOW_HEAD + SHOW_TAIL
+            else (
+                resp[:SHOW_HEAD]
+                + f"\n\n[... {len(resp) - SHOW_HEAD - SHOW_TAIL} characters not shown ...]\n\n"
+                + resp[-SHOW_TAIL:]
+            )
         )
         ctx = t["context"]
         if len(ctx) > 3000:

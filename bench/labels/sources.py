@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,29 +46,29 @@ def _read_json(path: Path):
         return json.load(fh)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ae2(model: str) -> list[dict]:
     return _read_json(SHARED / SOURCES["alpaca_eval_ae2"] / f"{model}.annotations.json.gz")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _outputs(model: str) -> list[dict]:
     return _read_json(SHARED / SOURCES["alpaca_eval_model_outputs"] / f"{model}.json.gz")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hh() -> list[dict]:
     path = SHARED / SOURCES["hh_rlhf_harmless"] / "test.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pandalm() -> list[dict]:
     return _read_json(SHARED / SOURCES["pandalm"] / "testset-v1.json")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _arena() -> list[dict]:
     csv.field_size_limit(1 << 30)
     path = SHARED / SOURCES["lmarena_llama3_battles"] / "llama3_70b_vs_other.csv"
@@ -76,18 +76,18 @@ def _arena() -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _llmbar(file: str) -> list[dict]:
     return _read_json(SHARED / SOURCES["llmbar_pairs"] / file)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vicuna_questions() -> dict[int, str]:
     path = SHARED / SOURCES["vicuna_blog"] / "table" / "question.jsonl"
     return {q["question_id"]: q["text"] for q in map(json.loads, path.read_text().splitlines()) if q}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vicuna(file: str) -> dict[int, dict]:
     path = SHARED / SOURCES["vicuna_blog"] / "table" / "answer" / file
     return {a["question_id"]: a for a in map(json.loads, path.read_text().splitlines()) if a}
