@@ -407,4 +407,17 @@ def test_mixed_files_concatenate_with_union_of_columns() -> None:
 
 
 def test_registry_names() -> None:
-    assert set(FORMATS) == {"lmarena", "arena140k", "kaggle", "alpaca_eval", "pandalm", "hh", "generic"}
+    assert set(FORMATS) == {
+        "lmarena",
+        "arena140k",
+        "kaggle",
+        "alpaca_eval",
+        "pandalm",
+        "hh",
+        "arena_hard",
+        "mtbench",
+        "mtbench_human",
+        "generic",
+        "pairs",
+        "model_columns",
+    }

@@ -46,6 +46,8 @@ def explain(
     ] = None,
     fmt: opt.FormatOpt = None,
     column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
     folds: Annotated[
         int, typer.Option("--folds", help="Cross-validation folds (grouped by prompt).", min=2)
     ] = 5,
@@ -94,7 +96,9 @@ def explain(
     """
     from ..explain import explain_battles, save_vote_model
 
-    data = opt.load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
         result = explain_battles(data, features, model=load, folds=folds, seed=seed, judge=judge, jobs=jobs)
         chosen = list(model) if model else result.top_movers(top)

@@ -47,6 +47,8 @@ def features(
     json_out: opt.JsonOpt = None,
     fmt: opt.FormatOpt = None,
     column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
     quiet: opt.QuietOpt = False,
 ) -> None:
@@ -59,7 +61,7 @@ def features(
     """
     from ..extract.stream import write_features
 
-    data = opt.load_input(paths, fmt, column, max_record_bytes, quiet)
+    data = opt.load_input(paths, fmt, column, max_record_bytes, quiet, labels=label, answers=answers)
     t0 = time.perf_counter()
     with shown_warnings(quiet), progress_bars(quiet):
         written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)

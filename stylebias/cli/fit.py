@@ -35,6 +35,8 @@ def fit(
     ] = "style",
     fmt: opt.FormatOpt = None,
     column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
     reg: opt.RegOpt = 0.5,
     ties: opt.TiesOpt = "half",
     components: Annotated[
@@ -73,7 +75,9 @@ def fit(
     from ..rating.persist import fit_style_model, save_fitted
 
     settings = FitSettings(features=features, reg=reg, ties=ties, components=components, n_jobs=jobs)
-    data = opt.load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
         fitted, metrics = fit_style_model(data, settings=settings)
         extra = {"notes": list(note)} if note else None

@@ -43,6 +43,8 @@ def rank(
     paths: opt.PathsArg = None,
     fmt: opt.FormatOpt = None,
     column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
     features: opt.StyleFeaturesOpt = None,
     ci: opt.CiOpt = "sandwich",
     rounds: opt.RoundsOpt = 100,
@@ -112,7 +114,9 @@ def rank(
         components=components,
         n_jobs=jobs,
     )
-    data = opt.load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
         ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs)
 

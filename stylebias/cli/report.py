@@ -26,6 +26,8 @@ def report(
     ] = Path("report.html"),
     fmt: opt.FormatOpt = None,
     column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
     features: opt.StyleFeaturesOpt = None,
     title: Annotated[str | None, typer.Option("--title", help="Page title.", show_default=False)] = None,
     ci: opt.CiOpt = "sandwich",
@@ -58,7 +60,9 @@ def report(
     from ..report import build_report, write_report
 
     settings = FitSettings(features=parse_features(features), ci=ci, rounds=rounds, seed=seed, n_jobs=jobs)
-    data = opt.load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
         built = build_report(data, settings=settings, title=title, explain=not no_explain)
         path = write_report(built, output)

@@ -24,6 +24,8 @@ def validate(
     paths: opt.PathsArg = None,
     fmt: opt.FormatOpt = None,
     column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
     json_out: opt.JsonOpt = None,
     rejects_out: Annotated[
         Path | None,
@@ -51,9 +53,9 @@ def validate(
         data = load_battles(
             paths or None,
             format=fmt,
-            columns=opt.parse_columns(column),
             max_record_bytes=max_record_bytes,
             allow_empty=True,
+            **opt.layout_options(column, label, answers),
         )
     summary = data.validation_summary(examples=examples)
     if json_out is not None:

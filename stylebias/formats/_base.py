@@ -10,6 +10,7 @@ vectorised path but keep this one as the reference for every record it cannot ta
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,17 +31,27 @@ class LoadContext:
     Attributes:
         file: the name written to ``source_file`` and to the rejects ledger for this file.
         max_record_bytes: records larger than this are rejected (see :mod:`stylebias.formats._io`).
-        columns: canonical-name -> source-column mapping for the ``generic`` format.
+        columns: canonical-name -> source-column mapping for the ``generic`` family of layouts.
         judge: judge written on every battle when the source names none (e.g. the embedded demo).
+        constants: canonical-name -> one value for every row (``--column model_a==llama-3-70b``).
+        labels: canonical column -> {source label: canonical label} (``--label winner=left:model_a``).
+        answers: the model-answer directory of a judge benchmark (Arena-Hard-Auto, MT-Bench) when it is not
+            where the upstream layout puts it (``--answers DIR``).
+        shared: per-load scratch space the files of one load share (e.g. a benchmark's answer files, read
+            once for all its judgment files); gone when the load returns.
     """
 
     file: str
     max_record_bytes: int = _io.DEFAULT_MAX_RECORD_BYTES
     columns: dict[str, str] | None = None
     judge: str | None = None
+    constants: dict[str, str] | None = None
+    labels: dict[str, dict[str, str]] | None = None
+    answers: Path | None = None
+    shared: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def with_file(self, file: str) -> LoadContext:
-        return LoadContext(file, self.max_record_bytes, self.columns, self.judge)
+        return dataclasses.replace(self, file=file)
 
 
 @contextlib.contextmanager
