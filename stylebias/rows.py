@@ -163,12 +163,15 @@ def maybe_json(value: Any) -> Any:
 
 
 def count(value: Any, key: str) -> float:
-    """A style count: an int, or a dict of ints summed (FastChat: ``sum(x[element].values())``)."""
+    """A style count: an int, or a dict of ints summed (FastChat: ``sum(x[element].values())``); numpy
+    scalars (cells of an in-memory frame) count as their Python values."""
     if isinstance(value, dict):
         total = 0.0
         for v in value.values():
             total += count(v, key)
         return total
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, int | float) or is_null(value):
         raise Reject(f"bad conv_metadata: {key} is {value!r}, not a count")
     if value < 0:

@@ -110,6 +110,10 @@ class StyleBT:
         feature_names: Sequence[str] | None = None,
         weights: Sequence[float] | np.ndarray | None = None,
         init: StyleBT | None = None,
+        *,
+        scaling: tuple[np.ndarray, np.ndarray] | None = None,
+        model_scale: float = LN10,
+        resamples: np.ndarray | None = None,
     ) -> StyleBT:
         """Fit ratings and style coefficients. ``Z`` holds *raw* pair features (standardised here).
 
@@ -118,6 +122,9 @@ class StyleBT:
         ``init`` (warm start): a fitted ``StyleBT`` whose parameters start Newton's method instead of zeros
         (see :func:`warm_start`); the optimum is the same (the objective is strictly convex), only fewer
         iterations are needed when the data changed little, e.g. old battles plus a few new ones.
+        ``scaling``, ``model_scale`` and ``resamples`` reproduce a fit made elsewhere (FastChat's): a fixed
+        ``(mean, scale)`` standardisation, the logit per rating unit (``L`` above) and, with
+        ``ci="bootstrap"``, the replicates' battle weights (one row per replicate) instead of Poisson draws.
 
         BLAS is limited to one thread for the duration of the fit: the only BLAS work left is the
         Cholesky factorisation of the ~135x135 Hessian, which threaded OpenBLAS made 50x slower on a
@@ -126,7 +133,9 @@ class StyleBT:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(model_a, model_b, pref_a, Z, feature_names, weights, init)
+            return self._fit(
+                model_a, model_b, pref_a, Z, feature_names, weights, init, scaling, model_scale, resamples
+            )
 
     def _fit(
         self,
@@ -136,7 +145,10 @@ class StyleBT:
         Z: np.ndarray | pd.DataFrame | None,
         feature_names: Sequence[str] | None,
         weights: Sequence[float] | np.ndarray | None,
-        init: StyleBT | None = None,
+        init: StyleBT | None,
+        scaling: tuple[np.ndarray, np.ndarray] | None,
+        model_scale: float,
+        resamples: np.ndarray | None,
     ) -> StyleBT:
         self._check_params()
         y = np.asarray(pref_a, dtype=np.float64)
@@ -190,7 +202,7 @@ class StyleBT:
                 names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None else list(feature_names)
             if len(X) != n:
                 raise ValueError(f"Z has {len(X)} rows but there are {n} battles")
-            std = standardise(X, [str(s) for s in names], w)
+            std = standardise(X, [str(s) for s in names], w, scaling)
         else:
             std = standardise(np.zeros((n, 0)), [])
         # the caller's column order, so a plain array with every input column can be predicted on
@@ -203,6 +215,7 @@ class StyleBT:
         tie = tie_model(self.ties)
 
         self.models_ = enc.models
+        self.model_scale_ = float(model_scale)
         self.n_models_ = P
         self.n_obs_ = n
         fw = np.ones(n) if w is None else w
@@ -222,12 +235,12 @@ class StyleBT:
         # they collapse further into (pair, outcome) cells: same optimum, same sandwich, and Poisson(count)
         # per cell is exactly the per-battle Poisson bootstrap.
         counts = None
-        if K == 0 and w is None:
+        if K == 0 and w is None and resamples is None:
             cell_pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
             layout = PairLayout.from_sorted(cell_pair, enc.pair_a, enc.pair_b, P)
             problem = Problem(layout, yy, None, tie, self.reg, counts)
         else:
-            problem, _ = pair_sorted_problem(enc, y, std.Z if K else None, tie, self.reg, w)
+            problem, order = pair_sorted_problem(enc, y, std.Z if K else None, tie, self.reg, w, model_scale)
 
         theta0 = np.concatenate([np.zeros(P + K), tie.start(problem.y, problem.w)])
         if init is not None:
@@ -263,17 +276,21 @@ class StyleBT:
             self.boot_theta_ = bootstrap(
                 problem,
                 theta,
-                rounds=self.rounds,
+                rounds=self.rounds if resamples is None else len(resamples),
                 seed=self.seed,
                 n_jobs=self.n_jobs,
                 counts=counts,
+                draw=None
+                if resamples is None
+                else lambda r: np.asarray(resamples[r], dtype=np.float64)[order],
                 xtol=max(self.xtol, 1e-8),
                 max_iter=self.max_iter,
                 description="bootstrap Bradley-Terry" + (" + style" if K else ""),
             )
             if self.reg == 0.0:
                 self.boot_theta_[:, :P] -= self.boot_theta_[:, :P].mean(axis=1, keepdims=True)
-            V = np.cov(self.boot_theta_, rowvar=False)
+            if len(self.boot_theta_) > 1:  # one replicate (FastChat allows it) leaves the sandwich
+                V = np.cov(self.boot_theta_, rowvar=False)
         self.covariance_ = np.atleast_2d(V)
         self._summarise()
         self._style_side_means(enc, std.Z, fw)
@@ -295,6 +312,7 @@ class StyleBT:
         names = list(state["feature_names"])
         P, K = len(models), len(names)
         self.models_ = models
+        self.model_scale_ = LN10
         self.n_models_ = P
         self.n_obs_ = int(state["n_obs"])
         self.n_battles_ = pd.Series(np.asarray(state["n_battles"], dtype=np.float64), index=models)
@@ -402,7 +420,7 @@ class StyleBT:
     @property
     def elo_per_logit(self) -> float:
         """Elo points per unit of natural log-odds (400 / ln 10 = 173.7 with the default scale)."""
-        return self.scale / LN10
+        return self.scale / self.model_scale_
 
     def decision_function(
         self,
@@ -422,7 +440,7 @@ class StyleBT:
         )
         if (ia < 0).any() or (ib < 0).any():
             raise UsageError("decision_function: unknown model name")
-        eta = LN10 * (self.beta_[ia] - self.beta_[ib])
+        eta = self.model_scale_ * (self.beta_[ia] - self.beta_[ib])
         if X is not None and len(self.coef_):
             X = self._feature_matrix(X)
             z = (X - self.feature_mean_) / self.feature_scale_
@@ -486,16 +504,16 @@ class StyleBT:
         def score(d: np.ndarray) -> np.ndarray:
             return 0.5 * (expit(d - c) + expit(d + c))
 
-        d = LN10 * (self.beta_ - self.beta_[i])
+        d = self.model_scale_ * (self.beta_ - self.beta_[i])
         if self.boot_theta_ is not None:
-            bd = LN10 * (self.boot_theta_[:, :P] - self.boot_theta_[:, [i]])
+            bd = self.model_scale_ * (self.boot_theta_[:, :P] - self.boot_theta_[:, [i]])
             q = np.quantile(score(bd), [0.5 - self.level / 2, 0.5 + self.level / 2], axis=0)
             low, high = q[0], q[1]
         else:
             V = self.covariance_[:P, :P]
             var = np.diag(V) + V[i, i] - 2 * V[:, i]
             zq = NormalDist().inv_cdf(0.5 + self.level / 2)
-            half = zq * LN10 * np.sqrt(np.maximum(var, 0.0))
+            half = zq * self.model_scale_ * np.sqrt(np.maximum(var, 0.0))
             low, high = score(d - half), score(d + half)
         return pd.DataFrame(
             {"model": self.models_, "winrate": score(d), "winrate_low": low, "winrate_high": high}

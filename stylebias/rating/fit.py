@@ -9,6 +9,7 @@ split over machines only needs each chunk's gradient and Hessian added up.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from .design import encode_models
 from .estimator import StyleBT, describe_components
 from .result import RankResult, model_table
 from .settings import FitSettings, check_components
+from .solver import LN10
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,9 @@ class Design:
 
     ``model_a``/``model_b`` are array-likes of names (a pandas Series is kept as is: no copy of a long
     Arrow-backed column), ``X`` one row per battle (``None`` or no columns: no style control) and
-    ``weights`` optional frequency weights.
+    ``weights`` optional frequency weights. The rest reproduce a fit designed elsewhere (the FastChat
+    adapter): ``scaling`` a fixed ``(mean, scale)`` of ``X``'s columns, ``model_scale`` the logit per rating
+    unit (FastChat's ``alpha``), ``resamples`` the bootstrap replicates' battle weights (one row each).
     """
 
     model_a: Any
@@ -38,6 +42,9 @@ class Design:
     pref_a: np.ndarray
     X: pd.DataFrame | None = None
     weights: np.ndarray | None = None
+    scaling: tuple[np.ndarray, np.ndarray] | None = None
+    model_scale: float = LN10
+    resamples: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.pref_a)
@@ -46,12 +53,14 @@ class Design:
         """The battles at positions ``rows`` (the design itself when that is every battle, in order)."""
         if len(rows) == len(self):
             return self
-        return Design(
-            _take(self.model_a, rows),
-            _take(self.model_b, rows),
-            self.pref_a[rows],
-            None if self.X is None else self.X.iloc[rows],
-            None if self.weights is None else self.weights[rows],
+        return dataclasses.replace(
+            self,
+            model_a=_take(self.model_a, rows),
+            model_b=_take(self.model_b, rows),
+            pref_a=self.pref_a[rows],
+            X=None if self.X is None else self.X.iloc[rows],
+            weights=None if self.weights is None else self.weights[rows],
+            resamples=None if self.resamples is None else self.resamples[:, rows],
         )
 
 
@@ -230,13 +239,22 @@ def fit_part(
     ma, mb = np.asarray(design.model_a, dtype=object), np.asarray(design.model_b, dtype=object)
     y, X, w = design.pref_a, design.X, design.weights
     has_style = X is not None and X.shape[1] > 0
+    given = {"model_scale": design.model_scale, "resamples": design.resamples}
     plain = None
     if raw or not has_style:
-        plain = StyleBT(**params).fit(ma, mb, y, weights=w, init=None if init is None else init.raw)
+        plain = StyleBT(**params).fit(ma, mb, y, weights=w, init=None if init is None else init.raw, **given)
     controlled = plain
     if has_style:
         controlled = StyleBT(**params).fit(
-            ma, mb, y, X, list(X.columns), weights=w, init=None if init is None else init.controlled
+            ma,
+            mb,
+            y,
+            X,
+            list(X.columns),
+            weights=w,
+            init=None if init is None else init.controlled,
+            scaling=design.scaling,
+            **given,
         )
     plain = controlled if plain is None else plain
     table = model_table(controlled, plain)

@@ -21,6 +21,7 @@ import math
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
@@ -89,13 +90,15 @@ def bootstrap(
     n_jobs: int | None,
     counts: np.ndarray | None,
     xtol: float,
+    draw: Callable[[int], np.ndarray] | None = None,
     max_iter: int,
     description: str = "bootstrap",
 ) -> np.ndarray:
     """Fit ``rounds`` Poisson-reweighted replicates; returns a (rounds, dim) array of parameter vectors.
 
     ``counts`` marks an aggregated problem (its weights are cell counts, resampled as Poisson(count));
-    otherwise each battle's weight is multiplied by a Poisson(1) draw.
+    otherwise each battle's weight is multiplied by a Poisson(1) draw, or by ``draw(r)`` (replicate ``r``'s
+    weights in the problem's battle order) when given.
     """
     out = np.empty((rounds, len(theta_hat)))
     failed: list[int] = []
@@ -105,7 +108,7 @@ def bootstrap(
     local = threading.local()  # one workspace per worker thread, reused across its replicates
 
     def one(r: int) -> tuple[int, np.ndarray, bool]:
-        w = replicate_weights(seed, r, n, counts)
+        w = replicate_weights(seed, r, n, counts) if draw is None else draw(r)
         if base is not None:
             w *= base
         if not hasattr(local, "ws"):
