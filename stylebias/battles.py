@@ -359,20 +359,8 @@ def empty_battles() -> pd.DataFrame:
     return normalize_battles(pd.DataFrame({c: [] for c in CORE_COLUMNS}))
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
 #: Text-valued core columns: stored with pandas' string dtype (Arrow-backed, compact; nulls are NaN).
-_STRING_COLUMNS: tuple[str, ...] = (
-    "battle_id",
-    "model_a",
-    "model_b",
-    "prompt",
-    "response_a",
-    "response_b",
-    "judge",
-    "language",
-    "source_file",
-)
+_STRING_COLUMNS = tuple(c for c in CORE_COLUMNS if c not in ("turns", "winner", "pref_a", "source_record"))
 
 
 def normalize_battles(df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:

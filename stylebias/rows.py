@@ -126,6 +126,15 @@ def text(value: Any, what: str, *, response: bool = False) -> str:
     return strip_hidden_reasoning(value) if response else value
 
 
+def instruction_prompt(rec: dict[str, Any]) -> str:
+    """An Alpaca-style prompt: the ``instruction``, then a non-empty ``input`` after a blank line."""
+    prompt = text(rec.get("instruction"), "instruction")
+    extra_input = rec.get("input")
+    if isinstance(extra_input, str) and extra_input.strip():
+        prompt = prompt + "\n\n" + text(extra_input, "input")
+    return prompt
+
+
 def content_text(content: Any, what: str, *, response: bool) -> str:
     """Text of one message ``content``: a string, or the 140k release's list of typed parts.
 
@@ -150,6 +159,44 @@ def content_text(content: Any, what: str, *, response: bool) -> str:
             return ""
         content = "\n".join(texts)
     return text(content, what, response=response)
+
+
+def conversation(conv: Any, side: str, turns: int | None = None) -> tuple[list[str], list[str]]:
+    """(user turns, assistant turns) of ``conversation_<side>``, a list of ``{role, content}`` messages.
+
+    System messages are skipped. With ``turns`` (the judged turn of a multi-turn benchmark) only the first
+    ``turns`` exchanges are read, and each must be there; without it, at least one assistant message.
+    """
+    if is_null(conv):
+        raise Reject(f"missing response: conversation_{side} is missing")
+    if not isinstance(conv, list):
+        raise Reject(f"non-text response: conversation_{side} is {type(conv).__name__}, not a message list")
+    users: list[str] = []
+    bots: list[str] = []
+    for k, msg in enumerate(conv, 1):
+        if not isinstance(msg, dict):
+            raise Reject(f"malformed conversation: conversation_{side} message {k} is not an object")
+        role = msg.get("role")
+        if role == "user":
+            if len(users) == turns:
+                break
+            users.append(
+                content_text(msg.get("content"), f"prompt (conversation_{side} message {k})", response=False)
+            )
+        elif role == "assistant":
+            bots.append(content_text(msg.get("content"), f"response_{side} (message {k})", response=True))
+        elif role != "system":
+            raise Reject(f"malformed conversation: conversation_{side} message {k} has role {role!r}")
+    if turns is None:
+        if not bots:
+            raise Reject(f"missing response: conversation_{side} has no assistant message")
+        return users, bots
+    if len(users) < turns or len(bots) < turns:
+        raise Reject(
+            f"turn-count mismatch: turn {turns} judged but conversation_{side} has {len(users)} user and "
+            f"{len(bots)} assistant turn(s)"
+        )
+    return users, bots[:turns]
 
 
 def maybe_json(value: Any) -> Any:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..battles import PREF_FROM_WINNER
 from ..errors import StyleBiasWarning, UsageError
 from ..rows import SURROGATE, Reject, count, is_null, text
 from . import _io
@@ -49,6 +50,18 @@ META_KEYS: dict[str, str] = {
     "list_count": "list_count",
     "bold_count": "bold_count",
 }
+
+
+def judged(battle_id: str, model_a: str, model_b: str, winner: str, judge: str | None) -> dict[str, Any]:
+    """The battle columns every judgment loader fills (the vote share follows the verdict's winner)."""
+    return {
+        "battle_id": battle_id,
+        "model_a": model_a,
+        "model_b": model_b,
+        "winner": winner,
+        "pref_a": PREF_FROM_WINNER[winner],
+        "judge": judge,
+    }
 
 
 def benchmark_root(path: Path) -> Path | None:

@@ -37,11 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..battles import PREF_FROM_WINNER, BattleSet, Ledger
+from ..battles import BattleSet, Ledger
 from ..rows import Reject, join_turns, model_name, pair_names
 from . import _io
 from ._base import LoadContext, feed, file_progress, iter_records, progress_total
-from ._benchmark import JUDGMENT_DIR, Benchmark, benchmark_for, question_id
+from ._benchmark import JUDGMENT_DIR, Benchmark, benchmark_for, judged, question_id
 
 #: v0.1's fixed baseline (``config/judge_config.yaml: baseline_model``; ``show_result.py --baseline`` default).
 V01_BASELINE = "gpt-4-0314"
@@ -190,13 +190,7 @@ def convert(
     model_a, model_b = pair_names(baseline, model) if k == 1 else pair_names(model, baseline)
     judge = rec.get("judge") if isinstance(rec.get("judge"), str) and rec.get("judge") else default_judge
     row: dict[str, Any] = {
-        "battle_id": f"{judge}:{qid}:{model}:g{k}",
-        "model_a": model_a,
-        "model_b": model_b,
-        "winner": winner,
-        "pref_a": PREF_FROM_WINNER[winner],
-        "judge": judge or ctx.judge,
-        "language": None,
+        **judged(f"{judge}:{qid}:{model}:g{k}", model_a, model_b, winner, judge or ctx.judge),
         "question_id": qid,
         "game": k,
         "baseline": baseline,

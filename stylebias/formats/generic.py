@@ -34,26 +34,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from ..battles import META_COLUMNS, WINNERS, BattleSet
+from ..battles import CORE_COLUMNS, META_COLUMNS, WINNERS, BattleSet
 from ..errors import DataError, UsageError
 from ..rows import WINNER_LABELS, Reject, is_null, join_turns, pair_names, text, vote
 from ._base import LoadContext, iter_records, load_records, peek_keys
 
 #: Canonical columns a mapping (or a constant) may target.
-MAPPABLE: tuple[str, ...] = (
-    "battle_id",
-    "model_a",
-    "model_b",
-    "prompt",
-    "response_a",
-    "response_b",
-    "turns",
-    "winner",
-    "pref_a",
-    "judge",
-    "language",
-    *META_COLUMNS,
-)
+MAPPABLE: tuple[str, ...] = (*(c for c in CORE_COLUMNS if not c.startswith("source_")), *META_COLUMNS)
 #: Canonical columns whose labels ``labels=`` may translate.
 LABELLED: tuple[str, ...] = ("winner",)
 #: Formats read by this module (the layouts accept ``columns``, ``constants`` and ``labels``).
@@ -292,26 +279,15 @@ def label_key(value: Any) -> str | None:
     return None
 
 
-def _int(value: Any, what: str) -> int | None:
+def _count(value: Any, what: str, *, whole: bool = False) -> float | None:
+    """A non-negative number (``whole``: an integer, as ``turns``); an empty cell is ``None``."""
     if is_null(value) or value == "":
         return None
     try:
         f = float(value)
     except (TypeError, ValueError):
         raise Reject(f"bad value: {what}={value!r} is not a number") from None
-    if isinstance(value, bool) or f != int(f) or f < 0:
-        raise Reject(f"bad value: {what}={value!r} is not a count")
-    return int(f)
-
-
-def _float(value: Any, what: str) -> float | None:
-    if is_null(value) or value == "":
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise Reject(f"bad value: {what}={value!r} is not a number") from None
-    if isinstance(value, bool) or f < 0 or f != f:
+    if isinstance(value, bool) or not f >= 0 or (whole and not f.is_integer()):
         raise Reject(f"bad value: {what}={value!r} is not a count")
     return f
 
@@ -366,7 +342,7 @@ def convert(rec: dict[str, Any], number: int, *, layout: Layout, ctx: LoadContex
         "prompt": _optional_text(get("prompt"), "prompt"),
         "judge": _optional_text(get("judge"), "judge") or ctx.judge,
         "language": _optional_text(get("language"), "language"),
-        "turns": _int(get("turns"), "turns"),
+        "turns": _count(get("turns"), "turns", whole=True),
     }
     if layout.source("response_a"):
         for side in ("a", "b"):
@@ -379,7 +355,7 @@ def convert(rec: dict[str, Any], number: int, *, layout: Layout, ctx: LoadContex
                 row[f"response_{side}"] = text(value, f"response_{side}", response=True)
     for col in META_COLUMNS:
         if layout.source(col):
-            row[col] = _float(get(col), col)
+            row[col] = _count(get(col), col)
     used = set(mapping.values()) | {"source_file", "source_record"}  # provenance is this file's
     for key, value in rec.items():
         if key not in used and key not in row and (value is None or isinstance(value, _SCALARS)):

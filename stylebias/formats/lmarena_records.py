@@ -12,7 +12,7 @@ from typing import Any
 
 from ..rows import (
     Reject,
-    content_text,
+    conversation,
     flatten,
     is_null,
     join_turns,
@@ -51,33 +51,6 @@ def record_mode(rec: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------ per record
 
 
-def _conversation(conv: Any, side: str) -> tuple[list[str], list[str]]:
-    conv = maybe_json(conv)
-    if is_null(conv):
-        raise Reject(f"missing response: conversation_{side} is missing")
-    if not isinstance(conv, list):
-        raise Reject(f"non-text response: conversation_{side} is {type(conv).__name__}, not a message list")
-    users: list[str] = []
-    bots: list[str] = []
-    for k, msg in enumerate(conv, 1):
-        if not isinstance(msg, dict):
-            raise Reject(f"malformed conversation: conversation_{side} message {k} is not an object")
-        role = msg.get("role")
-        if role == "user":
-            users.append(
-                content_text(msg.get("content"), f"prompt (conversation_{side} message {k})", response=False)
-            )
-        elif role == "assistant":
-            bots.append(content_text(msg.get("content"), f"response_{side} (message {k})", response=True))
-        elif role == "system":
-            continue
-        else:
-            raise Reject(f"malformed conversation: conversation_{side} message {k} has role {role!r}")
-    if not bots:
-        raise Reject(f"missing response: conversation_{side} has no assistant message")
-    return users, bots
-
-
 def _extras(rec: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in SCALAR_EXTRAS:
@@ -114,8 +87,8 @@ def convert(rec: dict[str, Any], number: int, *, mode: str, ctx: LoadContext) ->
     }
     turn = rec.get("turn")
     if mode == "text":
-        users_a, bots_a = _conversation(rec.get("conversation_a"), "a")
-        users_b, bots_b = _conversation(rec.get("conversation_b"), "b")
+        users_a, bots_a = conversation(maybe_json(rec.get("conversation_a")), "a")
+        users_b, bots_b = conversation(maybe_json(rec.get("conversation_b")), "b")
         if len(users_a) != len(users_b):
             raise Reject(
                 f"turn-count mismatch: conversation_a has {len(users_a)} user turns, "

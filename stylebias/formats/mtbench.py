@@ -30,10 +30,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..battles import PREF_FROM_WINNER, BattleSet
-from ..rows import Reject, content_text, is_null, join_turns, pair_names, winner_label
+from ..battles import BattleSet
+from ..rows import Reject, conversation, is_null, join_turns, pair_names, winner_label
 from ._base import LoadContext, load_records
-from ._benchmark import Benchmark, benchmark_for, question_id
+from ._benchmark import Benchmark, benchmark_for, judged, question_id
 
 PAIR_KEYS = ("question_id", "model_1", "model_2")
 HUMAN_KEYS = (
@@ -138,13 +138,13 @@ def convert_pair(rec: dict[str, Any], number: int, *, bench: Benchmark, ctx: Loa
     turn = _turn(rec.get("turn"))
     judge, prompt_name = _judge(rec.get("judge"))
     row: dict[str, Any] = {
-        "battle_id": f"{judge}:{prompt_name}:{qid}:{model_a}:{model_b}:t{turn}",
-        "model_a": model_a,
-        "model_b": model_b,
-        "winner": winner,
-        "pref_a": PREF_FROM_WINNER[winner],
-        "judge": judge or ctx.judge,
-        "language": None,
+        **judged(
+            f"{judge}:{prompt_name}:{qid}:{model_a}:{model_b}:t{turn}",
+            model_a,
+            model_b,
+            winner,
+            judge or ctx.judge,
+        ),
         "turns": turn,
         "question_id": qid,
         "judge_prompt": prompt_name,
@@ -167,36 +167,6 @@ def load(path: Path, container: str, ctx: LoadContext, fmt: str = "mtbench") -> 
 _INCONSISTENT = "tie (inconsistent)"
 
 
-def _conversation_turns(conv: Any, side: str, turn: int) -> tuple[list[str], list[str]]:
-    """(user turns, assistant turns) of the first ``turn`` exchanges of ``conversation_<side>``."""
-    if is_null(conv):
-        raise Reject(f"missing response: conversation_{side} is missing")
-    if not isinstance(conv, list):
-        raise Reject(f"non-text response: conversation_{side} is {type(conv).__name__}, not a message list")
-    users: list[str] = []
-    bots: list[str] = []
-    for k, msg in enumerate(conv, 1):
-        if not isinstance(msg, dict):
-            raise Reject(f"malformed conversation: conversation_{side} message {k} is not an object")
-        role = msg.get("role")
-        if role == "user":
-            if len(users) == turn:
-                break
-            users.append(
-                content_text(msg.get("content"), f"prompt (conversation_{side} message {k})", response=False)
-            )
-        elif role == "assistant":
-            bots.append(content_text(msg.get("content"), f"response_{side} (message {k})", response=True))
-        elif role != "system":
-            raise Reject(f"malformed conversation: conversation_{side} message {k} has role {role!r}")
-    if len(users) < turn or len(bots) < turn:
-        raise Reject(
-            f"turn-count mismatch: turn {turn} judged but conversation_{side} has {len(users)} user and "
-            f"{len(bots)} assistant turn(s)"
-        )
-    return users, bots[:turn]
-
-
 def human_judge(value: Any) -> str | None:
     """``compute_agreement.py::get_judge_name``: experts are ``human``, authors ``author``, GPT-4 ``gpt-4``."""
     if isinstance(value, list | tuple):
@@ -216,8 +186,8 @@ def convert_human(rec: dict[str, Any], number: int, *, ctx: LoadContext) -> dict
     inconsistent = w == _INCONSISTENT
     winner, pref = ("tie", 0.5) if inconsistent else winner_label(w)
     turn = _turn(rec.get("turn"))
-    users, bots_a = _conversation_turns(rec.get("conversation_a"), "a", turn)
-    _, bots_b = _conversation_turns(rec.get("conversation_b"), "b", turn)
+    users, bots_a = conversation(rec.get("conversation_a"), "a", turn)
+    _, bots_b = conversation(rec.get("conversation_b"), "b", turn)
     qid = question_id(rec.get("question_id"))
     raw_judge = rec.get("judge")
     if isinstance(raw_judge, list | tuple):
@@ -235,7 +205,6 @@ def convert_human(rec: dict[str, Any], number: int, *, ctx: LoadContext) -> dict
         "winner": winner,
         "pref_a": pref,
         "judge": human_judge(raw_judge) or ctx.judge,
-        "language": None,
         "question_id": qid,
         "annotator": annotator,
         "inconsistent": inconsistent,
