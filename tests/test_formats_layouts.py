@@ -1,6 +1,6 @@
 """Layouts that need no code: vote-label maps, constant model names, a column per model, 1|2 label pairs.
 
-Each is tested on a small file here and, where the issue names one, on the real file in ``../shared/data``
+Each is tested on a small file here and, where one exists, on the real file in ``../shared/data``
 (marked ``shared``; the LMArena file is read in place, never copied).
 """
 
@@ -291,3 +291,26 @@ def test_llmbar_pairs_all_files(shared_data: Path) -> None:
         assert part["winner"].tolist() == [{1: "model_a", 2: "model_b"}[r["label"]] for r in raw]
         assert part["prompt"].tolist() == [r["input"] for r in raw]
     assert data.accepted == 885
+
+
+def test_counts_that_are_not_counts_reject_their_row(tmp_path: Path) -> None:
+    """turns must be a whole number >= 0 and meta_* a number >= 0; inf / nan turns are rejects, not crashes."""
+    p = tmp_path / "counts.csv"
+    p.write_text(
+        "model_a,model_b,winner,turns,meta_tokens_a,meta_tokens_b\n"
+        "m1,m2,model_a,2,10,12\n"
+        "m1,m2,model_b,inf,10,12\n"
+        "m1,m2,tie,nan,10,12\n"
+        "m1,m2,tie,1.5,10,12\n"
+        "m1,m2,tie,1,-3,12\n"
+        "m1,m2,tie,1,x,12\n"
+    )
+    data = load_battles(str(p), format="generic")
+    assert data.battles["turns"].tolist() == [2]
+    assert reasons(data) == {
+        2: "bad value: turns='inf' is not a count",
+        3: "bad value: turns='nan' is not a count",
+        4: "bad value: turns='1.5' is not a count",
+        5: "bad value: meta_tokens_a='-3' is not a count",
+        6: "bad value: meta_tokens_a='x' is not a number",
+    }
