@@ -11,7 +11,7 @@ from rich.table import Table
 
 from . import app
 from . import options as opt
-from .common import console, write_csv, write_json
+from .common import console, shift_style, write_outputs
 
 
 @app.command("compare")
@@ -79,7 +79,6 @@ def compare(
         shown = shown.head(top)
     for r in shown.to_dict("records"):
         arrow = r["arrow"]
-        style = "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
         t.add_row(
             escape(str(r["model"])) + ("" if r["present"] == "both" else f" [dim]({r['present']})[/]"),
             _num(r["rating_a"]),
@@ -87,7 +86,7 @@ def compare(
             _num(r["rating_b"]),
             _int(r["rank_b"]),
             "" if r["present"] != "both" else f"{r['delta']:+.1f}",
-            f"[{style}]{arrow}[/]",
+            f"[{shift_style(arrow)}]{arrow}[/]",
         )
     if len(shown) < len(table):
         t.caption = f"{len(table) - len(shown)} more models not shown" + (f" (--top {top})" if top else "")
@@ -98,13 +97,10 @@ def compare(
         f"{s['moved_up']} moved up, {s['moved_down']} down; Δ rating median {_num(s['median_delta'])}, "
         f"mean |Δ| {_num(s['mean_abs_delta'])}[/]"
     )
-    if json_out is not None:
-        write_json(json_out, doc)
-        console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
-        write_csv(csv_out, cols, [[m[c] for c in cols] for m in doc["models"]])
-        console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
+    cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
+    write_outputs(
+        json_out, lambda: doc, csv_out, lambda: (cols, [[m[c] for c in cols] for m in doc["models"]])
+    )
 
 
 def _num(v: float | None) -> str:

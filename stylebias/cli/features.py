@@ -15,7 +15,7 @@ from rich.table import Table
 
 from . import app
 from . import options as opt
-from .common import console, err_console, progress_bars, shown_warnings, write_json
+from .common import console, err_console, progress_bars, shown_warnings, write_outputs
 
 
 @app.command("features")
@@ -66,8 +66,7 @@ def features(
     with shown_warnings(quiet), progress_bars(quiet):
         written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)
     dt = time.perf_counter() - t0
-    if json_out is not None:
-        write_json(json_out, written.to_json())
+    write_outputs(json_out, written.to_json)
     if not quiet:
         _print(written, dt)
 

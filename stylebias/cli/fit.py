@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_csv, write_json
+from .common import console, progress_bars, shown_warnings, write_outputs
 from .rank import feature_table
 
 
@@ -95,21 +95,18 @@ def fit(
     ll = metrics["log_loss"]
     console.print(f"in-sample log-loss {ll:.4f} per battle (coin flip {metrics['log_loss_coin_flip']:.4f})")
     console.print(f"saved to [bold]{escape(str(folder))}[/] (artifact.json, MODEL_CARD.md)")
-    if json_out is not None:
-        doc = {
-            "saved": str(folder),
-            "features": list(fitted.features),
-            "feature_set": fitted.feature_set,
-            "effects": [
-                {k: v for k, v in r.items() if k != "sentence"} for r in bt.effects().to_dict("records")
-            ],
-            "metrics": metrics,
-            "data": fitted.data,
-        }
-        write_json(json_out, doc)
-        if str(json_out) != "-":
-            console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        eff = bt.effects()
-        cols = [c for c in eff.columns if c != "sentence"]
-        write_csv(csv_out, cols, eff[cols].itertuples(index=False, name=None))  # type: ignore[arg-type]
+    effects = bt.effects().drop(columns=["sentence"])
+    doc = {
+        "saved": str(folder),
+        "features": list(fitted.features),
+        "feature_set": fitted.feature_set,
+        "effects": effects.to_dict("records"),
+        "metrics": metrics,
+        "data": fitted.data,
+    }
+    write_outputs(
+        json_out,
+        lambda: doc,
+        csv_out,
+        lambda: (list(effects.columns), effects.itertuples(index=False, name=None)),
+    )

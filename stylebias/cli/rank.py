@@ -12,7 +12,7 @@ from rich.table import Table
 from ..errors import UsageError
 from . import app
 from . import options as opt
-from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
+from .common import console, err_console, progress_bars, shift_style, shown_warnings, write_outputs
 
 
 def parse_anchor(value: str | None) -> tuple[str, float] | None:
@@ -127,12 +127,7 @@ def rank(
             err_console.print(f"[yellow]skipped:[/] {escape(result)}")
             continue
         show_result(result, top=top)
-    if json_out is not None:
-        write_json(json_out, ranks.to_json())
-        console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        write_csv(csv_out, *ranks.csv())
-        console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
+    write_outputs(json_out, ranks.to_json, csv_out, ranks.csv)
 
 
 def _fmt(x: float, digits: int = 0) -> str:
@@ -209,7 +204,6 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
     rows = m if top is None else m.head(top)
     for r in rows.to_dict("records"):
         arrow = r["shift"]
-        style = "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
         cells = [
             str(r["rank"]),
             escape(str(r["model"])),
@@ -217,7 +211,7 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
             f"{r['rating_raw']:.1f}",
             f"{r['rating']:.1f}",
             f"{r['rating_low']:.0f}–{r['rating_high']:.0f}",
-            f"{r['rank_raw']}→{r['rank']} [{style}]{arrow:>3}[/]",
+            f"{r['rank_raw']}→{r['rank']} [{shift_style(arrow)}]{arrow:>3}[/]",
         ]
         t.add_row(*cells)
     if top is not None and len(m) > top:

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_csv, write_json
+from .common import console, progress_bars, shown_warnings, write_outputs
 from .rank import parse_features
 
 
@@ -67,8 +67,10 @@ def report(
         built = build_report(data, settings=settings, title=title, explain=not no_explain)
         path = write_report(built, output)
     size = path.stat().st_size
-    if json_out is not None:
-        write_json(json_out, {"report": {"path": str(path), "bytes": size}, **built.rank.to_json()})
-    if csv_out is not None:
-        write_csv(csv_out, *GroupedRanks(None, [(None, built.rank)], data.accounting()).csv())
+    write_outputs(
+        json_out,
+        lambda: {"report": {"path": str(path), "bytes": size}, **built.rank.to_json()},
+        csv_out,
+        GroupedRanks(None, [(None, built.rank)], data.accounting()).csv,
+    )
     console.print(f"wrote {escape(str(path))} ({_size(size)})")

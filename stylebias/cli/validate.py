@@ -16,7 +16,7 @@ from rich.table import Table
 from ..errors import DataError
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_csv, write_json
+from .common import console, progress_bars, shown_warnings, write_csv, write_outputs
 
 
 @app.command("validate")
@@ -58,11 +58,10 @@ def validate(
             **opt.layout_options(column, label, answers),
         )
     summary = data.validation_summary(examples=examples)
-    if json_out is not None:
-        write_json(json_out, summary)
-    if csv_out is not None:
-        cols = ["file", "format", "read", "accepted", "rejected"]
-        write_csv(csv_out, cols, [[f[c] for c in cols] for f in summary["files"]])
+    cols = ["file", "format", "read", "accepted", "rejected"]
+    write_outputs(
+        json_out, lambda: summary, csv_out, lambda: (cols, [[f[c] for c in cols] for f in summary["files"]])
+    )
     if rejects_out is not None:
         write_csv(
             rejects_out,
