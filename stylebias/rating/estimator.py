@@ -29,7 +29,7 @@ from .design import components, encode_models, standardise
 from .intervals import bootstrap, sandwich
 from .likelihood import tie_model
 from .settings import FitSettings
-from .solver import LN10, PairLayout, Problem, newton, pair_sorted_problem
+from .solver import LN10, PairLayout, Problem, newton
 
 #: One row per style feature in :meth:`StyleBT.effects`.
 EFFECT_COLUMNS = (
@@ -236,11 +236,18 @@ class StyleBT:
         # per cell is exactly the per-battle Poisson bootstrap.
         counts = None
         if K == 0 and w is None and resamples is None:
-            cell_pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
-            layout = PairLayout.from_sorted(cell_pair, enc.pair_a, enc.pair_b, P)
-            problem = Problem(layout, yy, None, tie, self.reg, counts)
+            pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
+            Zs, ws = None, counts
         else:
-            problem, order = pair_sorted_problem(enc, y, std.Z if K else None, tie, self.reg, w, model_scale)
+            order = np.argsort(enc.pair, kind="stable")
+            pair, yy, Zs, ws = (
+                enc.pair[order],
+                y[order],
+                std.Z[order] if K else None,
+                None if w is None else w[order],
+            )
+        layout = PairLayout.from_sorted(pair, enc.pair_a, enc.pair_b, P)
+        problem = Problem(layout, yy, Zs, tie, self.reg, ws, model_scale)
 
         theta0 = np.concatenate([np.zeros(P + K), tie.start(problem.y, problem.w)])
         if init is not None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -285,24 +284,6 @@ class Problem:
             # rating block (the gradient is orthogonal to that direction, so the solution is unchanged)
             H[: self.P, : self.P] += 1.0 / self.P
         return H
-
-
-def pair_sorted_problem(
-    enc: Any,
-    y: np.ndarray,
-    Z: np.ndarray | None,
-    tie: TieModel,
-    reg: float,
-    weights: np.ndarray | None = None,
-    model_scale: float = LN10,
-) -> tuple[Problem, np.ndarray]:
-    """The problem of battles encoded by :func:`~stylebias.rating.design.encode_models`, rows sorted by
-    ordered pair (see :class:`PairLayout`); also returns that order, to map per-battle values into it."""
-    order = np.argsort(enc.pair, kind="stable")
-    layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, len(enc.models))
-    Zs = np.asfortranarray(Z[order]) if Z is not None and Z.shape[1] else None
-    w = None if weights is None else weights[order]
-    return Problem(layout, y[order], Zs, tie, reg, w, model_scale), order
 
 
 def solve_psd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
