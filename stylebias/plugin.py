@@ -57,37 +57,48 @@ def _is_fastchat_frame(df: pd.DataFrame) -> bool:
     return bool(cols & {"conversation_a", "conv_metadata"}) and "response_a" not in cols
 
 
-def as_battleset(battles: Any) -> BattleSet:
-    """A :class:`BattleSet` from a BattleSet, a canonical battle table or a FastChat battles DataFrame."""
+def as_battleset(battles: Any, *, usable: bool = False) -> BattleSet:
+    """A :class:`BattleSet` from a BattleSet, a canonical battle table or a FastChat battles DataFrame;
+    ``usable``: a :class:`DataError` naming the main reject reasons when no battle is left."""
     if isinstance(battles, BattleSet):
-        return battles
-    if isinstance(battles, pd.DataFrame):
+        bs = battles
+    elif isinstance(battles, pd.DataFrame):
         if _is_fastchat_frame(battles):
             from .formats.lmarena import battles_from_fastchat_frame
 
-            return battles_from_fastchat_frame(battles)
-        return validate_battles(battles)
-    raise UsageError(
-        f"battles must be a BattleSet or a pandas DataFrame (canonical or FastChat shape), "
-        f"got {type(battles).__name__}"
-    )
+            bs = battles_from_fastchat_frame(battles)
+        else:
+            bs = validate_battles(battles)
+    else:
+        raise UsageError(
+            f"battles must be a BattleSet or a pandas DataFrame (canonical or FastChat shape), "
+            f"got {type(battles).__name__}"
+        )
+    if usable and not len(bs.battles):
+        raise DataError(bs.nothing_usable())
+    return bs
+
+
+def _names(battles: pd.DataFrame, side: str) -> np.ndarray:
+    return battles[f"model_{side}"].astype(str).to_numpy(dtype=object)
+
+
+def _pair_table(battles: pd.DataFrame, names: list[str], jobs: int | None, cache: bool | str) -> pd.DataFrame:
+    """Raw pair features, one row per battle (no columns without features)."""
+    if not names:
+        return pd.DataFrame(index=pd.RangeIndex(len(battles)))
+    from .extract import pair_features
+
+    return pair_features(battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
 
 
 def _design(battles: pd.DataFrame, names: list[str], jobs: int | None, cache: bool | str) -> Design:
     """The compact data a refit needs: model names, outcome, raw pair features (one row per battle)."""
+    X = _pair_table(battles, names, jobs, cache)
     if names:
-        from .extract import pair_features
-
-        X = pair_features(battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
         check_finite(X, battles.reset_index(drop=True))
-    else:
-        X = pd.DataFrame(index=pd.RangeIndex(len(battles)))
-    return Design(
-        battles["model_a"].astype(str).to_numpy(dtype=object),
-        battles["model_b"].astype(str).to_numpy(dtype=object),
-        battles["pref_a"].to_numpy(dtype=np.float64),
-        X.astype(np.float64),
-    )
+    pref = battles["pref_a"].to_numpy(dtype=np.float64)
+    return Design(_names(battles, "a"), _names(battles, "b"), pref, X.astype(np.float64))
 
 
 def _concat(a: Design, b: Design) -> Design:
@@ -183,9 +194,7 @@ class StyleControl:
         from .extract import resolve_spec
 
         self.settings()
-        bs = as_battleset(battles)
-        if not len(bs.battles):
-            raise DataError(bs.nothing_usable())
+        bs = as_battleset(battles, usable=True)
         names, spec = resolve_spec(self.features, bs.has_text)
         design = _design(bs.battles, names, self.n_jobs, self.cache)
         self.features_ = names
@@ -210,9 +219,7 @@ class StyleControl:
                 "this model was saved without its battles (save(include_data=False)); it can predict "
                 "but not update. Fit again on all battles, or save with include_data=True."
             )
-        bs = as_battleset(new_battles)
-        if not len(bs.battles):
-            raise DataError(bs.nothing_usable())
+        bs = as_battleset(new_battles, usable=True)
         if self.features_ and not bs.has_text:
             from .extract.pairs import META_FEATURES
 
@@ -280,23 +287,20 @@ class StyleControl:
         return self.rank_result_.features.copy()
 
     def explain(self, model: str, battles: Any = None, **explain_kwargs: Any) -> pd.DataFrame:
-        """Why ``model`` ranks where it does: Elo points each style feature adds to its raw rating.
+        """Why ``model`` ranks where it does.
 
-        With ``battles`` (texts or metadata), the LightGBM + SHAP vote model of :mod:`stylebias.explain`
-        is fitted on them instead (:func:`~stylebias.explain.explain_battles` with this model's features and
-        ``reg``; extra keywords pass through) and the result is one row per style group: ``group``,
-        ``points`` (win-rate points the group bought (+) or cost (-) the model; they add up to the gap between
-        its predicted and style-neutral win rate), with ``attrs`` ``sentence``, ``observed``, ``predicted``,
-        ``neutral`` and ``result`` (the whole :class:`~stylebias.explain.ExplainResult`).
+        Without ``battles``: the Bradley-Terry decomposition of this fit (:meth:`StyleBT.style_contributions`),
+        one row per feature: ``feature``, ``mean_z`` (the model's average standardised style difference
+        against its opponents), ``coef`` and ``elo_points`` = coef x mean_z in Elo, whose sum approximates raw
+        minus controlled rating (the two fits also rebalance opponents); ``attrs`` hold ``rating``,
+        ``rating_raw``, ``rank``, ``rank_raw`` and ``style_total``.
 
-        Without ``battles``, the Bradley-Terry decomposition of this fit:
-
-        One row per feature: ``feature``, ``mean_z`` (the model's average standardised style difference
-        against its opponents), ``coef`` and ``elo_points`` = coef x mean_z in Elo (the Bradley-Terry
-        decomposition, :meth:`StyleBT.style_contributions`). The frame's ``attrs`` hold ``rating``,
-        ``rating_raw`` and ``rank``/``rank_raw``. The sum of ``elo_points`` approximates raw minus
-        controlled rating (the two fits also rebalance opponents). For the LightGBM + SHAP explanation of
-        individual votes use ``stylebias explain`` / :mod:`stylebias.explain`.
+        With ``battles`` (texts or metadata): the LightGBM + SHAP vote model fitted on them
+        (:func:`~stylebias.explain.explain_battles` with this model's features and ``reg``; extra keywords
+        pass through), one row per style group: ``group``, ``points`` (win-rate points the group bought (+)
+        or cost (-) the model; they add up to the gap between its predicted and style-neutral win rate);
+        ``attrs`` hold ``sentence``, ``observed``, ``predicted``, ``neutral`` and ``result`` (the whole
+        :class:`~stylebias.explain.ExplainResult`).
         """
         self._check_fitted()
         if battles is not None:
@@ -315,8 +319,7 @@ class StyleControl:
                 "elo_points": contrib.loc[model].to_numpy(dtype=float) if len(bt.feature_names_) else [],
             }
         )
-        out = out.reindex(out["elo_points"].abs().sort_values(ascending=False, kind="stable").index)
-        out = out.reset_index(drop=True)
+        out = _largest_first(out, "elo_points")
         row = self.rank_result_.models.set_index("model").loc[model]
         out.attrs.update(
             model=model,
@@ -338,8 +341,7 @@ class StyleControl:
         row = result.model_row(model)
         pts = result.group_points.loc[model]
         out = pd.DataFrame({"group": [str(g) for g in pts.index], "points": pts.to_numpy(dtype=float)})
-        out = out.reindex(out["points"].abs().sort_values(ascending=False, kind="stable").index)
-        out = out.reset_index(drop=True)
+        out = _largest_first(out, "points")
         out.attrs.update(
             model=model,
             sentence=result.model_sentence(model),
@@ -365,14 +367,8 @@ class StyleControl:
         frame = bs.battles
         bt = self.controlled_
         names = list(bt.feature_names_)
-        if names:
-            from .extract import pair_features
-
-            X = pair_features(frame, names, jobs=self.n_jobs, cache=self.cache).reset_index(drop=True)
-        else:
-            X = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-        ma = frame["model_a"].astype(str).to_numpy(dtype=object)
-        mb = frame["model_b"].astype(str).to_numpy(dtype=object)
+        X = _pair_table(frame, names, self.n_jobs, self.cache)
+        ma, mb = _names(frame, "a"), _names(frame, "b")
         known = np.isin(ma, bt.models_) & np.isin(mb, bt.models_)
         expected = np.full(len(frame), np.nan)
         neutral = np.full(len(frame), np.nan)
@@ -421,11 +417,7 @@ class StyleControl:
             metrics = in_sample_metrics(bt, d.model_a[kept], d.model_b[kept], d.pref_a[kept], Xk)
             if include_data:
                 files[DESIGN_FILE] = _design_json(d)
-        summary = {
-            "battles": self.n_obs_,
-            "models": int(bt.n_models_),
-            "records": {k: int(v) for k, v in self.rank_result_.data.items()},
-        }
+        summary = self.rank_result_.summary()
         fitted = FittedStyleModel(model=bt, features=features, feature_set=self.feature_set_, data=summary)
         card = model_card(fitted, metrics, title or "style-controlled Bradley-Terry (stylebias StyleControl)")
         card["data"]["design stored (can update)"] = "yes" if files else "no"
@@ -463,6 +455,13 @@ class StyleControl:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _largest_first(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Rows by decreasing ``|column|`` (ties keep their order)."""
+    return df.reindex(df[column].abs().sort_values(ascending=False, kind="stable").index).reset_index(
+        drop=True
+    )
+
+
 def _score(proba: np.ndarray) -> np.ndarray:
     """Expected score of A from (A wins, tie, B wins) probabilities: a tie is half a win."""
     return proba[:, 0] + 0.5 * proba[:, 1]
@@ -538,15 +537,11 @@ def to_contextual_pairs(
     """
     from .extract import resolve_spec
 
-    bs = as_battleset(battles)
-    if not len(bs.battles):
-        raise DataError(bs.nothing_usable())
+    bs = as_battleset(battles, usable=True)
     names, _ = resolve_spec(features, bs.has_text)
     if not names:
         raise UsageError("to_contextual_pairs needs at least one feature")
-    from .extract import pair_features
-
-    X = pair_features(bs.battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
+    X = _pair_table(bs.battles, names, jobs, cache)
     frame = bs.battles
     winner = (
         frame["winner"]
@@ -555,8 +550,8 @@ def to_contextual_pairs(
     )
     out = pd.DataFrame(
         {
-            "model_a": frame["model_a"].astype(str).to_numpy(dtype=object),
-            "model_b": frame["model_b"].astype(str).to_numpy(dtype=object),
+            "model_a": _names(frame, "a"),
+            "model_b": _names(frame, "b"),
             "winner": winner.to_numpy(dtype=object),
             "pref_a": frame["pref_a"].to_numpy(dtype=np.float64),
         }

@@ -117,37 +117,13 @@ def _matrix(value: Any) -> list[list[float]]:
     return np.asarray(value, dtype=np.float64).tolist()
 
 
-def save_stylebt(
-    model: StyleBT,
-    directory: str | Path,
-    *,
-    features: Sequence[str],
-    card: dict[str, Any],
-    data: dict[str, Any] | None = None,
-    feature_set: str | None = None,
-    extra_payload: dict[str, Any] | None = None,
-    settings: FitSettings | None = None,
-) -> Path:
+def save_stylebt(model: StyleBT, directory: str | Path, *, card: dict[str, Any], **payload: Any) -> Path:
     """Write a fitted ``StyleBT`` to ``directory`` as a ``style-bt`` artifact; returns the folder.
 
-    Args:
-        features: the feature names passed to ``pair_features`` for the fit (must include every feature
-            the model kept; the dropped ones may be included too).
-        card: model card sections (data, metrics, intended use, limitations ...) rendered to MODEL_CARD.md.
-        data: data summary (see :func:`data_summary`); stored in the payload too.
-        feature_set: the named set the features came from, if any.
-        extra_payload: extra JSON-safe fields for callers that build on this format.
-        settings: the :class:`FitSettings` of the fit, saved with it.
+    ``card``: model card sections (data, metrics, intended use, limitations ...) rendered to MODEL_CARD.md;
+    ``payload``: :func:`stylebt_payload`'s keywords (``features`` is required).
     """
-    payload = stylebt_payload(
-        model,
-        features=features,
-        data=data,
-        feature_set=feature_set,
-        extra_payload=extra_payload,
-        settings=settings,
-    )
-    return save_artifact(directory, KIND, payload, card)
+    return save_artifact(directory, KIND, stylebt_payload(model, **payload), card)
 
 
 def stylebt_payload(
@@ -161,8 +137,11 @@ def stylebt_payload(
 ) -> dict[str, Any]:
     """The ``style-bt`` payload of a fitted model (what :func:`save_stylebt` writes; see the module doc).
 
-    Public so other artifacts can embed a fitted ``StyleBT`` (``StyleControl`` stores its raw fit this way)
-    and read it back with :func:`stylebt_from_payload`.
+    ``features``: the names passed to ``pair_features`` for the fit (every kept feature, the dropped ones
+    may be included too); ``data``: the data summary (:func:`data_summary`); ``feature_set``: the named
+    set they came from; ``extra_payload``: the caller's JSON-safe fields; ``settings``: the fit's
+    :class:`FitSettings`. Public so other artifacts can embed a fitted ``StyleBT`` (a saved ranking stores
+    its raw fit this way) and read it back with :func:`stylebt_from_payload`.
     """
     if not hasattr(model, "beta_"):
         raise StyleBiasError("save_stylebt: the model is not fitted")

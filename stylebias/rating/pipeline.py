@@ -16,27 +16,10 @@ import pandas as pd
 
 from ..battles import BattleSet
 from ..errors import DataError, UsageError
-from ..extract import FEATURE_SETS
 from ..rows import validate_battles
 from .fit import Design, fit_design
 from .result import EXPORT_COLUMNS, WINRATE_COLUMNS, RankResult, describe_settings
 from .settings import FitSettings
-
-#: The four LMArena style-control features, computable from ``meta_*`` columns alone.
-LMARENA_META = FEATURE_SETS["lmarena"]
-
-
-def lmarena_from_meta(battles: pd.DataFrame) -> pd.DataFrame:
-    """LMArena's normalised differences (a - b) / (a + b + 1) from the ``meta_*`` columns."""
-    out = {}
-    for name in LMARENA_META:
-        ca, cb = f"meta_{name}_a", f"meta_{name}_b"
-        if ca not in battles.columns or cb not in battles.columns:
-            raise DataError(f"metadata-only battles lack column {ca!r}/{cb!r} needed for feature {name!r}")
-        a = battles[ca].to_numpy(dtype=np.float64)
-        b = battles[cb].to_numpy(dtype=np.float64)
-        out[name] = (a - b) / (a + b + 1.0)
-    return pd.DataFrame(out)
 
 
 def check_finite(X: pd.DataFrame, battles: pd.DataFrame) -> None:

@@ -71,6 +71,11 @@ class RankResult:
         """This result followed by the other components' results."""
         return [self, *self.parts]
 
+    def summary(self) -> dict[str, Any]:
+        """What the fit rated, as saved with it: battles, models and the input's record accounting."""
+        records_ = {k: int(v) for k, v in self.data.items()}
+        return {"battles": self.n_battles, "models": int(self.controlled.n_models_), "records": records_}
+
     def contributions(self) -> pd.DataFrame:
         """Elo points each feature adds to each model's raw rating (see ``StyleBT.style_contributions``)."""
         return self.controlled.style_contributions()
@@ -127,11 +132,6 @@ class RankResult:
 
         bt = self.controlled
         features = list(features or bt.feature_names_in_)
-        summary = {
-            "battles": self.n_battles,
-            "models": int(bt.n_models_),
-            "records": {k: int(v) for k, v in self.data.items()},
-        }
         settings = self.fit_settings or FitSettings()
         extra = {
             EXTRA_KEY: {
@@ -146,11 +146,7 @@ class RankResult:
             }
         }
         payload = stylebt_payload(
-            bt,
-            features=features,
-            data=summary,
-            feature_set=feature_set,
-            extra_payload=extra,
+            bt, features=features, data=self.summary(), feature_set=feature_set, extra_payload=extra
         )
         return save_artifact(directory, KIND, payload, card, files=files)
 
