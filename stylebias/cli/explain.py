@@ -11,7 +11,7 @@ from rich.table import Table
 
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_outputs
+from .common import console, progress_bars, shown_warnings, write_csv, write_json
 
 
 @app.command("explain")
@@ -114,7 +114,13 @@ def explain(
     if save is not None:
         save_vote_model(result.vote_model, save, data_description=describe(data, judge))
         console.print(f"[dim]saved the vote model to {escape(str(save))}[/]")
-    write_outputs(json_out, result.to_json, csv_out, lambda: models_csv(result))
+    if json_out is not None:
+        write_json(json_out, result.to_json())
+        console.print(f"[dim]wrote {escape(str(json_out))}[/]")
+    if csv_out is not None:
+        header, rows = models_csv(result)
+        write_csv(csv_out, header, rows)
+        console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
 
 
 def describe(data: Any, judge: str | None) -> str:
