@@ -62,6 +62,8 @@ META_COLUMNS: tuple[str, ...] = (
 TURN_SEPARATOR = "\n\n"
 
 REJECT_COLUMNS: tuple[str, ...] = ("file", "record", "reason")
+#: One row per input file in :attr:`BattleSet.sources`.
+SOURCE_COLUMNS: tuple[str, ...] = ("file", "format", "read", "accepted", "rejected")
 
 _THINK_RE = re.compile(r"<think>.*?(?:</think>|\Z)\s*", re.DOTALL | re.IGNORECASE)
 
@@ -176,13 +178,13 @@ class Ledger:
             self.rows = []
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "format": self.format,
-            "read": self.read,
-            "accepted": self._accepted,
-            "rejected": self._rejected,
-        }
+        return dict(
+            zip(
+                SOURCE_COLUMNS,
+                (self.file, self.format, self.read, self._accepted, self._rejected),
+                strict=True,
+            )
+        )
 
     def to_battleset(self) -> BattleSet:
         """The file's battles (canonical columns and dtypes), rejects and one-row accounting."""
@@ -215,9 +217,7 @@ class BattleSet:
 
     battles: pd.DataFrame
     rejects: pd.DataFrame = field(default_factory=lambda: empty_rejects())
-    sources: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["file", "format", "read", "accepted", "rejected"])
-    )
+    sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SOURCE_COLUMNS)))
 
     @property
     def read(self) -> int:
@@ -346,13 +346,7 @@ class BattleSet:
 
 
 def empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "file": pd.Series(dtype=object),
-            "record": pd.Series(dtype=object),
-            "reason": pd.Series(dtype=object),
-        }
-    )
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
 
 
 def empty_battles() -> pd.DataFrame:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .battles import BattleSet, empty_rejects
+from .battles import SOURCE_COLUMNS, BattleSet, empty_rejects
 from .errors import ArtifactError, DataError, UsageError
 from .rating import Design, FitSettings, RankResult, fit_design
 from .rating.pipeline import check_finite
@@ -449,7 +449,7 @@ class StyleControl:
         self.feature_set_ = fs if isinstance(fs, str) else None
         self._data = data
         self._rejects = empty_rejects()
-        self._sources = pd.DataFrame(columns=["file", "format", "read", "accepted", "rejected"])
+        self._sources = pd.DataFrame(columns=list(SOURCE_COLUMNS))
         self._set_fitted(result)
         return self
 

@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..battles import SOURCE_COLUMNS
 from ..errors import DataError
 from . import app
 from . import options as opt
@@ -58,7 +59,7 @@ def validate(
             **opt.layout_options(column, label, answers),
         )
     summary = data.validation_summary(examples=examples)
-    cols = ["file", "format", "read", "accepted", "rejected"]
+    cols = list(SOURCE_COLUMNS)
     write_outputs(
         json_out, lambda: summary, csv_out, lambda: (cols, [[f[c] for c in cols] for f in summary["files"]])
     )
