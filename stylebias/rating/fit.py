@@ -260,9 +260,6 @@ def fit_part(
     table = model_table(controlled, plain)
     if winrate_vs is not None:
         table = table.merge(controlled.winrate_vs(winrate_vs), on="model", how="left")
-    table = table.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
     return RankResult(
         models=table,
         features=controlled.effects(),

@@ -44,7 +44,7 @@ from ..artifacts import load_artifact, require, save_artifact
 from ..battles import BattleSet
 from ..errors import ArtifactError, StyleBiasError, UsageError
 from .estimator import StyleBT
-from .settings import ESTIMATOR_FIELDS, FitSettings, check_components
+from .settings import ESTIMATOR_FIELDS, FitSettings, check_components, saved_anchor
 
 KIND = "style-bt"
 
@@ -243,21 +243,8 @@ def _params(raw: dict[str, Any]) -> dict[str, Any]:
         },
         where="payload.params",
     )
-    anchor = raw.get("anchor")
-    if anchor is not None:
-        ok = (
-            isinstance(anchor, list)
-            and len(anchor) == 2
-            and isinstance(anchor[0], str)
-            and isinstance(anchor[1], int | float)
-            and not isinstance(anchor[1], bool)
-            and math.isfinite(anchor[1])
-        )
-        if not ok:
-            raise ArtifactError("payload.params: field 'anchor' must be null or [model, rating]")
-        anchor = (anchor[0], float(anchor[1]))
     params = {k: raw[k] for k in _PARAM_KEYS if k != "anchor"}
-    params["anchor"] = anchor
+    params["anchor"] = saved_anchor(raw.get("anchor"), "payload.params", ArtifactError)
     return params
 
 

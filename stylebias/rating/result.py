@@ -183,11 +183,8 @@ def load_rank_artifact(path: str | Path) -> tuple[RankResult, Any]:
         raise ArtifactError(f"payload: {exc}", file=where) from None
     records_ = art.payload.get("data", {}).get("records", {})
     excluded = pd.DataFrame(extra.get("excluded") or [], columns=EXCLUDED_COLUMNS)
-    table = model_table(controlled, raw).sort_values(
-        ["rating", "model"], ascending=[False, True], kind="stable"
-    )
     result = RankResult(
-        models=table.reset_index(drop=True),
+        models=model_table(controlled, raw),
         features=controlled.effects(),
         excluded=excluded,
         data={k: int(records_.get(k, 0)) for k in ("read", "accepted", "rejected")},
@@ -200,11 +197,9 @@ def load_rank_artifact(path: str | Path) -> tuple[RankResult, Any]:
 
 
 def model_table(controlled: StyleBT, raw: StyleBT) -> pd.DataFrame:
-    """One row per model in ``controlled``'s order: controlled and raw ratings, intervals, LMArena ranks, shift.
-
-    The raw fit's values are aligned by model name before ranking, so the two fits' internal model orders
-    never need to agree. Sorting is left to the caller (a win-rate merge may come first).
-    """
+    """One row per model, best controlled rating first: controlled and raw ratings, intervals, LMArena
+    ranks, shift. The raw fit's values are aligned by model name, so the two fits' model orders never need
+    to agree."""
     models = controlled.models_
     raw_rating = raw.ratings_.reindex(models).to_numpy()
     raw_low = raw.rating_low_.reindex(models).to_numpy()
@@ -224,7 +219,9 @@ def model_table(controlled: StyleBT, raw: StyleBT) -> pd.DataFrame:
         }
     )
     table["shift"] = [shift_arrow(r, c) for r, c in zip(table["rank_raw"], table["rank"], strict=True)]
-    return table
+    return table.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def describe_settings(

@@ -101,17 +101,27 @@ class FitSettings:
         unknown = sorted(set(raw) - set(FIELDS))
         if unknown:
             raise UsageError(f"{where}: unknown field(s) {', '.join(unknown)}")
-        anchor = raw.get("anchor")
-        if anchor is not None and not (
-            isinstance(anchor, list | tuple) and len(anchor) == 2 and isinstance(anchor[0], str)
-        ):
-            raise UsageError(f"{where}: 'anchor' must be null or [model, rating]")
-        return cls(**raw)
+        return cls(**{**raw, "anchor": saved_anchor(raw.get("anchor"), where, UsageError)})
 
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(FitSettings))
 #: The fields :class:`~stylebias.rating.StyleBT` takes (the rest choose data, features and workers).
 ESTIMATOR_FIELDS = ("reg", "ties", "ci", "rounds", "seed", "anchor", "n_jobs", "level", "scale", "base")
+
+
+def saved_anchor(value: Any, where: str, error: type[Exception]) -> tuple[str, float] | None:
+    """A saved ``[model, rating]`` anchor as ``(model, rating)`` (``None`` stays ``None``); ``error`` else."""
+    if value is None:
+        return None
+    ok = isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[0], str)
+    if (
+        not ok
+        or isinstance(value[1], bool)
+        or not isinstance(value[1], int | float)
+        or not math.isfinite(value[1])
+    ):
+        raise error(f"{where}: field 'anchor' must be null or [model, rating]")
+    return value[0], float(value[1])
 
 
 def check_components(policy: str, allowed: tuple[str, ...] = COMPONENT_POLICIES) -> str:
