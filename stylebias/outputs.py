@@ -1,13 +1,16 @@
-"""Values as they leave the library: plain Python for JSON documents, safe cells for CSV files.
+"""Values as they leave the library: plain Python for JSON documents, safe cells for CSV files, whole files.
 
 Every ``--json`` document and every loader that reads cells of an in-memory table goes through
 :func:`plain`, so one rule decides what a numpy integer, a NaN or a nested array becomes; every CSV the
-library or the CLI writes goes through :func:`safe_cell`.
+library or the CLI writes goes through :func:`safe_cell`; a file is replaced whole (:func:`write_text`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,23 @@ def records(df: Any, columns: Any, *, digits: int | None = 6) -> list[dict[str, 
         {c: plain(v, digits=digits) for c, v in zip(cols, row, strict=True)}
         for row in df[cols].itertuples(index=False)
     ]
+
+
+def write_text(path: str | os.PathLike[str], text: str, newline: str = "\n") -> Path:
+    """Write ``text`` through a temporary file beside ``path``, renamed over it: a crash or a full disk
+    never leaves half a file under the final name (the temporary file is removed). Returns the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline=newline) as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return out
 
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -27,7 +27,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ..outputs import safe_cell
+from ..outputs import safe_cell, write_text
 from ..progress import use_reporter
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
@@ -142,17 +142,12 @@ def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[A
 
 
 def _emit(path: Path | str, text: str, newline: str) -> None:
-    """``text`` to stdout for ``-``, else to a temporary file renamed over ``path`` (never half a file)."""
+    """``text`` to stdout for ``-``, else written atomically to ``path``."""
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
-        return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline=newline) as fh:
-        fh.write(text)
-    tmp.replace(path)
+    else:
+        write_text(path, text, newline)
 
 
 def write_outputs(

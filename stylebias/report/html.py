@@ -7,13 +7,13 @@ from anywhere, so the file can be mailed, archived or opened offline. All markup
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..outputs import write_text
 from .build import ModelCard, ReportData
 from .markup import Markup, el, join
 from .style import CSS
@@ -689,20 +689,5 @@ def render_html(report: ReportData) -> str:
 
 
 def write_report(report: ReportData, path: str | os.PathLike[str]) -> Path:
-    """Render and write atomically (temporary file in the same directory, then rename); returns the path.
-
-    A crash or a full disk never leaves half a page under the final name; the temporary file is removed.
-    """
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(report)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return out
+    """Render and write atomically (:func:`stylebias.outputs.write_text`); returns the path."""
+    return write_text(path, render_html(report))
