@@ -118,7 +118,9 @@ def vote(winner: Any = None, pref_a: Any = None) -> tuple[str, float]:
 def text(value: Any, what: str, *, response: bool = False) -> str:
     """Checked text; responses lose their hidden ``<think>`` reasoning."""
     if is_null(value):
-        raise Reject(f"missing {'response' if response else 'text'}: {what} is missing")
+        raise Reject(
+            f"missing response: {what} is missing" if response else f"missing text: {what} is missing"
+        )
     if not isinstance(value, str):
         raise Reject(f"non-text response: {what} is {type(value).__name__}, not text")
     if SURROGATE.search(value):

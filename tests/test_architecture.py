@@ -9,6 +9,7 @@ imports the CLI; rating never reads files). No module imports another package's 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,61 @@ def test_no_private_imports_across_packages(module: str, path: Path) -> None:
             assert owner == here or target == here, (
                 f"{path.name}:{line}: imports private {private} from {target}"
             )
+
+
+# ------------------------------------------------------------------------------------------ reject reasons
+REASONS_DOC = PACKAGE.parent / "docs" / "formats.md"
+#: Where ledger reasons are worded: the row rules and the loaders (the FastChat adapter raises instead).
+REASON_SOURCES = [PACKAGE / "rows.py", *sorted((PACKAGE / "formats").glob("*.py"))]
+
+
+def _leading_texts(node: ast.expr) -> list[str]:
+    """The literal starts of a string or f-string argument (of both branches of ``a if c else b``); none
+    when it starts with a value."""
+    if isinstance(node, ast.IfExp):
+        return _leading_texts(node.body) + _leading_texts(node.orelse)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        return [str(node.values[0].value)]
+    return []
+
+
+def code_reason_kinds() -> dict[str, list[str]]:
+    """Kind (text before the first colon) of every reason the loaders word -> where it is worded.
+
+    Reasons that start with a value (``f"{kind}: ..."``, ``str(exc)``) pass on a kind worded elsewhere.
+    """
+    found: dict[str, list[str]] = {}
+    for path in REASON_SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name in ("Reject", "Bad"):
+                arg = node.args[0]
+            elif name in ("reject", "reject_many") and len(node.args) == 2:
+                arg = node.args[1]
+            else:
+                continue
+            for text in _leading_texts(arg):
+                found.setdefault(text.split(":")[0], []).append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def documented_reason_kinds() -> set[str]:
+    """The kinds in the reject-reason table of docs/formats.md (first cell: one or more `kind`)."""
+    text = REASONS_DOC.read_text(encoding="utf-8")
+    table = text.split("## Reject reasons", 1)[1].split("\n\n")[2]
+    return {k for row in table.splitlines()[2:] for k in re.findall(r"`([^`]+)`", row.split("|")[1])}
+
+
+def test_every_reject_reason_has_one_documented_kind() -> None:
+    """``validate`` groups rejects by the text before the first colon, so every wording a loader or row rule
+    gives starts with a kind from the one table of reasons, and that table lists no kind nobody gives."""
+    code, documented = code_reason_kinds(), documented_reason_kinds()
+    undocumented = {k: v for k, v in code.items() if k not in documented}
+    assert not undocumented, f"reject kinds missing from docs/formats.md's table: {undocumented}"
+    assert documented - set(code) == set(), (
+        f"kinds in the table that no loader gives: {documented - set(code)}"
+    )
