@@ -146,6 +146,29 @@ def test_no_private_imports_across_packages(module: str, path: Path) -> None:
             )
 
 
+#: Inside ``formats``: what every loader module may share (the record readers, the per-record driver, the
+#: benchmark folder layout), and the one loader family split over several modules.
+FORMATS_SHARED = {"_base", "_io", "_benchmark"}
+FORMATS_FAMILY = {"lmarena": {"lmarena_bulk", "lmarena_records"}, "lmarena_bulk": {"lmarena_records"}}
+LOADERS = [(m, p) for m, p in modules() if m.startswith("stylebias.formats.") and p.name != "__init__.py"]
+
+
+@pytest.mark.parametrize("module,path", LOADERS, ids=[m for m, _ in LOADERS])
+def test_loaders_share_only_the_formats_base(module: str, path: Path) -> None:
+    """A loader never imports another loader or the registry: a new format is one module plus one entry."""
+    me = module.rsplit(".", 1)[1]
+    allowed = FORMATS_SHARED | FORMATS_FAMILY.get(me, set()) | {me}
+    for target, names, line in imports(module, path):
+        if target == "stylebias.formats":
+            used = names
+        elif target.startswith("stylebias.formats."):
+            used = [target.split(".")[2]]
+        else:
+            continue
+        for name in used:
+            assert name in allowed, f"{path.name}:{line}: {me} may not import formats.{name}"
+
+
 # ------------------------------------------------------------------------------------------ reject reasons
 REASONS_DOC = PACKAGE.parent / "docs" / "formats.md"
 #: Where ledger reasons are worded: the row rules and the loaders (the FastChat adapter raises instead).
