@@ -48,7 +48,19 @@ from .settings import ESTIMATOR_FIELDS, FitSettings, check_components, saved_anc
 
 KIND = "style-bt"
 
-_PARAM_KEYS = ("reg", "ties", "scale", "base", "anchor", "ci", "rounds", "seed", "level", "xtol", "max_iter")
+#: The saved StyleBT parameters and their JSON types, in payload order (``anchor`` follows them).
+_PARAMS = {
+    "reg": "float",
+    "ties": "str",
+    "scale": "float",
+    "base": "float",
+    "ci": "str",
+    "rounds": "int",
+    "seed": "int",
+    "level": "float",
+    "xtol": "float",
+    "max_iter": "int",
+}
 
 _SCHEMA = {
     "features": "list[str]",
@@ -155,7 +167,7 @@ def stylebt_payload(
         "features": features,
         "feature_set": feature_set,
         "params": {
-            **{k: params[k] for k in _PARAM_KEYS if k != "anchor"},
+            **{k: params[k] for k in _PARAMS},
             "anchor": None if anchor is None else [str(anchor[0]), float(anchor[1])],
         },
         "models": [str(m) for m in model.models_],
@@ -227,23 +239,8 @@ def _check_len(payload: dict[str, Any], key: str, n: int, what: str) -> None:
 
 
 def _params(raw: dict[str, Any]) -> dict[str, Any]:
-    require(
-        raw,
-        {
-            "reg": "float",
-            "ties": "str",
-            "scale": "float",
-            "base": "float",
-            "ci": "str",
-            "rounds": "int",
-            "seed": "int",
-            "level": "float",
-            "xtol": "float",
-            "max_iter": "int",
-        },
-        where="payload.params",
-    )
-    params = {k: raw[k] for k in _PARAM_KEYS if k != "anchor"}
+    require(raw, _PARAMS, where="payload.params")
+    params = {k: raw[k] for k in _PARAMS}
     params["anchor"] = saved_anchor(raw.get("anchor"), "payload.params", ArtifactError)
     return params
 

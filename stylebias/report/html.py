@@ -191,24 +191,10 @@ def section_data(report: ReportData) -> Markup:
     else:
         rej_block = [el("p", "No record was rejected.", class_="note")]
     who = []
-    if report.judges:
-        who.append(el("h3", "Judges"))
-        who.append(
-            el(
-                "p",
-                [el("span", f"{name} · {_n(n)}", class_="tag") for name, n in report.judges],
-                class_="tags",
-            )
-        )
-    if report.languages:
-        who.append(el("h3", "Languages"))
-        who.append(
-            el(
-                "p",
-                [el("span", f"{name} · {_n(n)}", class_="tag") for name, n in report.languages],
-                class_="tags",
-            )
-        )
+    for heading, counts in (("Judges", report.judges), ("Languages", report.languages)):
+        if counts:
+            tags = [el("span", f"{name} · {_n(n)}", class_="tag") for name, n in counts]
+            who += [el("h3", heading), el("p", tags, class_="tags")]
     return _section(
         "data",
         "Data",
