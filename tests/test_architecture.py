@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "formats": {"battles", "rows", "errors", "outputs", "progress", "resources"},
     "extract": {"battles", "errors", "outputs", "progress", "resources"},
     "rating": {"artifacts", "battles", "rows", "errors", "extract", "outputs", "progress"},
-    "leaderboards": {"errors", "rating"},
+    "leaderboards": {"errors", "outputs", "rating"},
     "rerank": {"errors", "extract", "formats", "outputs", "progress", "rating"},
     "explain": {
         "artifacts",
