@@ -49,8 +49,10 @@ _PATTERN_KEYS = {
     "id",
     "label",
     "comment",
-    "example",
+    "examples",
+    "counterexamples",
     "pattern",
+    "whole_unit",
     "sentence_start",
     "not_followed_by",
     "block_negation",
@@ -72,9 +74,12 @@ class PatternSpec:
     id: str
     label: str
     comment: str
-    example: str
+    #: ``(reply, prompt)`` cases the pattern must fire on, and cases it must not (tests check both)
+    examples: tuple[tuple[str, str | None], ...]
+    counterexamples: tuple[tuple[str, str | None], ...]
     tokens: list[dict[str, Any]]
     sentence_start: bool = False
+    whole_unit: bool = False
     not_followed_by: frozenset[str] = frozenset()
     block_negation: bool = False
     block_question: bool = False
@@ -104,6 +109,7 @@ class DetectorSpec:
     prompt_contexts: dict[str, re.Pattern[str]]
     decision: dict[str, Any] = field(default_factory=dict)
     opener_sentences: int = 2
+    lexicons: dict[str, frozenset[str]] = field(default_factory=dict)
     #: word -> patterns whose rarest required position accepts that word (the prefilter's index)
     index: dict[str, tuple[PatternSpec, ...]] = field(default_factory=dict)
     #: patterns with no fixed-word position: they are candidates for every sentence
@@ -111,6 +117,18 @@ class DetectorSpec:
     #: the words of ``index`` as a set (intersected with a sentence's words in C)
     index_words: frozenset[str] = frozenset()
     _anchor_cache: dict[frozenset[str], frozenset[str] | None] = field(default_factory=dict, compare=False)
+
+    @property
+    def by_id(self) -> dict[str, PatternSpec]:
+        cached = self.__dict__.get("_by_id")
+        if cached is None:
+            cached = {p.id: p for p in self.patterns}
+            object.__setattr__(self, "_by_id", cached)
+        return cached
+
+    def lexicon(self, name: str) -> frozenset[str]:
+        """A word list of the file (for signals that read lexicons directly)."""
+        return self.lexicons[name]
 
     def anchors(self, labels: frozenset[str] | None = None) -> frozenset[str] | None:
         """Anchor words of the patterns with one of ``labels`` (all when None); cached."""
@@ -305,6 +323,16 @@ def _start_words(tokens: list[dict[str, Any]]) -> frozenset[str] | None:
     return None
 
 
+def _is_case(x: Any) -> bool:
+    if isinstance(x, str):
+        return bool(x.strip())
+    return isinstance(x, dict) and set(x) <= {"text", "prompt"} and isinstance(x.get("text"), str)
+
+
+def _case(x: Any) -> tuple[str, str | None]:
+    return (x, None) if isinstance(x, str) else (x["text"], x.get("prompt"))
+
+
 def _as_str(value: Any) -> str:
     return str(value).strip() if value is not None else ""
 
@@ -338,9 +366,12 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
         unknown = set(item) - _PATTERN_KEYS
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-        for key in ("id", "comment", "example", "pattern"):
+        for key in ("id", "comment", "examples", "counterexamples", "pattern"):
             if not item.get(key):
                 raise ValueError(f"{where}: missing {key!r}")
+        for key in ("examples", "counterexamples"):
+            if not isinstance(item[key], list) or not all(_is_case(x) for x in item[key]):
+                raise ValueError(f"{where}: {key!r} must be a list of replies (a string, or {{text, prompt}})")
         if pid in seen:
             raise ValueError(f"{where}: duplicate id")
         seen.add(pid)
@@ -362,9 +393,11 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
                 id=pid,
                 label=_as_str(item.get("label")) or name,
                 comment=_as_str(item["comment"]),
-                example=_as_str(item["example"]),
+                examples=tuple(_case(x) for x in item["examples"]),
+                counterexamples=tuple(_case(x) for x in item["counterexamples"]),
                 tokens=tokens,
                 sentence_start=bool(item.get("sentence_start", False)),
+                whole_unit=bool(item.get("whole_unit", False)),
                 not_followed_by=frozenset(str(w).lower() for w in item.get("not_followed_by") or ()),
                 block_negation=bool(item.get("block_negation", False)),
                 block_question=bool(item.get("block_question", False)),
@@ -400,6 +433,7 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
         opener_sentences=int(
             raw.get("opener_sentences", (raw.get("decision") or {}).get("opener_sentences", 2))
         ),
+        lexicons={k: frozenset(v) for k, v in lexicons.items()},
     )
 
 

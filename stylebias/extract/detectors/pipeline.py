@@ -39,7 +39,7 @@ _LEAD_OK = frozenset(
     }
 )
 
-_CONDITIONAL = frozenset({"if", "when", "whenever", "unless", "case", "where"})
+_CONDITIONAL = frozenset({"if", "when", "whenever", "unless", "case", "where", "once"})
 
 #: sentences parsed by one pipeline before it is rebuilt (bounded vocabulary growth)
 VOCAB_RESET_DOCS = 200_000
@@ -98,6 +98,8 @@ class RuleComponent:
         if p.not_preceded_by and any(
             t.lower_ in p.not_preceded_by for t in doc[max(sent.start, start - 2) : start]
         ):
+            return False
+        if p.whole_unit and any(not t.is_punct for t in doc[end : sent.end]):
             return False
         if p.not_followed_by:
             nxt = [t for t in doc[end : min(len(doc), end + 3)] if not t.is_punct][:1]

@@ -1,0 +1,88 @@
+"""Which patterns of a detector fire in which sentence unit of a reply, every constraint applied.
+
+One function for both detectors and for the tests of the YAML ``examples``/``counterexamples``: the word
+prefilter picks the candidate patterns per unit, the spaCy rule component matches them and checks the
+in-sentence constraints (``sentence_start``, ``block_negation``, ``whole_unit``...), and this module adds the
+ones that need the reply or the prompt (``opener_only``, ``needs_you``, ``suppress_if_prompt``, quotes).
+"""
+
+from __future__ import annotations
+
+from .patterns import DetectorSpec, load_detector
+from .pipeline import run
+from .units import Prepared, in_quote
+
+_SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "you're", "youre"})
+
+#: unit index -> [(pattern id, label), ...] in match order
+Hits = dict[int, list[tuple[str, str]]]
+
+
+def unit_hits(
+    detector: str,
+    prep: Prepared,
+    prompt: str | None,
+    labels: frozenset[str] | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> Hits:
+    """Pattern hits per unit for the patterns with one of ``labels`` (all when None) and none of ``exclude``."""
+    spec = load_detector(detector)
+    anchors = spec.anchors(labels)
+    if anchors is not None and anchors.isdisjoint(prep.tokens):
+        return {}
+    units = prep.units
+    cand: list[int] = []
+    cand_ids: list[list[str]] = []
+    for i in range(len(units)):
+        if anchors is not None and anchors.isdisjoint(prep.raw_of(i)):
+            continue
+        ids = [
+            p.id
+            for p in spec.candidates(units[i].lower(), prep.view_of(i))
+            if (labels is None or p.label in labels) and p.label not in exclude
+        ]
+        if ids:
+            cand.append(i)
+            cand_ids.append(ids)
+    if not cand:
+        return {}
+    out: Hits = {}
+    ctx = _contexts(spec, prompt)
+    for i, doc in zip(cand, run(detector, [units[i] for i in cand], cand_ids), strict=True):
+        kept = []
+        for pid, label, start, _end in doc._.stylebias_hits:
+            if _keeps(spec, pid, i, doc, start, ctx) and (pid, label) not in kept:
+                kept.append((pid, label))
+        if kept:
+            out[i] = kept
+    return out
+
+
+def _contexts(spec: DetectorSpec, prompt: str | None) -> dict[str, bool]:
+    return {c: spec.prompt_matches(c, prompt) for c in spec.prompt_contexts}
+
+
+def _keeps(spec: DetectorSpec, pid: str, i: int, doc, start: int, ctx: dict[str, bool]) -> bool:
+    p = spec.by_id[pid]
+    if p.suppress_if_prompt and ctx.get(p.suppress_if_prompt):
+        return False
+    opener = i < spec.opener_sentences
+    if p.opener_only and not opener:
+        return False
+    if p.needs_you or p.needs_your or (p.needs_you_or_opener and not opener):
+        before = {t.lower_ for t in doc[:start]}
+        if p.needs_you and before.isdisjoint(_SECOND_PERSON):
+            return False
+        if p.needs_your and before.isdisjoint(("your", "yours")):
+            return False
+        if p.needs_you_or_opener and not opener and before.isdisjoint(_SECOND_PERSON):
+            return False
+    # inside a quotation or a dialogue line: sample text, not the assistant addressing the user
+    return not in_quote(doc, start)
+
+
+def reply_hits(detector: str, text: str, prompt: str | None = None) -> Hits:
+    """:func:`unit_hits` of a whole reply text (code blocks removed first, as in extraction)."""
+    from ..markdown import strip_fenced_code
+
+    return unit_hits(detector, Prepared(strip_fenced_code(text)[0]), prompt)
