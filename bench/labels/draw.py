@@ -42,6 +42,19 @@ QUOTA = {
     "pandalm": 50,
 }
 
+# A second, smaller round drawn after the first was labelled: positives were scarce outside the Arena answers
+# (166 flattery and 165 refusal labels in 2,100), so two thirds of it is enriched.
+QUOTA_ROUND2 = {
+    "lmarena_llama3_battles": 100,
+    "llmbar_pairs": 80,
+    "vicuna_blog": 80,
+    "alpaca_eval_ae2": 100,
+    "alpaca_eval_model_outputs": 120,
+    "hh_rlhf_harmless": 100,
+    "pandalm": 20,
+}
+RANDOM_SHARE = {1: 0.5, 2: 1 / 3}
+
 # Draw-time enrichment only (never a label).
 LIKELY = {
     "flattery": re.compile(
@@ -96,12 +109,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--dev", type=Path, default=sources.SHARED / "labels" / "dev.jsonl")
     ap.add_argument("--shard-size", type=int, default=300)
+    ap.add_argument(
+        "--round", type=int, choices=(1, 2), default=1, help="2: draw the second round, skipping round 1"
+    )
     args = ap.parse_args(argv)
+    quota_table = QUOTA if args.round == 1 else QUOTA_ROUND2
+    earlier: list[dict] = []
+    if args.round == 2:
+        earlier = [
+            json.loads(line) for line in (args.out / "pool.jsonl").read_text().splitlines() if line.strip()
+        ]
 
     dev = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
     dev_texts = {sources.digest(r["response"]) for r in dev}
     dev_prompts = {norm_prompt(r["prompt"]) for r in dev}
     dev_models = Counter(r["model"] for r in dev)
+    skip = dev_texts | {r["sha"] for r in earlier}
 
     by_source: dict[str, list[tuple[dict, dict]]] = {s: [] for s in QUOTA}
     seen: set[str] = set()
@@ -111,21 +134,21 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(resp, str) or not resp.strip():
             continue
         sha = sources.digest(resp)
-        if sha in dev_texts or sha in seen:
+        if sha in skip or sha in seen:
             continue
         seen.add(sha)
         loc = {**loc, "sha": sha}
         by_source[loc["source"]].append((loc, text))
 
-    rng = random.Random(SEED)
+    rng = random.Random(SEED + args.round - 1)
     drawn: list[dict] = []
-    for src, quota in QUOTA.items():
+    for src, quota in quota_table.items():
         pool = by_source[src]
         if src == "alpaca_eval_ae2":  # prefer models dev.jsonl has not sampled
             unsampled = [p for p in pool if dev_models.get(p[1]["model"], 0) == 0]
             pool = unsampled if len(unsampled) >= quota else pool
         rng.shuffle(pool)
-        n_random = quota // 2
+        n_random = round(quota * RANDOM_SHARE[args.round])
         picked = [(loc, t, "random") for loc, t in pool[:n_random]]
         taken = {loc["sha"] for loc, _ in pool[:n_random]}
         strata: dict[str, list] = {
@@ -158,14 +181,17 @@ def main(argv: list[str] | None = None) -> int:
             drawn.append({**loc, "model": t["model"], "drawn": how, "split": split})
 
     rng.shuffle(drawn)
-    for i, row in enumerate(drawn):
+    for i, row in enumerate(drawn, start=len(earlier)):
         row["id"] = f"L{i:04d}"
+        row["round"] = args.round
     args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "pool.jsonl", "w", encoding="utf-8") as fh:
+    with open(args.out / "pool.jsonl", "a" if earlier else "w", encoding="utf-8") as fh:
         for row in drawn:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    first_shard = (len(earlier) + args.shard_size - 1) // args.shard_size
     for k in range(0, len(drawn), args.shard_size):
-        write_shard(args.out / f"shard_{k // args.shard_size:02d}.md", drawn[k : k + args.shard_size])
+        name = f"shard_{first_shard + k // args.shard_size:02d}.md"
+        write_shard(args.out / name, drawn[k : k + args.shard_size])
     print(f"{len(drawn)} responses drawn")
     print(Counter(r["source"] for r in drawn))
     print(Counter(r["drawn"] for r in drawn))
