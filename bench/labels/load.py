@@ -11,26 +11,23 @@ refusal, emoji, note``):
   rubric clarifications applied from ``dev_corrections.jsonl`` (one row per changed label: ``id, field, old,
   new, reason``; ``old`` must equal the value in dev.jsonl, so a changed upstream file is an error, not a silent
   mix). Every dev.jsonl row is training data: the detectors before this set were tuned on it.
-* ``pool`` - the responses drawn by ``draw.py``: locators only (``source, file, record, side, sha``), texts
-  resolved from ``../shared`` by :func:`sources.resolve` (digest-checked). Read from the assembled label file(s)
-  in this folder (any ``*.jsonl`` whose rows carry a locator and the three labels); while labelling is still
-  under way and no assembled file exists, from the labelling folder (``$STYLEBIAS_LABELS_DIR``, default
-  ``/work/labels``: ``pool/pool.jsonl`` joined with ``out/shard_*.jsonl``). Rows not labelled yet are skipped.
+* ``pool`` - the responses drawn by ``draw.py`` and labelled by reading, assembled in ``labels.jsonl`` (one row
+  per response: locator ``source, file, record, side, sha`` + ``split, round, flattery, refusal, emoji, note``);
+  texts resolved from ``../shared`` by :func:`sources.resolve` (digest-checked).
 
 **The frozen test split.** ``split == "test"`` was fixed at draw time from a hash of the prompt (``draw.py``),
 before any label existed. :func:`training_rows` never returns those rows, :func:`pool_rows` refuses them and
 :func:`test_rows` returns them only when called with ``final_report=True`` - which only the final report
 (``bench/detectors.py --final``) does. Nothing that designs rules, chooses features or fits weights and thresholds
 (``bench/train_detectors.py``) calls it. ``test_split.sha256`` records the SHA-256 of the sorted test ids (fixed
-at draw time) and, once every shard is labelled, of the sorted ids + labels; ``tests/test_detector_labels.py``
-recomputes both, so the split cannot drift or be re-drawn unnoticed.
+at draw time) and of the sorted ids + labels; ``tests/test_detector_labels.py`` recomputes both, so the split
+cannot drift or be re-drawn unnoticed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Iterable
 from functools import cache
@@ -41,21 +38,15 @@ sys.path.insert(0, str(HERE))
 import sources  # noqa: E402
 
 DEV_JSONL = sources.SHARED / "labels" / "dev.jsonl"
+LABELS = HERE / "labels.jsonl"
 CORRECTIONS = HERE / "dev_corrections.jsonl"
 FINGERPRINT = HERE / "test_split.sha256"
 LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
-_LOCATOR = ("source", "record", "sha", "split")
-#: files in this folder that are not assembled label files
-_NOT_LABELS = {CORRECTIONS.name}
 
 
 class FrozenSplitError(RuntimeError):
     """Someone asked for the frozen test split outside the final report."""
-
-
-def labelling_dir() -> Path:
-    return Path(os.environ.get("STYLEBIAS_LABELS_DIR", "/work/labels"))
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -106,6 +97,7 @@ def _dev_rows() -> tuple[dict, ...]:
                 "split": "dev",
                 "model": r.get("model"),
                 "drawn": None,
+                "round": 0,
                 "prompt": r["prompt"],
                 "context": r["prompt"],
                 "response": r["response"],
@@ -122,50 +114,24 @@ def dev_rows() -> list[dict]:
 
 
 # ------------------------------------------------------------------------------------------------ the pool
-def _assembled_files() -> list[Path]:
-    files = []
-    for p in sorted(HERE.glob("*.jsonl")):
-        if p.name in _NOT_LABELS:
-            continue
-        first = next((json.loads(x) for x in p.read_text(encoding="utf-8").splitlines() if x.strip()), None)
-        if first and all(k in first for k in _LOCATOR) and all(k in first for k in LABEL_FIELDS):
-            files.append(p)
-    return files
-
-
 @cache
 def _pool_labelled() -> tuple[dict, ...]:
-    """Locator + labels per labelled pool row, from the assembled files or the labelling folder."""
-    files = _assembled_files()
-    if files:
-        rows = [r for f in files for r in _jsonl(f)]
-    else:
-        folder = labelling_dir()
-        pool = {r["id"]: r for r in _jsonl(folder / "pool" / "pool.jsonl")}
-        rows = []
-        for shard in sorted((folder / "out").glob("shard_*.jsonl")):
-            for lab in _jsonl(shard):
-                loc = pool.get(lab["id"])
-                if loc is None:
-                    raise ValueError(f"{shard}: id {lab['id']!r} is not in pool.jsonl")
-                rows.append({**loc, **{k: lab[k] for k in (*LABEL_FIELDS, "note") if k in lab}})
+    """Locator + labels per labelled pool row (``labels.jsonl``), validated."""
+    rows = _jsonl(LABELS)
     seen: set[str] = set()
     for r in rows:
         if r["id"] in seen:
-            raise ValueError(f"pool label {r['id']} appears twice")
+            raise ValueError(f"{LABELS.name}: {r['id']} appears twice")
         seen.add(r["id"])
-        _check_labels(r, f"pool label {r['id']}")
-        if r["split"] not in ("dev", "test"):
-            raise ValueError(f"pool label {r['id']}: split {r['split']!r}")
+        _check_labels(r, f"{LABELS.name}: {r['id']}")
+        if r.get("split") not in ("dev", "test"):
+            raise ValueError(f"{LABELS.name}: {r['id']}: split {r.get('split')!r}")
     return tuple(rows)
 
 
 def pool_split_ids() -> dict[str, str]:
-    """``id -> split`` of every drawn pool row (labelled or not), from the draw's locator file."""
-    files = _assembled_files()
-    if files:
-        return {r["id"]: r["split"] for r in _pool_labelled()}
-    return {r["id"]: r["split"] for r in _jsonl(labelling_dir() / "pool" / "pool.jsonl")}
+    """``id -> split`` of every pool row."""
+    return {r["id"]: r["split"] for r in _pool_labelled()}
 
 
 def _with_text(loc: dict) -> dict:
@@ -177,6 +143,7 @@ def _with_text(loc: dict) -> dict:
         "split": loc["split"],
         "model": loc.get("model") or t["model"],
         "drawn": loc.get("drawn"),
+        "round": loc.get("round"),
         "prompt": t["prompt"],
         "context": t["context"],
         "response": t["response"],
@@ -222,13 +189,10 @@ def current_fingerprint() -> dict[str, str | int]:
     """What ``test_split.sha256`` must hold: test ids of the draw, and ids + labels of the labelled ones."""
     test_ids = [i for i, s in pool_split_ids().items() if s == "test"]
     labelled = [r for r in _pool_labelled() if r["split"] == "test"]
-    complete = len(labelled) == len(test_ids)
     return {
         "test_ids": len(test_ids),
         "test_ids_sha256": ids_fingerprint(test_ids),
-        "test_labelled": len(labelled),
-        # recorded once every test row is labelled: a partial hash would change with every shard
-        "test_labels_sha256": labels_fingerprint(labelled) if complete else "pending",
+        "test_labels_sha256": labels_fingerprint(labelled),
     }
 
 
