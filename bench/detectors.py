@@ -11,9 +11,9 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
 
 * **leave-one-source-out (LOSO)**: for each source, the classifiers (weights *and* thresholds, the n-gram
   vocabulary too) are fitted on the other sources only - the thresholds themselves on out-of-source scores
-  inside those (``stylebias.extract.detectors.training``) - and judged on the held-out source. The LOSO mean is
-  the mean of the per-source F1 over the sources that have positives; "LOSO pooled" scores all held-out
-  predictions together.
+  inside those (``stylebias.extract.detectors.training``) - and judged on the held-out source. Headline: "LOSO
+  pooled", every held-out prediction scored together; beside it the mean of the per-source F1 over sources with
+  at least 10 positives of that label (per-source F1 on 0-4 positives is noise; each row shows its count).
 * **frozen test** (``--final``): the shipped model (``models/detectors/``, fitted on all the dev rows) on the
   test split fixed at draw time by prompt hash. Never read while designing rules or choosing settings.
 * **dev, tuned on**: the shipped model on the rows it was fitted on - for contrast only: the rules were written
@@ -25,7 +25,7 @@ exposed to the held-out source's style; the frozen test split is the figure no d
 Emoji is a rule (no learning): its LOSO and dev figures are the same rule on those rows.
 
 Metrics: flattery F1 (1 vs 0), refusal_any F1 (partial or full vs none), refusal_full F1 (full vs the rest),
-emoji accuracy (``emoji_count > 0`` vs the label). Targets on the LOSO mean and the frozen test split:
+emoji accuracy (``emoji_count > 0`` vs the label). Targets on LOSO (pooled and mean) and the frozen test split:
 flattery >= 0.90, refusal_any >= 0.85, refusal_full >= 0.85, emoji accuracy >= 0.99.
 """
 
@@ -134,11 +134,17 @@ def header(title: str) -> str:
     return f"\n{title}\n{'subset':<34}{'n':>5}  {cols}     (positives in brackets)"
 
 
+#: a source's F1 enters the mean only with at least this many positives of that label (with fewer, one answer
+#: moves its F1 by 0.1-0.5: pandalm has none, vicuna_blog 1-4)
+MIN_POSITIVES = 10
+
+
 def mean_f1(per_source: dict[str, dict[str, dict[str, float]]]) -> dict[str, float]:
+    """Mean of the per-source F1 over sources with >= MIN_POSITIVES positives (accuracy: every source)."""
     out = {}
     for m in METRICS:
         metric = TARGETS[m][0]
-        vals = [res[m][metric] for res in per_source.values() if metric == "acc" or res[m]["pos"]]
+        vals = [res[m][metric] for res in per_source.values() if metric == "acc" or res[m]["pos"] >= MIN_POSITIVES]
         out[m] = sum(vals) / len(vals) if vals else 0.0
     return out
 
@@ -192,8 +198,8 @@ def main() -> int:
         print(row_line(s, res))
     mean = mean_f1(per)
     pooled = evaluate(rows, held)
-    print(f"{'LOSO mean over sources':<34}       " + "  ".join(f"{mean[k]:>12.3f}" for k in METRICS))
-    print(row_line("LOSO pooled", pooled))
+    print(row_line("LOSO pooled (headline)", pooled))
+    print(f"{f'LOSO mean, sources >= {MIN_POSITIVES} pos.':<34}       " + "  ".join(f"{mean[k]:>12.3f}" for k in METRICS))
     out.update(loso={"per_source": per, "mean": mean, "pooled": pooled})
 
     shipped = load_models()
@@ -203,7 +209,7 @@ def main() -> int:
     print(row_line("dev (tuned on)", dev_res))
     out["dev_tuned_on"] = dev_res
 
-    verdict = {"loso_mean": mean}
+    verdict = {"loso_pooled": {k: pooled[k][TARGETS[k][0]] for k in METRICS}, "loso_mean": mean}
     if args.final:
         test = labels.test_rows(final_report=True)
         fp = labels.current_fingerprint()

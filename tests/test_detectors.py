@@ -58,7 +58,7 @@ def test_features_readme_documents_every_feature() -> None:
 
 def test_bad_pattern_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text(
-        "lexicons: {a: [x]}\npatterns:\n  - id: p1\n    comment: c\n    example: e\n"
+        "lexicons: {a: [x]}\npatterns:\n  - id: p1\n    comment: c\n    examples: [e]\n    counterexamples: [f]\n"
         '    pattern: [{LOWER: {IN: "$nope"}}]\n'
     )
     with pytest.raises(ValueError, match=r"broken.yaml, pattern p1: unknown lexicon '\$nope'"):
@@ -66,6 +66,11 @@ def test_bad_pattern_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "nokeys.yaml").write_text("patterns:\n  - id: p1\n    pattern: [{LOWER: a}]\n")
     with pytest.raises(ValueError, match="missing 'comment'"):
         load_detector("nokeys", str(tmp_path))
+    (tmp_path / "nocounter.yaml").write_text(
+        "patterns:\n  - id: p1\n    comment: c\n    examples: [a]\n    pattern: [{LOWER: a}]\n"
+    )
+    with pytest.raises(ValueError, match="missing 'counterexamples'"):
+        load_detector("nocounter", str(tmp_path))
 
 
 # ------------------------------------------------------------------------------------------- flattery

@@ -21,10 +21,13 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 #: a sample: (unit signal sets, response signals {name: value})
 Sample = tuple[Sequence[Sequence[str]], Mapping[str, float]]
+
+_ZEROS = repeat(0.0)
 
 #: prefix of the word n-gram signals (weighted with ``ngram_l2``; selected by document frequency)
 NGRAM_PREFIX = "ng:"
@@ -142,12 +145,11 @@ class PooledLogistic:
 
     # ------------------------------------------------------------------------------------------- scoring
     def unit_score(self, unit: Sequence[str]) -> float:
-        w = self.unit_weights_
-        return sum(w.get(s, 0.0) for s in unit)
+        return sum(map(self.unit_weights_.get, unit, _ZEROS))
 
     def response_part(self, z: Mapping[str, float]) -> float:
         w = self.response_weights_
-        return self.bias_ + sum(w.get(k, 0.0) * v for k, v in z.items())
+        return self.bias_ + sum(w[k] * v for k, v in z.items() if k in w)
 
     def pool(self, scores: Sequence[float]) -> float:
         r = self.sharpness

@@ -24,7 +24,7 @@ from ...resources import features_dir
 # contractions split ("can't" -> "ca" "n't", "I'm" -> "i" "'m", "cannot" -> "can" "not"), words lowercased.
 # A pattern word the approximation cannot produce (hyphenated words, punctuation, numbers with symbols)
 # makes that token position "open", so it never causes a sentence to be skipped wrongly.
-_TOKEN = re.compile(r"[a-z0-9]+(?=n't\b)|n't\b|'[a-z]+\b|[a-z0-9]+")
+_TOKEN = re.compile(r"(?:(?!n't\b)[a-z0-9])+|n't\b|'[a-z]+\b")  # a word stops before a trailing "n't"
 _SPECIAL = {
     "cannot": ("can", "not"),
     "gonna": ("gon", "na"),
@@ -97,6 +97,8 @@ class PatternSpec:
     required_pairs: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     #: for ``sentence_start`` patterns: words the first matched token can be (None: unknown/any)
     start_words: frozenset[str] | None = None
+    #: the prefilter anchor as raw tokens (contraction forms added); None: no fixed-word position
+    anchor_raw: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,16 @@ class DetectorSpec:
                 continue
             out.append(p)
         return out
+
+    def reply_candidates(self, view: TextView) -> list[PatternSpec]:
+        """Patterns that could match in some sentence of a reply with this view (the reply's words are a
+        superset of each sentence's; bigrams and sentence starts are checked per sentence)."""
+        seen: dict[str, PatternSpec] = {p.id: p for p in self.always}
+        for w in view.words & self.index_words:
+            for p in self.index[w]:
+                seen.setdefault(p.id, p)
+        words = view.words  # words only: the reply's bigrams would cost more than they save here
+        return [p for p in seen.values() if could_match(p, words)]
 
     def any_possible(self, view: TextView, labels: frozenset[str] | None = None) -> bool:
         """Could any pattern (with one of ``labels``) match somewhere in a text with this view?
@@ -233,11 +245,19 @@ def anchor_words(patterns: Iterable[PatternSpec]) -> frozenset[str] | None:
     """Every anchor word of ``patterns`` as the prefilter tokenizer produces it (None: some pattern has no
     anchor, so every text is a candidate). A text none of whose :func:`raw_tokens` is in this set cannot match
     any of the patterns. Raw forms of spaCy-split contractions ("cannot", "dont") are included."""
-    words: set[str] = set()
+    sets = []
     for p in patterns:
-        if not p.required_words:
+        a = p.anchor_raw if p.anchor_raw is not None else _raw_anchor(p)
+        if a is None:
             return None
-        words |= _anchor(p)
+        sets.append(a)
+    return frozenset().union(*sets)
+
+
+def _raw_anchor(p: PatternSpec) -> frozenset[str] | None:
+    if not p.required_words:
+        return None
+    words = set(_anchor(p))
     for special, parts in _SPECIAL.items():
         if words & set(parts):
             words.add(special)
@@ -247,6 +267,10 @@ def anchor_words(patterns: Iterable[PatternSpec]) -> frozenset[str] | None:
 def raw_tokens(text_lower: str) -> list[str]:
     """The prefilter tokenizer without the contraction expansion (cheap; pairs with :func:`anchor_words`)."""
     return _TOKEN.findall(text_lower.replace("\u2019", "'"))
+
+
+#: :func:`raw_tokens` of text already normalised (no curly apostrophes): sentence units
+tokens_of_normalised = _TOKEN.findall
 
 
 def _required_pairs(tokens: list[dict[str, Any]]) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
@@ -272,7 +296,8 @@ def _required_words(tokens: list[dict[str, Any]]) -> tuple[frozenset[str], ...]:
             continue
         if all(_SAFE_WORD.fullmatch(w) for w in words):
             out.append(frozenset(words))
-    return tuple(out)
+    # rarest position first: could_match() stops at the first position a text lacks
+    return tuple(sorted(out, key=lambda req: (len(req & _COMMON), len(req))))
 
 
 _LEAD_WORDS = frozenset(
@@ -347,7 +372,16 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
         raise ValueError(f"{path}: expected a mapping with a 'patterns' list")
     lexicons = {k: [str(w).lower() for w in v] for k, v in (raw.get("lexicons") or {}).items()}
     contexts = {}
-    for k, v in (raw.get("prompt_contexts") or {}).items():
+    shared = path.parent / "prompts.yaml"
+    own = dict(raw.get("prompt_contexts") or {})
+    if shared.is_file() and shared != path:
+        with open(shared, encoding="utf-8") as fh:
+            common = (yaml.load(fh, Loader=_Loader) or {}).get("prompt_contexts") or {}  # noqa: S506
+        clash = set(common) & set(own)
+        if clash:
+            raise ValueError(f"{path}: prompt contexts {sorted(clash)} are already defined in {shared.name}")
+        own = {**common, **own}
+    for k, v in own.items():
         for rx in v:
             try:
                 re.compile(rx)
@@ -413,6 +447,9 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
                 start_words=_start_words(tokens) if item.get("sentence_start") else None,
             )
         )
+    from dataclasses import replace
+
+    specs = [replace(p, anchor_raw=_raw_anchor(p)) for p in specs]
     index: dict[str, list[PatternSpec]] = {}
     always = []
     for p in specs:

@@ -1,4 +1,4 @@
-"""The spaCy side of the detectors: a blank English pipeline with a sentencizer and a rule component.
+"""The spaCy side of the detectors: a blank English tokenizer and a rule component.
 
 ``stylebias_rules`` runs a :class:`spacy.matcher.Matcher` built from one ``features/<detector>.yaml`` file and
 keeps the matches that pass the pattern's constraints (sentence position, negation scope, question form,
@@ -81,8 +81,8 @@ class RuleComponent:
 
     @staticmethod
     def _passes(p: PatternSpec, doc: Doc, start: int, end: int) -> bool:
-        # units are single sentences as a rule; ask the sentencizer only when it split one further
-        sent = doc[start].sent if _multi_sentence(doc) else doc[:]
+        # a unit is one sentence by construction (units.sentence_units splits at sentence ends)
+        sent = doc[:]
         if p.sentence_start:
             for tok in doc[sent.start : start]:
                 if not (tok.is_punct or tok.lower_ in _LEAD_OK):
@@ -108,14 +108,6 @@ class RuleComponent:
         return True
 
 
-def _multi_sentence(doc: Doc) -> bool:
-    flag = doc.user_data.get("_sb_multi")
-    if flag is None:
-        flag = bool(len(doc) > 1 and (doc.to_array("SENT_START")[1:] == 1).any())
-        doc.user_data["_sb_multi"] = flag
-    return flag
-
-
 @Language.factory("stylebias_rules", default_config={"detector": "flattery", "folder": None})
 def _make_rules(nlp: Language, name: str, detector: str, folder: str | None) -> RuleComponent:
     return RuleComponent(nlp, detector, folder)
@@ -123,7 +115,7 @@ def _make_rules(nlp: Language, name: str, detector: str, folder: str | None) -> 
 
 @cache
 def detector_pipeline(detector: str, folder: str | None = None) -> Language:
-    """``spacy.blank("en")`` + ``sentencizer`` + ``stylebias_rules`` for one detector (built once per process)."""
+    """``spacy.blank("en")`` + ``stylebias_rules`` for one detector (built once per process)."""
     import spacy
 
     nlp = spacy.blank("en")
@@ -134,7 +126,6 @@ def detector_pipeline(detector: str, folder: str | None = None) -> Language:
     keep = {LOWER, NORM, IS_ALPHA, IS_PUNCT, IS_SPACE}
     getters = nlp.vocab.lex_attr_getters
     nlp.vocab.lex_attr_getters = {k: v for k, v in getters.items() if k in keep}
-    nlp.add_pipe("sentencizer")
     nlp.add_pipe("stylebias_rules", config={"detector": detector, "folder": folder})
     return nlp
 

@@ -8,7 +8,10 @@ ones that need the reply or the prompt (``opener_only``, ``needs_you``, ``suppre
 
 from __future__ import annotations
 
-from .patterns import DetectorSpec, load_detector
+from functools import lru_cache
+from typing import Any
+
+from .patterns import DetectorSpec, anchor_words, could_match, load_detector
 from .pipeline import run
 from .units import Prepared, in_quote
 
@@ -27,19 +30,27 @@ def unit_hits(
 ) -> Hits:
     """Pattern hits per unit for the patterns with one of ``labels`` (all when None) and none of ``exclude``."""
     spec = load_detector(detector)
-    anchors = spec.anchors(labels)
-    if anchors is not None and anchors.isdisjoint(prep.tokens):
+    possible = [
+        p
+        for p in prep.reply_candidates(spec)
+        if (labels is None or p.label in labels) and p.label not in exclude
+    ]
+    if not possible:
         return {}
     units = prep.units
+    groups = _groups(detector, tuple(p.id for p in possible))
     cand: list[int] = []
     cand_ids: list[list[str]] = []
     for i in range(len(units)):
-        if anchors is not None and anchors.isdisjoint(prep.raw_of(i)):
-            continue
+        pats, anchors = groups[i >= spec.opener_sentences]
+        if not pats or (anchors is not None and anchors.isdisjoint(prep.raw_of(i))):
+            continue  # no pattern's anchor word in this unit (checked on the raw tokens: no set built)
+        view = prep.view_of(i)
         ids = [
             p.id
-            for p in spec.candidates(units[i].lower(), prep.view_of(i))
-            if (labels is None or p.label in labels) and p.label not in exclude
+            for p in pats
+            if not (p.sentence_start and p.start_words is not None and view.first not in p.start_words)
+            and could_match(p, view)
         ]
         if ids:
             cand.append(i)
@@ -56,6 +67,16 @@ def unit_hits(
         if kept:
             out[i] = kept
     return out
+
+
+@lru_cache(maxsize=4096)
+def _groups(detector: str, ids: tuple[str, ...]) -> tuple[tuple[list[Any], frozenset[str] | None], ...]:
+    """``(patterns, their anchor words)`` for opener units and for later units (opener-only patterns cannot
+    fire after the opener), cached per set of reply candidates: the same few sets recur."""
+    spec = load_detector(detector)
+    possible = [spec.by_id[i] for i in ids]
+    later = [p for p in possible if not p.opener_only]
+    return (possible, anchor_words(possible)), (later, anchor_words(later))
 
 
 def _contexts(spec: DetectorSpec, prompt: str | None) -> dict[str, bool]:
