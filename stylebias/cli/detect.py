@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..errors import UsageError
 from . import app
@@ -74,38 +73,33 @@ def detect(
         if json_out == "-":
             return
 
-    table = Table(title="sentence units", show_lines=True)
-    table.add_column("#", justify="right")
-    table.add_column("sentence", overflow="fold", max_width=60)
-    table.add_column("flattery: patterns / score / top signals", overflow="fold", max_width=44)
-    table.add_column("refusal: labels / patterns / score any / full", overflow="fold", max_width=44)
     for u in res["units"]:
-        f = u.get("flattery")
-        r = u.get("refusal")
-        fcell = (
-            f"{'[bold]FIRES[/] ' if f['fires'] else ''}{escape(', '.join(f['patterns']) or '-')}\n"
-            f"score {f['score']:+.2f} (reply logit alone {f['reply_logit_alone']:+.2f})\n"
-            f"[dim]{escape(_signals(f['top_signals']))}[/]"
-            if f
-            else "[dim]not scored[/]"
-        )
-        rcell = (
-            f"{escape(', '.join(r['labels']) or '-')}"
-            + (f" [dim](scope removed {escape(', '.join(r['removed_by_scope']))})[/]" if r["removed_by_scope"] else "")
-            + f"\n{escape(', '.join(r['patterns']) or '-')}\nany {r['score_any']:+.2f} / full {r['score_full']:+.2f}"
-            f"\n[dim]{escape(_signals(r['top_signals_any']))}[/]"
-            if r
-            else "[dim]not scored[/]"
-        )
-        table.add_row(str(u["index"]), escape(u["text"]), fcell, rcell)
-    console.print(table)
+        console.print(f"[bold][{u['index']}][/] {escape(u['text'])}", soft_wrap=False)
+        f, r = u.get("flattery"), u.get("refusal")
+        if f:
+            console.print(
+                f"    flattery  {'[bold green]FIRES[/] ' if f['fires'] else ''}"
+                f"patterns: {escape(', '.join(f['patterns']) or '-')}  unit score {f['score']:+.2f}, "
+                f"reply logit with this unit alone {f['reply_logit_alone']:+.2f}"
+            )
+            console.print(f"[dim]              {escape(_signals(f['top_signals']))}[/]")
+        if r:
+            scope = f" (removed by scope: {escape(', '.join(r['removed_by_scope']))})" if r["removed_by_scope"] else ""
+            console.print(
+                f"    refusal   labels: {escape(', '.join(r['labels']) or '-')}{scope}  "
+                f"patterns: {escape(', '.join(r['patterns']) or '-')}  unit score any {r['score_any']:+.2f} / "
+                f"full {r['score_full']:+.2f}"
+            )
+            console.print(f"[dim]              {escape(_signals(r['top_signals_any']))}[/]")
+        if not f and not r:
+            console.print("[dim]    (not scored: no pattern fired and not an opening or closing sentence)[/]")
     fl, rf = res["flattery"], res["refusal"]
     console.print(
-        f"[bold]flattery[/] = {fl['flattery']} (flattery_count {fl['flattery_count']}): {escape(fl['reason'])}"
+        f"[bold]flattery = {fl['flattery']}[/] (flattery_count {fl['flattery_count']}): {escape(fl['reason'])}"
         + (f"; prompt context {escape(_signals(fl['context']))}" if fl["context"] else "")
     )
     console.print(
-        f"[bold]refusal[/] = {rf['refusal']} (refusal_score {rf['refusal_score']:.3f}): {escape(rf['reason'])}"
+        f"[bold]refusal = {rf['refusal']}[/] (refusal_score {rf['refusal_score']:.3f}): {escape(rf['reason'])}"
     )
     if rf["context_any"]:
         console.print(f"  reply-level signals (any head): {escape(_signals(rf['context_any']))}")

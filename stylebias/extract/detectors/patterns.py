@@ -514,6 +514,18 @@ def _expand_special(toks: list[str]) -> list[str]:
     return out
 
 
+class WordsView:
+    """A text's prefilter word set only (contraction parts added); enough for :meth:`DetectorSpec.reply_candidates`."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, toks: list[str]) -> None:
+        words = set(toks)
+        for k in words & _SPECIAL_KEYS:
+            words.update(_SPECIAL[k])
+        self.words = frozenset(words)
+
+
 def text_view(text_lower: str) -> TextView:
     """Lowercase tokens with contractions split like spaCy's, their bigrams and the first non-interjection."""
     return TextView(_tokens(text_lower))

@@ -21,6 +21,43 @@ _SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "you're", "youre
 Hits = dict[int, list[tuple[str, str]]]
 
 
+def unit_candidates(
+    detector: str,
+    prep: Prepared,
+    labels: frozenset[str] | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> dict[int, list[str]]:
+    """Pattern ids (with one of ``labels``, none of ``exclude``) the word prefilter leaves possible per unit."""
+    spec = load_detector(detector)
+    possible = [
+        p
+        for p in prep.reply_candidates(spec)
+        if (labels is None or p.label in labels) and p.label not in exclude
+    ]
+    out: dict[int, list[str]] = {}
+    if not possible:
+        return out
+    groups = _groups(detector, tuple(p.id for p in possible))
+    for i in range(len(prep.units)):
+        pats, anchors = groups[i >= spec.opener_sentences]
+        raw = prep.raw_of(i)
+        if not pats or (anchors is not None and anchors.isdisjoint(raw)):
+            continue  # no pattern's anchor word in this unit (checked on the raw tokens: no set built)
+        live = [p for p in pats if p.anchor_raw is None or not p.anchor_raw.isdisjoint(raw)]
+        if not live:
+            continue
+        view = prep.view_of(i)
+        ids = [
+            p.id
+            for p in live
+            if not (p.sentence_start and p.start_words is not None and view.first not in p.start_words)
+            and could_match(p, view)
+        ]
+        if ids:
+            out[i] = ids
+    return out
+
+
 def unit_hits(
     detector: str,
     prep: Prepared,
@@ -30,33 +67,12 @@ def unit_hits(
 ) -> Hits:
     """Pattern hits per unit for the patterns with one of ``labels`` (all when None) and none of ``exclude``."""
     spec = load_detector(detector)
-    possible = [
-        p
-        for p in prep.reply_candidates(spec)
-        if (labels is None or p.label in labels) and p.label not in exclude
-    ]
-    if not possible:
+    found = unit_candidates(detector, prep, labels, exclude)
+    if not found:
         return {}
+    cand = list(found)
+    cand_ids = list(found.values())
     units = prep.units
-    groups = _groups(detector, tuple(p.id for p in possible))
-    cand: list[int] = []
-    cand_ids: list[list[str]] = []
-    for i in range(len(units)):
-        pats, anchors = groups[i >= spec.opener_sentences]
-        if not pats or (anchors is not None and anchors.isdisjoint(prep.raw_of(i))):
-            continue  # no pattern's anchor word in this unit (checked on the raw tokens: no set built)
-        view = prep.view_of(i)
-        ids = [
-            p.id
-            for p in pats
-            if not (p.sentence_start and p.start_words is not None and view.first not in p.start_words)
-            and could_match(p, view)
-        ]
-        if ids:
-            cand.append(i)
-            cand_ids.append(ids)
-    if not cand:
-        return {}
     out: Hits = {}
     ctx = _contexts(spec, prompt)
     for i, doc in zip(cand, run(detector, [units[i] for i in cand], cand_ids), strict=True):

@@ -16,9 +16,10 @@ what fired and with which weight:
   ``ctx:requested_praise``, ``ctx:about_assistant``; defined once in ``features/prompts.yaml``), reply length and content-word buckets, the rule table's
   decision (``rule:full``/``rule:partial`` and its reason), and a few conjunctions.
 
-Which units are scored: for flattery the first :data:`FLATTERY_HEAD` units plus any unit a pattern fired on or
-that addresses the user; for refusal the first :data:`REFUSAL_HEAD` and last :data:`REFUSAL_TAIL` units plus
-any with a refusal label. Other units cannot carry the decision (a bounded, linear cost per reply).
+Which units are scored: for flattery the first :data:`FLATTERY_HEAD` units plus any unit a pattern fired on;
+for refusal - when some refusal pattern fired or the prompt is harmful - the first
+:data:`REFUSAL_HEAD` and last :data:`REFUSAL_TAIL` units plus any with a refusal label. Other units cannot
+carry the decision (a bounded, linear cost per reply).
 """
 
 from __future__ import annotations
@@ -115,13 +116,11 @@ def flattery_sample(prep: Prepared, prompt: str | None) -> Sample:
     n = len(units)
     s = Sample(response={k: 1.0 for k, v in ctx.items() if v})
     for i in range(n):
-        toks = prep.raw_of(i)
-        head = toks[:8]
-        you = not _YOU.isdisjoint(head)
-        if i >= FLATTERY_HEAD and i not in hits and not you:
+        if i >= FLATTERY_HEAD and i not in hits:
             continue
+        toks = prep.raw_of(i)
         sig = _position(i, n) + _shape(units[i], toks) + ngrams(toks)
-        if you:
+        if not _YOU.isdisjoint(toks[:8]):
             sig.append("you")
         if not praise.isdisjoint(toks[:6]):
             sig.append("lex:praise")
@@ -150,9 +149,8 @@ def refusal_sample(prep: Prepared, prompt: str | None, a: RefusalAnalysis | None
         a = analyse(prep.prose, prompt, prep)
     units = prep.units
     n = len(units)
-    labels = a.labels or [set() for _ in units]
-    raw = a.raw_labels or [set() for _ in units]
-    ids = a.ids or [[] for _ in units]
+    fired = bool(a.labels)  # False: no pattern fired at all (analyse returned early)
+    labels, raw, ids = a.labels, a.raw_labels, a.ids
     words = len(prep.tokens)
     z: dict[str, float] = {
         _bucket("words", words, (10, 30, 60, 150, 400)): 1.0,
@@ -180,17 +178,23 @@ def refusal_sample(prep: Prepared, prompt: str | None, a: RefusalAnalysis | None
             z["ctx:harmful&asks_back"] = 1.0
         risk = sum(t in _risk_words() for t in prep.tokens)
         z[_bucket("ctx:harmful&risk_words", risk, (0, 2))] = 1.0
-        helps = any("help" in lab for lab in raw) or items > 2
+        helps = (fired and any("help" in lab for lab in raw)) or items > 2
         z["ctx:harmful&help" if helps else _bucket("ctx:harmful&no_help&words", words, (30, 60, 150))] = 1.0
-    every = set().union(*labels) if labels else set()
+    every = set().union(*labels) if fired else set()
     for lab in sorted(every):
         z[f"has:{lab}"] = 1.0
     s = Sample(response=z)
+    if not fired and not a.harmful:
+        return s  # nothing declined and nothing to deflect: no unit can carry a refusal
     for i in range(n):
-        if REFUSAL_HEAD <= i < n - REFUSAL_TAIL and not raw[i]:
+        if REFUSAL_HEAD <= i < n - REFUSAL_TAIL and not (fired and raw[i]):
             continue
         toks = prep.raw_of(i)
         sig = _position(i, n) + _shape(units[i], toks) + ngrams(toks)
+        if not fired:
+            s.units.append(sig)
+            s.unit_index.append(i)
+            continue
         opener = i < 2
         for lab in sorted(labels[i]):
             sig.append(f"rl:{lab}")

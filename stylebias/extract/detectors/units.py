@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .patterns import tokens_of_normalised, view_from_raw
+from .patterns import WordsView, tokens_of_normalised, view_from_raw
 
 _SPLIT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+|\n+")
 _LEAD = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
@@ -82,7 +82,16 @@ class Prepared:
     once per detector from them (:meth:`reply_candidates`), so a unit is only checked against those.
     """
 
-    __slots__ = ("prose", "_lower", "_tokens", "_units", "_views", "_raw", "_reply_view", "_reply_cands")
+    __slots__ = (
+        "prose",
+        "_lower",
+        "_tokens",
+        "_units",
+        "_views",
+        "_raw",
+        "_reply_view",
+        "_reply_cands",
+    )
 
     def __init__(self, prose: str) -> None:
         self.prose = prose
@@ -135,6 +144,6 @@ class Prepared:
         c = self._reply_cands.get(spec.name)
         if c is None:
             if self._reply_view is None:
-                self._reply_view = view_from_raw(self.tokens)  # only .words is read
+                self._reply_view = WordsView(self.tokens)
             c = self._reply_cands[spec.name] = spec.reply_candidates(self._reply_view)
         return c
