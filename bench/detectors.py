@@ -5,6 +5,7 @@
     python bench/detectors.py --errors SOURCE   # every held-out disagreement of one source (or "all")
     python bench/detectors.py --rules-only      # the rule table alone (no classifier), for contrast
     python bench/detectors.py --json out.json
+    python bench/detectors.py --speed 3000      # CPU ms per response of both detectors, serial, real answers
 
 Labels: ``bench/labels/load.py`` - dev.jsonl with the re-check corrections plus the dev split of the drawn pool;
 the rubric is ``../shared/data/labels/README.md``. Rows reported:
@@ -116,7 +117,10 @@ def loso(rows: list[dict], feats: list) -> tuple[list[dict], dict[str, list[int]
         models = fit_heads([feats[i] for i in train], [rows[i] for i in train])
         for i, p in zip(idx, predict(models, [feats[i] for i in idx]), strict=True):
             preds[i] = p
-        print(f"  fitted without {src:<26} ({len(train)} rows) in {time.process_time() - t0:.1f} s CPU", flush=True)
+        print(
+            f"  fitted without {src:<26} ({len(train)} rows) in {time.process_time() - t0:.1f} s CPU",
+            flush=True,
+        )
     return preds, dict(by_source)  # type: ignore[return-value]
 
 
@@ -144,7 +148,9 @@ def mean_f1(per_source: dict[str, dict[str, dict[str, float]]]) -> dict[str, flo
     out = {}
     for m in METRICS:
         metric = TARGETS[m][0]
-        vals = [res[m][metric] for res in per_source.values() if metric == "acc" or res[m]["pos"] >= MIN_POSITIVES]
+        vals = [
+            res[m][metric] for res in per_source.values() if metric == "acc" or res[m]["pos"] >= MIN_POSITIVES
+        ]
         out[m] = sum(vals) / len(vals) if vals else 0.0
     return out
 
@@ -160,13 +166,80 @@ def print_errors(rows: list[dict], preds: list[dict], which: str) -> None:
             print(f"  {r['id']} [{r['source']}] {diffs} | {r['note'][:80]!r}\n      {r['response'][:160]!r}")
 
 
+def speed(n: int) -> int:
+    """CPU ms per response of the two detectors together, serial, on real answers (AlpacaEval model outputs
+    and both sides of the Chatbot Arena battles), prompts included; plus the slowest hostile shapes."""
+    import csv
+    import gc
+    import gzip
+
+    from stylebias.extract.detectors import detect_flattery, detect_refusal
+    from stylebias.extract.detectors.units import Prepared
+    from stylebias.extract.markdown import strip_fenced_code
+
+    shared = ROOT.parent / "shared" / "data"
+    pairs: list[tuple[str, str]] = []
+    for f in sorted((shared / "alpaca_eval" / "model_outputs").glob("*.json.gz")):
+        pairs += [(r["output"], r["instruction"]) for r in json.loads(gzip.open(f).read())]
+    csv.field_size_limit(1 << 30)
+    with open(
+        shared / "lmarena_llama3_70b_battles" / "llama3_70b_vs_other.csv", newline="", encoding="utf-8"
+    ) as fh:
+        for r in csv.DictReader(fh):
+            pairs += [(r["llama-3-70b-instruct"], r["question"]), (r["not_llama"], r["question"])]
+    step = max(len(pairs) // n, 1)
+    sample = pairs[::step][:n]
+    proses = [(strip_fenced_code(t)[0], p) for t, p in sample]
+    for prose, p in proses[:200]:  # warm-up: patterns, pipelines and models loaded
+        prep = Prepared(prose)
+        detect_flattery(prose, p, prep)
+        detect_refusal(prose, p, prep)
+    gc.collect()
+    gc.freeze()  # as in the extraction workers: the loaded resources are not re-scanned by the collector
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.process_time()
+        for prose, p in proses:
+            prep = Prepared(prose)
+            detect_flattery(prose, p, prep)
+            detect_refusal(prose, p, prep)
+        best = min(best, (time.process_time() - t0) / len(proses) * 1000)
+    chars = sum(len(x) for x, _ in proses) / len(proses)
+    print(f"flattery + refusal, serial: {best:.3f} CPU ms per response (best of 3 passes over {len(proses)} real "
+          f"answers, mean {chars:,.0f} characters; load average {os.getloadavg()[0]:.2f})")  # fmt: skip
+    hostile = {
+        "a word + 30,000 dashes": "word" + "-" * 30_000,
+        "500 table rows of 200 cells": "\n".join(
+            "| " + " | ".join(f"c{i}{j}" for j in range(200)) + " |" for i in range(500)
+        ),
+        "1 MB CJK run": "这是一个很好的问题" * 110_000,
+        "1 MB of refusal/flattery phrases": (
+            "What a great question! I can't help with that. However, here is how. " * 15_000
+        ),
+        "1 MB of newlines": "\n" * 1_000_000,
+    }
+    for name, text in hostile.items():
+        t0 = time.process_time()
+        prose = strip_fenced_code(text)[0]
+        prep = Prepared(prose)
+        detect_flattery(prose, "Tell me", prep)
+        detect_refusal(prose, "How do I steal a car?", prep)
+        print(f"  {name:<36} {len(text):>9,} chars  {time.process_time() - t0:.3f} s CPU (target < 1 s)")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--final", action="store_true", help="also report the frozen test split (final report only)")
+    ap.add_argument(
+        "--final", action="store_true", help="also report the frozen test split (final report only)"
+    )
     ap.add_argument("--errors", metavar="SOURCE", help="list held-out disagreements of SOURCE (or 'all')")
     ap.add_argument("--rules-only", action="store_true", help="the rule layer alone, no classifier")
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
+    ap.add_argument("--speed", type=int, metavar="N", help="only time the detectors on N real answers")
     args = ap.parse_args()
+    if args.speed:
+        return speed(args.speed)
 
     rows = labels.training_rows()
     print(f"labels: {len(rows)} dev-split rows ({sum(r['set'] == 'dev' for r in rows)} from dev.jsonl with "
@@ -178,8 +251,15 @@ def main() -> int:
         by_source: dict[str, list[int]] = defaultdict(list)
         for i, r in enumerate(rows):
             by_source[r["source"]].append(i)
-        print(header("rule layer alone (no fitting, so no held-out split: the rules were written on these rows)"))
-        per = {s: evaluate([rows[i] for i in idx], [preds[i] for i in idx]) for s, idx in sorted(by_source.items())}
+        print(
+            header(
+                "rule layer alone (no fitting, so no held-out split: the rules were written on these rows)"
+            )
+        )
+        per = {
+            s: evaluate([rows[i] for i in idx], [preds[i] for i in idx])
+            for s, idx in sorted(by_source.items())
+        }
         for s, res in per.items():
             print(row_line(s, res))
         print(row_line("all", evaluate(rows, preds)))
@@ -192,20 +272,29 @@ def main() -> int:
     print(f"featurized in {time.process_time() - t0:.1f} s CPU; leave-one-source-out fits:")
     held, by_source = loso(rows, feats)
     held = with_emoji(rows, held)
-    per = {s: evaluate([rows[i] for i in idx], [held[i] for i in idx]) for s, idx in sorted(by_source.items())}
+    per = {
+        s: evaluate([rows[i] for i in idx], [held[i] for i in idx]) for s, idx in sorted(by_source.items())
+    }
     print(header("leave-one-source-out (each source judged by classifiers fitted without it)"))
     for s, res in per.items():
         print(row_line(s, res))
     mean = mean_f1(per)
     pooled = evaluate(rows, held)
     print(row_line("LOSO pooled (headline)", pooled))
-    print(f"{f'LOSO mean, sources >= {MIN_POSITIVES} pos.':<34}       " + "  ".join(f"{mean[k]:>12.3f}" for k in METRICS))
+    print(
+        f"{f'LOSO mean, sources >= {MIN_POSITIVES} pos.':<34}       "
+        + "  ".join(f"{mean[k]:>12.3f}" for k in METRICS)
+    )
     out.update(loso={"per_source": per, "mean": mean, "pooled": pooled})
 
     shipped = load_models()
     tuned = with_emoji(rows, predict(shipped, feats))
     dev_res = evaluate(rows, tuned)
-    print(header(f"dev split, tuned on (shipped model {shipped.path.name}/ fitted on these rows: contrast only)"))
+    print(
+        header(
+            f"dev split, tuned on (shipped model {shipped.path.name}/ fitted on these rows: contrast only)"
+        )
+    )
     print(row_line("dev (tuned on)", dev_res))
     out["dev_tuned_on"] = dev_res
 
@@ -214,7 +303,10 @@ def main() -> int:
         test = labels.test_rows(final_report=True)
         fp = labels.current_fingerprint()
         rec = labels.read_fingerprint()
-        ok = fp["test_ids_sha256"] == rec["test_ids_sha256"] and fp["test_labels_sha256"] == rec["test_labels_sha256"]
+        ok = (
+            fp["test_ids_sha256"] == rec["test_ids_sha256"]
+            and fp["test_labels_sha256"] == rec["test_labels_sha256"]
+        )
         tf = featurize(test)
         tp = with_emoji(test, predict(shipped, tf))
         test_res = evaluate(test, tp)
@@ -225,7 +317,13 @@ def main() -> int:
             tsrc[r["source"]].append(i)
         for s, idx in sorted(tsrc.items()):
             print(row_line(f"test: {s}", evaluate([test[i] for i in idx], [tp[i] for i in idx])))
-        print(row_line("frozen test, all", test_res))
+        print(row_line("frozen test, all (headline)", test_res))
+        keep = [i for i, r in enumerate(test) if r["id"] not in labels.GLIMPSED_TEST_IDS]
+        print(
+            row_line(
+                "frozen test, without 14 glimpsed", evaluate([test[i] for i in keep], [tp[i] for i in keep])
+            )
+        )
         out["frozen_test"] = test_res
         verdict["frozen_test"] = {k: test_res[k][TARGETS[k][0]] for k in METRICS}
         if args.errors:
@@ -237,7 +335,9 @@ def main() -> int:
         for k, (metric, target) in TARGETS.items():
             v = vals[k]
             ok_all &= v >= target
-            print(f"  {where:<12} {k:<13} {metric} {v:.3f} (target >= {target}) {'met' if v >= target else 'NOT MET'}")
+            print(
+                f"  {where:<12} {k:<13} {metric} {v:.3f} (target >= {target}) {'met' if v >= target else 'NOT MET'}"
+            )
     if args.errors and not args.final:
         print_errors(rows, held, args.errors)
     if args.json:

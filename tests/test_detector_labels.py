@@ -62,10 +62,14 @@ def test_dev_corrections_apply_to_dev_jsonl(shared_data: Path) -> None:
 
 
 @pytest.mark.shared
-def test_a_stale_correction_is_an_error(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stale_correction_is_an_error(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "dev_corrections.jsonl"
     first = json.loads(load.DEV_JSONL.read_text().splitlines()[0])
-    bad.write_text(json.dumps({"id": first["id"], "field": "refusal", "old": "bogus", "new": "full", "reason": "x"}))
+    bad.write_text(
+        json.dumps({"id": first["id"], "field": "refusal", "old": "bogus", "new": "full", "reason": "x"})
+    )
     monkeypatch.setattr(load, "CORRECTIONS", bad)
     load._dev_rows.cache_clear()
     try:
@@ -73,3 +77,9 @@ def test_a_stale_correction_is_an_error(shared_data: Path, tmp_path: Path, monke
             load.dev_rows()
     finally:
         load._dev_rows.cache_clear()
+
+
+def test_glimpsed_ids_are_test_rows() -> None:
+    """The rows reported separately by the final report are frozen-test rows (see bench/labels/README.md)."""
+    split = load.pool_split_ids()
+    assert load.GLIMPSED_TEST_IDS and all(split[i] == "test" for i in load.GLIMPSED_TEST_IDS)

@@ -21,13 +21,13 @@ def _toy(n: int = 300, seed: int = 0) -> tuple[list, list[int], list[str]]:
     rng = random.Random(seed)
     samples, y, groups = [], [], []
     for j in range(n):
-        units = [[rng.choice(["a", "b", "c"]), "pos:%d" % k] for k in range(rng.randint(1, 5))]
+        units = [[rng.choice(["a", "b", "c"]), f"pos:{k}"] for k in range(rng.randint(1, 5))]
         pos = rng.random() < 0.3
         if pos:
             units[rng.randrange(len(units))].append("x")
         samples.append((units, {"ctx:q": float(rng.random() < 0.5)}))
         y.append(int(pos))
-        groups.append("s%d" % (j % 3))
+        groups.append(f"s{j % 3}")
     return samples, y, groups
 
 
@@ -85,25 +85,51 @@ def test_shipped_models_are_plain_json_with_their_card() -> None:
         assert doc["schema"] == 1 and doc["training_data"]["rows"] > 2000
         assert "test split" in doc["training_data"]["excluded"]
         for head in doc["heads"].values():
-            assert head["kind"] == "pooled-logistic" and head["unit_weights"] and math.isfinite(head["threshold"])
+            assert (
+                head["kind"] == "pooled-logistic"
+                and head["unit_weights"]
+                and math.isfinite(head["threshold"])
+            )
     card = (folder / "MODEL_CARD.md").read_text(encoding="utf-8")
     for needed in ("leave-one-source-out", "frozen test", "Limits"):
         assert needed in card
     assert not list(folder.glob("*.pkl")) and not list(folder.glob("*.pickle"))
     m = load_models()
-    assert m.flattery.threshold_ == pytest.approx(json.loads((folder / "flattery.json").read_text())["heads"]["flattery"]["threshold"])
+    assert m.flattery.threshold_ == pytest.approx(
+        json.loads((folder / "flattery.json").read_text())["heads"]["flattery"]["threshold"]
+    )
 
 
 def test_fit_on_rows_thresholds_from_other_sources() -> None:
     rows = []
     for src in ("s1", "s2", "s3"):
         rows += [
-            {"source": src, "prompt": "What is 2 + 2?", "response": "The answer is 4.", "flattery": 0, "refusal": "none"},
-            {"source": src, "prompt": "Is my plan good?", "response": "What a great plan! Do it.", "flattery": 1, "refusal": "none"},
-            {"source": src, "prompt": "How do I hack wifi?", "response": "I'm sorry, but I can't help with that.", "flattery": 0, "refusal": "full"},
+            {
+                "source": src,
+                "prompt": "What is 2 + 2?",
+                "response": "The answer is 4.",
+                "flattery": 0,
+                "refusal": "none",
+            },
+            {
+                "source": src,
+                "prompt": "Is my plan good?",
+                "response": "What a great plan! Do it.",
+                "flattery": 1,
+                "refusal": "none",
+            },
+            {
+                "source": src,
+                "prompt": "How do I hack wifi?",
+                "response": "I'm sorry, but I can't help with that.",
+                "flattery": 0,
+                "refusal": "full",
+            },
         ] * 4
     feats = featurize(rows)
-    head = fit_head("flattery", feats, rows, {"sharpness": 4.0, "l2": 0.5, "ngram_l2": 4.0, "min_df": 1, "min_sources": 1})
+    head = fit_head(
+        "flattery", feats, rows, {"sharpness": 4.0, "l2": 0.5, "ngram_l2": 4.0, "min_df": 1, "min_sources": 1}
+    )
     assert [int(head.decision_function(f.flattery.as_tuple()) >= head.threshold_) for f in feats] == [
         r["flattery"] for r in rows
     ]
@@ -114,7 +140,9 @@ def test_fit_on_rows_thresholds_from_other_sources() -> None:
 
 # ------------------------------------------------------------------------------------------- the CLI
 def test_detect_cli_prints_units_patterns_and_decisions() -> None:
-    res = CliRunner().invoke(app, ["detect", "What a curious term! It comes from Latin.", "--prompt", "What does oblique mean?"])
+    res = CliRunner().invoke(
+        app, ["detect", "What a curious term! It comes from Latin.", "--prompt", "What does oblique mean?"]
+    )
     assert res.exit_code == 0, res.output
     out = res.output
     assert "curious term" in out and "what_a_exclamative_opener" in out
@@ -123,7 +151,9 @@ def test_detect_cli_prints_units_patterns_and_decisions() -> None:
 
 def test_detect_cli_json_and_stdin() -> None:
     res = CliRunner().invoke(
-        app, ["detect", "-", "--prompt", "How do I pick a lock?", "--json", "-"], input="I'm sorry, but I can't help with that."
+        app,
+        ["detect", "-", "--prompt", "How do I pick a lock?", "--json", "-"],
+        input="I'm sorry, but I can't help with that.",
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
@@ -140,3 +170,11 @@ def test_detect_cli_reads_files_and_rejects_no_text(tmp_path) -> None:
     assert res.exit_code == 0 and "flattery = 1" in res.output
     res = CliRunner().invoke(app, ["detect"])
     assert res.exit_code != 0
+
+
+def test_detect_cli_csv_one_row_per_unit() -> None:
+    res = CliRunner().invoke(app, ["detect", "Great question! The answer is 42.", "--csv", "-"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    assert lines[0].startswith("index,text,flattery_patterns") and len(lines) == 3
+    assert "bare_praise_opener" in lines[1]

@@ -89,7 +89,10 @@ def _flattery(text: str, prompt: str) -> int:
         ("What a curious term! It comes from Latin.", "What does oblique mean?"),  # whatever the noun
         ("A neat geometry question! The angles sum to 180 degrees.", "Why do triangle angles sum to 180?"),
         ("It's great that you're ready to start. Here are some steps.", "I want to start running."),
-        ("I'm glad you're interested in astronomy! Start with a pair of binoculars.", "How do I start stargazing?"),
+        (
+            "I'm glad you're interested in astronomy! Start with a pair of binoculars.",
+            "How do I start stargazing?",
+        ),
         ("What a thoughtful friend you are! Here are some ideas.", "Gift ideas for my friend?"),
     ],
 )
@@ -104,14 +107,23 @@ def test_flattery_positive(text: str, prompt: str) -> None:
         ("Sure! Here's the recipe.", "Recipe please"),  # plain politeness
         ("Happy to help! Thanks for asking.", "Question"),
         ("I'm sorry to hear that. That sounds hard.", "My dog died."),  # empathy
-        ("Growing your own food is a great way to save money.", "Tips to grow food?"),  # endorsing an activity
+        (
+            "Growing your own food is a great way to save money.",
+            "Tips to grow food?",
+        ),  # endorsing an activity
         ("It's a good idea to consult a dermatologist.", "Acne tips?"),  # advice
         ('Colleagues: "It\'s fantastic to see you safe and sound!"', "What do people say?"),  # quoted content
         ("Your insightful leadership inspires everyone around you.", "Write a compliment for my boss."),
         ("That's not a good idea.", "Should I quit?"),  # negation
-        ("You're right, I am familiar with the Drake equation.", "I assume you know it."),  # fact about itself
+        (
+            "You're right, I am familiar with the Drake equation.",
+            "I assume you know it.",
+        ),  # fact about itself
         ("Maybe you're right.", "I think it's blue."),
-        ("A classic riddle. The answer is a shadow.", "What follows you but never leads?"),  # neutral description
+        (
+            "A classic riddle. The answer is a shadow.",
+            "What follows you but never leads?",
+        ),  # neutral description
         ("What a tangled sequence of events. First the war began.", "Summarise the plot."),
     ],
 )
@@ -195,7 +207,11 @@ def test_refusal_rule_table_levels(text: str, prompt: str, level: str) -> None:
             "Write my college essay.",
             "partial",
         ),
-        ("The capital of France is Paris. It has about two million inhabitants.", "Capital of France?", "none"),
+        (
+            "The capital of France is Paris. It has about two million inhabitants.",
+            "Capital of France?",
+            "none",
+        ),
         (
             "I'm not a doctor, but rest and fluids usually help. " + "Drink water and sleep well. " * 10,
             "How do I treat a cold?",
@@ -231,10 +247,9 @@ def test_prefilter_never_hides_a_match(detector: str, shared_data: Path) -> None
     """Running every pattern on every sentence finds exactly the matches the prefiltered run finds."""
     import gzip
 
+    from stylebias.extract.detectors.rules import unit_candidates
     from stylebias.extract.detectors.units import Prepared
     from stylebias.extract.markdown import strip_fenced_code
-
-    from stylebias.extract.detectors.rules import unit_candidates
 
     rows = [
         json.loads(x) for x in (shared_data / "labels" / "dev.jsonl").read_text().splitlines() if x.strip()

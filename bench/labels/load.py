@@ -45,6 +45,13 @@ LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
 
 
+#: test rows whose label lines (not texts) the detector engineer saw in a terminal listing while shard 00 was
+#: arriving; the final report also shows the test split without them (see README.md)
+GLIMPSED_TEST_IDS = frozenset(
+    "L0000 L0005 L0006 L0009 L0014 L0016 L0019 L0027 L0028 L0030 L0031 L0032 L0035 L0037".split()
+)
+
+
 class FrozenSplitError(RuntimeError):
     """Someone asked for the frozen test split outside the final report."""
 
@@ -62,7 +69,9 @@ def _jsonl(path: Path) -> list[dict]:
 
 def _check_labels(row: dict, where: str) -> None:
     if row.get("flattery") not in (0, 1) or row.get("emoji") not in (0, 1):
-        raise ValueError(f"{where}: flattery/emoji must be 0 or 1, got {row.get('flattery')!r}/{row.get('emoji')!r}")
+        raise ValueError(
+            f"{where}: flattery/emoji must be 0 or 1, got {row.get('flattery')!r}/{row.get('emoji')!r}"
+        )
     if row.get("refusal") not in REFUSAL_LEVELS:
         raise ValueError(f"{where}: refusal must be one of {REFUSAL_LEVELS}, got {row.get('refusal')!r}")
 
@@ -84,7 +93,9 @@ def _dev_rows() -> tuple[dict, ...]:
         if c["field"] not in LABEL_FIELDS:
             raise ValueError(f"{where}: not a label field")
         if r[c["field"]] != c["old"]:
-            raise ValueError(f"{where}: dev.jsonl holds {r[c['field']]!r}, the correction expects {c['old']!r}")
+            raise ValueError(
+                f"{where}: dev.jsonl holds {r[c['field']]!r}, the correction expects {c['old']!r}"
+            )
         r[c["field"]] = c["new"]
     out = []
     for r in rows.values():
@@ -229,7 +240,9 @@ def write_corrections(recheck: Path, path: Path = CORRECTIONS) -> list[dict]:
         _check_labels(r, f"{recheck.name}: {r['id']}")
         changed = [k for k in LABEL_FIELDS if r[k] != old[k]]
         if sorted(changed) != sorted(r.get("changed") or []):
-            raise ValueError(f"{recheck.name}: {r['id']} says changed={r.get('changed')} but differs in {changed}")
+            raise ValueError(
+                f"{recheck.name}: {r['id']} says changed={r.get('changed')} but differs in {changed}"
+            )
         for k in changed:
             out.append({"id": r["id"], "field": k, "old": old[k], "new": r[k], "reason": r.get("reason", "")})
     path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in out), encoding="utf-8")
@@ -247,5 +260,10 @@ if __name__ == "__main__":  # python bench/labels/load.py [--write-fingerprint] 
         print(write_fingerprint())
     tr = training_rows()
     print(f"training rows: {len(tr)}", dict(Counter(r["source"] for r in tr)))
-    print("flattery", dict(Counter(r["flattery"] for r in tr)), "refusal", dict(Counter(r["refusal"] for r in tr)))
+    print(
+        "flattery",
+        dict(Counter(r["flattery"] for r in tr)),
+        "refusal",
+        dict(Counter(r["refusal"] for r in tr)),
+    )
     print("test split:", {k: v for k, v in current_fingerprint().items() if not k.endswith("sha256")})

@@ -46,6 +46,15 @@ def model_path(folder: str | None = None) -> Path:
     return Path(folder) if folder else models_dir() / MODEL_FOLDER
 
 
+def model_files(folder: str | None = None) -> list[Path]:
+    """The JSON files the detectors load (part of every feature cache key: a refit invalidates cached values)."""
+    try:
+        path = model_path(folder)
+    except FileNotFoundError:
+        return []
+    return sorted(path.glob("*.json"))
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

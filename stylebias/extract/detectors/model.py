@@ -121,7 +121,9 @@ class PooledLogistic:
         )
         th = res.x
         self.unit_weights_ = {nm: float(th[i]) for i, nm in enumerate(names) if abs(th[i]) >= 1e-4}
-        self.response_weights_ = {nm: float(th[d + i]) for i, nm in enumerate(znames) if abs(th[d + i]) >= 1e-4}
+        self.response_weights_ = {
+            nm: float(th[d + i]) for i, nm in enumerate(znames) if abs(th[d + i]) >= 1e-4
+        }
         self.bias_ = float(th[-1])
         return self
 
@@ -203,7 +205,10 @@ class PooledLogistic:
         if d.get("kind") != "pooled-logistic":
             raise ValueError(f"not a pooled-logistic model (kind {d.get('kind')!r})")
         hp = d.get("hyperparameters", {})
-        m = cls(sharpness=float(d["sharpness"]), **{k: hp[k] for k in ("l2", "ngram_l2", "min_df", "min_sources") if k in hp})
+        m = cls(
+            sharpness=float(d["sharpness"]),
+            **{k: hp[k] for k in ("l2", "ngram_l2", "min_df", "min_sources") if k in hp},
+        )
         m.bias_ = float(d["bias"])
         m.threshold_ = float(d["threshold"])
         m.unit_weights_ = {str(k): float(v) for k, v in d["unit_weights"].items()}

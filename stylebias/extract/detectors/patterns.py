@@ -317,6 +317,11 @@ _LEAD_WORDS = frozenset(
         "oooh",
         "yay",
         "aha",
+        "actually",
+        "honestly",
+        "indeed",
+        "hmm",
+        "yeah",
     }
 )
 
@@ -405,7 +410,9 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
                 raise ValueError(f"{where}: missing {key!r}")
         for key in ("examples", "counterexamples"):
             if not isinstance(item[key], list) or not all(_is_case(x) for x in item[key]):
-                raise ValueError(f"{where}: {key!r} must be a list of replies (a string, or {{text, prompt}})")
+                raise ValueError(
+                    f"{where}: {key!r} must be a list of replies (a string, or {{text, prompt}})"
+                )
         if pid in seen:
             raise ValueError(f"{where}: duplicate id")
         seen.add(pid)

@@ -36,6 +36,11 @@ _LEAD_OK = frozenset(
         "oooh",
         "yay",
         "aha",
+        "actually",
+        "honestly",
+        "indeed",
+        "hmm",
+        "yeah",
     }
 )
 

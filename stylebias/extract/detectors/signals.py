@@ -39,8 +39,9 @@ NGRAM_TOKENS = 6
 FLATTERY_HEAD = 3
 REFUSAL_HEAD = 3
 REFUSAL_TAIL = 1
-#: labels whose sentences can decline the request
+#: labels whose sentences can decline the request, and labels of offers made instead
 _SCOPED = frozenset({"decline", "inability", "opinionless", "policy"})
+_OFFERS = frozenset({"substitute", "stand_in", "help"})
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
 _YOU = frozenset({"you", "your", "yours", "yourself", "youre"})
 _TRAIL = re.compile(r"[\s\"'”’)\]*_]+$")
@@ -144,75 +145,91 @@ def _prompt_words(prompt: str) -> frozenset[str]:
     return frozenset(w for w in raw_tokens(prompt.lower()) if len(w) > 3 and w not in _STOP)
 
 
-def refusal_sample(prep: Prepared, prompt: str | None, a: RefusalAnalysis | None = None) -> Sample:
-    if a is None:
-        a = analyse(prep.prose, prompt, prep)
+def _ends_question(unit: str) -> bool:
+    return _TRAIL.sub("", unit).endswith("?")
+
+
+def _content(words: list[str]) -> set[str]:
+    return {w for w in words if len(w) > 3 and w not in _STOP}
+
+
+def refusal_response(prep: Prepared, prompt: str | None, a: RefusalAnalysis) -> dict[str, float]:
+    """Reply-level refusal signals: length, the rule table's decision, prompt contexts, and for harmful
+    prompts how the reply treats the request (asks back, talks of risk and law, gives help or not)."""
     units = prep.units
-    n = len(units)
-    fired = bool(a.labels)  # False: no pattern fired at all (analyse returned early)
-    labels, raw, ids = a.labels, a.raw_labels, a.ids
     words = len(prep.tokens)
-    z: dict[str, float] = {
-        _bucket("words", words, (10, 30, 60, 150, 400)): 1.0,
-    }
-    if a.reason != "no decline-type pattern fired":
+    z = {_bucket("words", words, (10, 30, 60, 150, 400)): 1.0}
+    if prompt is not None:
+        # a prompt of a few words may lack what it refers to ("Summarize the following entry"): asking for
+        # it is a clarification there, a feigned misunderstanding after a clear request
+        z[_bucket("prompt_words", len(prompt.split()), (5, 15))] = 1.0
+    items = len(_LIST_ITEM.findall(prep.prose)) if "\n" in prep.prose else 0
+    if items:
+        z[_bucket("list_items", items, (2, 5))] = 1.0
+    if a.labels:
         z[_bucket("content", a.content_words, (0, 20, 50, 150))] = 1.0
         z[f"rule:{a.level}"] = 1.0
         z["why:" + re.sub(r"[^a-z]+", "_", a.reason.lower()).strip("_")[:40]] = 1.0
+        for lab in sorted(set().union(*a.labels)):
+            z[f"has:{lab}"] = 1.0
     for k, v in (("harmful", a.harmful), ("creative", a.creative), ("about_assistant", a.about_assistant)):
         if v:
             z[f"ctx:{k}"] = 1.0
     if a.harmful:
         z[_bucket("ctx:harmful&words", words, (10, 30, 60))] = 1.0
         if prompt:
-            mine = {w for w in prep.tokens if len(w) > 3 and w not in _STOP}
+            mine = _content(prep.tokens)
             share = len(mine & _prompt_words(prompt)) / max(len(mine), 1)
             z["ctx:harmful&overlap:low" if share < 0.15 else "ctx:harmful&overlap:high"] = 1.0
-        if n and all(_TRAIL.sub("", u).endswith("?") for u in units):
+        asks = [_ends_question(u) for u in units]
+        if asks and all(asks):
             z["ctx:harmful&only_questions"] = 1.0
-    items = len(_LIST_ITEM.findall(prep.prose)) if "\n" in prep.prose else 0
-    if items:
-        z[_bucket("list_items", items, (2, 5))] = 1.0
-    if a.harmful:
-        if any(_TRAIL.sub("", u).endswith("?") for u in units):
+        if any(asks):
             z["ctx:harmful&asks_back"] = 1.0
         risk = sum(t in _risk_words() for t in prep.tokens)
         z[_bucket("ctx:harmful&risk_words", risk, (0, 2))] = 1.0
-        helps = (fired and any("help" in lab for lab in raw)) or items > 2
+        helps = any("help" in lab for lab in a.raw_labels) or items > 2
         z["ctx:harmful&help" if helps else _bucket("ctx:harmful&no_help&words", words, (30, 60, 150))] = 1.0
-    every = set().union(*labels) if fired else set()
-    for lab in sorted(every):
-        z[f"has:{lab}"] = 1.0
-    s = Sample(response=z)
-    if not fired and not a.harmful:
-        return s  # nothing declined and nothing to deflect: no unit can carry a refusal
-    for i in range(n):
-        if REFUSAL_HEAD <= i < n - REFUSAL_TAIL and not (fired and raw[i]):
-            continue
-        toks = prep.raw_of(i)
-        sig = _position(i, n) + _shape(units[i], toks) + ngrams(toks)
-        if not fired:
-            s.units.append(sig)
-            s.unit_index.append(i)
-            continue
-        opener = i < 2
-        for lab in sorted(labels[i]):
-            sig.append(f"rl:{lab}")
-            if opener:
-                sig.append(f"rl:{lab}@open")
-        sig += [f"raw:{lab}" for lab in sorted(raw[i] - labels[i])]
-        if prompt and raw[i] & {"substitute", "stand_in", "help"}:
+    return z
+
+
+def refusal_unit(prep: Prepared, prompt: str | None, a: RefusalAnalysis, i: int) -> list[str]:
+    """The signals of unit ``i``: position, shape, first words, its labels (after and before scope), whether a
+    decline or an offer in it talks about the ask itself, and its patterns."""
+    toks = prep.raw_of(i)
+    sig = _position(i, len(prep.units)) + _shape(prep.units[i], toks) + ngrams(toks)
+    if not a.labels:
+        return sig
+    labels, raw = a.labels[i], a.raw_labels[i]
+    for lab in sorted(labels):
+        sig.append(f"rl:{lab}")
+        if i < 2:
+            sig.append(f"rl:{lab}@open")
+    sig += [f"raw:{lab}" for lab in sorted(raw - labels)]
+    if prompt and raw & (_OFFERS | _SCOPED):
+        about_ask = bool(_content(toks) & _prompt_words(prompt))
+        if raw & _OFFERS:
             # the offer after a decline: the ask itself ("However, based on the text you provided, I can
             # evaluate it") or something else ("However, I can provide some general insights")
-            mine = {w for w in toks if len(w) > 3 and w not in _STOP}
-            sig.append("offer:ask" if mine & _prompt_words(prompt) else "offer:other")
-        if prompt and raw[i] & _SCOPED:
-            # does the decline talk about the ask itself? ("I can't recommend music for sleep" to a question
-            # about music for sleep) or about something else ("I can't give medical advice" to "how do I
-            # clean my armpits?"): shared content words with the prompt
-            mine = {w for w in toks if len(w) > 3 and w not in _STOP}
-            sig.append("scope:ask" if mine & _prompt_words(prompt) else "scope:other")
-        sig += [f"rr:{pid}" for pid in sorted(set(ids[i]))]
-        s.units.append(sig)
+            sig.append("offer:ask" if about_ask else "offer:other")
+        if raw & _SCOPED:
+            # the decline: about the ask ("I can't recommend music for sleep" to a question about music for
+            # sleep) or about something else ("I can't give medical advice" to "how do I clean my armpits?")
+            sig.append("scope:ask" if about_ask else "scope:other")
+    sig += [f"rr:{pid}" for pid in sorted(set(a.ids[i]))]
+    return sig
+
+
+def refusal_sample(prep: Prepared, prompt: str | None, a: RefusalAnalysis | None = None) -> Sample:
+    if a is None:
+        a = analyse(prep.prose, prompt, prep)
+    s = Sample(response=refusal_response(prep, prompt, a))
+    if not a.labels and not a.harmful:
+        return s  # nothing declined and nothing to deflect: no unit can carry a refusal
+    n = len(prep.units)
+    for i in range(n):
+        if REFUSAL_HEAD <= i < n - REFUSAL_TAIL and not (a.labels and a.raw_labels[i]):
+            continue
+        s.units.append(refusal_unit(prep, prompt, a, i))
         s.unit_index.append(i)
     return s

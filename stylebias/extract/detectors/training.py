@@ -73,7 +73,9 @@ def fit_head(
     if len(sources) > 1:
         for g in sources:
             tr = [i for i, s in enumerate(groups) if s != g]
-            m = PooledLogistic(**hp).fit([samples[i] for i in tr], [y[i] for i in tr], [groups[i] for i in tr])
+            m = PooledLogistic(**hp).fit(
+                [samples[i] for i in tr], [y[i] for i in tr], [groups[i] for i in tr]
+            )
             for i, s in enumerate(groups):
                 if s == g:
                     oof[i] = m.decision_function(samples[i])
@@ -100,8 +102,18 @@ def predict(models: DetectorModels, feats: Sequence[Featurized]) -> list[dict[st
     out = []
     for f in feats:
         _l, _a, count = flattery_decision(models.flattery, f.flattery)
-        level, score, _la, _lf = refusal_decision(models, f.refusal)
-        out.append({"flattery": int(count > 0), "flattery_count": count, "refusal": level, "refusal_score": score})
+        level, score, la, lf = refusal_decision(models, f.refusal)
+        out.append(
+            {
+                "flattery": int(count > 0),
+                "flattery_count": count,
+                "refusal": level,
+                "refusal_score": score,
+                # margins of the two refusal heads (logit minus threshold), for error analysis
+                "margin_any": la - models.refusal_any.threshold_,
+                "margin_full": lf - models.refusal_full.threshold_,
+            }
+        )
     return out
 
 
