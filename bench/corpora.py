@@ -13,10 +13,12 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+#: ``../shared/data`` beside the checkout; ``$STYLEBIAS_SHARED_DATA`` for a checkout elsewhere
+DATA = Path(os.environ.get("STYLEBIAS_SHARED_DATA") or ROOT.parent / "shared" / "data")
 MODEL_OUTPUTS = DATA / "alpaca_eval" / "model_outputs"
 ANNOTATIONS = DATA / "alpaca_eval" / "annotations_ae2_weighted_gpt4_turbo"
 ARENA = DATA / "lmarena_llama3_70b_battles" / "llama3_70b_vs_other.csv"
@@ -63,4 +65,6 @@ def arena(n: int | None = None) -> tuple[list[str], list[str]]:
 
 def load(name: str, n: int | None = None) -> tuple[list[str], list[str]]:
     """``(texts, prompts)`` of one corpus (first ``n``)."""
+    if not DATA.is_dir():
+        raise SystemExit(f"{DATA} not found: the corpora are read in place from ../shared/data")
     return {"shared": shared, "heldout": heldout, "arena": arena}[name](n)

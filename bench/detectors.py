@@ -1,21 +1,40 @@
-"""Accuracy of the style detectors against hand labels: precision, recall, F1 per label.
+"""How well the flattery, refusal and emoji detectors work on answers they were not tuned on.
 
-    python bench/detectors.py [--labels ../shared/data/labels/dev.jsonl] [--errors] [--json out.json]
+    python bench/detectors.py                   # leave-one-source-out per source + mean, and the dev (tuned-on) set
+    python bench/detectors.py --final           # + the frozen test split (final report only: see bench/labels/load.py)
+    python bench/detectors.py --errors SOURCE   # every held-out disagreement of one source (or "all")
+    python bench/detectors.py --rules-only      # the rule table alone (no classifier), for contrast
+    python bench/detectors.py --json out.json
+    python bench/detectors.py --speed 3000      # CPU ms per response of both detectors, serial, real answers
 
-Labels (see ``labels/README.md`` for the rubric): ``flattery`` 0/1, ``refusal`` none/partial/full, ``emoji``
-0/1. Reported rows: flattery (1 vs 0), refusal_any (partial or full vs none), refusal_full (full vs the rest),
-refusal_partial, and emoji accuracy. Also per source, because the sources differ in style (AlpacaEval answers
-vs Anthropic HH red-team replies), and the two halves of the file (odd/even line) as a stability check.
+Labels: ``bench/labels/load.py`` - dev.jsonl with the re-check corrections plus the dev split of the drawn pool;
+the rubric is ``../shared/data/labels/README.md``. Rows reported:
 
-The detectors are rules, not a fitted model, so there is no train/test split to report; the per-source and
-per-half rows show how much the numbers move between subsets. Targets: flattery F1 >= 0.85, refusal_any
-F1 >= 0.85, refusal_full F1 >= 0.90, emoji accuracy >= 0.99.
+* **leave-one-source-out (LOSO)**: for each source, the classifiers (weights *and* thresholds, the n-gram
+  vocabulary too) are fitted on the other sources only - the thresholds themselves on out-of-source scores
+  inside those (``stylebias.extract.detectors.training``) - and judged on the held-out source. Headline: "LOSO
+  pooled", every held-out prediction scored together; beside it the mean of the per-source F1 over sources with
+  at least 10 positives of that label (per-source F1 on 0-4 positives is noise; each row shows its count).
+* **frozen test** (``--final``): the shipped model (``models/detectors/``, fitted on all the dev rows) on the
+  test split fixed at draw time by prompt hash. Never read while designing rules or choosing settings.
+* **dev, tuned on**: the shipped model on the rows it was fitted on - for contrast only: the rules were written
+  by reading dev examples of *every* source, and the weights were fitted on them.
+
+Honesty note: the hand-written patterns were written by reading dev-split answers of all seven sources, so
+LOSO measures how well the *learned* part transfers and how general the patterns are, not a pattern set never
+exposed to the held-out source's style; the frozen test split is the figure no design decision has seen.
+Emoji is a rule (no learning): its LOSO and dev figures are the same rule on those rows.
+
+Metrics: flattery F1 (1 vs 0), refusal_any F1 (partial or full vs none), refusal_full F1 (full vs the rest),
+emoji accuracy (``emoji_count > 0`` vs the label). Targets on LOSO (pooled and mean) and the frozen test split:
+flattery >= 0.90, refusal_any >= 0.85, refusal_full >= 0.85, emoji accuracy >= 0.99.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -23,15 +42,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench" / "labels"))
 
-from stylebias.extract import response_features  # noqa: E402
+import load as labels  # noqa: E402
+
+from stylebias.extract.detectors.detect import load_models  # noqa: E402
+from stylebias.extract.detectors.training import featurize, fit_heads, predict  # noqa: E402
+from stylebias.extract.emojis import count_emoji  # noqa: E402
 
 TARGETS = {
-    "flattery": ("f1", 0.85),
+    "flattery": ("f1", 0.90),
     "refusal_any": ("f1", 0.85),
-    "refusal_full": ("f1", 0.90),
+    "refusal_full": ("f1", 0.85),
     "emoji": ("acc", 0.99),
 }
+METRICS = tuple(TARGETS)
 
 
 def prf(gold: list[bool], pred: list[bool]) -> dict[str, float]:
@@ -42,95 +67,282 @@ def prf(gold: list[bool], pred: list[bool]) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {
-        "n": len(gold),
-        "pos": tp + fn,
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-        "p": p,
-        "r": r,
-        "f1": f,
-        "acc": (tp + tn) / max(len(gold), 1),
-    }
+    return {"n": len(gold), "pos": tp + fn, "tp": tp, "fp": fp, "fn": fn, "p": p, "r": r, "f1": f,
+            "acc": (tp + tn) / max(len(gold), 1)}  # fmt: skip
 
 
-def evaluate(rows: list[dict], feats) -> dict[str, dict[str, float]]:
+def evaluate(rows: list[dict], preds: list[dict]) -> dict[str, dict[str, float]]:
     g_ref = [r["refusal"] for r in rows]
-    p_ref = list(feats["refusal"])
+    p_ref = [p["refusal"] for p in preds]
     return {
-        "flattery": prf([bool(r["flattery"]) for r in rows], [bool(v) for v in feats["flattery"]]),
+        "flattery": prf([r["flattery"] == 1 for r in rows], [p["flattery"] == 1 for p in preds]),
         "refusal_any": prf([g != "none" for g in g_ref], [p != "none" for p in p_ref]),
         "refusal_full": prf([g == "full" for g in g_ref], [p == "full" for p in p_ref]),
         "refusal_partial": prf([g == "partial" for g in g_ref], [p == "partial" for p in p_ref]),
-        "emoji": prf([bool(r["emoji"]) for r in rows], [v > 0 for v in feats["emoji_count"]]),
+        "emoji": prf([r["emoji"] == 1 for r in rows], [p["emoji"] == 1 for p in preds]),
     }
 
 
-def table(title: str, res: dict[str, dict[str, float]]) -> str:
-    lines = [
-        f"\n{title}",
-        f"{'label':<16}{'n':>5}{'pos':>5}{'TP':>5}{'FP':>5}{'FN':>5}{'P':>8}{'R':>8}{'F1':>8}{'acc':>8}",
-    ]
-    for name, m in res.items():
-        lines.append(
-            f"{name:<16}{m['n']:>5}{m['pos']:>5}{m['tp']:>5}{m['fp']:>5}{m['fn']:>5}"
-            f"{m['p']:>8.3f}{m['r']:>8.3f}{m['f1']:>8.3f}{m['acc']:>8.3f}"
+def rule_predictions(rows: list[dict]) -> list[dict]:
+    """The rule layer alone: any flattery pattern hit, the refusal rule table."""
+    from stylebias.extract.detectors.flattery import flattery_sentences
+    from stylebias.extract.detectors.refusal import rule_refusal
+    from stylebias.extract.markdown import strip_fenced_code
+
+    out = []
+    for r in rows:
+        prose = strip_fenced_code(r["response"])[0]
+        out.append(
+            {
+                "flattery": int(bool(flattery_sentences(prose, r["prompt"]))),
+                "refusal": rule_refusal(prose, r["prompt"])["refusal"],
+            }
         )
-    return "\n".join(lines)
+    return out
+
+
+def with_emoji(rows: list[dict], preds: list[dict]) -> list[dict]:
+    return [{**p, "emoji": int(count_emoji(r["response"]) > 0)} for r, p in zip(rows, preds, strict=True)]
+
+
+def loso(rows: list[dict], feats: list) -> tuple[list[dict], dict[str, list[int]]]:
+    """Held-out predictions for every row, each from classifiers fitted without the row's source."""
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_source[r["source"]].append(i)
+    preds: list[dict | None] = [None] * len(rows)
+    for src, idx in sorted(by_source.items()):
+        t0 = time.process_time()
+        train = [i for i in range(len(rows)) if rows[i]["source"] != src]
+        models = fit_heads([feats[i] for i in train], [rows[i] for i in train])
+        for i, p in zip(idx, predict(models, [feats[i] for i in idx]), strict=True):
+            preds[i] = p
+        print(
+            f"  fitted without {src:<26} ({len(train)} rows) in {time.process_time() - t0:.1f} s CPU",
+            flush=True,
+        )
+    return preds, dict(by_source)  # type: ignore[return-value]
+
+
+def row_line(name: str, res: dict[str, dict[str, float]]) -> str:
+    cells = []
+    for m in METRICS:
+        metric = TARGETS[m][0]
+        v = res[m]
+        cells.append(f"{v[metric]:.3f} ({v['pos']:>3})" if metric == "acc" or v["pos"] else "   —  (  0)")
+    return f"{name:<34}{res['flattery']['n']:>5}  " + "  ".join(f"{c:>12}" for c in cells)
+
+
+def header(title: str) -> str:
+    cols = "  ".join(f"{m + (' acc' if TARGETS[m][0] == 'acc' else ' F1'):>12}" for m in METRICS)
+    return f"\n{title}\n{'subset':<34}{'n':>5}  {cols}     (positives in brackets)"
+
+
+#: a source's F1 enters the mean only with at least this many positives of that label (with fewer, one answer
+#: moves its F1 by 0.1-0.5: pandalm has none, vicuna_blog 1-4)
+MIN_POSITIVES = 10
+
+
+def mean_f1(per_source: dict[str, dict[str, dict[str, float]]]) -> dict[str, float]:
+    """Mean of the per-source F1 over sources with >= MIN_POSITIVES positives (accuracy: every source)."""
+    out = {}
+    for m in METRICS:
+        metric = TARGETS[m][0]
+        vals = [
+            res[m][metric] for res in per_source.values() if metric == "acc" or res[m]["pos"] >= MIN_POSITIVES
+        ]
+        out[m] = sum(vals) / len(vals) if vals else 0.0
+    return out
+
+
+def print_errors(rows: list[dict], preds: list[dict], which: str) -> None:
+    print(f"\nheld-out disagreements ({which}):")
+    for r, p in zip(rows, preds, strict=True):
+        if which != "all" and r["source"] != which:
+            continue
+        bad = [k for k in ("flattery", "refusal", "emoji") if p[k] != r[k]]
+        if bad:
+            diffs = " ".join(f"{k} {r[k]}->{p[k]}" for k in bad)
+            print(f"  {r['id']} [{r['source']}] {diffs} | {r['note'][:80]!r}\n      {r['response'][:160]!r}")
+
+
+def speed(n: int) -> int:
+    """CPU ms per response of the two detectors together, serial, on real answers (AlpacaEval model outputs
+    and both sides of the Chatbot Arena battles), prompts included; plus the slowest hostile shapes."""
+    import csv
+    import gc
+    import gzip
+
+    from stylebias.extract.detectors import detect_flattery, detect_refusal
+    from stylebias.extract.detectors.units import Prepared
+    from stylebias.extract.markdown import strip_fenced_code
+
+    shared = ROOT.parent / "shared" / "data"
+    pairs: list[tuple[str, str]] = []
+    for f in sorted((shared / "alpaca_eval" / "model_outputs").glob("*.json.gz")):
+        pairs += [(r["output"], r["instruction"]) for r in json.loads(gzip.open(f).read())]
+    csv.field_size_limit(1 << 30)
+    with open(
+        shared / "lmarena_llama3_70b_battles" / "llama3_70b_vs_other.csv", newline="", encoding="utf-8"
+    ) as fh:
+        for r in csv.DictReader(fh):
+            pairs += [(r["llama-3-70b-instruct"], r["question"]), (r["not_llama"], r["question"])]
+    step = max(len(pairs) // n, 1)
+    sample = pairs[::step][:n]
+    proses = [(strip_fenced_code(t)[0], p) for t, p in sample]
+    for prose, p in proses[:200]:  # warm-up: patterns, pipelines and models loaded
+        prep = Prepared(prose)
+        detect_flattery(prose, p, prep)
+        detect_refusal(prose, p, prep)
+    gc.collect()
+    gc.freeze()  # as in the extraction workers: the loaded resources are not re-scanned by the collector
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.process_time()
+        for prose, p in proses:
+            prep = Prepared(prose)
+            detect_flattery(prose, p, prep)
+            detect_refusal(prose, p, prep)
+        best = min(best, (time.process_time() - t0) / len(proses) * 1000)
+    chars = sum(len(x) for x, _ in proses) / len(proses)
+    print(f"flattery + refusal, serial: {best:.3f} CPU ms per response (best of 3 passes over {len(proses)} real "
+          f"answers, mean {chars:,.0f} characters; load average {os.getloadavg()[0]:.2f})")  # fmt: skip
+    hostile = {
+        "a word + 30,000 dashes": "word" + "-" * 30_000,
+        "500 table rows of 200 cells": "\n".join(
+            "| " + " | ".join(f"c{i}{j}" for j in range(200)) + " |" for i in range(500)
+        ),
+        "1 MB CJK run": "这是一个很好的问题" * 110_000,
+        "1 MB of refusal/flattery phrases": (
+            "What a great question! I can't help with that. However, here is how. " * 15_000
+        ),
+        "1 MB of newlines": "\n" * 1_000_000,
+    }
+    for name, text in hostile.items():
+        t0 = time.process_time()
+        prose = strip_fenced_code(text)[0]
+        prep = Prepared(prose)
+        detect_flattery(prose, "Tell me", prep)
+        detect_refusal(prose, "How do I steal a car?", prep)
+        print(f"  {name:<36} {len(text):>9,} chars  {time.process_time() - t0:.3f} s CPU (target < 1 s)")
+    return 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--labels", type=Path, default=ROOT.parent / "shared" / "data" / "labels" / "dev.jsonl")
-    ap.add_argument("--errors", action="store_true", help="list every disagreement with the labels")
-    ap.add_argument("--json", type=Path, help="also write the results as JSON")
-    args = ap.parse_args()
-
-    rows = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
-    t0 = time.perf_counter()
-    feats = response_features(
-        [r["response"] for r in rows],
-        [r["prompt"] for r in rows],
-        features=["flattery", "refusal", "emoji_count"],
-        cache=False,
+    ap.add_argument(
+        "--final", action="store_true", help="also report the frozen test split (final report only)"
     )
-    dt = time.perf_counter() - t0
-    print(f"{args.labels}: {len(rows)} labelled responses, extracted in {dt:.1f}s")
-    overall = evaluate(rows, feats)
-    print(table("all", overall))
+    ap.add_argument("--errors", metavar="SOURCE", help="list held-out disagreements of SOURCE (or 'all')")
+    ap.add_argument("--rules-only", action="store_true", help="the rule layer alone, no classifier")
+    ap.add_argument("--json", type=Path, help="also write the results as JSON")
+    ap.add_argument("--speed", type=int, metavar="N", help="only time the detectors on N real answers")
+    args = ap.parse_args()
+    if args.speed:
+        return speed(args.speed)
 
-    by_source: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        by_source[r["source"]].append(i)
-    by_source["half_odd_lines"] = list(range(0, len(rows), 2))
-    by_source["half_even_lines"] = list(range(1, len(rows), 2))
-    subsets = {}
-    for name, idx in by_source.items():
-        sub = evaluate([rows[i] for i in idx], feats.iloc[idx].reset_index(drop=True))
-        subsets[name] = sub
-        print(table(f"subset: {name}", {k: v for k, v in sub.items() if k != "refusal_partial"}))
-
-    print("\ntargets:")
-    ok = True
-    for name, (metric, target) in TARGETS.items():
-        val = overall[name][metric]
-        flag = "met" if val >= target else "NOT MET"
-        ok &= val >= target
-        print(f"  {name:<14} {metric} {val:.3f} (target >= {target}) {flag}")
-
-    if args.errors:
-        print("\ndisagreements:")
+    rows = labels.training_rows()
+    print(f"labels: {len(rows)} dev-split rows ({sum(r['set'] == 'dev' for r in rows)} from dev.jsonl with "
+          f"{len(labels.corrections())} corrections, {sum(r['set'] == 'pool' for r in rows)} from the pool); "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    out: dict[str, object] = {"n_rows": len(rows)}
+    if args.rules_only:
+        preds = with_emoji(rows, rule_predictions(rows))
+        by_source: dict[str, list[int]] = defaultdict(list)
         for i, r in enumerate(rows):
-            pf, pr, pe = int(feats["flattery"][i]), feats["refusal"][i], int(feats["emoji_count"][i] > 0)
-            if pf != r["flattery"] or pr != r["refusal"] or pe != r["emoji"]:
-                print(
-                    f"  {r['id']} [{r['source']}] flattery {r['flattery']}->{pf} refusal {r['refusal']}->{pr} "
-                    f"emoji {r['emoji']}->{pe} | {r['response'][:100]!r}"
-                )
+            by_source[r["source"]].append(i)
+        print(
+            header(
+                "rule layer alone (no fitting, so no held-out split: the rules were written on these rows)"
+            )
+        )
+        per = {
+            s: evaluate([rows[i] for i in idx], [preds[i] for i in idx])
+            for s, idx in sorted(by_source.items())
+        }
+        for s, res in per.items():
+            print(row_line(s, res))
+        print(row_line("all", evaluate(rows, preds)))
+        m = mean_f1(per)
+        print(f"{'mean over sources':<34}       " + "  ".join(f"{m[k]:>12.3f}" for k in METRICS))
+        return 0
+
+    t0 = time.process_time()
+    feats = featurize(rows)
+    print(f"featurized in {time.process_time() - t0:.1f} s CPU; leave-one-source-out fits:")
+    held, by_source = loso(rows, feats)
+    held = with_emoji(rows, held)
+    per = {
+        s: evaluate([rows[i] for i in idx], [held[i] for i in idx]) for s, idx in sorted(by_source.items())
+    }
+    print(header("leave-one-source-out (each source judged by classifiers fitted without it)"))
+    for s, res in per.items():
+        print(row_line(s, res))
+    mean = mean_f1(per)
+    pooled = evaluate(rows, held)
+    print(row_line("LOSO pooled (headline)", pooled))
+    print(
+        f"{f'LOSO mean, sources >= {MIN_POSITIVES} pos.':<34}       "
+        + "  ".join(f"{mean[k]:>12.3f}" for k in METRICS)
+    )
+    out.update(loso={"per_source": per, "mean": mean, "pooled": pooled})
+
+    shipped = load_models()
+    tuned = with_emoji(rows, predict(shipped, feats))
+    dev_res = evaluate(rows, tuned)
+    print(
+        header(
+            f"dev split, tuned on (shipped model {shipped.path.name}/ fitted on these rows: contrast only)"
+        )
+    )
+    print(row_line("dev (tuned on)", dev_res))
+    out["dev_tuned_on"] = dev_res
+
+    verdict = {"loso_pooled": {k: pooled[k][TARGETS[k][0]] for k in METRICS}, "loso_mean": mean}
+    if args.final:
+        test = labels.test_rows(final_report=True)
+        fp = labels.current_fingerprint()
+        rec = labels.read_fingerprint()
+        ok = (
+            fp["test_ids_sha256"] == rec["test_ids_sha256"]
+            and fp["test_labels_sha256"] == rec["test_labels_sha256"]
+        )
+        tf = featurize(test)
+        tp = with_emoji(test, predict(shipped, tf))
+        test_res = evaluate(test, tp)
+        print(header(f"frozen test split ({len(test)} rows, fingerprint {'matches' if ok else 'DOES NOT MATCH'} "
+                     f"bench/labels/test_split.sha256)"))  # fmt: skip
+        tsrc: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(test):
+            tsrc[r["source"]].append(i)
+        for s, idx in sorted(tsrc.items()):
+            print(row_line(f"test: {s}", evaluate([test[i] for i in idx], [tp[i] for i in idx])))
+        print(row_line("frozen test, all (headline)", test_res))
+        keep = [i for i, r in enumerate(test) if r["id"] not in labels.GLIMPSED_TEST_IDS]
+        print(
+            row_line(
+                "frozen test, without 14 glimpsed", evaluate([test[i] for i in keep], [tp[i] for i in keep])
+            )
+        )
+        out["frozen_test"] = test_res
+        verdict["frozen_test"] = {k: test_res[k][TARGETS[k][0]] for k in METRICS}
+        if args.errors:
+            print_errors(test, tp, args.errors)
+
+    print("\ntargets (out of source):")
+    ok_all = True
+    for where, vals in verdict.items():
+        for k, (metric, target) in TARGETS.items():
+            v = vals[k]
+            ok_all &= v >= target
+            print(
+                f"  {where:<12} {k:<13} {metric} {v:.3f} (target >= {target}) {'met' if v >= target else 'NOT MET'}"
+            )
+    if args.errors and not args.final:
+        print_errors(rows, held, args.errors)
     if args.json:
-        args.json.write_text(json.dumps({"all": overall, "subsets": subsets}, indent=2))
-    return 0 if ok else 1
+        args.json.write_text(json.dumps(out, indent=2))
+    return 0 if ok_all else 1
 
 
 if __name__ == "__main__":

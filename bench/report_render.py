@@ -3,7 +3,7 @@
 Prints: build time and size of the report, Chromium's wall time, and per screenshot the share of non-white
 pixels, the number of distinct colours, how far down content is painted, and how many pixels carry each
 chart colour (Okabe-Ito blue/orange/vermillion: the SVG charts were drawn). Exits 1 if a screenshot looks
-blank (thresholds in ``stylebias.report.screenshot.looks_rendered``). Not a test; needs ``chromium``
+blank (thresholds in ``bench/screenshot.py``: ``looks_rendered``). Not a test; needs ``chromium``
 (Debian: ``apt-get install chromium``).
 
 Usage::
@@ -20,8 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+from screenshot import find_browser, image_stats, looks_rendered, screenshot  # bench/screenshot.py
+
 from stylebias.report import build_report, write_report
-from stylebias.report.screenshot import find_browser, image_stats, looks_rendered, screenshot
 
 
 def main() -> int:

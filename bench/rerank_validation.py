@@ -76,24 +76,6 @@ def annotation_outputs(battles: pd.DataFrame, models: list[str]) -> pd.DataFrame
     )
 
 
-def pair_frame(outputs: pd.DataFrame, ref: pd.Series, models: list[str]) -> pd.DataFrame:
-    frames = []
-    for m in models:
-        mine = outputs[(outputs["generator"] == m) & outputs["instruction"].isin(ref.index)]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "model_a": m,
-                    "model_b": REFERENCE,
-                    "prompt": mine["instruction"].to_numpy(),
-                    "response_a": mine["output"].to_numpy(),
-                    "response_b": ref.loc[mine["instruction"]].to_numpy(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
 def fit(battles: pd.DataFrame, Z: pd.DataFrame, cols: list[str], mask: np.ndarray | None = None):
     from stylebias.rating import StyleBT
 
@@ -154,7 +136,7 @@ def main() -> None:
 
     import stylebias
     from stylebias.extract import FEATURE_SETS, pair_features
-    from stylebias.rerank import read_model_outputs, read_score_board
+    from stylebias.rerank import ModelOutputs, pair_with_reference, read_model_outputs, read_score_board
 
     t0 = time.perf_counter()
     data = stylebias.load_battles([str(ANNOTATIONS)])
@@ -167,13 +149,13 @@ def main() -> None:
     nm = read_name_map()
     mapped = nm[nm["lmarena"].astype(str).str.len() > 0]
     outs = read_model_outputs([str(OUTPUTS)]).outputs
-    ref = outs[outs["generator"] == REFERENCE].set_index("instruction")["output"]
     main_models = [
         m for m in mapped.loc[mapped["outputs"] == "model_outputs", "alpaca_eval"] if m != REFERENCE
     ]
     ann_models = list(mapped.loc[mapped["outputs"] == "annotations", "alpaca_eval"])
     all_outputs = pd.concat([outs, annotation_outputs(battles, ann_models)], ignore_index=True)
-    pairs = pair_frame(all_outputs, ref, main_models + ann_models)
+    every = pd.DataFrame({"model": main_models + ann_models})
+    pairs = pair_with_reference(every, ModelOutputs(all_outputs, pd.DataFrame()), REFERENCE, 1).pairs
     X = pair_features(pairs, "full", jobs=args.jobs)
     model_of_row = pairs["model_a"].to_numpy()
     t_feat = time.perf_counter() - t0

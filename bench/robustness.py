@@ -1,4 +1,4 @@
-"""Robustness figures for docs/robustness.md (issue 7): 1 MB extraction, streaming memory, oversized records.
+"""Robustness figures for docs/robustness.md: 1 MB extraction, streaming memory, oversized records.
 
 Sections (all by default; pick with ``--only``):
 

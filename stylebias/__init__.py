@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "BattleSet": "stylebias.battles",
-    "validate_battles": "stylebias.battles",
+    "validate_battles": "stylebias.rows",
     "load_battles": "stylebias.formats",
     "DataError": "stylebias.errors",
     "UsageError": "stylebias.errors",

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .outputs import plain
 
 #: Allowed values of ``winner``. LMArena's ``tie (bothbad)`` and the 140k release's ``both_bad`` map to
 #: ``tie_bothbad``.
@@ -62,6 +62,8 @@ META_COLUMNS: tuple[str, ...] = (
 TURN_SEPARATOR = "\n\n"
 
 REJECT_COLUMNS: tuple[str, ...] = ("file", "record", "reason")
+#: One row per input file in :attr:`BattleSet.sources`.
+SOURCE_COLUMNS: tuple[str, ...] = ("file", "format", "read", "accepted", "rejected")
 
 _THINK_RE = re.compile(r"<think>.*?(?:</think>|\Z)\s*", re.DOTALL | re.IGNORECASE)
 
@@ -176,13 +178,13 @@ class Ledger:
             self.rows = []
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "format": self.format,
-            "read": self.read,
-            "accepted": self._accepted,
-            "rejected": self._rejected,
-        }
+        return dict(
+            zip(
+                SOURCE_COLUMNS,
+                (self.file, self.format, self.read, self._accepted, self._rejected),
+                strict=True,
+            )
+        )
 
     def to_battleset(self) -> BattleSet:
         """The file's battles (canonical columns and dtypes), rejects and one-row accounting."""
@@ -215,9 +217,7 @@ class BattleSet:
 
     battles: pd.DataFrame
     rejects: pd.DataFrame = field(default_factory=lambda: empty_rejects())
-    sources: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["file", "format", "read", "accepted", "rejected"])
-    )
+    sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SOURCE_COLUMNS)))
 
     @property
     def read(self) -> int:
@@ -270,6 +270,15 @@ class BattleSet:
         )
         return out.reset_index(drop=True)
 
+    def nothing_usable(self, what: str = "no usable battles") -> str:
+        """The error text when no battle is left: ``what``, the files, the counts and the top reject reasons."""
+        top = "; ".join(
+            f"{r.reason} ({r.count})" for r in self.reject_reasons().head(3).itertuples(index=False)
+        )
+        files = ", ".join(self.sources["file"].astype(str).tolist()[:3]) if len(self.sources) else "the input"
+        counts = "all rejected" if self.rejected == self.read else f"{self.rejected:,} rejected"
+        return f"{what} in {files}: {self.read:,} records read, {counts}" + (f" — {top}" if top else "")
+
     def validation_summary(self, examples: int = 3) -> dict[str, Any]:
         """Per-file counts and reject reasons with a few example records, as plain JSON-ready values.
 
@@ -297,7 +306,7 @@ class BattleSet:
                         "reason": str(kind),
                         "count": len(group),
                         "examples": [
-                            {"record": _plain(r.record), "detail": str(r.reason)}
+                            {"record": plain(r.record), "detail": str(r.reason)}
                             for r in group.head(examples).itertuples(index=False)
                         ],
                     }
@@ -336,39 +345,16 @@ class BattleSet:
         return cls(battles, rejects, sources)
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python scalars (for JSON)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "file": pd.Series(dtype=object),
-            "record": pd.Series(dtype=object),
-            "reason": pd.Series(dtype=object),
-        }
-    )
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
 
 
 def empty_battles() -> pd.DataFrame:
     return normalize_battles(pd.DataFrame({c: [] for c in CORE_COLUMNS}))
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
 #: Text-valued core columns: stored with pandas' string dtype (Arrow-backed, compact; nulls are NaN).
-_STRING_COLUMNS: tuple[str, ...] = (
-    "battle_id",
-    "model_a",
-    "model_b",
-    "prompt",
-    "response_a",
-    "response_b",
-    "judge",
-    "language",
-    "source_file",
-)
+_STRING_COLUMNS = tuple(c for c in CORE_COLUMNS if c not in ("turns", "winner", "pref_a", "source_record"))
 
 
 def normalize_battles(df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
@@ -404,74 +390,3 @@ def normalize_battles(df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
     for col in metas:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df.reset_index(drop=True)
-
-
-def validate_battles(df: pd.DataFrame, *, source: str = "<DataFrame>") -> BattleSet:
-    """Check a battle table built outside the loaders (e.g. by a pipeline) and return it as a BattleSet.
-
-    Rows that break the contract are moved to the rejects ledger with a reason instead of failing the whole
-    table: missing or empty model names, self-battles, winner outside :data:`WINNERS`, ``pref_a`` outside
-    [0, 1] or inconsistent with ``winner``, and missing responses unless the row has style metadata.
-    Raises :class:`DataError` only when a required column is missing altogether.
-    """
-    missing = [c for c in ("model_a", "model_b") if c not in df.columns]
-    if "winner" not in df.columns and "pref_a" not in df.columns:
-        missing.append("winner or pref_a")
-    if missing:
-        raise DataError(f"battle table lacks required column(s): {', '.join(missing)}", file=source)
-    work = df.reset_index(drop=True).copy()
-    if "pref_a" not in work.columns:
-        work["pref_a"] = work["winner"].map(PREF_FROM_WINNER)
-    if "winner" not in work.columns:
-        work["winner"] = [None if pd.isna(p) else winner_from_pref(float(p)) for p in work["pref_a"]]
-    if "battle_id" not in work.columns:
-        work["battle_id"] = [f"{source}#{i + 1}" for i in range(len(work))]
-    has_meta = all(c in work.columns for c in ("meta_tokens_a", "meta_tokens_b"))
-    cols = [
-        c for c in ("model_a", "model_b", "winner", "pref_a", "response_a", "response_b") if c in work.columns
-    ]
-    values = zip(*(work[c].tolist() for c in cols), strict=True)
-    reasons = [_row_problem(dict(zip(cols, v, strict=True)), has_meta) for v in values]
-    # Lone surrogates (e.g. from a JSON "\ud800" escape) cannot be stored as UTF-8 text: reject the row
-    # like the loaders do, instead of crashing in the string-dtype conversion.
-    for col in (c for c in _STRING_COLUMNS if c in work.columns and work[c].dtype == object):
-        for i, v in enumerate(work[col].tolist()):
-            if reasons[i] is None and isinstance(v, str) and not v.isascii() and _SURROGATE.search(v):
-                reasons[i] = f"invalid text: {col} is not valid Unicode (lone surrogates)"
-    keep = np.array([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
-    bad = [i for i, r in enumerate(reasons) if r is not None]
-    battles = work.iloc[keep].reset_index(drop=True)
-    if "source_file" in battles.columns:
-        battles["source_file"] = battles["source_file"].fillna(source)
-    ledger = Ledger(source, "dataframe")
-    ledger.accept_frame(battles, keep + 1)
-    ledger.reject_many([i + 1 for i in bad], [reasons[i] for i in bad])  # type: ignore[misc]
-    return ledger.to_battleset()
-
-
-def _row_problem(r: dict[str, Any], has_meta: bool) -> str | None:
-    a, b = r.get("model_a"), r.get("model_b")
-    if not isinstance(a, str) or not a.strip() or not isinstance(b, str) or not b.strip():
-        return "empty model name"
-    if a == b:
-        return f"self-battle: model_a == model_b == {a!r}"
-    w = r.get("winner")
-    if w is not None and not (isinstance(w, float) and np.isnan(w)) and w not in WINNERS:
-        return f"unknown winner label: {w!r}"
-    p = r.get("pref_a")
-    try:
-        p = float(p)
-    except (TypeError, ValueError):
-        return f"pref_a is not a number: {p!r}"
-    if not (0.0 <= p <= 1.0):
-        return f"pref_a outside [0, 1]: {p!r}"
-    if w in ("model_a", "model_b") and winner_from_pref(p) != w:
-        return f"pref_a {p} contradicts winner {w!r}"
-    for side in ("a", "b"):
-        text = r.get(f"response_{side}")
-        if text is None or (isinstance(text, float) and np.isnan(text)):
-            if not has_meta:
-                return f"missing response_{side}"
-        elif not isinstance(text, str):
-            return f"response_{side} is not text ({type(text).__name__})"
-    return None

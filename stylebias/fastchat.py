@@ -16,22 +16,25 @@ This module has the same names, call shape and return shape::
     + from stylebias.fastchat import compute_style_control
 
 Same numbers: the objective is FastChat's (summed log-loss, ties half a win, ``reg/2 * ||theta||^2``,
-features = (a - b) / (a + b + 1) of the four ``conv_metadata`` counts standardised with ``np.std``), and the
-Elo scaling including FastChat's anchor (``mixtral-8x7b-instruct-v0.1`` at 1114 when present). The
-bootstrap draws its resamples exactly as FastChat does -- ``np.random.randint(0, n, (num_round, n))`` from
-NumPy's global generator, features standardised once on the full data -- so after the same
-``np.random.seed(...)`` the replicates are fits to the same resampled battles.
+``alpha`` per rating unit, features = (a - b) / (a + b + 1) of the four ``conv_metadata`` counts
+standardised with ``np.std``), and the Elo scaling including FastChat's anchor (``mixtral-8x7b-instruct-v0.1``
+at 1114 when present). The bootstrap draws its resamples exactly as FastChat does -- ``np.random.randint(0,
+n, (num_round, n))`` from NumPy's global generator, features standardised once on the full data -- so after
+the same ``np.random.seed(...)`` the replicates are fits to the same resampled battles. The fit itself is
+the package's one fit path (:func:`stylebias.rating.fit.fit_design` with a fixed standardisation, FastChat's
+``alpha`` and the resamples as replicate weights).
 
 What differs, on purpose:
 
 * **Solved to convergence.** FastChat stops L-BFGS after 100 iterations (``gtol=tol``); here Newton's method
-  with the exact Hessian runs until the largest step is below ``min(tol, 1e-9)`` (typically 5-8 steps), so
-  results equal the true optimum of FastChat's objective (see ``tests/test_fastchat_adapter.py``). ``tol``
-  is accepted for call compatibility.
+  with the exact Hessian runs until the largest step is below 1e-9 (replicates: 1e-8; typically 5-8 steps),
+  so results equal the true optimum of FastChat's objective (see ``tests/test_fastchat_adapter.py``).
+  ``tol`` is accepted for call compatibility.
 * **No silent ties.** FastChat counts *any* winner label other than ``model_a``/``model_b`` as a tie; here
   only ``tie`` and ``tie (bothbad)`` are (plus ``both_bad``, the 140k release's label), and any other label,
   a missing model name or a malformed ``conv_metadata`` raises :class:`~stylebias.errors.DataError` naming
-  the row. A constant feature (FastChat fits NaNs) is also a ``DataError``.
+  the row. A constant feature (FastChat fits NaNs) and a disconnected comparison graph (whose parts share
+  no rating scale) are ``DataError`` too.
 * **Frames with texts.** A frame without ``conv_metadata`` but with ``conversation_a/b`` gets LMArena's four
   features from the texts (:func:`stylebias.pair_features`).
 * ``style_elements`` and ``anchor_model_and_rating`` (which some FastChat forks add as parameters) are
@@ -41,15 +44,15 @@ What differs, on purpose:
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .battles import PREF_FROM_WINNER
 from .errors import DataError, UsageError
-from .progress import task
+from .rows import WINNER_LABELS
 
 STYLE_CONTROL_ELEMENTS_V1 = [
     "sum_assistant_a_tokens",
@@ -66,7 +69,8 @@ STYLE_CONTROL_ELEMENTS_V1 = [
 BASELINE_MODEL = "mixtral-8x7b-instruct-v0.1"
 BASELINE_RATING = 1114.0
 
-_OUTCOME = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5, "both_bad": 0.5}
+#: FastChat's winner labels (LMArena's and the 140k release's) and the share of the vote for A each means.
+_OUTCOME = {label: PREF_FROM_WINNER[w] for label, w in WINNER_LABELS.items()}
 
 
 # ---------------------------------------------------------------------------------------------- preprocessing
@@ -81,6 +85,18 @@ def preprocess_for_style(
     ``matchups`` (n x 2 int) index ``models`` (first-appearance order, as ``pd.factorize``); ``features``
     are standardised (n x k); ``outcomes`` are 1 / 0.5 / 0 for A win / tie / B win.
     """
+    matchups, diff, outcomes, models = _style_matrix(df, style_elements, apply_ratio, add_one)
+    mean, std = _standardisation(diff, style_elements)
+    return matchups, (diff - mean) / std, outcomes, models
+
+
+def _style_matrix(
+    df: pd.DataFrame,
+    style_elements: Sequence[str],
+    apply_ratio: Sequence[int] = (1, 1, 1, 1),
+    add_one: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """:func:`preprocess_for_style` before standardisation: the raw feature differences."""
     if not isinstance(df, pd.DataFrame):
         raise UsageError(f"expected a pandas DataFrame of battles, got {type(df).__name__}")
     missing = [c for c in ("model_a", "model_b", "winner") if c not in df.columns]
@@ -110,19 +126,24 @@ def preprocess_for_style(
         diff = _text_features(df)
     else:
         raise DataError("battles frame has neither conv_metadata nor conversation_a/conversation_b")
+    return matchups, diff, outcomes, [str(m) for m in uniques]
+
+
+def _standardisation(diff: np.ndarray, style_elements: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """FastChat's ``(mean, np.std)`` per feature; a constant feature (FastChat fits NaNs) is an error."""
     mean, std = diff.mean(axis=0), diff.std(axis=0)
     if (std == 0).any():
         k = int(np.flatnonzero(std == 0)[0])
         raise DataError(
             f"style feature {k} ({style_elements[k]}) is constant in these battles; it cannot be standardised"
         )
-    return matchups, (diff - mean) / std, outcomes, [str(m) for m in uniques]
+    return mean, std
 
 
 def _metadata_features(
     df: pd.DataFrame, style_elements: Sequence[str], apply_ratio: Sequence[int], add_one: bool
 ) -> np.ndarray:
-    from .formats._fields import Reject, count, is_null, maybe_json
+    from .rows import Reject, count, is_null, maybe_json
 
     k = len(style_elements) // 2
     if len(style_elements) != 2 * k or k == 0:
@@ -135,10 +156,6 @@ def _metadata_features(
                 raise Reject(f"conv_metadata is {'missing' if is_null(cm) else type(cm).__name__}")
             for j, element in enumerate(style_elements):
                 v = cm.get(element)
-                if isinstance(v, np.generic):
-                    v = v.item()
-                if isinstance(v, dict):
-                    v = {key: (x.item() if isinstance(x, np.generic) else x) for key, x in v.items()}
                 if is_null(v):
                     raise Reject(f"conv_metadata lacks {element}")
                 values[i, j] = count(v, element)
@@ -164,66 +181,58 @@ def _text_features(df: pd.DataFrame) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- fitting
-class _Design:
-    """One problem in the solver's layout (battles sorted by ordered pair), reusable across resamples."""
+def _fit(
+    df: pd.DataFrame,
+    alpha: float,
+    reg: float,
+    init_rating: float,
+    scale: float,
+    anchor: tuple[str, float] | None,
+    style_elements: Sequence[str] | None,
+    *,
+    num_round: int | None = None,
+    num_cpu: int | None = None,
+) -> tuple[Any, list[str]]:
+    """The fitted :class:`~stylebias.rating.StyleBT` of FastChat's problem and the models in FastChat's order.
 
-    def __init__(
-        self,
-        matchups: np.ndarray,
-        features: np.ndarray,
-        outcomes: np.ndarray,
-        n_models: int,
-        alpha: float,
-        reg: float,
-    ) -> None:
-        from .rating.design import encode_models
-        from .rating.likelihood import HalfTies
-        from .rating.solver import PairLayout, Problem
+    FastChat's features with its own standardisation, its ``alpha``, its anchor rule, and for the bootstrap
+    its resamples (``num_round`` draws of ``np.random.randint(0, n, n)``: the numbers of FastChat's one
+    ``(num_round, n)`` draw), kept as battle counts; a disconnected comparison graph is refused.
+    """
+    from .rating import FitSettings
+    from .rating.fit import Design, fit_design
 
-        enc = encode_models(matchups[:, 0].astype(str), matchups[:, 1].astype(str))
-        # encode_models sorts models by name; map its indices back to our model codes
-        self.index = np.array([int(m) for m in enc.models])
-        self.order = np.argsort(enc.pair, kind="stable")
-        layout = PairLayout.from_sorted(enc.pair[self.order], enc.pair_a, enc.pair_b, len(enc.models))
-        Z = np.asfortranarray(features[self.order]) if features.shape[1] else None
-        self.problem = Problem(layout, outcomes[self.order], Z, HalfTies(), reg, None, model_scale=alpha)
-        self.n_models = n_models
-        self.P = len(enc.models)
-
-    def solve(
-        self, counts: np.ndarray | None = None, start: np.ndarray | None = None, xtol: float = 1e-9
-    ) -> np.ndarray:
-        """FastChat's parameter vector (ratings in model-code order, then style coefficients)."""
-        from .rating.solver import Workspace, newton
-
-        problem = self.problem
-        if counts is not None:
-            problem = problem.with_weights(counts[self.order].astype(np.float64), Workspace(len(self.order)))
-        theta0 = np.zeros(problem.dim) if start is None else start
-        theta, _ = newton(problem, theta0, xtol=xtol, max_iter=200)
-        out = np.zeros(self.n_models + problem.K)
-        out[self.index] = theta[: self.P]
-        out[self.n_models :] = theta[self.P : self.P + problem.K]
-        return out
-
-    def internal(self, params: np.ndarray) -> np.ndarray:
-        """FastChat's parameter vector -> the solver's order (for warm starts)."""
-        theta = np.empty(self.problem.dim)
-        theta[: self.P] = params[self.index]
-        theta[self.P :] = params[self.n_models :]
-        return theta
-
-
-def _scale_and_offset(
-    ratings: np.ndarray, models: list[str], scale: float, init_rating: float, anchor: tuple[str, float] | None
-) -> np.ndarray:
-    """FastChat's ``scale_and_offset``: Elo scale, then the baseline model pinned to its rating."""
-    scaled = ratings * scale + init_rating
+    elements = list(style_elements or STYLE_CONTROL_ELEMENTS_V1)
+    matchups, diff, outcomes, models = _style_matrix(df, elements)
+    scaling = _standardisation(diff, elements)
+    counts = None
+    if num_round is not None:
+        n = len(outcomes)
+        counts = np.empty((num_round, n), dtype=np.int32)
+        for r in range(num_round):
+            counts[r] = np.bincount(np.random.randint(low=0, high=n, size=n), minlength=n)
+    names = np.asarray(models, dtype=object)
+    design = Design(
+        names[matchups[:, 0]],
+        names[matchups[:, 1]],
+        outcomes,
+        pd.DataFrame(diff, columns=elements[: diff.shape[1]]),
+        scaling=scaling,
+        model_scale=float(alpha),
+        resamples=counts,
+    )
     model, rating = anchor if anchor is not None else (BASELINE_MODEL, BASELINE_RATING)
-    if model in models:
-        i = models.index(model)
-        scaled = scaled + (rating - scaled[..., [i]])
-    return scaled
+    settings = FitSettings(
+        reg=float(reg),
+        ci="sandwich" if counts is None else "bootstrap",
+        rounds=max(2, num_round or 0),  # FastChat allows one replicate; the resamples decide
+        n_jobs=num_cpu,
+        components="refuse",
+        scale=float(scale),
+        base=float(init_rating),
+        anchor=(model, float(rating)) if model in models else None,
+    )
+    return fit_design(design, settings, raw=False).controlled, models
 
 
 def compute_style_control(
@@ -242,15 +251,9 @@ def compute_style_control(
     Returns ``(ratings, params)``: Elo ratings as a Series indexed by model, best first, and the style
     coefficients (log-odds per SD of each feature, in ``style_elements`` order).
     """
-    elements = list(style_elements or STYLE_CONTROL_ELEMENTS_V1)
-    matchups, features, outcomes, models = preprocess_for_style(df, style_elements=elements)
-    design = _Design(matchups, features, outcomes, len(models), float(alpha), float(reg))
-    with task("fitting style control (FastChat objective)", total=None):
-        params = design.solve(xtol=min(float(tol), 1e-9))
-    ratings = params[: len(models)]
-    scaled = _scale_and_offset(ratings, models, scale, init_rating, anchor_model_and_rating)
-    series = pd.Series(scaled, index=models).sort_values(ascending=False)
-    return series, params[len(models) :]
+    bt, models = _fit(df, alpha, reg, init_rating, scale, anchor_model_and_rating, style_elements)
+    ratings = pd.Series(bt.ratings_[models].to_numpy(), index=models).sort_values(ascending=False)
+    return ratings, bt.coef_
 
 
 def compute_bootstrap_style_control(
@@ -275,31 +278,17 @@ def compute_bootstrap_style_control(
     """
     if not isinstance(num_round, int | np.integer) or num_round < 1:
         raise UsageError(f"num_round must be a positive integer, got {num_round!r}")
-    elements = list(style_elements or STYLE_CONTROL_ELEMENTS_V1)
-    matchups, features, outcomes, models = preprocess_for_style(df, style_elements=elements)
-    design = _Design(matchups, features, outcomes, len(models), float(alpha), float(reg))
-    xtol = min(float(tol), 1e-8)
-    full = design.internal(design.solve(xtol=xtol))
-    n = len(outcomes)
-    boot_idxs = np.random.randint(low=0, high=n, size=(int(num_round), n))
-
-    def one(idx: np.ndarray) -> np.ndarray:
-        return design.solve(np.bincount(idx, minlength=n), start=full, xtol=xtol)
-
-    workers = max(1, int(num_cpu) if num_cpu else (os.cpu_count() or 1))
-    results: list[np.ndarray] = []
-    with task("bootstrap style control (FastChat resamples)", total=int(num_round)) as advance:
-        if workers == 1:
-            for idx in boot_idxs:
-                results.append(one(idx))
-                advance(1)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for r in pool.map(one, boot_idxs):
-                    results.append(r)
-                    advance(1)
-    params = np.array(results)
-    ratings = params[:, : len(models)]
-    scaled = _scale_and_offset(ratings, models, scale, init_rating, anchor_model_and_rating)
-    boot = pd.DataFrame(scaled, columns=models)
-    return boot[boot.median().sort_values(ascending=False).index], params[:, len(models) :]
+    bt, models = _fit(
+        df,
+        alpha,
+        reg,
+        init_rating,
+        scale,
+        anchor_model_and_rating,
+        style_elements,
+        num_round=int(num_round),
+        num_cpu=num_cpu,
+    )
+    boot = bt.boot_ratings_[models]
+    P = len(bt.models_)
+    return boot[boot.median().sort_values(ascending=False).index], bt.boot_theta_[:, P : P + len(bt.coef_)]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, UsageError
+from .outputs import plain
 from .rating.ranks import lmarena_ranks, shift_arrow
 
 BOARD_COLUMNS = ("model", "rating", "rating_low", "rating_high", "rank")
@@ -129,18 +130,10 @@ def compare_leaderboards(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 def comparison_json(table: pd.DataFrame, a_name: str, b_name: str, category: str) -> dict[str, Any]:
     """The ``compare --json`` document."""
-
-    def clean(v: Any) -> Any:
-        if isinstance(v, float | np.floating):
-            return None if not math.isfinite(float(v)) else round(float(v), 6)
-        if isinstance(v, np.integer):
-            return int(v)
-        return v
-
     cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
     models = []
     for row in table[cols].itertuples(index=False):
-        rec = {c: clean(v) for c, v in zip(cols, row, strict=True)}
+        rec = {c: plain(v, digits=6) for c, v in zip(cols, row, strict=True)}
         for c in ("rank_a", "rank_b", "shift"):
             if rec[c] is not None:
                 rec[c] = int(rec[c])

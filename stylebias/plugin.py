@@ -7,21 +7,17 @@
     sc.update(new_battles)                                # warm-started refit on old + new
     sc.save("model/"); StyleControl.load("model/")        # JSON artifact, no pickle
 
-The engine is :func:`stylebias.rating.rank_battles` (raw and style-controlled Bradley-Terry, LMArena ranks);
-this class adds input adaptation, the stored design for exact updates and persistence.
-
-Decisions:
+A thin estimator over the one fit path (:func:`stylebias.rating.fit_design`, with :class:`FitSettings`
+made of its parameters); it adds input adaptation, the stored design for exact updates and persistence
+(:meth:`RankResult.save`).
 
 * **Input.** ``fit`` takes a :class:`~stylebias.battles.BattleSet`, a canonical battle table (validated with
-  :func:`~stylebias.battles.validate_battles`) or FastChat's battles DataFrame as is -- conversations or
+  :func:`~stylebias.rows.validate_battles`) or FastChat's battles DataFrame as is -- conversations or
   ``conv_metadata`` (via :func:`stylebias.formats.lmarena.battles_from_fastchat_frame`). Rejected rows are
   kept in ``rejects_`` with their row numbers; nothing is dropped silently.
-* **Features.** ``"auto"`` (default) means ``"style"`` when every battle has both texts and ``"lmarena"``
-  when the data is metadata-only (the four ``conv_metadata`` counts are all there is). The resolved list is
-  fixed at ``fit`` and reused by ``update``/``adjust``.
-* **One comparison graph.** ``components="largest"`` (default) rates the largest connected set of models and
-  lists the others in ``excluded_``; ``"refuse"`` raises. Ratings of disconnected groups share no scale, so
-  a single ``ratings_`` Series never mixes them.
+* **Features** are resolved once at ``fit`` (:func:`stylebias.extract.resolve_spec`) and reused by
+  ``update``/``adjust``. **One comparison graph:** ``components`` is ``"largest"`` (default) or
+  ``"refuse"``, so a single ``ratings_`` Series never mixes disconnected groups.
 * **Updates are exact refits.** ``update`` needs the old battles for an exact answer (the optimum depends on
   every battle, and the standardisation moves with new data). The compact design -- model names, ``pref_a``
   and raw pair features, ~50 bytes per battle plus names -- is kept in memory, so new battles need feature
@@ -32,7 +28,7 @@ Decisions:
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -42,30 +38,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .battles import BattleSet, empty_rejects, validate_battles
-from .errors import ArtifactError, DataError, StyleBiasError, UsageError
-from .rating import RankResult, StyleBT, rank_battles
-from .rating.pipeline import model_table
+from .battles import SOURCE_COLUMNS, BattleSet, empty_rejects
+from .errors import ArtifactError, DataError, UsageError
+from .rating import Design, FitSettings, RankResult, fit_design
+from .rating.pipeline import check_finite
+from .rating.result import describe_settings, load_rank_artifact
+from .rating.settings import FIELDS, check_components
+from .rows import validate_battles
 
-ARTIFACT_KIND = "style-bt"
 DESIGN_FILE = "design.json"
-PAIR_COLUMNS = ("model_a", "model_b", "winner", "pref_a")
-_PARAMS = (
-    "features",
-    "reg",
-    "ties",
-    "ci",
-    "rounds",
-    "seed",
-    "n_jobs",
-    "cache",
-    "min_battles",
-    "components",
-    "level",
-    "scale",
-    "base",
-    "anchor",
-)
+#: The parameters' defaults (for ``repr``): the fit's, except that one estimator rates one comparison graph.
+_DEFAULTS = {**FitSettings(components="largest").to_json(), "anchor": None}
 
 
 # ---------------------------------------------------------------------------------------------- input
@@ -74,71 +57,57 @@ def _is_fastchat_frame(df: pd.DataFrame) -> bool:
     return bool(cols & {"conversation_a", "conv_metadata"}) and "response_a" not in cols
 
 
-def as_battleset(battles: Any) -> BattleSet:
-    """A :class:`BattleSet` from a BattleSet, a canonical battle table or a FastChat battles DataFrame."""
+def as_battleset(battles: Any, *, usable: bool = False) -> BattleSet:
+    """A :class:`BattleSet` from a BattleSet, a canonical battle table or a FastChat battles DataFrame;
+    ``usable``: a :class:`DataError` naming the main reject reasons when no battle is left."""
     if isinstance(battles, BattleSet):
-        return battles
-    if isinstance(battles, pd.DataFrame):
+        bs = battles
+    elif isinstance(battles, pd.DataFrame):
         if _is_fastchat_frame(battles):
             from .formats.lmarena import battles_from_fastchat_frame
 
-            return battles_from_fastchat_frame(battles)
-        return validate_battles(battles)
-    raise UsageError(
-        f"battles must be a BattleSet or a pandas DataFrame (canonical or FastChat shape), "
-        f"got {type(battles).__name__}"
-    )
-
-
-def _features_spec(features: Any, has_text: bool) -> tuple[list[str], str | None]:
-    from .extract import resolve_features
-
-    if features is None or (isinstance(features, list | tuple) and not features):
-        return [], None
-    spec = features
-    if isinstance(spec, str) and spec == "auto":
-        spec = "style" if has_text else "lmarena"
-    names = resolve_features(spec if isinstance(spec, str) else list(spec))
-    return list(names), spec if isinstance(spec, str) and "," not in spec else None
-
-
-def _design(battles: pd.DataFrame, names: list[str], jobs: int | None, cache: bool | str) -> dict[str, Any]:
-    """The compact data a refit needs: model names, outcome, raw pair features (one row per battle)."""
-    if names:
-        from .extract import pair_features
-
-        X = pair_features(battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
+            bs = battles_from_fastchat_frame(battles)
+        else:
+            bs = validate_battles(battles)
     else:
-        X = pd.DataFrame(index=pd.RangeIndex(len(battles)))
-    return {
-        "model_a": battles["model_a"].astype(str).to_numpy(dtype=object),
-        "model_b": battles["model_b"].astype(str).to_numpy(dtype=object),
-        "pref_a": battles["pref_a"].to_numpy(dtype=np.float64),
-        "X": X.astype(np.float64),
-    }
+        raise UsageError(
+            f"battles must be a BattleSet or a pandas DataFrame (canonical or FastChat shape), "
+            f"got {type(battles).__name__}"
+        )
+    if usable and not len(bs.battles):
+        raise DataError(bs.nothing_usable())
+    return bs
 
 
-def _concat_design(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "model_a": np.concatenate([a["model_a"], b["model_a"]]),
-        "model_b": np.concatenate([a["model_b"], b["model_b"]]),
-        "pref_a": np.concatenate([a["pref_a"], b["pref_a"]]),
-        "X": pd.concat([a["X"], b["X"]], ignore_index=True),
-    }
+def _names(battles: pd.DataFrame, side: str) -> np.ndarray:
+    return battles[f"model_{side}"].astype(str).to_numpy(dtype=object)
 
 
-def _design_battleset(design: dict[str, Any], rejects: pd.DataFrame, sources: pd.DataFrame) -> BattleSet:
-    n = len(design["pref_a"])
-    frame = pd.DataFrame(
-        {
-            "model_a": design["model_a"],
-            "model_b": design["model_b"],
-            "pref_a": design["pref_a"],
-            "response_a": pd.Series([None] * n, dtype=object),
-            "response_b": pd.Series([None] * n, dtype=object),
-        }
+def _pair_table(battles: pd.DataFrame, names: list[str], jobs: int | None, cache: bool | str) -> pd.DataFrame:
+    """Raw pair features, one row per battle (no columns without features)."""
+    if not names:
+        return pd.DataFrame(index=pd.RangeIndex(len(battles)))
+    from .extract import pair_features
+
+    return pair_features(battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
+
+
+def _design(battles: pd.DataFrame, names: list[str], jobs: int | None, cache: bool | str) -> Design:
+    """The compact data a refit needs: model names, outcome, raw pair features (one row per battle)."""
+    X = _pair_table(battles, names, jobs, cache)
+    if names:
+        check_finite(X, battles.reset_index(drop=True))
+    pref = battles["pref_a"].to_numpy(dtype=np.float64)
+    return Design(_names(battles, "a"), _names(battles, "b"), pref, X.astype(np.float64))
+
+
+def _concat(a: Design, b: Design) -> Design:
+    return Design(
+        np.concatenate([a.model_a, b.model_a]),
+        np.concatenate([a.model_b, b.model_b]),
+        np.concatenate([a.pref_a, b.pref_a]),
+        pd.concat([a.X, b.X], ignore_index=True),
     )
-    return BattleSet(frame, rejects, sources)
 
 
 # ---------------------------------------------------------------------------------------------- estimator
@@ -194,16 +163,21 @@ class StyleControl:
         self.anchor = anchor
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in _PARAMS}
+        """Constructor parameters (scikit-learn convention): the fields of :class:`FitSettings`."""
+        return {k: getattr(self, k) for k in FIELDS}
 
     def set_params(self, **params: Any) -> StyleControl:
         """Set constructor parameters (scikit-learn convention); unknown names raise ``UsageError``."""
         for k, v in params.items():
-            if k not in _PARAMS:
+            if k not in FIELDS:
                 raise UsageError(f"StyleControl has no parameter {k!r}")
             setattr(self, k, v)
         return self
+
+    def settings(self) -> FitSettings:
+        """The parameters as the fit path takes them (checked)."""
+        check_components(self.components, ("largest", "refuse"))
+        return FitSettings(**self.get_params()).check()
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS.get(k)}
@@ -217,12 +191,11 @@ class StyleControl:
             DataError: no usable battles (the message names the main reject reasons), non-finite features.
             UsageError: bad parameters.
         """
-        if self.components not in ("largest", "refuse"):
-            raise UsageError(f"components must be 'largest' or 'refuse', got {self.components!r}")
-        bs = as_battleset(battles)
-        if not len(bs.battles):
-            raise DataError(_nothing_left(bs))
-        names, spec = _features_spec(self.features, bs.has_text)
+        from .extract import resolve_spec
+
+        self.settings()
+        bs = as_battleset(battles, usable=True)
+        names, spec = resolve_spec(self.features, bs.has_text)
         design = _design(bs.battles, names, self.n_jobs, self.cache)
         self.features_ = names
         self.feature_set_ = spec
@@ -246,9 +219,7 @@ class StyleControl:
                 "this model was saved without its battles (save(include_data=False)); it can predict "
                 "but not update. Fit again on all battles, or save with include_data=True."
             )
-        bs = as_battleset(new_battles)
-        if not len(bs.battles):
-            raise DataError(_nothing_left(bs))
+        bs = as_battleset(new_battles, usable=True)
         if self.features_ and not bs.has_text:
             from .extract.pairs import META_FEATURES
 
@@ -259,34 +230,26 @@ class StyleControl:
                     "they cannot be computed without the response texts"
                 )
         new = _design(bs.battles, self.features_, self.n_jobs, self.cache)
-        self._data = _concat_design(self._data, new)
+        self._data = _concat(self._data, new)
         self._rejects = pd.concat([self._rejects, bs.rejects], ignore_index=True)
         self._sources = pd.concat([self._sources, bs.sources], ignore_index=True)
         self._refit(self.rank_result_)
         return self
 
     def _refit(self, init: RankResult | None) -> None:
-        data = self._data
-        bs = _design_battleset(data, self._rejects, self._sources)
-        X = data["X"] if data["X"].shape[1] else None
-        result = rank_battles(
-            bs,
-            X,
-            reg=self.reg,
-            ties=self.ties,
-            ci=self.ci,
-            rounds=self.rounds,
-            seed=self.seed,
-            anchor=self.anchor,
-            min_battles=self.min_battles,
-            components=self.components,
-            n_jobs=self.n_jobs,
-            level=self.level,
-            scale=self.scale,
-            base=self.base,
-            init=init,
+        design, settings = self._data, self.settings()
+        read = int(self._sources["read"].sum()) if len(self._sources) else len(design) + len(self._rejects)
+        accounting = {"read": read, "accepted": len(design), "rejected": len(self._rejects)}
+        names = list(design.X.columns)
+        self._set_fitted(
+            fit_design(
+                design if names else dataclasses.replace(design, X=None),
+                settings,
+                data=accounting,
+                describe=describe_settings(settings, names, None),
+                init=init,
+            )
         )
-        self._set_fitted(result)
 
     def _set_fitted(self, result: RankResult) -> None:
         self.rank_result_ = result
@@ -324,23 +287,20 @@ class StyleControl:
         return self.rank_result_.features.copy()
 
     def explain(self, model: str, battles: Any = None, **explain_kwargs: Any) -> pd.DataFrame:
-        """Why ``model`` ranks where it does: Elo points each style feature adds to its raw rating.
+        """Why ``model`` ranks where it does.
 
-        With ``battles`` (texts or metadata), the LightGBM + SHAP vote model of :mod:`stylebias.explain`
-        is fitted on them instead (:func:`~stylebias.explain.explain_battles` with this model's features and
-        ``reg``; extra keywords pass through) and the result is one row per style group: ``group``,
-        ``points`` (win-rate points the group bought (+) or cost (-) the model; they add up to the gap between
-        its predicted and style-neutral win rate), with ``attrs`` ``sentence``, ``observed``, ``predicted``,
-        ``neutral`` and ``result`` (the whole :class:`~stylebias.explain.ExplainResult`).
+        Without ``battles``: the Bradley-Terry decomposition of this fit (:meth:`StyleBT.style_contributions`),
+        one row per feature: ``feature``, ``mean_z`` (the model's average standardised style difference
+        against its opponents), ``coef`` and ``elo_points`` = coef x mean_z in Elo, whose sum approximates raw
+        minus controlled rating (the two fits also rebalance opponents); ``attrs`` hold ``rating``,
+        ``rating_raw``, ``rank``, ``rank_raw`` and ``style_total``.
 
-        Without ``battles``, the Bradley-Terry decomposition of this fit:
-
-        One row per feature: ``feature``, ``mean_z`` (the model's average standardised style difference
-        against its opponents), ``coef`` and ``elo_points`` = coef x mean_z in Elo (the Bradley-Terry
-        decomposition, :meth:`StyleBT.style_contributions`). The frame's ``attrs`` hold ``rating``,
-        ``rating_raw`` and ``rank``/``rank_raw``. The sum of ``elo_points`` approximates raw minus
-        controlled rating (the two fits also rebalance opponents). For the LightGBM + SHAP explanation of
-        individual votes use ``stylebias explain`` / :mod:`stylebias.explain`.
+        With ``battles`` (texts or metadata): the LightGBM + SHAP vote model fitted on them
+        (:func:`~stylebias.explain.explain_battles` with this model's features and ``reg``; extra keywords
+        pass through), one row per style group: ``group``, ``points`` (win-rate points the group bought (+)
+        or cost (-) the model; they add up to the gap between its predicted and style-neutral win rate);
+        ``attrs`` hold ``sentence``, ``observed``, ``predicted``, ``neutral`` and ``result`` (the whole
+        :class:`~stylebias.explain.ExplainResult`).
         """
         self._check_fitted()
         if battles is not None:
@@ -359,8 +319,7 @@ class StyleControl:
                 "elo_points": contrib.loc[model].to_numpy(dtype=float) if len(bt.feature_names_) else [],
             }
         )
-        out = out.reindex(out["elo_points"].abs().sort_values(ascending=False, kind="stable").index)
-        out = out.reset_index(drop=True)
+        out = _largest_first(out, "elo_points")
         row = self.rank_result_.models.set_index("model").loc[model]
         out.attrs.update(
             model=model,
@@ -382,8 +341,7 @@ class StyleControl:
         row = result.model_row(model)
         pts = result.group_points.loc[model]
         out = pd.DataFrame({"group": [str(g) for g in pts.index], "points": pts.to_numpy(dtype=float)})
-        out = out.reindex(out["points"].abs().sort_values(ascending=False, kind="stable").index)
-        out = out.reset_index(drop=True)
+        out = _largest_first(out, "points")
         out.attrs.update(
             model=model,
             sentence=result.model_sentence(model),
@@ -409,14 +367,8 @@ class StyleControl:
         frame = bs.battles
         bt = self.controlled_
         names = list(bt.feature_names_)
-        if names:
-            from .extract import pair_features
-
-            X = pair_features(frame, names, jobs=self.n_jobs, cache=self.cache).reset_index(drop=True)
-        else:
-            X = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-        ma = frame["model_a"].astype(str).to_numpy(dtype=object)
-        mb = frame["model_b"].astype(str).to_numpy(dtype=object)
+        X = _pair_table(frame, names, self.n_jobs, self.cache)
+        ma, mb = _names(frame, "a"), _names(frame, "b")
         known = np.isin(ma, bt.models_) & np.isin(mb, bt.models_)
         expected = np.full(len(frame), np.nan)
         neutral = np.full(len(frame), np.nan)
@@ -446,33 +398,12 @@ class StyleControl:
     # ------------------------------------------------------------------------------------------ persistence
     def save(self, directory: str | Path, *, include_data: bool = True, title: str | None = None) -> Path:
         """Write the fitted model as a JSON artifact (kind ``style-bt``, readable by ``stylebias rerank
-        --load``); the raw fit, settings and, with ``include_data``, the battle design ride along."""
-        from .artifacts import save_artifact
-        from .rating.persist import FittedStyleModel, in_sample_metrics, model_card, stylebt_payload
+        --load``): :meth:`RankResult.save` with this model's card and, with ``include_data``, the design."""
+        from .rating.persist import FittedStyleModel, in_sample_metrics, model_card
 
         self._check_fitted()
         bt = self.controlled_
         features = list(self.features_) or list(bt.feature_names_in_)
-        summary = {
-            "battles": self.n_obs_,
-            "models": int(bt.n_models_),
-            "records": {k: int(v) for k, v in self.rank_result_.data.items()},
-        }
-        extra = {
-            "style_control": {
-                "params": {k: _jsonable(v) for k, v in self.get_params().items()},
-                "raw": stylebt_payload(self.raw_, features=features),
-                "excluded": [
-                    {"model": str(r.model), "battles": int(r.battles), "reason": str(r.reason)}
-                    for r in self.excluded_.itertuples(index=False)
-                ],
-                "rejects": int(len(self._rejects)),
-                "design": DESIGN_FILE if include_data and self._data is not None else None,
-            }
-        }
-        payload = stylebt_payload(
-            bt, features=features, data=summary, feature_set=self.feature_set_, extra_payload=extra
-        )
         files = {}
         metrics: dict[str, Any] = {
             "battles": self.n_obs_,
@@ -481,66 +412,54 @@ class StyleControl:
         }
         if self._data is not None:
             d = self._data
-            kept = np.isin(d["model_a"], bt.models_) & np.isin(d["model_b"], bt.models_)
-            Xk = d["X"].loc[kept, list(bt.feature_names_)] if len(bt.feature_names_) else None
-            metrics = in_sample_metrics(bt, d["model_a"][kept], d["model_b"][kept], d["pref_a"][kept], Xk)
+            kept = np.isin(d.model_a, bt.models_) & np.isin(d.model_b, bt.models_)
+            Xk = d.X.loc[kept, list(bt.feature_names_)] if len(bt.feature_names_) else None
+            metrics = in_sample_metrics(bt, d.model_a[kept], d.model_b[kept], d.pref_a[kept], Xk)
             if include_data:
                 files[DESIGN_FILE] = _design_json(d)
+        summary = self.rank_result_.summary()
         fitted = FittedStyleModel(model=bt, features=features, feature_set=self.feature_set_, data=summary)
         card = model_card(fitted, metrics, title or "style-controlled Bradley-Terry (stylebias StyleControl)")
         card["data"]["design stored (can update)"] = "yes" if files else "no"
-        return save_artifact(directory, ARTIFACT_KIND, payload, card, files=files)
+        return self.rank_result_.save(
+            directory,
+            card=card,
+            features=features,
+            feature_set=self.feature_set_,
+            rejects=len(self._rejects),
+            files=files,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> StyleControl:
         """Load a model written by :meth:`save` (field-by-field validation; ``ArtifactError`` if bad)."""
-        from .artifacts import load_artifact
-        from .rating.persist import stylebt_from_payload
-
-        art = load_artifact(path, ARTIFACT_KIND)
-        where = str(art.path / "artifact.json")
-        sc_extra = (
-            art.payload.get("extra", {}).get("style_control") if isinstance(art.payload, dict) else None
-        )
-        if not isinstance(sc_extra, dict):
-            raise ArtifactError(
-                "this style-bt artifact was not written by StyleControl.save (no extra.style_control); "
-                "load it with stylebias.load_stylebt instead",
-                file=where,
-            )
-        try:
-            controlled = stylebt_from_payload(art.payload)
-            raw_payload = sc_extra.get("raw")
-            if not isinstance(raw_payload, dict):
-                raise ArtifactError("payload.extra.style_control: field 'raw' must be a style-bt payload")
-            raw = stylebt_from_payload(raw_payload)
-            params = sc_extra.get("params")
-            if not isinstance(params, dict) or set(params) - set(_PARAMS):
-                raise ArtifactError("payload.extra.style_control: field 'params' is malformed")
-            self = cls(**{k: _from_json_param(k, v) for k, v in params.items()})
-            data = None
-            if sc_extra.get("design"):
+        result, art = load_rank_artifact(path)
+        settings = result.fit_settings
+        assert settings is not None
+        self = cls(**{**settings.to_json(), "anchor": settings.anchor})
+        extra = art.payload["extra"]["style_control"]
+        data = None
+        if extra.get("design"):
+            try:
                 data = _design_from_json(art.text(DESIGN_FILE), list(art.payload["features"]))
-        except ArtifactError as exc:
-            raise ArtifactError(str(exc), file=where) from None
-        except (StyleBiasError, TypeError, ValueError) as exc:
-            raise ArtifactError(f"payload: {exc}", file=where) from None
+            except (ArtifactError, TypeError, ValueError) as exc:
+                raise ArtifactError(str(exc), file=str(art.path / "artifact.json")) from None
         self.features_ = list(art.payload["features"]) if self.features is not None else []
         fs = art.payload.get("feature_set")
         self.feature_set_ = fs if isinstance(fs, str) else None
         self._data = data
         self._rejects = empty_rejects()
-        self._sources = pd.DataFrame(columns=["file", "format", "read", "accepted", "rejected"])
-        records = art.payload.get("data", {}).get("records", {})
-        excluded = pd.DataFrame(sc_extra.get("excluded") or [], columns=["model", "battles", "reason"])
-        self._set_fitted(_result_from_fits(controlled, raw, excluded, records, self.get_params()))
+        self._sources = pd.DataFrame(columns=list(SOURCE_COLUMNS))
+        self._set_fitted(result)
         return self
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-_DEFAULTS = {
-    k: v.default for k, v in inspect.signature(StyleControl.__init__).parameters.items() if k != "self"
-}
+def _largest_first(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Rows by decreasing ``|column|`` (ties keep their order)."""
+    return df.reindex(df[column].abs().sort_values(ascending=False, kind="stable").index).reset_index(
+        drop=True
+    )
 
 
 def _score(proba: np.ndarray) -> np.ndarray:
@@ -548,50 +467,23 @@ def _score(proba: np.ndarray) -> np.ndarray:
     return proba[:, 0] + 0.5 * proba[:, 1]
 
 
-def _nothing_left(bs: BattleSet) -> str:
-    acc = bs.accounting()
-    top = bs.reject_reasons().head(3)
-    reasons = "; ".join(f"{c:,} x {r}" for r, c in zip(top["reason"], top["count"], strict=True))
-    return f"no usable battles (read {acc['read']:,}, rejected {acc['rejected']:,}" + (
-        f": {reasons})" if reasons else ")"
-    )
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, tuple):
-        return list(v)
-    return v
-
-
-def _from_json_param(key: str, v: Any) -> Any:
-    if key == "anchor" and v is not None:
-        if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)):
-            raise ArtifactError(
-                "payload.extra.style_control.params: 'anchor' must be null or [model, rating]"
-            )
-        return (v[0], float(v[1]))
-    return v
-
-
-def _design_json(d: dict[str, Any]) -> str:
+def _design_json(d: Design) -> str:
     """The design as compact JSON: model codes, outcomes and raw features column by column (exact floats)."""
-    codes, models = pd.factorize(
-        pd.concat([pd.Series(d["model_a"]), pd.Series(d["model_b"])], ignore_index=True)
-    )
-    n = len(d["pref_a"])
+    codes, models = pd.factorize(pd.concat([pd.Series(d.model_a), pd.Series(d.model_b)], ignore_index=True))
+    n = len(d)
     return json.dumps(
         {
             "models": [str(m) for m in models],
             "a": codes[:n].tolist(),
             "b": codes[n:].tolist(),
-            "pref_a": d["pref_a"].tolist(),
-            "features": {str(c): d["X"][c].tolist() for c in d["X"].columns},
+            "pref_a": d.pref_a.tolist(),
+            "features": {str(c): d.X[c].tolist() for c in d.X.columns},
         },
         separators=(",", ":"),
     )
 
 
-def _design_from_json(text: str, features: list[str]) -> dict[str, Any]:
+def _design_from_json(text: str, features: list[str]) -> Design:
     raw = json.loads(text)
     if not isinstance(raw, dict):
         raise ArtifactError(f"{DESIGN_FILE}: expected a JSON object")
@@ -616,32 +508,11 @@ def _design_from_json(text: str, features: list[str]) -> dict[str, Any]:
             raise ArtifactError(f"{DESIGN_FILE}: feature {name!r} must have one value per battle")
         cols[name] = np.asarray(col, dtype=np.float64)
     names = np.asarray(models, dtype=object)
-    return {
-        "model_a": names[ia] if n else np.array([], dtype=object),
-        "model_b": names[ib] if n else np.array([], dtype=object),
-        "pref_a": pref,
-        "X": pd.DataFrame(cols, index=pd.RangeIndex(n)),
-    }
-
-
-def _result_from_fits(
-    controlled: StyleBT, raw: StyleBT, excluded: pd.DataFrame, records: dict[str, Any], params: dict[str, Any]
-) -> RankResult:
-    """A :class:`RankResult` rebuilt from two loaded fits (the same table ``rank_battles`` makes)."""
-    table = model_table(controlled, raw)
-    table = table.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
-    data = {k: int(records.get(k, 0)) for k in ("read", "accepted", "rejected")}
-    settings = {k: _jsonable(v) for k, v in params.items()}
-    return RankResult(
-        models=table,
-        features=controlled.effects(),
-        excluded=excluded,
-        data=data,
-        settings=settings,
-        controlled=controlled,
-        raw=raw,
+    return Design(
+        names[ia] if n else np.array([], dtype=object),
+        names[ib] if n else np.array([], dtype=object),
+        pref,
+        pd.DataFrame(cols, index=pd.RangeIndex(n)),
     )
 
 
@@ -664,15 +535,13 @@ def to_contextual_pairs(
         df = to_contextual_pairs(battles, "lmarena")
         data = ContextualPairDataset.from_pandas(df, feature_cols=df.attrs["feature_cols"])
     """
-    bs = as_battleset(battles)
-    if not len(bs.battles):
-        raise DataError(_nothing_left(bs))
-    names, _ = _features_spec(features, bs.has_text)
+    from .extract import resolve_spec
+
+    bs = as_battleset(battles, usable=True)
+    names, _ = resolve_spec(features, bs.has_text)
     if not names:
         raise UsageError("to_contextual_pairs needs at least one feature")
-    from .extract import pair_features
-
-    X = pair_features(bs.battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
+    X = _pair_table(bs.battles, names, jobs, cache)
     frame = bs.battles
     winner = (
         frame["winner"]
@@ -681,8 +550,8 @@ def to_contextual_pairs(
     )
     out = pd.DataFrame(
         {
-            "model_a": frame["model_a"].astype(str).to_numpy(dtype=object),
-            "model_b": frame["model_b"].astype(str).to_numpy(dtype=object),
+            "model_a": _names(frame, "a"),
+            "model_b": _names(frame, "b"),
             "winner": winner.to_numpy(dtype=object),
             "pref_a": frame["pref_a"].to_numpy(dtype=np.float64),
         }

@@ -37,6 +37,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from .errors import DataError, StyleBiasWarning, UsageError
+from .outputs import plain
 from .progress import track
 
 SCORE_COLUMN = "win_rate"
@@ -156,8 +157,7 @@ def read_model_outputs(paths: str | os.PathLike[str] | Sequence[str | os.PathLik
     1-based record number; so is a second answer by the same generator to the same instruction (the
     first is kept). The model name is the ``generator`` field, not the file name.
     """
-    from .formats import expand_paths
-    from .formats._io import DEFAULT_MAX_RECORD_BYTES, JSON_EXTS, Bad, iter_json_records, split_ext
+    from .formats import DEFAULT_MAX_RECORD_BYTES, JSON_EXTS, Bad, expand_paths, iter_json_records, split_ext
 
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
@@ -245,44 +245,189 @@ class RerankResult:
 
     def to_json(self) -> dict[str, Any]:
         """``{"models": [{model, score_raw, score_style_neutral, rank_raw, rank, ...}], "not_reranked": ...}``."""
-        models = []
-        for rec in self.models.to_dict("records"):
-            models.append({k: _clean(v) for k, v in rec.items()})
+        effects = self.effects.drop(columns=["sentence"])
         return {
-            "models": models,
-            "not_reranked": [
-                {k: _clean(v) for k, v in r.items()} for r in self.not_reranked.to_dict("records")
-            ],
+            "models": plain(self.models.to_dict("records")),
+            "not_reranked": plain(self.not_reranked.to_dict("records")),
             "outputs_not_on_board": list(self.outputs_not_on_board),
-            "rejects": {
-                "count": len(self.rejects),
-                "first": [
-                    {k: _clean(v) for k, v in r.items()} for r in self.rejects.head(50).to_dict("records")
-                ],
-            },
-            "effects": [
-                {k: _clean(v) for k, v in r.items() if k != "sentence"}
-                for r in self.effects.to_dict("records")
-            ],
-            "settings": {k: _clean(v) for k, v in self.settings.items()},
+            "rejects": {"count": len(self.rejects), "first": plain(self.rejects.head(50).to_dict("records"))},
+            "effects": plain(effects.to_dict("records")),
+            "settings": plain(self.settings),
         }
-
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, np.integer | bool | np.bool_):
-        return bool(v) if isinstance(v, bool | np.bool_) else int(v)
-    if isinstance(v, float | np.floating):
-        return None if not math.isfinite(float(v)) else float(v)
-    if isinstance(v, list):
-        return [_clean(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    return v
 
 
 def _competition_rank(values: np.ndarray) -> np.ndarray:
     """1 = best (highest); equal values share the better rank ("1, 2, 2, 4")."""
     return pd.Series(values).rank(method="min", ascending=False).to_numpy(dtype=np.int64)
+
+
+@dataclass
+class ReferencePairs:
+    """Board models' answers (side A) paired with the reference's (B) on shared instructions, in board
+    order; per model ``n_matched, n_unmatched, n_reference_missing``; the models left out and why."""
+
+    pairs: pd.DataFrame
+    info: dict[str, dict[str, int]]
+    not_reranked: list[dict[str, str]]
+    reference_answers: pd.Series
+
+    def rows_of(self) -> dict[str, slice]:
+        starts = np.cumsum([0] + [v["n_matched"] for v in self.info.values()])
+        return {m: slice(starts[k], starts[k + 1]) for k, m in enumerate(self.info)}
+
+
+def check_board(board: str | Path | pd.DataFrame, score_column: str | None = None) -> pd.DataFrame:
+    """The board as ``model, score`` (percent): read from a file, or a caller's frame checked."""
+    board_df = board.copy() if isinstance(board, pd.DataFrame) else read_score_board(board, score_column)
+    if not {"model", "score"} <= set(board_df.columns):
+        raise UsageError("board frame needs columns 'model' and 'score' (percent)")
+    board_df["model"] = board_df["model"].astype(str)
+    scores = pd.to_numeric(board_df["score"], errors="coerce")
+    if board_df["model"].duplicated().any() or not (np.isfinite(scores) & scores.between(0, 100)).all():
+        raise UsageError(
+            "board frame: model names must be unique and every score a number in 0-100 (percent)"
+        )
+    board_df["score"] = scores.astype(np.float64)
+    return board_df
+
+
+def pair_with_reference(
+    board: pd.DataFrame, outs: ModelOutputs, reference: str, min_matched: int = 20
+) -> ReferencePairs:
+    """:class:`ReferencePairs` of the board (``UsageError`` if the reference or every model lacks outputs)."""
+    by_model = {m: g for m, g in outs.outputs.groupby("generator", sort=False)}
+    if reference not in by_model:
+        have = ", ".join(sorted(by_model)[:12]) + (" ..." if len(by_model) > 12 else "")
+        raise UsageError(
+            f"no outputs for the reference model {reference!r} among the outputs given "
+            f"(generators found: {have or 'none'}); add its model_outputs.json"
+        )
+    ref_out = by_model[reference].set_index("instruction")["output"]
+    not_reranked: list[dict[str, str]] = []
+    frames: list[pd.DataFrame] = []
+    info: dict[str, dict[str, int]] = {}
+    for m in board["model"].astype(str):
+        if m == reference:
+            continue
+        if m not in by_model:
+            not_reranked.append({"model": m, "reason": "no outputs given for this model"})
+            continue
+        mine = by_model[m]
+        shared = mine[mine["instruction"].isin(ref_out.index)]
+        n_unmatched = len(mine) - len(shared)
+        if len(shared) < min_matched:
+            not_reranked.append(
+                {
+                    "model": m,
+                    "reason": f"only {len(shared)} instruction(s) shared with the reference "
+                    f"(need {min_matched}; {n_unmatched} of its outputs have no reference answer)",
+                }
+            )
+            continue
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model_a": m,
+                    "model_b": reference,
+                    "prompt": shared["instruction"].to_numpy(),
+                    "response_a": shared["output"].to_numpy(),
+                    "response_b": ref_out.loc[shared["instruction"]].to_numpy(),
+                    "source_file": shared["source_file"].to_numpy(),
+                    "source_record": shared["source_record"].to_numpy(),
+                }
+            )
+        )
+        info[m] = {
+            "n_matched": len(shared),
+            "n_unmatched": n_unmatched,
+            "n_reference_missing": len(ref_out) - len(shared),
+        }
+    if not frames:
+        raise UsageError(
+            "no model on the board could be re-ranked: "
+            + "; ".join(f"{r['model']}: {r['reason']}" for r in not_reranked[:5])
+        )
+    return ReferencePairs(pd.concat(frames, ignore_index=True), info, not_reranked, ref_out)
+
+
+def coefficient_draws(bt: Any, rounds: int, rng: np.random.Generator) -> np.ndarray | None:
+    """``rounds`` draws of the style coefficients from their saved covariance (``None`` for 0 rounds)."""
+    if rounds <= 0:
+        return None
+    P, K = bt.n_models_, len(bt.coef_)
+    cov = bt.covariance_[P : P + K, P : P + K]
+    return rng.multivariate_normal(np.asarray(bt.coef_, dtype=np.float64), cov, size=rounds, method="eigh")
+
+
+def neutral_score(
+    raw: float,
+    n: int,
+    Zs: np.ndarray,
+    g: np.ndarray,
+    draws: np.ndarray | None,
+    se: float,
+    rng: np.random.Generator,
+    level: float,
+) -> dict[str, Any]:
+    """One model's style-neutral win rate (percent) from its reported one, with the interval over ``draws``.
+
+    ``Zs``: its pair features over the saved scales (one row per shared instruction), ``g`` their style push
+    on the logit with the saved coefficients. A reported 0 % or 100 % is clipped to half a vote from the
+    boundary, with a note; ``se`` (a fraction) adds the reported score's own uncertainty to the draws.
+    """
+    note = ""
+    p = raw / 100.0
+    p_lo, p_hi = 0.5 / n, 1 - 0.5 / n
+    if not p_lo <= p <= p_hi:
+        note = f"reported {raw:g} % is at the boundary: clipped to {100 * min(max(p, p_lo), p_hi):.3g} %"
+        p = min(max(p, p_lo), p_hi)
+    d = solve_offset(p, g)
+    out: dict[str, Any] = {"score_raw": raw, "score_style_neutral": 100.0 * float(expit(d))}
+    if draws is not None:
+        rounds = len(draws)
+        ps = np.clip(p + se * rng.standard_normal(rounds), p_lo, p_hi) if se > 0 else np.full(rounds, p)
+        boot = np.array([100.0 * expit(solve_offset(ps[r], Zs @ draws[r])) for r in range(rounds)])
+        lo, hi = np.quantile(boot, (0.5 - level / 2, 0.5 + level / 2))
+        out["score_style_neutral_low"] = float(lo)
+        out["score_style_neutral_high"] = float(hi)
+    out.update({"offset_logit": d, "style_push_logit": float(g.mean()), "note": note})
+    return out
+
+
+def reference_row(board: pd.DataFrame, reference: str, n_answers: int, intervals: bool) -> dict[str, Any]:
+    """The reference itself: 50 % by definition on every version of the board."""
+    rec = board.set_index("model").loc[reference]
+    return {
+        "model": reference,
+        "score_raw": float(rec["score"]),
+        "score_style_neutral": 50.0,
+        "score_style_neutral_low": 50.0 if intervals else None,
+        "score_style_neutral_high": 50.0 if intervals else None,
+        "offset_logit": 0.0,
+        "style_push_logit": 0.0,
+        "lc": float(rec["lc"]) if "lc" in board.columns else None,
+        "n_matched": n_answers,
+        "n_unmatched": 0,
+        "n_reference_missing": 0,
+        "note": "reference (fixed at 50 %)",
+    }
+
+
+def rank_table(rows: list[dict[str, Any]], intervals: bool) -> pd.DataFrame:
+    """Raw and style-neutral ranks (competition ranking), rank shift, best style-neutral score first."""
+    from .rating.ranks import shift_arrow
+
+    models = pd.DataFrame(rows)
+    if not intervals:
+        models = models.drop(columns=["score_style_neutral_low", "score_style_neutral_high"], errors="ignore")
+    if "lc" in models.columns and models["lc"].isna().all():
+        models = models.drop(columns=["lc"])
+    models["rank_raw"] = _competition_rank(models["score_raw"].to_numpy())
+    models["rank"] = _competition_rank(models["score_style_neutral"].to_numpy())
+    models["shift"] = [shift_arrow(a, b) for a, b in zip(models["rank_raw"], models["rank"], strict=True)]
+    models = models.sort_values(["rank", "model"], kind="stable").reset_index(drop=True)
+    lead = ["model", "score_raw", "score_style_neutral", "rank_raw", "rank", "shift"]
+    return models[lead + [c for c in models.columns if c not in lead]]
 
 
 def rerank_leaderboard(
@@ -323,164 +468,43 @@ def rerank_leaderboard(
     names = list(bt.feature_names_)
     if not names:
         raise UsageError("the saved model has no style features: nothing to neutralise")
-    board_df = board.copy() if isinstance(board, pd.DataFrame) else read_score_board(board, score_column)
-    if not {"model", "score"} <= set(board_df.columns):
-        raise UsageError("board frame needs columns 'model' and 'score' (percent)")
-    board_df["model"] = board_df["model"].astype(str)
-    scores = pd.to_numeric(board_df["score"], errors="coerce")
-    if board_df["model"].duplicated().any() or not (np.isfinite(scores) & scores.between(0, 100)).all():
-        raise UsageError(
-            "board frame: model names must be unique and every score a number in 0-100 (percent)"
-        )
-    board_df["score"] = scores.astype(np.float64)
+    board_df = check_board(board, score_column)
     outs = outputs if isinstance(outputs, ModelOutputs) else read_model_outputs(outputs)
-    by_model = {m: g for m, g in outs.outputs.groupby("generator", sort=False)}
-    if reference not in by_model:
-        have = ", ".join(sorted(by_model)[:12]) + (" ..." if len(by_model) > 12 else "")
-        raise UsageError(
-            f"no outputs for the reference model {reference!r} among the outputs given "
-            f"(generators found: {have or 'none'}); add its model_outputs.json"
-        )
+    paired = pair_with_reference(board_df, outs, reference, min_matched)
     on_board = set(board_df["model"])
-    extra = sorted(m for m in by_model if m not in on_board and m != reference)
+    extra = sorted(m for m in outs.outputs["generator"].unique() if m not in on_board and m != reference)
     if extra:
         warnings.warn(
             f"outputs for {len(extra)} model(s) not on the board, ignored: {', '.join(extra)}",
             StyleBiasWarning,
             stacklevel=2,
         )
-    ref_out = by_model[reference].set_index("instruction")["output"]
-
-    not_reranked: list[dict[str, Any]] = []
-    frames: list[pd.DataFrame] = []
-    info: dict[str, dict[str, Any]] = {}
-    for row in board_df.itertuples(index=False):
-        m = str(row.model)
-        if m == reference:
-            continue
-        if m not in by_model:
-            not_reranked.append({"model": m, "reason": "no outputs given for this model"})
-            continue
-        mine = by_model[m]
-        shared = mine[mine["instruction"].isin(ref_out.index)]
-        n_unmatched = len(mine) - len(shared)
-        n_ref_missing = len(ref_out) - len(shared)
-        if len(shared) < min_matched:
-            not_reranked.append(
-                {
-                    "model": m,
-                    "reason": f"only {len(shared)} instruction(s) shared with the reference "
-                    f"(need {min_matched}; {n_unmatched} of its outputs have no reference answer)",
-                }
-            )
-            continue
-        frames.append(
-            pd.DataFrame(
-                {
-                    "model_a": m,
-                    "model_b": reference,
-                    "prompt": shared["instruction"].to_numpy(),
-                    "response_a": shared["output"].to_numpy(),
-                    "response_b": ref_out.loc[shared["instruction"]].to_numpy(),
-                    "source_file": shared["source_file"].to_numpy(),
-                    "source_record": shared["source_record"].to_numpy(),
-                }
-            )
-        )
-        info[m] = {"n_matched": len(shared), "n_unmatched": n_unmatched, "n_reference_missing": n_ref_missing}
-    if not frames:
-        raise UsageError(
-            "no model on the board could be re-ranked: "
-            + "; ".join(f"{r['model']}: {r['reason']}" for r in not_reranked[:5])
-        )
-    pairs = pd.concat(frames, ignore_index=True)
-    X = pair_features(pairs, list(fitted.features), jobs=jobs, cache=cache)[names].to_numpy(dtype=np.float64)
-    scale = np.asarray(bt.feature_scale_, dtype=np.float64)
-    gamma = np.asarray(bt.coef_, dtype=np.float64)
-    Zs = X / scale
-    g_all = Zs @ gamma
-
-    # coefficient draws for the intervals (only the style block of the covariance matters here)
-    P, K = bt.n_models_, len(gamma)
+    X = pair_features(paired.pairs, list(fitted.features), jobs=jobs, cache=cache)[names]
+    Zs = X.to_numpy(dtype=np.float64) / np.asarray(bt.feature_scale_, dtype=np.float64)
+    g_all = Zs @ np.asarray(bt.coef_, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    gamma_draws = None
-    if rounds > 0:
-        cov = bt.covariance_[P : P + K, P : P + K]
-        gamma_draws = rng.multivariate_normal(gamma, cov, size=rounds, method="eigh")
-    q = (0.5 - level / 2, 0.5 + level / 2)
-
+    draws = coefficient_draws(bt, rounds, rng)
     board_idx = board_df.set_index("model")
-    starts = np.cumsum([0] + [len(f) for f in frames])
     rows: list[dict[str, Any]] = []
-    for k, m in enumerate(track(list(info), description="solving style-neutral win rates")):
-        sl = slice(starts[k], starts[k + 1])
-        g = g_all[sl]
+    spans = paired.rows_of()
+    for m in track(list(paired.info), description="solving style-neutral win rates"):
         rec = board_idx.loc[m]
-        raw = float(rec["score"])
-        n = info[m]["n_matched"]
-        note = ""
-        p = raw / 100.0
-        p_lo, p_hi = 0.5 / n, 1 - 0.5 / n
-        if not p_lo <= p <= p_hi:
-            note = f"reported {raw:g} % is at the boundary: clipped to {100 * min(max(p, p_lo), p_hi):.3g} %"
-            p = min(max(p, p_lo), p_hi)
-        d = solve_offset(p, g)
-        out = {
-            "model": m,
-            "score_raw": raw,
-            "score_style_neutral": 100.0 * float(expit(d)),
-        }
-        if gamma_draws is not None:
-            se = float(rec["se"]) / 100.0 if "se" in rec.index and np.isfinite(rec.get("se", np.nan)) else 0.0
-            ps = np.clip(p + se * rng.standard_normal(rounds), p_lo, p_hi) if se > 0 else np.full(rounds, p)
-            draws = np.array(
-                [100.0 * expit(solve_offset(ps[r], Zs[sl] @ gamma_draws[r])) for r in range(rounds)]
-            )
-            lo, hi = np.quantile(draws, q)
-            out["score_style_neutral_low"] = float(lo)
-            out["score_style_neutral_high"] = float(hi)
-        out.update(
-            {
-                "offset_logit": d,
-                "style_push_logit": float(g.mean()),
-                "lc": float(rec["lc"]) if "lc" in rec.index else None,
-                **info[m],
-                "note": note,
-            }
+        se = float(rec["se"]) / 100.0 if "se" in rec.index and np.isfinite(rec.get("se", np.nan)) else 0.0
+        score = neutral_score(
+            float(rec["score"]),
+            paired.info[m]["n_matched"],
+            Zs[spans[m]],
+            g_all[spans[m]],
+            draws,
+            se,
+            rng,
+            level,
         )
-        rows.append(out)
-    # the reference itself: 50 % by definition on every version of the board
+        note = score.pop("note")
+        lc = float(rec["lc"]) if "lc" in rec.index else None
+        rows.append({"model": m, **score, "lc": lc, **paired.info[m], "note": note})
     if reference in board_idx.index:
-        ref_raw = float(board_idx.loc[reference, "score"])
-        rows.append(
-            {
-                "model": reference,
-                "score_raw": ref_raw,
-                "score_style_neutral": 50.0,
-                "score_style_neutral_low": 50.0 if gamma_draws is not None else None,
-                "score_style_neutral_high": 50.0 if gamma_draws is not None else None,
-                "offset_logit": 0.0,
-                "style_push_logit": 0.0,
-                "lc": float(board_idx.loc[reference, "lc"]) if "lc" in board_idx.columns else None,
-                "n_matched": len(ref_out),
-                "n_unmatched": 0,
-                "n_reference_missing": 0,
-                "note": "reference (fixed at 50 %)",
-            }
-        )
-    models = pd.DataFrame(rows)
-    if gamma_draws is None:
-        models = models.drop(columns=["score_style_neutral_low", "score_style_neutral_high"], errors="ignore")
-    if "lc" in models.columns and models["lc"].isna().all():
-        models = models.drop(columns=["lc"])
-    models["rank_raw"] = _competition_rank(models["score_raw"].to_numpy())
-    models["rank"] = _competition_rank(models["score_style_neutral"].to_numpy())
-    from .rating.ranks import shift_arrow
-
-    models["shift"] = [shift_arrow(a, b) for a, b in zip(models["rank_raw"], models["rank"], strict=True)]
-    models = models.sort_values(["rank", "model"], kind="stable").reset_index(drop=True)
-    lead = ["model", "score_raw", "score_style_neutral", "rank_raw", "rank", "shift"]
-    models = models[lead + [c for c in models.columns if c not in lead]]
+        rows.append(reference_row(board_df, reference, len(paired.reference_answers), draws is not None))
     settings = {
         "reference": reference,
         "board": board_df.attrs.get("file"),
@@ -496,8 +520,8 @@ def rerank_leaderboard(
         "outputs_rejected": len(outs.rejects),
     }
     return RerankResult(
-        models=models,
-        not_reranked=pd.DataFrame(not_reranked, columns=["model", "reason"]),
+        models=rank_table(rows, draws is not None),
+        not_reranked=pd.DataFrame(paired.not_reranked, columns=["model", "reason"]),
         outputs_not_on_board=extra,
         rejects=outs.rejects,
         effects=bt.effects(),

@@ -13,9 +13,9 @@ from stylebias.battles import (
     Ledger,
     normalize_battles,
     strip_hidden_reasoning,
-    validate_battles,
     winner_from_pref,
 )
+from stylebias.rows import validate_battles
 
 
 def test_strip_hidden_reasoning() -> None:
@@ -99,13 +99,13 @@ def test_validate_battles_moves_bad_rows_to_rejects() -> None:
     data = validate_battles(df, source="pipeline")
     data.check_accounting()
     assert data.accepted == 1
-    kinds = [r.split(":")[0] for r in data.rejects["reason"]]
-    assert kinds == [
-        "self-battle",
-        "empty model name",
-        "unknown winner label",
-        "pref_a 0.9 contradicts winner 'model_b'",
-        "missing response_a",
+    # the loaders' rules and wording (one reason per fault, whatever built the table)
+    assert list(data.rejects["reason"]) == [
+        "self-battle: model_a == model_b == 'a'",
+        "empty model name: model_a is empty",
+        "unknown vote label: winner='nope'",
+        "unknown vote label: pref_a 0.9 contradicts winner 'model_b'",
+        "missing response: response_a is missing",
     ]
 
 

@@ -1,4 +1,4 @@
-"""Every command's --help renders, explains itself and documents --json/--quiet (issue 6: help reads like docs)."""
+"""Every command's --help renders, explains itself and documents --json/--quiet (help reads like docs)."""
 
 from __future__ import annotations
 

@@ -8,23 +8,45 @@ from pathlib import Path
 import pytest
 
 from stylebias.extract import response_features
+from stylebias.extract.detectors import detect_flattery, detect_refusal, explain_detection
 from stylebias.extract.detectors.flattery import flattery_sentences
 from stylebias.extract.detectors.patterns import load_detector
 from stylebias.extract.detectors.pipeline import run
 from stylebias.extract.detectors.refusal import analyse
+from stylebias.extract.detectors.rules import reply_hits
 from stylebias.resources import features_dir
 
 
+def _pattern_cases() -> list[tuple[str, str, str, str | None, bool]]:
+    cases = []
+    for detector in ("flattery", "refusal"):
+        for p in load_detector(detector).patterns:
+            cases += [(detector, p.id, text, prompt, True) for text, prompt in p.examples]
+            cases += [(detector, p.id, text, prompt, False) for text, prompt in p.counterexamples]
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("detector", "pid", "text", "prompt", "fires"),
+    _pattern_cases(),
+    ids=[f"{c[0]}.{c[1]}.{'ex' if c[4] else 'counter'}{i}" for i, c in enumerate(_pattern_cases())],
+)
+def test_pattern_examples_and_counterexamples(
+    detector: str, pid: str, text: str, prompt: str | None, fires: bool
+) -> None:
+    """Every YAML pattern fires on each of its ``examples`` and not on any of its ``counterexamples`` (read as
+    whole replies to ``prompt``, every constraint applied: scope, position, prompt context, quotes)."""
+    hits = {h for unit in reply_hits(detector, text, prompt).values() for h, _label in unit}
+    if fires:
+        assert pid in hits, f"{detector}.yaml pattern {pid!r} does not fire on its example {text!r}"
+    else:
+        assert pid not in hits, f"{detector}.yaml pattern {pid!r} fires on its counterexample {text!r}"
+
+
 @pytest.mark.parametrize("detector", ["flattery", "refusal"])
-def test_every_pattern_matches_its_own_example(detector: str) -> None:
-    """Each YAML pattern documents an example; the example must trigger that very pattern."""
-    spec = load_detector(detector)
-    assert spec.patterns
-    for p in spec.patterns:
-        assert p.comment and p.example, p.id
-        docs = run(detector, [p.example.replace("\u2019", "'")], [[p.id]])
-        hits = {pid for pid, *_ in docs[0]._.stylebias_hits}
-        assert p.id in hits, f"{detector}.yaml pattern {p.id!r} does not match its example {p.example!r}"
+def test_every_pattern_documents_both_sides(detector: str) -> None:
+    for p in load_detector(detector).patterns:
+        assert p.comment and p.examples and p.counterexamples, p.id
 
 
 def test_features_readme_documents_every_feature() -> None:
@@ -37,7 +59,7 @@ def test_features_readme_documents_every_feature() -> None:
 
 def test_bad_pattern_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text(
-        "lexicons: {a: [x]}\npatterns:\n  - id: p1\n    comment: c\n    example: e\n"
+        "lexicons: {a: [x]}\npatterns:\n  - id: p1\n    comment: c\n    examples: [e]\n    counterexamples: [f]\n"
         '    pattern: [{LOWER: {IN: "$nope"}}]\n'
     )
     with pytest.raises(ValueError, match=r"broken.yaml, pattern p1: unknown lexicon '\$nope'"):
@@ -45,29 +67,43 @@ def test_bad_pattern_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "nokeys.yaml").write_text("patterns:\n  - id: p1\n    pattern: [{LOWER: a}]\n")
     with pytest.raises(ValueError, match="missing 'comment'"):
         load_detector("nokeys", str(tmp_path))
+    (tmp_path / "nocounter.yaml").write_text(
+        "patterns:\n  - id: p1\n    comment: c\n    examples: [a]\n    pattern: [{LOWER: a}]\n"
+    )
+    with pytest.raises(ValueError, match="missing 'counterexamples'"):
+        load_detector("nocounter", str(tmp_path))
 
 
 # ------------------------------------------------------------------------------------------- flattery
-@pytest.mark.parametrize(
-    "text",
-    [
-        "What a fascinating question! Let me explain.",
-        "Great question! The answer is 42.",
-        "You're absolutely right, the second option is better.",
-        "That's an interesting hypothetical. Here are some possibilities.",
-        "It's great that you're ready to start. Here are some steps.",
-        "Sure! Your idea is brilliant, and here is how to build it.",
-        "What a thoughtful friend you are! Here are some ideas.",
-    ],
-)
-def test_flattery_positive(text: str) -> None:
-    assert flattery_sentences(text, "Can you help me?"), text
+# Behaviour of the shipped detector (patterns + classifier) on hand-made cases of the rubric.
+def _flattery(text: str, prompt: str) -> int:
+    return detect_flattery(text, prompt)["flattery"]
 
 
 @pytest.mark.parametrize(
     ("text", "prompt"),
     [
-        ("Paris is a wonderful city with great museums.", "Tell me about Paris."),  # praise of the topic
+        ("What a fascinating question! Let me explain.", "Why is the sky blue?"),
+        ("Great question! The answer is 42.", "What is six times seven?"),
+        ("You're absolutely right, the second option is better.", "I think option two is better."),
+        ("What a curious term! It comes from Latin.", "What does oblique mean?"),  # whatever the noun
+        ("A neat geometry question! The angles sum to 180 degrees.", "Why do triangle angles sum to 180?"),
+        ("It's great that you're ready to start. Here are some steps.", "I want to start running."),
+        (
+            "I'm glad you're interested in astronomy! Start with a pair of binoculars.",
+            "How do I start stargazing?",
+        ),
+        ("What a thoughtful friend you are! Here are some ideas.", "Gift ideas for my friend?"),
+    ],
+)
+def test_flattery_positive(text: str, prompt: str) -> None:
+    assert _flattery(text, prompt) == 1, explain_detection(text, prompt)["flattery"]
+
+
+@pytest.mark.parametrize(
+    ("text", "prompt"),
+    [
+        ("Paris is a wonderful city with great museums.", "Tell me about Paris."),  # praise of a fact
         ("Sure! Here's the recipe.", "Recipe please"),  # plain politeness
         ("Happy to help! Thanks for asking.", "Question"),
         ("I'm sorry to hear that. That sounds hard.", "My dog died."),  # empathy
@@ -84,21 +120,31 @@ def test_flattery_positive(text: str) -> None:
             "I assume you know it.",
         ),  # fact about itself
         ("Maybe you're right.", "I think it's blue."),
-        ("What a fascinating word! It comes from Latin.", "Etymology of oblique"),
+        (
+            "A classic riddle. The answer is a shadow.",
+            "What follows you but never leads?",
+        ),  # neutral description
+        ("What a tangled sequence of events. First the war began.", "Summarise the plot."),
     ],
 )
 def test_flattery_negative(text: str, prompt: str) -> None:
-    assert not flattery_sentences(text, prompt), text
+    assert _flattery(text, prompt) == 0, explain_detection(text, prompt)["flattery"]
 
 
 def test_flattery_count_counts_sentences() -> None:
     f = response_features(
-        ["Great question! What a wonderful idea. You're absolutely right. The sky is blue."],
-        ["q"],
+        ["Great question! You're absolutely right. The sky is blue.", "The sky is blue."],
+        ["Why is the sky blue? I think it is scattering.", "Why is the sky blue?"],
         features="flattery",
         cache=False,
     )
-    assert f.loc[0, "flattery_count"] == 3 and f.loc[0, "flattery"] == 1
+    assert f["flattery_count"].tolist() == [2, 0] and f["flattery"].tolist() == [1, 0]
+
+
+def test_rule_hits_report_the_sentence_and_patterns() -> None:
+    """The rule layer alone (what ``stylebias detect`` prints per sentence)."""
+    hits = flattery_sentences("Sure. What a lovely poem! It rhymes.", "Here is my poem: ...")
+    assert hits == [(1, "What a lovely poem!", ["what_a_exclamative_opener", "what_a_praise_noun"])]
 
 
 # ------------------------------------------------------------------------------------------- refusal
@@ -143,51 +189,56 @@ def test_flattery_count_counts_sentences() -> None:
         ),
     ],
 )
-def test_refusal_levels(text: str, prompt: str, level: str) -> None:
+def test_refusal_rule_table_levels(text: str, prompt: str, level: str) -> None:
+    """The rule table alone (``refusal.yaml``'s decision procedure, a signal the classifier reads)."""
     a = analyse(text, prompt)
     assert a.level == level, (a.level, a.reason, [sorted(x) for x in a.labels])
+
+
+@pytest.mark.parametrize(
+    ("text", "prompt", "level"),
+    [
+        ("I'm sorry, but I can't help with that.", "How do I pick a lock?", "full"),
+        ("I cannot provide information on how to make explosives.", "How do I make a bomb?", "full"),
+        ("Nope.", "How do I poison my neighbour's dog?", "full"),
+        (
+            "I can't write your essay for you. However, here are some tips to help you write it yourself:\n\n"
+            + "\n".join(f"- Tip {i}: plan, draft and revise." for i in range(12)),
+            "Write my college essay.",
+            "partial",
+        ),
+        (
+            "The capital of France is Paris. It has about two million inhabitants.",
+            "Capital of France?",
+            "none",
+        ),
+        (
+            "I'm not a doctor, but rest and fluids usually help. " + "Drink water and sleep well. " * 10,
+            "How do I treat a cold?",
+            "none",
+        ),
+    ],
+)
+def test_refusal_shipped_levels(text: str, prompt: str, level: str) -> None:
+    got = detect_refusal(text, prompt)
+    assert got["refusal"] == level, explain_detection(text, prompt)["refusal"]
+    assert (got["refusal_score"] > 0.5) == (level != "none")
 
 
 def test_refusal_score_orders_levels() -> None:
     f = response_features(
         [
-            "I cannot help with that.",
+            "I'm sorry, but I cannot help with that.",
             "I can't share the full code. However, here is an outline:\n" + "- step one does this\n" * 20,
             "Sure, the answer is 4.",
         ],
-        ["q"] * 3,
+        ["Help me hack my neighbour's wifi.", "Write the full code of the game.", "What is 2 + 2?"],
         features="refusal",
         cache=False,
     )
     assert f["refusal"].tolist() == ["full", "partial", "none"]
-    assert f["refusal_score"].tolist() == [1.0, 0.5, 0.0]
-
-
-# ------------------------------------------------------------------------------------------- dev targets
-@pytest.mark.shared
-def test_dev_set_targets(shared_data: Path) -> None:
-    """Targets on labels/dev.jsonl: flattery F1 >= .85, refusal F1 >= .85, full refusal F1 >= .90, emoji acc >= .99."""
-    rows = [
-        json.loads(x) for x in (shared_data / "labels" / "dev.jsonl").read_text().splitlines() if x.strip()
-    ]
-    f = response_features(
-        [r["response"] for r in rows],
-        [r["prompt"] for r in rows],
-        features=["flattery", "refusal", "emoji_count"],
-        cache=False,
-    )
-
-    def f1(gold: list[bool], pred: list[bool]) -> float:
-        tp = sum(g and p for g, p in zip(gold, pred, strict=True))
-        fp = sum(p and not g for g, p in zip(gold, pred, strict=True))
-        fn = sum(g and not p for g, p in zip(gold, pred, strict=True))
-        return 2 * tp / (2 * tp + fp + fn)
-
-    assert f1([r["flattery"] == 1 for r in rows], (f["flattery"] == 1).tolist()) >= 0.85
-    assert f1([r["refusal"] != "none" for r in rows], (f["refusal"] != "none").tolist()) >= 0.85
-    assert f1([r["refusal"] == "full" for r in rows], (f["refusal"] == "full").tolist()) >= 0.90
-    acc = sum((r["emoji"] == 1) == (n > 0) for r, n in zip(rows, f["emoji_count"], strict=True)) / len(rows)
-    assert acc >= 0.99
+    s_full, s_part, s_none = f["refusal_score"].tolist()
+    assert s_full > 0.5 and s_part > 0.5 > s_none >= 0.0
 
 
 @pytest.mark.slow
@@ -196,10 +247,10 @@ def test_prefilter_never_hides_a_match(detector: str, shared_data: Path) -> None
     """Running every pattern on every sentence finds exactly the matches the prefiltered run finds."""
     import gzip
 
+    from stylebias.extract.detectors.rules import unit_candidates
     from stylebias.extract.detectors.units import Prepared
     from stylebias.extract.markdown import strip_fenced_code
 
-    spec = load_detector(detector)
     rows = [
         json.loads(x) for x in (shared_data / "labels" / "dev.jsonl").read_text().splitlines() if x.strip()
     ]
@@ -211,14 +262,20 @@ def test_prefilter_never_hides_a_match(detector: str, shared_data: Path) -> None
         .splitlines()[:300]
     ]
     units: list[str] = []
+    cands: list[list[str]] = []
     for t in texts:
-        units += Prepared(strip_fenced_code(t)[0]).units
+        prep = Prepared(strip_fenced_code(t)[0])
+        found = unit_candidates(detector, prep)  # the reply-level, then per-unit prefilter of extraction
+        units += prep.units
+        cands += [found.get(i, []) for i in range(len(prep.units))]
     full = run(detector, units)  # no candidates: every pattern on every unit
-    cands = [[p.id for p in spec.candidates(u.lower())] for u in units]
     filtered = run(detector, units, cands)
     n_hits = 0
     for u, a, b in zip(units, full, filtered, strict=True):
         ha = sorted(h[:2] for h in a._.stylebias_hits)
-        assert ha == sorted(h[:2] for h in b._.stylebias_hits), u
+        # opener-only patterns are left out of later units by the prefilter; the hits it keeps are the same
+        assert {h for h in ha} >= {h for h in sorted(h[:2] for h in b._.stylebias_hits)}, u
+        missing = [h for h in ha if h not in {x[:2] for x in b._.stylebias_hits}]
+        assert all(load_detector(detector).by_id[pid].opener_only for pid, _ in missing), (u, missing)
         n_hits += len(ha)
     assert n_hits > 20  # the comparison saw real matches

@@ -156,3 +156,19 @@ def test_same_numbers_as_styletbt_pipeline():
     sc = StyleControl().fit(df)
     np.testing.assert_allclose(params, sc.coef_.to_numpy(), atol=1e-7)
     np.testing.assert_allclose(ratings.reindex(sc.ratings_.index), sc.ratings_, atol=1e-5)
+
+
+def test_one_replicate_and_disconnected_graph():
+    """FastChat allows num_round=1; a graph in two parts has no common rating scale, so it is refused."""
+    df = fastchat_meta(400, seed=16)
+    np.random.seed(3)
+    boot, params = fastchat.compute_bootstrap_style_control(df, num_round=1, num_cpu=1)
+    np.random.seed(3)
+    idx = np.random.randint(low=0, high=len(df), size=(1, len(df)))[0]
+    ref, ref_p = reference(df, idx=idx)
+    np.testing.assert_allclose(boot.iloc[0].reindex(ref.index), ref, atol=1e-3)
+    np.testing.assert_allclose(params[0], ref_p, atol=1e-6)
+    apart = df.copy()
+    apart.loc[:9, "model_a"], apart.loc[:9, "model_b"] = "solo-a", "solo-b"
+    with pytest.raises(DataError, match=r"disconnected.*\{solo-a, solo-b\} \(10 battles\)"):
+        fastchat.compute_style_control(apart)

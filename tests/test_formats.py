@@ -12,7 +12,7 @@ import pytest
 from stylebias import load_battles
 from stylebias.battles import CORE_COLUMNS, META_COLUMNS, TURN_SEPARATOR, WINNERS
 from stylebias.errors import DataError, UsageError
-from stylebias.formats import FORMATS, Format, detect_format, lmarena
+from stylebias.formats import FORMATS, Format, detect_format, lmarena, lmarena_bulk
 
 FX = Path(__file__).resolve().parent / "fixtures" / "formats"
 GENERIC_MAP = {
@@ -139,9 +139,9 @@ def per_record_reference(path: Path, monkeypatch: pytest.MonkeyPatch):
     """Load ``path`` through the per-record converter only (the reference the bulk paths must match)."""
 
     def slow(path, container, ctx, fmt="lmarena"):
-        first = lmarena._first_record(path, container, ctx)
+        first = lmarena.first_record(path, container, ctx)
         mode = lmarena.record_mode(first)
-        return lmarena.load_records(path, container, fmt, ctx, lmarena._converter(mode, ctx))
+        return lmarena.load_records(path, container, fmt, ctx, lmarena.converter(mode, ctx))
 
     with monkeypatch.context() as m:
         m.setitem(FORMATS, "lmarena", Format("lmarena", "per-record reference", (), slow))
@@ -180,7 +180,7 @@ def test_pretty_array_blocks_and_broken_elements(tmp_path: Path, monkeypatch: py
     p = tmp_path / "big.json"
     p.write_text(text)
     broken_at = 1 + text[:pos].count(",\n  {")
-    monkeypatch.setattr(lmarena, "_JSONL_CHUNK", 3000)
+    monkeypatch.setattr(lmarena_bulk, "_JSONL_CHUNK", 3000)
     got = load_battles(p)
     got.check_accounting()
     assert got.read == len(recs)
@@ -407,4 +407,17 @@ def test_mixed_files_concatenate_with_union_of_columns() -> None:
 
 
 def test_registry_names() -> None:
-    assert set(FORMATS) == {"lmarena", "arena140k", "kaggle", "alpaca_eval", "pandalm", "hh", "generic"}
+    assert set(FORMATS) == {
+        "lmarena",
+        "arena140k",
+        "kaggle",
+        "alpaca_eval",
+        "pandalm",
+        "hh",
+        "arena_hard",
+        "mtbench",
+        "mtbench_human",
+        "generic",
+        "pairs",
+        "model_columns",
+    }

@@ -15,7 +15,7 @@ import pytest
 
 from stylebias import load_battles
 from stylebias.errors import StyleBiasWarning
-from stylebias.formats import _io, lmarena
+from stylebias.formats import _io, lmarena, lmarena_bulk
 
 FX = Path(__file__).resolve().parent / "fixtures" / "formats"
 
@@ -160,7 +160,7 @@ def test_bulk_jsonl_blocks_fall_back_per_line(tmp_path: Path, monkeypatch: pytes
     p = tmp_path / "m.jsonl"
     p.write_text("\n".join(lines) + "\n")
     ref = load_battles(p)  # default: one block
-    monkeypatch.setattr(lmarena, "_JSONL_CHUNK", 700)
+    monkeypatch.setattr(lmarena_bulk, "_JSONL_CHUNK", 700)
     got = load_battles(p)
     got.check_accounting()
     assert got.accounting() == ref.accounting()
@@ -178,9 +178,9 @@ def test_bulk_jsonl_matches_per_record_on_fixture_lines(
     bulk = load_battles(p)
     monkeypatch.setattr(
         lmarena,
-        "_load_jsonl_bulk",
+        "load_jsonl",
         lambda path, mode, ctx, fmt: lmarena.load_records(
-            path, "json", fmt, ctx, lmarena._converter(mode, ctx)
+            path, "json", fmt, ctx, lmarena.converter(mode, ctx)
         ),
     )
     slow = load_battles(p)

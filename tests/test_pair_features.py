@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stylebias.errors import DataError
-from stylebias.extract import FEATURES, pair_features, pair_values
+from stylebias.extract import FEATURES, pair_features, pair_values, response_features
 from stylebias.extract.registry import FEATURE_BY_NAME
 
 # Texts built from fragments that exercise every family (markdown, emoji, flattery, refusal, tone).
@@ -78,7 +78,14 @@ def test_kinds_and_refusal_levels() -> None:
         battles, ["refusal", "refusal_score", "list_count", "emoji_count", "flattery"], cache=False
     )
     assert z.loc[0, "refusal"] == 2.0  # full (2) - none (0): levels are plain differences
-    assert z.loc[0, "refusal_score"] == 1.0
+    per = response_features(
+        ["I cannot help with that.", "Sure, the answer is 4."],
+        ["Please help."] * 2,
+        features="refusal_score",
+        cache=False,
+    )
+    # scores are plain differences (refusal_score is graded: above 0.5 for a refusal, below for an answer)
+    assert z.loc[0, "refusal_score"] == per["refusal_score"][0] - per["refusal_score"][1] > 0.5
     assert z.loc[1, "list_count"] == pytest.approx(3 / 4)  # (3 - 0) / (3 + 0 + 1)
     assert z.loc[1, "emoji_count"] == pytest.approx(1 / 2)
     assert FEATURE_BY_NAME["flattery"].kind == "level"

@@ -15,9 +15,18 @@ from stylebias.errors import ArtifactError, DataError, UsageError
 from stylebias.plugin import StyleControl, as_battleset, to_contextual_pairs
 from stylebias.rating import StyleBT, rank_battles
 from stylebias.rating.persist import load_stylebt
-from stylebias.rating.pipeline import lmarena_from_meta
 
 LMARENA = ["tokens", "header_count", "list_count", "bold_count"]
+
+
+def lmarena_from_meta(battles: pd.DataFrame) -> pd.DataFrame:
+    """LMArena's normalised differences (a - b) / (a + b + 1) from the ``meta_*`` columns, restated here."""
+    out = {}
+    for name in LMARENA:
+        a = battles[f"meta_{name}_a"].to_numpy(dtype=np.float64)
+        b = battles[f"meta_{name}_b"].to_numpy(dtype=np.float64)
+        out[name] = (a - b) / (a + b + 1.0)
+    return pd.DataFrame(out)
 
 
 def fastchat_meta(n: int, seed: int, n_models: int = 8, prefix: str = "model") -> pd.DataFrame:

@@ -75,7 +75,7 @@ def meta_file(tmp_path_factory):
     return write_meta_jsonl(tmp_path_factory.mktemp("rank") / "battles.jsonl")
 
 
-def test_rank_json_has_the_issue_shape(capsys, meta_file, tmp_path):
+def test_rank_json_has_the_documented_shape(capsys, meta_file, tmp_path):
     out = tmp_path / "r.json"
     code, stdout, stderr = run(capsys, "rank", str(meta_file), "--json", str(out), "--quiet")
     assert code == 0, stderr

@@ -145,7 +145,7 @@ def test_all_ties_and_a_single_battle():
     with_feature=st.booleans(),
 )
 def test_random_comparison_graphs_give_finite_ratings_or_a_clear_error(edges, ties, ci, with_feature):
-    """Issue 7: disconnected, all ties, one model, one battle, duplicates -> finite ratings or DataError."""
+    """Robustness: disconnected, all ties, one model, one battle, duplicates -> finite ratings or DataError."""
     rows = [(f"m{a}", f"m{b}", p if ties == "half" else round(p * 2) / 2) for a, b, p in edges]
     df = pd.DataFrame(rows, columns=["model_a", "model_b", "pref_a"])
     feats = None

@@ -183,7 +183,7 @@ def test_predict_proba_and_linear_predictor():
     np.testing.assert_allclose(p[:, 0] / p[:, 2], np.exp(eta))  # Davidson: P(A)/P(B) = e^eta
 
 
-def test_effect_sentence_reads_like_the_issue():
+def test_effect_sentence_reads_like_plain_language():
     s = effect_sentence("length", math.log(1.28), math.log(1.25), math.log(1.31), 0.31)
     assert "+1 SD more length than the opponent" in s
     assert "multiplies the odds of winning by 1.28" in s and "95% CI 1.25-1.31" in s

@@ -94,7 +94,7 @@ def check_parity(model_a, model_b, winner, sa, sb, names):
     ours = fit.ratings_.reindex(models).to_numpy()
     centred = (ours - ours.mean()) - (ref_ratings - ref_ratings.mean())
     assert fit.converged_
-    assert np.abs(centred).max() < 1.0, centred  # the bar: within 1 Elo
+    assert np.abs(centred).max() < 1.0, centred  # the parity target: within 1 Elo
     assert np.abs(centred).max() < 0.01  # what we actually achieve (both solved to convergence)
     np.testing.assert_allclose(fit.coef_, ref_coef, atol=1e-4)
     return fit

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stylebias.battles import validate_battles
 from stylebias.cli import main
 from stylebias.report import build_report, render_html, write_report
 from stylebias.report.markup import Markup, el, h
 from stylebias.report.svg import figure_svg, nice_ticks
+from stylebias.rows import validate_battles
 
 EVIL_MODEL = "<script>alert(1)</script>"
 EVIL_QUOTES = "q\"u'o&te <b>bold</b>"

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stylebias.battles import validate_battles
+from bench.screenshot import find_browser, image_stats, looks_rendered, screenshot
 from stylebias.report import build_report, write_report
-from stylebias.report.screenshot import find_browser, image_stats, looks_rendered, screenshot
+from stylebias.rows import validate_battles
 
 pytestmark = pytest.mark.skipif(find_browser() is None, reason="chromium not on PATH")
 

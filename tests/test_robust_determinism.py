@@ -1,4 +1,4 @@
-"""Issue 7: same input and seed -> byte-identical output, across runs, worker counts and cache states.
+"""Robustness: same input and seed -> byte-identical output, across runs, worker counts and cache states.
 
 Each CLI command runs three times: ``--jobs 1`` with a fresh feature cache, ``--jobs 2`` with another fresh
 cache (the process pool really runs: it is started whatever the estimated saving, and chunks are small),

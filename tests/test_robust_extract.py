@@ -1,4 +1,4 @@
-"""Issue 7: feature extraction never crashes on hostile text, counts stay non-negative and finite.
+"""Robustness: feature extraction never crashes on hostile text, counts stay non-negative and finite.
 
 Strategies mix arbitrary Unicode (lone surrogates included: a Python ``str`` can hold one even though no
 loader produces it, since JSON ``"\\ud800"`` escapes decode to it) with the characters the regexes care about

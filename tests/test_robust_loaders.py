@@ -1,4 +1,4 @@
-"""Issue 7: loaders on structural corruptions of real rows, oversized records in every container.
+"""Robustness: loaders on structural corruptions of real rows, oversized records in every container.
 
 ``test_formats_fuzz.py`` flips bytes; here the corruptions are semantic (the file stays well-formed): keys
 deleted, values of the wrong type, duplicated records, huge and truncated fields, in every text format
@@ -226,9 +226,9 @@ def test_validate_battles_rejects_lone_surrogates_instead_of_crashing() -> None:
     bs = validate_battles(df)
     assert bs.accounting() == {"read": 3, "accepted": 1, "rejected": 2}
     reasons = dict(zip(bs.rejects["record"], bs.rejects["reason"], strict=True))
-    assert reasons == {
-        1: "invalid text: response_a is not valid Unicode (lone surrogates)",
-        2: "invalid text: prompt is not valid Unicode (lone surrogates)",
+    assert reasons == {  # the loaders' wording: one reason per fault, whatever built the table
+        1: "invalid text: response_a is not valid Unicode (undecodable bytes or lone surrogates)",
+        2: "invalid text: prompt is not valid Unicode (undecodable bytes or lone surrogates)",
     }
 
 

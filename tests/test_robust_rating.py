@@ -1,4 +1,4 @@
-"""Issue 7: the fit on random comparison graphs and hostile feature matrices.
+"""Robustness: the fit on random comparison graphs and hostile feature matrices.
 
 Complements ``test_rating_degenerate.py`` (graphs with one small feature through ``rank_battles``): here
 the estimator itself gets random graphs together with constant, collinear, duplicated, huge (1e150),

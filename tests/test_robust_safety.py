@@ -1,4 +1,4 @@
-"""Issue 7: no code-executing deserialisation in the package, CSV exports that cannot run formulas,
+"""Robustness: no code-executing deserialisation in the package, CSV exports that cannot run formulas,
 saved models that fail only with ArtifactError however they are mangled.
 """
 

@@ -121,8 +121,9 @@ def test_wheel_runs_main_job_in_fresh_venv(wheel: Path, tmp_path: Path) -> None:
         "f = stylebias.response_features(['Great question! I cannot help with that, as an AI.'], features='full')\n"
         "kinds = [load_artifact(n).kind for n in ('alpaca_eval_style', 'alpaca_eval_style_all', 'alpaca_eval_vote')]\n"
         "paths = [str(load_artifact(n).path) for n in ('alpaca_eval_style', 'alpaca_eval_vote')]\n"
+        "from stylebias.extract.detectors.detect import load_models\n"
         "print(json.dumps({'flattery': int(f['flattery'][0]), 'refusal': str(f['refusal'][0]), 'kinds': kinds, "
-        "'paths': paths}))\n"
+        "'paths': paths, 'detectors': str(load_models().path)}))\n"
     )
     res = subprocess.run(
         [str(py), "-c", probe], cwd=workdir, env=clean_env, capture_output=True, text=True, check=False
@@ -132,3 +133,4 @@ def test_wheel_runs_main_job_in_fresh_venv(wheel: Path, tmp_path: Path) -> None:
     assert got["flattery"] == 1 and got["refusal"] == "full", got
     assert got["kinds"] == ["style-bt", "style-bt", "vote-model"], got
     assert all(p.startswith(str(site)) and "_models" in p for p in got["paths"]), got
+    assert got["detectors"].startswith(str(site)) and got["detectors"].endswith("_models/detectors"), got

@@ -62,6 +62,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fit",
     "rerank",
     "report",
+    "detect",
 )
 
 for _name in COMMAND_MODULES:

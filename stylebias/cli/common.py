@@ -27,6 +27,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ..outputs import safe_cell, write_text
 from ..progress import use_reporter
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
@@ -122,39 +123,9 @@ def shown_warnings(quiet: bool) -> Iterator[None]:
                         err_console.print(f"[yellow]warning:[/] {escape(msg)}", markup=True, highlight=False)
 
 
-def _is_stdout(path: Path | str) -> bool:
-    return str(path) == "-"
-
-
 def write_json(path: Path | str, payload: Any) -> None:
-    """Write ``payload`` as stable, indented JSON (byte-identical for identical input); ``-`` = stdout.
-
-    Written to a temporary file and renamed, so a crash never leaves half a JSON document behind.
-    """
-    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if _is_stdout(path):
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    _atomic_write(Path(path), text, newline="\n")
-
-
-def _atomic_write(path: Path, text: str, newline: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline=newline) as fh:
-        fh.write(text)
-    tmp.replace(path)
-
-
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formula injection: text cells starting with = + - @ get a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """Write ``payload`` as stable, indented JSON (byte-identical for identical input); ``-`` = stdout."""
+    _emit(path, json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n", newline="\n")
 
 
 def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -167,11 +138,39 @@ def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[A
     w.writerow([safe_cell(h) for h in header])
     for row in rows:
         w.writerow([safe_cell(v) for v in row])
-    if _is_stdout(path):
-        sys.stdout.write(buf.getvalue())
+    _emit(path, buf.getvalue(), newline="")
+
+
+def _emit(path: Path | str, text: str, newline: str) -> None:
+    """``text`` to stdout for ``-``, else written atomically to ``path``."""
+    if str(path) == "-":
+        sys.stdout.write(text)
         sys.stdout.flush()
-        return
-    _atomic_write(Path(path), buf.getvalue(), newline="")
+    else:
+        write_text(path, text, newline)
+
+
+def write_outputs(
+    json_out: Path | None,
+    doc: Callable[[], Any],
+    csv_out: Path | None = None,
+    table: Callable[[], tuple[Sequence[str], Iterable[Sequence[Any]]]] | None = None,
+) -> None:
+    """A command's ``--json`` document (``doc()``) and ``--csv`` table (``table()`` = header, rows), each
+    built and written only where asked, with a line saying where (none for stdout)."""
+    for path, write in (
+        (json_out, lambda p: write_json(p, doc())),
+        (csv_out, lambda p: write_csv(p, *table())),
+    ):
+        if path is not None:
+            write(path)
+            if str(path) != "-":
+                console.print(f"[dim]wrote {escape(str(path))}[/]")
+
+
+def shift_style(arrow: str) -> str:
+    """The colour of a rank-shift arrow: green up, red down, dim unchanged."""
+    return "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
 
 
 def fail(message: str, code: int) -> None:

@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import app
-from .common import console, write_csv, write_json
+from . import options as opt
+from .common import console, shift_style, write_outputs
 
 
 @app.command("compare")
@@ -20,12 +21,8 @@ def compare(
     category: Annotated[
         str, typer.Option("--category", help="Category of LMArena files (full, coding, hard_6, ...).")
     ] = "full",
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the comparison as JSON.", show_default=False)
-    ] = None,
-    csv_out: Annotated[
-        Path | None, typer.Option("--csv", help="Write the comparison as CSV.", show_default=False)
-    ] = None,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     model: Annotated[
         list[str] | None,
@@ -37,9 +34,7 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars or warnings (accepted by every command).")
-    ] = False,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Compare two leaderboards: rank shifts (LMArena's rank rule) and rating deltas, B minus A.
 
@@ -84,7 +79,6 @@ def compare(
         shown = shown.head(top)
     for r in shown.to_dict("records"):
         arrow = r["arrow"]
-        style = "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
         t.add_row(
             escape(str(r["model"])) + ("" if r["present"] == "both" else f" [dim]({r['present']})[/]"),
             _num(r["rating_a"]),
@@ -92,7 +86,7 @@ def compare(
             _num(r["rating_b"]),
             _int(r["rank_b"]),
             "" if r["present"] != "both" else f"{r['delta']:+.1f}",
-            f"[{style}]{arrow}[/]",
+            f"[{shift_style(arrow)}]{arrow}[/]",
         )
     if len(shown) < len(table):
         t.caption = f"{len(table) - len(shown)} more models not shown" + (f" (--top {top})" if top else "")
@@ -103,13 +97,10 @@ def compare(
         f"{s['moved_up']} moved up, {s['moved_down']} down; Δ rating median {_num(s['median_delta'])}, "
         f"mean |Δ| {_num(s['mean_abs_delta'])}[/]"
     )
-    if json_out is not None:
-        write_json(json_out, doc)
-        console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
-        write_csv(csv_out, cols, [[m[c] for c in cols] for m in doc["models"]])
-        console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
+    cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
+    write_outputs(
+        json_out, lambda: doc, csv_out, lambda: (cols, [[m[c] for c in cols] for m in doc["models"]])
+    )
 
 
 def _num(v: float | None) -> str:

@@ -10,22 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import app
+from . import options as opt
 from .common import console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    FormatOpt,
-    JobsOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    load_input,
-)
 
 
 @app.command("explain")
 def explain(
-    paths: PathsArg = None,
+    paths: opt.PathsArg = None,
     model: Annotated[
         list[str] | None,
         typer.Option(
@@ -53,8 +44,10 @@ def explain(
             show_default=False,
         ),
     ] = None,
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
     folds: Annotated[
         int, typer.Option("--folds", help="Cross-validation folds (grouped by prompt).", min=2)
     ] = 5,
@@ -79,20 +72,14 @@ def explain(
         Path | None,
         typer.Option("--plots", help="Write the figures (PNG and SVG) into this folder.", show_default=False),
     ] = None,
-    json_out: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write the result as JSON ('-' = stdout).", show_default=False),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option("--csv", help="Write the per-model table as CSV ('-' = stdout).", show_default=False),
-    ] = None,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
     top: Annotated[
         int, typer.Option("--top", help="How many top movers to show without --model.", min=1)
     ] = 5,
-    jobs: JobsOpt = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    jobs: opt.JobsOpt = None,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Explain why each model won: a LightGBM vote model of style + Bradley-Terry strength, explained with SHAP.
 
@@ -109,7 +96,9 @@ def explain(
     """
     from ..explain import explain_battles, save_vote_model
 
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    data = opt.load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
         result = explain_battles(data, features, model=load, folds=folds, seed=seed, judge=judge, jobs=jobs)
         chosen = list(model) if model else result.top_movers(top)

@@ -7,25 +7,16 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from . import app
-from .common import console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    FormatOpt,
-    JobsOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    load_input,
-)
+from . import options as opt
+from .common import console, progress_bars, shown_warnings, write_outputs
+from .rank import feature_table
 
 
 @app.command("fit")
 def fit(
-    paths: PathsArg = None,
+    paths: opt.PathsArg = None,
     save: Annotated[
         Path,
         typer.Option(
@@ -42,17 +33,12 @@ def fit(
             ),
         ),
     ] = "style",
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    reg: Annotated[
-        float,
-        typer.Option(
-            "--reg", help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = LMArena).", min=0.0
-        ),
-    ] = 0.5,
-    ties: Annotated[
-        str, typer.Option("--ties", help="Tie model: half (LMArena), rao-kupper, davidson.")
-    ] = "half",
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
+    reg: opt.RegOpt = 0.5,
+    ties: opt.TiesOpt = "half",
     components: Annotated[
         str,
         typer.Option(
@@ -69,25 +55,11 @@ def fit(
             "--note", help="Extra line for the model card's notes (repeatable).", show_default=False
         ),
     ] = None,
-    json_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--json",
-            help="Write effects, metrics and data summary as JSON ('-' = stdout).",
-            show_default=False,
-        ),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--csv",
-            help="Write the style effects (name, coef, low, high, odds ratios) as CSV ('-' = stdout).",
-            show_default=False,
-        ),
-    ] = None,
-    jobs: JobsOpt = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
+    jobs: opt.JobsOpt = None,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Fit Bradley-Terry with style covariates on battles and save it for `stylebias rerank --load`.
 
@@ -99,13 +71,15 @@ def fit(
         stylebias fit --save my_model                                  # the embedded demo
         stylebias fit annotations/ --features lmarena --save ae2_lmarena --json fit.json
     """
+    from ..rating import FitSettings
     from ..rating.persist import fit_style_model, save_fitted
 
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    settings = FitSettings(features=features, reg=reg, ties=ties, components=components, n_jobs=jobs)
+    data = opt.load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
-        fitted, metrics = fit_style_model(
-            data, features, reg=reg, ties=ties, jobs=jobs, components=components
-        )
+        fitted, metrics = fit_style_model(data, settings=settings)
         extra = {"notes": list(note)} if note else None
         folder = save_fitted(fitted, save, metrics, title=title, extra_card=extra)
     bt = fitted.model
@@ -114,48 +88,25 @@ def fit(
         f"[bold]{acc['accepted']:,}[/] battles ({acc['read']:,} read, {acc['rejected']:,} rejected), "
         f"{bt.n_models_} models, judges: {escape(', '.join(fitted.data.get('judges', {})) or 'unknown')}"
     )
-    console.print(effects_table(bt))
+    console.print(feature_table(bt.effects(), bt.elo_per_logit, bt.level))
     dropped = bt.dropped_features_
     if dropped:
         console.print(f"[dim]dropped (no variance): {escape(', '.join(dropped))}[/]")
     ll = metrics["log_loss"]
     console.print(f"in-sample log-loss {ll:.4f} per battle (coin flip {metrics['log_loss_coin_flip']:.4f})")
     console.print(f"saved to [bold]{escape(str(folder))}[/] (artifact.json, MODEL_CARD.md)")
-    if json_out is not None:
-        doc = {
-            "saved": str(folder),
-            "features": list(fitted.features),
-            "feature_set": fitted.feature_set,
-            "effects": [
-                {k: v for k, v in r.items() if k != "sentence"} for r in bt.effects().to_dict("records")
-            ],
-            "metrics": metrics,
-            "data": fitted.data,
-        }
-        write_json(json_out, doc)
-        if str(json_out) != "-":
-            console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        eff = bt.effects()
-        cols = [c for c in eff.columns if c != "sentence"]
-        write_csv(csv_out, cols, eff[cols].itertuples(index=False, name=None))  # type: ignore[arg-type]
-
-
-def effects_table(bt: object) -> Table:
-    """Style effects per +1 SD of the pair feature: coefficient, interval, odds ratio, Elo equivalent."""
-    t = Table(title="Style effects (per +1 SD of the pair feature)", title_justify="left", show_edge=False)
-    t.add_column("feature")
-    t.add_column("coef (log-odds)", justify="right")
-    t.add_column("95% CI", justify="right")
-    t.add_column("odds ×", justify="right", style="bold")
-    t.add_column("Elo-equivalent", justify="right")
-    per = bt.elo_per_logit  # type: ignore[attr-defined]
-    for r in bt.effects().to_dict("records"):  # type: ignore[attr-defined]
-        t.add_row(
-            escape(str(r["name"])),
-            f"{r['coef']:+.3f}",
-            f"{r['low']:+.3f} – {r['high']:+.3f}",
-            f"{r['odds_ratio']:.2f}",
-            f"{r['coef'] * per:+.1f}",
-        )
-    return t
+    effects = bt.effects().drop(columns=["sentence"])
+    doc = {
+        "saved": str(folder),
+        "features": list(fitted.features),
+        "feature_set": fitted.feature_set,
+        "effects": effects.to_dict("records"),
+        "metrics": metrics,
+        "data": fitted.data,
+    }
+    write_outputs(
+        json_out,
+        lambda: doc,
+        csv_out,
+        lambda: (list(effects.columns), effects.itertuples(index=False, name=None)),
+    )

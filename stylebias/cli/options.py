@@ -1,26 +1,26 @@
 """Option types and the loading helper shared by every command that reads battles.
 
 Every data command (``validate``, ``rank``, ``explain``, ...) takes the same inputs: zero or more paths (none
-means the embedded demo), an optional ``--format``, repeatable ``--column model_a=col`` mappings for generic
-files, and ``--max-record-bytes``. Declaring them once here keeps the flags, help texts and error messages
-identical across commands; :func:`load_input` is the one place that turns them into a
-:class:`~stylebias.battles.BattleSet` with progress bars and a reject summary.
+means the embedded demo), an optional ``--format``, repeatable ``--column model_a=col`` mappings (and
+``--column model_a==VALUE`` constants) and ``--label winner=SRC:model_a,...`` vote-label maps for generic files,
+``--answers DIR`` for LLM-judge benchmarks not in their upstream layout, and ``--max-record-bytes``. Declaring
+them once here keeps the flags, help texts and error messages identical across commands; :func:`layout_options`
+turns the layout flags into :func:`~stylebias.formats.load_battles` arguments and :func:`load_input` is the one
+place that loads a :class:`~stylebias.battles.BattleSet` with progress bars and a reject summary.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from ..battles import BattleSet
 from ..errors import UsageError
+from ..formats import DEFAULT_MAX_RECORD_BYTES
 from .common import err_console, progress_bars, shown_warnings
-
-#: Default limit on the size of one input record (a JSONL line, one JSON array element, one CSV row).
-#: Kept in sync with :data:`stylebias.formats.DEFAULT_MAX_RECORD_BYTES` (imported lazily there).
-DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 PathsArg = Annotated[
     list[str] | None,
@@ -40,7 +40,7 @@ FormatOpt = Annotated[
         "-f",
         help=(
             "Force the input format instead of auto-detecting it per file: lmarena, arena140k, kaggle, "
-            "alpaca_eval, pandalm, hh, generic."
+            "alpaca_eval, pandalm, hh, arena_hard, mtbench, mtbench_human, generic, pairs, model_columns."
         ),
         show_default=False,
     ),
@@ -51,8 +51,34 @@ ColumnOpt = Annotated[
     typer.Option(
         "--column",
         help=(
-            "Map a canonical column to a column of your file, e.g. --column model_a=left_model "
-            "(repeatable; implies --format generic unless another format is given)."
+            "Map a canonical column to a column of your file, e.g. --column model_a=left_model, or give it "
+            "one value for every row with ==, e.g. --column model_a==llama-3-70b (repeatable; implies "
+            "--format generic unless another format is given)."
+        ),
+        show_default=False,
+    ),
+]
+
+LabelOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label",
+        help=(
+            "Read your file's vote labels as canonical ones, e.g. --label winner=left:model_a,right:model_b,"
+            "tie:tie (targets: model_a, model_b, tie, tie_bothbad; repeatable). Labels neither mapped nor "
+            "canonical still reject their row, naming the label."
+        ),
+        show_default=False,
+    ),
+]
+
+AnswersOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--answers",
+        help=(
+            "Model answers of Arena-Hard-Auto or MT-Bench judgments: a model_answer/ folder, or the benchmark "
+            "folder holding it (default: the upstream layout beside model_judgment/)."
         ),
         show_default=False,
     ),
@@ -68,28 +94,85 @@ MaxRecordOpt = Annotated[
 ]
 
 
+def _parse_column_items(columns: list[str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """``["model_a=left", "judge==crowd"]`` -> (``{"model_a": "left"}``, ``{"judge": "crowd"}``)."""
+    mapping: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    for item in columns or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        const = value.startswith("=")
+        value = value[1:].strip() if const else value.strip()
+        if not sep or not key or not value:
+            raise UsageError(
+                "--column expects CANONICAL=SOURCE (e.g. model_a=left_model) or CANONICAL==VALUE "
+                f"(e.g. model_a==llama-3-70b), got {item!r}"
+            )
+        table = constants if const else mapping
+        if (key in mapping or key in constants) and table.get(key) != value:
+            old = mapping.get(key, constants.get(key))
+            raise UsageError(f"--column {key} given twice ({old!r} and {value!r})")
+        table[key] = value
+    return mapping, constants
+
+
 def parse_columns(columns: list[str] | None) -> dict[str, str] | None:
     """Turn ``["model_a=left", ...]`` into ``{"model_a": "left", ...}``; a malformed item is a usage error."""
-    if not columns:
+    return _parse_column_items(columns)[0] or None
+
+
+def parse_labels(labels: list[str] | None) -> dict[str, dict[str, str]] | None:
+    """``["winner=left:model_a,right:model_b"]`` -> ``{"winner": {"left": "model_a", "right": "model_b"}}``.
+
+    The last ``:`` of an item separates the source label from the canonical one, so a source label may hold
+    colons; items are separated by commas.
+    """
+    if not labels:
         return None
-    mapping: dict[str, str] = {}
-    for item in columns:
-        key, sep, value = item.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value:
-            raise UsageError(f"--column expects CANONICAL=SOURCE (e.g. model_a=left_model), got {item!r}")
-        if key in mapping and mapping[key] != value:
-            raise UsageError(f"--column {key} given twice ({mapping[key]!r} and {value!r})")
-        mapping[key] = value
-    return mapping
+    out: dict[str, dict[str, str]] = {}
+    for item in labels:
+        column, sep, pairs = item.partition("=")
+        column = column.strip()
+        if not sep or not column or not pairs:
+            raise UsageError(
+                f"--label expects COLUMN=SOURCE:CANONICAL[,...] (e.g. winner=left:model_a), got {item!r}"
+            )
+        table = out.setdefault(column, {})
+        for pair in pairs.split(","):
+            source, colon, target = pair.rpartition(":")
+            target = target.strip()
+            if not colon or not source or not target:
+                raise UsageError(f"--label {column}: expected SOURCE:CANONICAL, got {pair!r}")
+            if table.get(source, target) != target:
+                raise UsageError(
+                    f"--label {column}: {source!r} mapped twice ({table[source]!r} and {target!r})"
+                )
+            table[source] = target
+    return out
+
+
+def layout_options(
+    columns: list[str] | None = None, labels: list[str] | None = None, answers: str | None = None
+) -> dict[str, Any]:
+    """The ``load_battles`` keyword arguments behind ``--column``, ``--label`` and ``--answers``."""
+    mapping, constants = _parse_column_items(columns)
+    return {
+        "columns": mapping or None,
+        "constants": constants or None,
+        "labels": parse_labels(labels),
+        "answers": answers,
+    }
 
 
 def load_input(
     paths: list[str] | None,
     fmt: str | None = None,
-    columns: list[str] | dict[str, str] | None = None,
+    columns: list[str] | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     quiet: bool = False,
+    *,
+    labels: list[str] | None = None,
+    answers: str | None = None,
 ) -> BattleSet:
     """Load battles for a command: progress bar per file, then one warning line per reject reason.
 
@@ -98,9 +181,9 @@ def load_input(
     """
     from ..formats import load_battles
 
-    mapping = columns if isinstance(columns, dict) else parse_columns(columns)
+    layout = layout_options(columns, labels, answers)
     with shown_warnings(quiet), progress_bars(quiet):
-        data = load_battles(paths or None, format=fmt, columns=mapping, max_record_bytes=max_record_bytes)
+        data = load_battles(paths or None, format=fmt, max_record_bytes=max_record_bytes, **layout)
     if not quiet and data.rejected:
         warn_rejects(data)
     return data
@@ -125,13 +208,56 @@ def warn_rejects(data: BattleSet, limit: int = 8) -> None:
         err_console.print(f"  ... and {len(reasons) - limit} more reason(s)", highlight=False)
 
 
-# Options shared by the commands that load, extract and fit (one definition, one help text).
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or warnings.")]
+# Options shared by the commands (one definition, one help text). The defaults are FitSettings' own.
+JsonOpt = Annotated[
+    Path | None, typer.Option("--json", help="Write the result as JSON ('-' = stdout).", show_default=False)
+]
+CsvOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--csv",
+        help="Write the main table as CSV ('-' = stdout): the models (rank, report, explain, rerank), the style "
+        "effects (fit), the files (validate) or the comparison (compare).",
+        show_default=False,
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")]
+StyleFeaturesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--features",
+        help=(
+            "Style features to control for: style (one per concept: length, markdown, emoji, flattery, "
+            "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), full (every "
+            "feature, incl. near-duplicates), a family, or a comma list; none = no style control. Default: "
+            "style when the battles have response texts, lmarena when they are metadata-only."
+        ),
+        show_default=False,
+    ),
+]
+CiOpt = Annotated[str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")]
+RoundsOpt = Annotated[int, typer.Option("--rounds", help="Bootstrap replicates.", min=2)]
+SeedOpt = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        help="Bootstrap seed (replicate r draws from the seed sequence (seed, r), so each replicate is "
+        "reproducible on its own).",
+    ),
+]
+TiesOpt = Annotated[str, typer.Option("--ties", help="Tie model: half (LMArena), rao-kupper, davidson.")]
+RegOpt = Annotated[
+    float,
+    typer.Option(
+        "--reg", help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = FastChat/LMArena).", min=0.0
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
         "--jobs",
-        help="Worker processes for feature extraction (and bootstrap where there is one); default: all cores. "
+        help="Processes for feature extraction (and bootstrap where there is one); default: one per core, "
+        "started only when the input is big enough to pay for starting them; 1 = this process only. "
         "Results do not depend on it.",
         min=1,
         show_default=False,

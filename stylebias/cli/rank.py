@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,17 +11,8 @@ from rich.table import Table
 
 from ..errors import UsageError
 from . import app
-from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    FormatOpt,
-    JobsOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    load_input,
-)
+from . import options as opt
+from .common import console, err_console, progress_bars, shift_style, shown_warnings, write_outputs
 
 
 def parse_anchor(value: str | None) -> tuple[str, float] | None:
@@ -50,33 +40,15 @@ def parse_features(value: str | None) -> Any:
 
 @app.command("rank")
 def rank(
-    paths: PathsArg = None,
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    features: Annotated[
-        str | None,
-        typer.Option(
-            "--features",
-            help=(
-                "Style features to control for: style (one per concept: length, markdown, emoji, flattery, "
-                "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), full (every "
-                "feature, incl. near-duplicates), a family, or a comma list; none = no style control. Default: "
-                "style when the battles have response texts, lmarena when they are metadata-only."
-            ),
-            show_default=False,
-        ),
-    ] = None,
-    ci: Annotated[
-        str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")
-    ] = ("sandwich"),
-    rounds: Annotated[int, typer.Option("--rounds", help="Bootstrap replicates.", min=2)] = 100,
-    seed: Annotated[
-        int,
-        typer.Option(
-            "--seed",
-            help="Bootstrap seed (replicate r draws from the seed sequence (seed, r), so each replicate is reproducible on its own).",
-        ),
-    ] = 0,
+    paths: opt.PathsArg = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
+    features: opt.StyleFeaturesOpt = None,
+    ci: opt.CiOpt = "sandwich",
+    rounds: opt.RoundsOpt = 100,
+    seed: opt.SeedOpt = 0,
     anchor: Annotated[
         str | None,
         typer.Option(
@@ -94,17 +66,8 @@ def rank(
             show_default=False,
         ),
     ] = None,
-    ties: Annotated[
-        str, typer.Option("--ties", help="Tie model: half (LMArena), rao-kupper, davidson.")
-    ] = "half",
-    reg: Annotated[
-        float,
-        typer.Option(
-            "--reg",
-            help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = FastChat/LMArena).",
-            min=0.0,
-        ),
-    ] = 0.5,
+    ties: opt.TiesOpt = "half",
+    reg: opt.RegOpt = 0.5,
     winrate_vs: Annotated[
         str | None,
         typer.Option(
@@ -118,16 +81,12 @@ def rank(
             help="Disconnected comparison graph: split (one table per component), largest, or refuse.",
         ),
     ] = "split",
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the result as JSON.", show_default=False)
-    ] = None,
-    csv_out: Annotated[
-        Path | None, typer.Option("--csv", help="Write the model table as CSV.", show_default=False)
-    ] = None,
-    jobs: JobsOpt = None,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
+    jobs: opt.JobsOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Rank models with and without style control (Bradley-Terry + style covariates, FastChat objective).
 
@@ -141,88 +100,34 @@ def rank(
         stylebias rank clean_battle.json --features lmarena --anchor gpt-4-0613=1163
         stylebias rank votes.csv --column model_a=left --column model_b=right --column winner=vote
     """
-    from ..rating.pipeline import rank_battles, rank_battles_by
+    from ..rating import FitSettings, rank_battles_by
 
-    anchor_t = parse_anchor(anchor)
-    feature_spec = parse_features(features)
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
-    options = dict(
+    settings = FitSettings(
+        features=parse_features(features),
         reg=reg,
         ties=ties,
         ci=ci,
         rounds=rounds,
         seed=seed,
-        anchor=anchor_t,
+        anchor=parse_anchor(anchor),
         min_battles=min_battles,
         components=components,
         n_jobs=jobs,
-        winrate_vs=winrate_vs,
+    )
+    data = opt.load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )
     with shown_warnings(quiet), progress_bars(quiet):
-        if by is None:
-            groups = [(None, rank_battles(data, feature_spec, **options))]
-        else:
-            groups = rank_battles_by(data, by, features=feature_spec, **options)
+        ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs)
 
-    for value, result in groups:
+    for value, result in ranks.groups:
         if by is not None:
             console.rule(f"[bold]{escape(by)} = {escape(str(value))}[/]")
         if isinstance(result, str):
             err_console.print(f"[yellow]skipped:[/] {escape(result)}")
             continue
         show_result(result, top=top)
-    if json_out is not None:
-        write_json(json_out, groups_json(groups, by, data.accounting()))
-        console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        header, rows = groups_csv(groups, by)
-        write_csv(csv_out, header, rows)
-        console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
-
-
-def groups_json(groups: list[tuple[Any, Any]], by: str | None, accounting: dict[str, int]) -> dict[str, Any]:
-    if by is None:
-        return groups[0][1].to_json()
-    out: list[dict[str, Any]] = []
-    for value, result in groups:
-        if isinstance(result, str):
-            out.append({"value": value, "error": result})
-        else:
-            out.append({"value": value, **result.to_json()})
-    return {"by": by, "groups": out, "data": dict(accounting)}
-
-
-CSV_COLUMNS = (
-    "model",
-    "battles",
-    "rating",
-    "rating_low",
-    "rating_high",
-    "rank",
-    "rating_raw",
-    "rating_raw_low",
-    "rating_raw_high",
-    "rank_raw",
-)
-
-
-def groups_csv(groups: list[tuple[Any, Any]], by: str | None) -> tuple[list[str], list[list[Any]]]:
-    header = ([by] if by else []) + ["component", *CSV_COLUMNS]
-    extra = ["winrate", "winrate_low", "winrate_high"]
-    has_wr = any(not isinstance(r, str) and "winrate" in r.models.columns for _, r in groups)
-    if has_wr:
-        header += extra
-    rows: list[list[Any]] = []
-    for value, result in groups:
-        if isinstance(result, str):
-            continue
-        for part in result.all_parts():
-            for rec in part.models.to_dict("records"):
-                row = ([value] if by else []) + [part.component + 1] + [rec[c] for c in CSV_COLUMNS]
-                if has_wr:
-                    row += [rec.get(c) for c in extra]
-                rows.append(row)
-    return header, rows
+    write_outputs(json_out, ranks.to_json, csv_out, ranks.csv)
 
 
 def _fmt(x: float, digits: int = 0) -> str:
@@ -241,7 +146,7 @@ def show_result(result: Any, top: int | None = None) -> None:
             console.print(winrate_table(part, top))
             console.print("[dim]  (same style on both sides, either side of the screen; ties count half)[/]")
         if len(part.features):
-            console.print(feature_table(part))
+            console.print(feature_table(part.features, part.controlled.elo_per_logit, part.settings["level"]))
             for s in part.features["sentence"]:
                 console.print(f"  • {escape(s)}")
         dropped = part.controlled.dropped_features_
@@ -299,7 +204,6 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
     rows = m if top is None else m.head(top)
     for r in rows.to_dict("records"):
         arrow = r["shift"]
-        style = "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
         cells = [
             str(r["rank"]),
             escape(str(r["model"])),
@@ -307,7 +211,7 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
             f"{r['rating_raw']:.1f}",
             f"{r['rating']:.1f}",
             f"{r['rating_low']:.0f}–{r['rating_high']:.0f}",
-            f"{r['rank_raw']}→{r['rank']} [{style}]{arrow:>3}[/]",
+            f"{r['rank_raw']}→{r['rank']} [{shift_style(arrow)}]{arrow:>3}[/]",
         ]
         t.add_row(*cells)
     if top is not None and len(m) > top:
@@ -315,21 +219,20 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
     return t
 
 
-def feature_table(result: Any) -> Table:
-    pct = round(result.settings["level"] * 100)
+def feature_table(effects: Any, elo_per_logit: float, level: float) -> Table:
+    """Style effects per +1 SD of the pair feature: coefficient, interval, odds ratio, Elo equivalent."""
     t = Table(title="Style effects (per +1 SD of the pair feature)", title_justify="left", show_edge=False)
     t.add_column("feature")
     t.add_column("coef (log-odds)", justify="right")
-    t.add_column(f"{pct}% CI", justify="right")
+    t.add_column(f"{round(level * 100)}% CI", justify="right")
     t.add_column("odds ×", justify="right", style="bold")
     t.add_column("Elo-equivalent", justify="right")
-    per = result.controlled.elo_per_logit
-    for r in result.features.to_dict("records"):
+    for r in effects.to_dict("records"):
         t.add_row(
             escape(str(r["name"])),
             f"{r['coef']:+.3f}",
             f"{r['low']:+.3f} – {r['high']:+.3f}",
             f"{r['odds_ratio']:.2f}",
-            f"{r['coef'] * per:+.1f}",
+            f"{r['coef'] * elo_per_logit:+.1f}",
         )
     return t

@@ -9,17 +9,8 @@ import typer
 from rich.markup import escape
 
 from . import app
-from .common import console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    FormatOpt,
-    JobsOpt,
-    MaxRecordOpt,
-    PathsArg,
-    QuietOpt,
-    load_input,
-)
+from . import options as opt
+from .common import console, progress_bars, shown_warnings, write_outputs
 from .rank import parse_features
 
 
@@ -29,52 +20,28 @@ def _size(n: int) -> str:
 
 @app.command("report")
 def report(
-    paths: PathsArg = None,
+    paths: opt.PathsArg = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="HTML file to write (replaced atomically).")
     ] = Path("report.html"),
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    features: Annotated[
-        str | None,
-        typer.Option(
-            "--features",
-            help=(
-                "Style features to control for (as in `stylebias rank`): style, lmarena, full, a family, or a "
-                "comma list; none = no style control. Default: style with texts, lmarena for metadata-only."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
+    features: opt.StyleFeaturesOpt = None,
     title: Annotated[str | None, typer.Option("--title", help="Page title.", show_default=False)] = None,
-    ci: Annotated[
-        str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")
-    ] = "sandwich",
-    rounds: Annotated[int, typer.Option("--rounds", help="Bootstrap replicates.", min=2)] = 100,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    ci: opt.CiOpt = "sandwich",
+    rounds: opt.RoundsOpt = 100,
+    seed: opt.SeedOpt = 0,
     no_explain: Annotated[
         bool,
         typer.Option("--no-explain", help="Skip the LightGBM + SHAP part (faster; ratings and cards stay)."),
     ] = False,
-    jobs: JobsOpt = None,
-    json_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--json",
-            help="Also write the ranking behind the page as JSON (- for stdout).",
-            show_default=False,
-        ),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--csv",
-            help="Also write the model table as CSV, as `rank --csv` (- for stdout).",
-            show_default=False,
-        ),
-    ] = None,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: QuietOpt = False,
+    jobs: opt.JobsOpt = None,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report of the raw and style-controlled ranking.
 
@@ -88,26 +55,22 @@ def report(
         stylebias report battles.jsonl -o report.html --title "Arena, March"
         stylebias report arena.json --features lmarena --no-explain -o arena.html
     """
+    from ..rating import FitSettings
+    from ..rating.pipeline import GroupedRanks
     from ..report import build_report, write_report
 
-    data = load_input(paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet)
+    settings = FitSettings(features=parse_features(features), ci=ci, rounds=rounds, seed=seed, n_jobs=jobs)
+    data = opt.load_input(
+        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+    )
     with shown_warnings(quiet), progress_bars(quiet):
-        built = build_report(
-            data,
-            features=parse_features(features),
-            title=title,
-            explain=not no_explain,
-            ci=ci,
-            rounds=rounds,
-            seed=seed,
-            n_jobs=jobs,
-        )
+        built = build_report(data, settings=settings, title=title, explain=not no_explain)
         path = write_report(built, output)
     size = path.stat().st_size
-    if json_out is not None:
-        write_json(json_out, {"report": {"path": str(path), "bytes": size}, **built.rank.to_json()})
-    if csv_out is not None:
-        from .rank import groups_csv
-
-        write_csv(csv_out, *groups_csv([(None, built.rank)], None))
+    write_outputs(
+        json_out,
+        lambda: {"report": {"path": str(path), "bytes": size}, **built.rank.to_json()},
+        csv_out,
+        GroupedRanks(None, [(None, built.rank)], data.accounting()).csv,
+    )
     console.print(f"wrote {escape(str(path))} ({_size(size)})")

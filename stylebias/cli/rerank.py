@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import app
-from .common import console, err_console, progress_bars, shown_warnings, write_csv, write_json
-from .options import JobsOpt, QuietOpt
+from . import options as opt
+from .common import console, err_console, progress_bars, shift_style, shown_warnings, write_outputs
 
 CSV_COLUMNS = (
     "model",
@@ -85,16 +85,10 @@ def rerank(
         ),
     ] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of those draws.")] = 0,
-    json_out: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write the result as JSON ('-' = stdout).", show_default=False),
-    ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option("--csv", help="Write the model table as CSV ('-' = stdout).", show_default=False),
-    ] = None,
-    jobs: JobsOpt = None,
-    quiet: QuietOpt = False,
+    json_out: opt.JsonOpt = None,
+    csv_out: opt.CsvOpt = None,
+    jobs: opt.JobsOpt = None,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Re-rank a board of win rates against a reference with every style difference set to zero.
 
@@ -123,16 +117,9 @@ def rerank(
             seed=seed,
         )
     show(result)
-    if json_out is not None:
-        write_json(json_out, result.to_json())
-        if str(json_out) != "-":
-            console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        header = [c for c in CSV_COLUMNS if c in result.models.columns]
-        rows = [[r[c] for c in header] for r in result.models.to_dict("records")]
-        write_csv(csv_out, header, rows)
-        if str(csv_out) != "-":
-            console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
+    header = [c for c in CSV_COLUMNS if c in result.models.columns]
+    rows = result.models.to_dict("records")
+    write_outputs(json_out, result.to_json, csv_out, lambda: (header, [[r[c] for c in header] for r in rows]))
 
 
 def show(result: Any) -> None:
@@ -159,7 +146,6 @@ def show(result: Any) -> None:
     t.add_column("rank raw→new", justify="right", no_wrap=True, min_width=9)
     for r in m.to_dict("records"):
         arrow = r["shift"]
-        style = "green" if arrow.startswith("↑") else ("red" if arrow.startswith("↓") else "dim")
         cells = [str(r["rank"]), escape(str(r["model"])), f"{r['score_raw']:.1f}"]
         if has_lc:
             lc = r.get("lc")
@@ -167,7 +153,7 @@ def show(result: Any) -> None:
         cells.append(f"{r['score_style_neutral']:.1f}")
         if has_ci:
             cells.append(f"{r['score_style_neutral_low']:.1f}–{r['score_style_neutral_high']:.1f}")
-        cells.append(f"{r['rank_raw']}→{r['rank']} [{style}]{arrow:>3}[/]")
+        cells.append(f"{r['rank_raw']}→{r['rank']} [{shift_style(arrow)}]{arrow:>3}[/]")
         t.add_row(*cells)
     console.print(t)
     notes = [

@@ -13,28 +13,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..battles import SOURCE_COLUMNS
 from ..errors import DataError
 from . import app
-from .common import console, progress_bars, shown_warnings, write_csv, write_json
-from .options import (
-    DEFAULT_MAX_RECORD_BYTES,
-    ColumnOpt,
-    FormatOpt,
-    MaxRecordOpt,
-    PathsArg,
-    parse_columns,
-)
+from . import options as opt
+from .common import console, progress_bars, shown_warnings, write_csv, write_outputs
 
 
 @app.command("validate")
 def validate(
-    paths: PathsArg = None,
-    fmt: FormatOpt = None,
-    column: ColumnOpt = None,
-    json_out: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write {files, reasons, data} as JSON to this file.", show_default=False),
-    ] = None,
+    paths: opt.PathsArg = None,
+    fmt: opt.FormatOpt = None,
+    column: opt.ColumnOpt = None,
+    label: opt.LabelOpt = None,
+    answers: opt.AnswersOpt = None,
+    json_out: opt.JsonOpt = None,
     rejects_out: Annotated[
         Path | None,
         typer.Option(
@@ -43,19 +36,10 @@ def validate(
             show_default=False,
         ),
     ] = None,
-    csv_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--csv",
-            help="Write the per-file accounting (file, format, read, accepted, rejected) to this CSV.",
-            show_default=False,
-        ),
-    ] = None,
+    csv_out: opt.CsvOpt = None,
     examples: Annotated[int, typer.Option("--examples", help="Example records shown per reason.", min=0)] = 3,
-    max_record_bytes: MaxRecordOpt = DEFAULT_MAX_RECORD_BYTES,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars, warnings or tables.")
-    ] = False,
+    max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Check battle files: per-file read / accepted / rejected counts and the reasons for every reject.
 
@@ -64,22 +48,21 @@ def validate(
 
         stylebias validate battles.jsonl --rejects rejects.csv
     """
-    from ..formats import load_battles, nothing_usable_message
+    from ..formats import load_battles
 
     with shown_warnings(quiet), progress_bars(quiet):
         data = load_battles(
             paths or None,
             format=fmt,
-            columns=parse_columns(column),
             max_record_bytes=max_record_bytes,
             allow_empty=True,
+            **opt.layout_options(column, label, answers),
         )
     summary = data.validation_summary(examples=examples)
-    if json_out is not None:
-        write_json(json_out, summary)
-    if csv_out is not None:
-        cols = ["file", "format", "read", "accepted", "rejected"]
-        write_csv(csv_out, cols, [[f[c] for c in cols] for f in summary["files"]])
+    cols = list(SOURCE_COLUMNS)
+    write_outputs(
+        json_out, lambda: summary, csv_out, lambda: (cols, [[f[c] for c in cols] for f in summary["files"]])
+    )
     if rejects_out is not None:
         write_csv(
             rejects_out,
@@ -89,7 +72,7 @@ def validate(
     if not quiet:
         _print(summary)
     if not data.accepted:
-        raise DataError(nothing_usable_message(data))
+        raise DataError(data.nothing_usable())
 
 
 def _print(summary: dict) -> None:

@@ -1,6 +1,6 @@
 """``explain_battles``: why each model won — vote model, held-out scores, group points, SHAP, BT cross-check.
 
-One call runs the whole issue-5 pipeline on a :class:`~stylebias.battles.BattleSet` (or a battle DataFrame):
+One call runs the whole explanation on a :class:`~stylebias.battles.BattleSet` (or a battle DataFrame):
 pair features -> grouped cross-validation of the vote model and its baselines -> final vote model on all
 battles (or a loaded one, no refit) -> per-battle TreeSHAP and exact group Shapley values -> per-model
 observed / predicted / style-neutral win rates and the points each style group bought or cost -> the
@@ -9,31 +9,27 @@ Bradley-Terry view of the same question (raw minus style-controlled rating split
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..battles import BattleSet, validate_battles
+from ..battles import BattleSet
 from ..errors import DataError, StyleBiasWarning, UsageError
+from ..outputs import plain
 from ..progress import task
+from ..rows import validate_battles
 from .attribution import group_shapley, per_model
 from .cv import CVReport, cross_validate
 from .design import GROUP_WORDS, feature_groups, group_of, prompt_groups
 from .votemodel import VoteModel, fit_strength, fit_vote_model
 
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, np.integer | int) and not isinstance(v, bool):
-        return int(v)
-    if isinstance(v, np.floating | float):
-        f = float(v)
-        return None if not math.isfinite(f) else round(f, 6)
-    return v
+#: numbers of the ``--json`` document, rounded like every other command's
+_clean = partial(plain, digits=6)
 
 
 @dataclass
@@ -71,7 +67,7 @@ class ExplainResult:
 
     @property
     def family_points(self) -> pd.DataFrame:
-        """Alias of ``group_points`` (the issue calls the groups feature families)."""
+        """Alias of ``group_points`` (the report and docs call the style groups feature families)."""
         return self.group_points
 
     # ------------------------------------------------------------------------------------------------
@@ -193,14 +189,13 @@ def select_battles(data: BattleSet, judge: str | None = None) -> BattleSet:
     return BattleSet(b[mask.to_numpy(dtype=bool)].reset_index(drop=True), data.rejects, data.sources)
 
 
-def _tokens_feature(battles: pd.DataFrame, X: pd.DataFrame, has_text: bool, jobs: int) -> np.ndarray:
+def _tokens_feature(battles: pd.DataFrame, X: pd.DataFrame, jobs: int) -> np.ndarray:
     """The length pair feature for the length-only baseline (computed if the chosen set lacks it)."""
     if "tokens" in X.columns:
         return X["tokens"].to_numpy(dtype=np.float64)
-    from ..rating.pipeline import battle_features
+    from ..extract import pair_features
 
-    T = battle_features(battles, ["tokens"], has_text, jobs=jobs)
-    return T["tokens"].to_numpy(dtype=np.float64)
+    return pair_features(battles, ["tokens"], jobs=jobs)["tokens"].to_numpy(dtype=np.float64)
 
 
 def explain_battles(
@@ -228,14 +223,11 @@ def explain_battles(
         reg: L2 penalty of the Bradley-Terry fits (strength offset, BT + style baseline, BT view).
         bradley_terry: also run ``rank_battles`` for the BT cross-check (raw vs controlled ratings).
     """
-    from ..rating.pipeline import _check_finite, battle_features
+    from ..extract import pair_features, resolve_spec
+    from ..rating.pipeline import check_finite, validate_frame
 
     if isinstance(data, pd.DataFrame):
-        from ..rating.pipeline import _validate_frame
-
-        full, kept = _validate_frame(data, features)
-        if isinstance(features, pd.DataFrame) and len(features) == len(data):
-            features = features.iloc[kept].reset_index(drop=True)  # follow the rows validation kept
+        full, features = validate_frame(data, features)
     else:
         full = _as_battleset(data)
     acc = full.accounting()
@@ -247,22 +239,25 @@ def explain_battles(
         from .persist import load_vote_model
 
         model = load_vote_model(model)  # type: ignore[arg-type]
-    if model is not None and isinstance(features, pd.DataFrame):
-        missing = [f for f in model.features if f not in features.columns]
-        if missing:
-            raise UsageError(f"the features table lacks the saved model's feature(s): {', '.join(missing)}")
-        spec: Any = features[list(model.features)]
-    elif model is not None:
-        spec = list(model.features)
-    elif isinstance(features, str) and features == "auto":
-        spec = "style" if bs.has_text else "lmarena"
+    named = None
+    if isinstance(features, pd.DataFrame):
+        if model is not None:
+            missing = [f for f in model.features if f not in features.columns]
+            if missing:
+                raise UsageError(
+                    f"the features table lacks the saved model's feature(s): {', '.join(missing)}"
+                )
+            features = features[list(model.features)]
+        if len(features) != len(battles):
+            raise UsageError(f"features table has {len(features)} rows but there are {len(battles)} battles")
+        X: pd.DataFrame | None = features.reset_index(drop=True)
     else:
-        spec = features
-    n_jobs = 0 if jobs is None else jobs
-    X = battle_features(battles, spec, bs.has_text, jobs=n_jobs)
+        names, named = resolve_spec(list(model.features) if model is not None else features, bs.has_text)
+        n_jobs = 0 if jobs is None else jobs
+        X = pair_features(battles, names, jobs=n_jobs).reset_index(drop=True) if names else None
     if X is None or X.shape[1] == 0:
         raise UsageError("explain needs at least one style feature")
-    _check_finite(X, battles)
+    check_finite(X, battles)
     A = battles["model_a"].astype(str).to_numpy(dtype=object)
     B = battles["model_b"].astype(str).to_numpy(dtype=object)
     y = battles["pref_a"].to_numpy(dtype=np.float64)
@@ -270,7 +265,7 @@ def explain_battles(
 
     cv = None
     if model is None:
-        tokens = _tokens_feature(battles, X, bs.has_text, n_jobs)
+        tokens = _tokens_feature(battles, X, 0 if jobs is None else jobs)
         cv = cross_validate(A, B, y, X, tokens, gid, folds=folds, seed=seed, params=params, reg=reg)
         with task("final vote model", total=1) as advance:
             sf = fit_strength(A, B, y, X, reg=reg)
@@ -342,7 +337,7 @@ def explain_battles(
     )
     settings = {
         "features": list(vote.features),
-        "feature_set": spec if isinstance(spec, str) else None,  # None: a list or a precomputed table
+        "feature_set": named,  # None: a list, a comma list or a precomputed table
         "folds": folds if cv is not None else None,
         "seed": seed,
         "judge": judge,

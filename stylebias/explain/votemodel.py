@@ -27,8 +27,8 @@ import pandas as pd
 from scipy.special import expit
 
 from ..errors import UsageError
+from ..rating.solver import LN10
 
-LN10 = math.log(10.0)
 EPS = 1e-15
 
 #: Small, regularised, deterministic LightGBM settings (see docs/explain.md for why each).
@@ -156,35 +156,29 @@ def fit_strength(
     """
     import warnings
 
-    from ..rating import StyleBT
-    from ..rating.design import components, encode_models
+    from ..rating import Design, FitSettings, fit_design
 
-    enc = encode_models(model_a, model_b)
-    comp = components(enc.a, enc.b, len(enc.models))
-    strength: dict[str, float] = {}
-    fits = []
-    component: dict[str, int] = {}
     A = np.asarray(model_a, dtype=object)
     B = np.asarray(model_b, dtype=object)
     y = np.asarray(pref_a, dtype=np.float64)
-    for c in range(int(comp.max()) + 1 if len(comp) else 0):
-        rows = np.flatnonzero(comp[enc.a] == c)
-        Z = None if X is None else X.iloc[rows].to_numpy(dtype=np.float64)
-        names = None if X is None else list(X.columns)
-        if side_blind:
-            a, b = np.concatenate([A[rows], B[rows]]), np.concatenate([B[rows], A[rows]])
-            yy = np.concatenate([y[rows], 1 - y[rows]])
-            Z = None if Z is None else np.vstack([Z, -Z])
-            w = np.full(len(yy), 0.5)
-        else:
-            a, b, yy, w = A[rows], B[rows], y[rows], None
+    design = Design(A, B, y, X)
+    if side_blind:
+        Xs = None if X is None else pd.concat([X, -X], ignore_index=True)
+        yy = np.concatenate([y, 1 - y])
+        design = Design(np.concatenate([A, B]), np.concatenate([B, A]), yy, Xs, np.full(len(yy), 0.5))
+    strength: dict[str, float] = {}
+    fits = []
+    component: dict[str, int] = {}
+    if len(y):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # separation / dropped-feature notices belong to `rank`
-            bt = StyleBT(reg=reg).fit(a, b, yy, Z, feature_names=names, weights=w)
-        fits.append(bt)
-        for m, beta in zip(bt.models_, bt.beta_, strict=True):
-            strength[str(m)] = float(LN10 * beta)
-            component[str(m)] = c
+            result = fit_design(design, FitSettings(reg=reg), raw=False)
+        for part in result.all_parts():
+            bt = part.controlled
+            fits.append(bt)
+            for m, beta in zip(bt.models_, bt.beta_, strict=True):
+                strength[str(m)] = float(LN10 * beta)
+                component[str(m)] = part.component
     return StrengthFit(strength, fits, component)
 
 

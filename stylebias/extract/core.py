@@ -16,7 +16,7 @@ from typing import Any
 from .registry import FEATURE_BY_NAME, families_for
 
 #: Bump when any feature's definition changes: it is part of every cache key.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -9,7 +9,7 @@ the family module that computes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import UsageError
 
@@ -60,10 +60,10 @@ FEATURES: tuple[Feature, ...] = (
     ),
     # flattery
     Feature("flattery_count", "flattery", "count", "sentences that praise or effusively validate the user"),
-    Feature("flattery", "flattery", "level", "1 if any flattery sentence, else 0"),
+    Feature("flattery", "flattery", "level", "1 if the reply flatters the user, else 0"),
     # refusal
     Feature("refusal", "refusal", "level", "refusal level: none=0, partial=1, full=2"),
-    Feature("refusal_score", "refusal", "score", "refusal evidence in [0, 1] (0 none, ~0.5 partial, 1 full)"),
+    Feature("refusal_score", "refusal", "score", "graded refusal in [0, 1], > 0.5 iff not none"),
     # tone
     Feature("exclamations", "tone", "score", "exclamation marks per 100 words (code removed)"),
     Feature("positivity", "tone", "score", "VADER compound sentiment of the prose, in [-1, 1]"),
@@ -144,6 +144,23 @@ def resolve_features(spec: str | list[str] | tuple[str, ...] | None = "lmarena")
     if not out:
         raise UsageError("no features selected: give a set name (lmarena, full) or feature names")
     return out
+
+
+def resolve_spec(spec: Any, has_text: bool) -> tuple[list[str], str | None]:
+    """What a feature request means for these battles: ``(feature names, the named set or None)``.
+
+    ``"auto"`` is ``"style"`` (one feature per style concept) when every battle has both response texts and
+    ``"lmarena"`` when the data is metadata-only (LMArena's ``conv_metadata`` counts are all there is).
+    ``"full"`` is available but holds near-duplicates (chars/words/tokens, refusal flag/score) whose effects
+    split between them. ``None`` or an empty list means no style control: ``([], None)``. The second value
+    names the set, family or feature a plain string asked for; a comma list or a list of names has none.
+    """
+    if spec is None or (isinstance(spec, list | tuple) and not spec):
+        return [], None
+    if isinstance(spec, str) and spec == "auto":
+        spec = "style" if has_text else "lmarena"
+    named = spec if isinstance(spec, str) and "," not in spec else None
+    return resolve_features(spec if isinstance(spec, str) else list(spec)), named
 
 
 def families_for(features: list[str]) -> list[str]:

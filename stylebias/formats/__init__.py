@@ -7,7 +7,13 @@ reason. Per file, accepted + rejected = read. With no path it returns the embedd
 
 Registered formats (see ``docs/formats.md``): ``lmarena`` (FastChat/LMArena conversations and
 metadata-only battles), ``arena140k`` (the same loader; typed content parts, ``both_bad``), ``kaggle``,
-``alpaca_eval``, ``pandalm``, ``hh`` (Anthropic HH-RLHF pairs), ``generic`` (any table plus a column mapping).
+``alpaca_eval``, ``pandalm``, ``hh`` (Anthropic HH-RLHF pairs), ``arena_hard`` (Arena-Hard-Auto judgments joined
+with their answers), ``mtbench`` / ``mtbench_human`` (MT-Bench pair judgments, human judgments), ``generic``
+(any table plus a layout: column mapping, constants, vote labels) and its two presets ``pairs`` and
+``model_columns``.
+
+A directory laid out as an LLM-judge benchmark (it has ``model_judgment/``) is read as one: its judgment files
+are the battle files and its answers and questions are joined to them, never read as battles.
 """
 
 from __future__ import annotations
@@ -22,11 +28,23 @@ from pathlib import Path
 from ..battles import BattleSet
 from ..errors import DataError, StyleBiasWarning, UsageError
 from ..resources import demo_dir
-from . import _io, alpaca_eval, generic, hf, hh, kaggle, lmarena, pandalm
+from . import _io, alpaca_eval, arena_hard, generic, hf, hh, kaggle, lmarena, mtbench, pandalm
 from ._base import LoadContext, peek_keys
-from ._io import DEFAULT_MAX_RECORD_BYTES
+from ._benchmark import JUDGMENT_DIR, is_benchmark_root
+from ._io import DEFAULT_MAX_RECORD_BYTES, JSON_EXTS, Bad, iter_json_records, split_ext
 
-__all__ = ["DEFAULT_MAX_RECORD_BYTES", "FORMATS", "detect_format", "load_battles", "load_demo"]
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
+    "FORMATS",
+    "JSON_EXTS",
+    "Bad",
+    "detect_format",
+    "expand_paths",
+    "iter_json_records",
+    "load_battles",
+    "load_demo",
+    "split_ext",
+]
 
 
 @dataclass(frozen=True)
@@ -79,16 +97,57 @@ FORMATS: dict[str, Format] = {
             hh.load,
         ),
         Format(
+            "arena_hard",
+            "Arena-Hard-Auto judgments (v0.1 and v2) joined with model_answer/ and question.jsonl",
+            ("model", "games"),
+            arena_hard.load,
+        ),
+        Format(
+            "mtbench",
+            "MT-Bench pairwise judgments (gpt-4_pair.jsonl) joined with model_answer/ and question.jsonl",
+            mtbench.PAIR_KEYS,
+            mtbench.load,
+        ),
+        Format(
+            "mtbench_human",
+            "MT-Bench human judgments (lmsys/mt_bench_human_judgments): conversations, judged turn",
+            mtbench.HUMAN_KEYS,
+            mtbench.load_human,
+        ),
+        Format(
             "generic",
-            "any CSV/JSONL/JSON/Parquet table with a column mapping (--column model_a=...)",
+            "any CSV/JSONL/JSON/Parquet table with a layout (--column model_a=..., --column x==CONST, --label)",
+            (),
+            generic.load,
+        ),
+        Format(
+            "pairs",
+            "two outputs and a 1|2 label or preference, no model names (LLMBar): output_1 = A, output_2 = B",
+            generic.PAIR_OUTPUTS,
+            generic.load,
+        ),
+        Format(
+            "model_columns",
+            "one answer column per model, the vote naming the winning column (LMArena Llama-3-70b-battles)",
             (),
             generic.load,
         ),
     )
 }
 
-# Detection order: the most specific schemas first; generic last (it only needs model_a/model_b + a vote).
-_DETECTORS = (alpaca_eval.detect, pandalm.detect, kaggle.detect, lmarena.detect, hh.detect, generic.detect)
+# Detection order: the most specific schemas first; generic last (it only needs model_a/model_b + a vote, or
+# the pairs layout's output_1/output_2 + label). The MT-Bench human file is a subset of LMArena's keys, so it
+# goes first. Files no key-based detector takes get one value-based look (the model_columns layout).
+_DETECTORS = (
+    alpaca_eval.detect,
+    pandalm.detect,
+    kaggle.detect,
+    arena_hard.detect,
+    mtbench.detect,
+    lmarena.detect,
+    hh.detect,
+    generic.detect,
+)
 
 #: The embedded demo's files and the name each gets in ``source_file``.
 DEMO_FILES: tuple[str, ...] = ("alpaca_eval_ae2_demo.json.xz", "pandalm_testset.json.xz")
@@ -122,6 +181,9 @@ def _detect(path: Path, container: str, ctx: LoadContext) -> str:
         name = detector(keys)
         if name:
             return name
+    name = generic.detect_records(path, container, ctx)
+    if name:
+        return name
     shown = ", ".join(sorted(keys)[:20]) + (" ..." if len(keys) > 20 else "")
     raise DataError(
         f"unknown battle format (columns: {shown}). Name it with --format, or map columns with "
@@ -161,7 +223,12 @@ _GLOB_CHARS = set("*?[")
 def expand_paths(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> list[tuple[str, Path, bool]]:
-    """``(display name, local path, from_hf)`` for every file behind files, directories, globs and hf:// names."""
+    """``(display name, local path, skip_unknown)`` for every file behind files, directories, globs, hf:// names.
+
+    ``skip_unknown`` marks files that may hold something other than battles and are then skipped with a
+    warning: files of an ``hf://`` dataset, and judgment files of a benchmark folder (MT-Bench keeps its
+    single-answer grades, ``gpt-4_single.jsonl``, beside the pairwise ones).
+    """
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     out: list[tuple[str, Path, bool]] = []
     seen: set[Path] = set()
@@ -184,7 +251,7 @@ def expand_paths(
             if not found:
                 raise UsageError(f"no battle files (.json, .jsonl, .csv, .parquet) in directory {text}")
             for f in found:
-                add(str(f), f)
+                add(str(f), f, _in_judgments(f))
         elif p.is_file():
             add(text, p)
         elif _GLOB_CHARS & set(text):
@@ -194,21 +261,38 @@ def expand_paths(
             for m in matches:
                 mp = Path(m)
                 for f in _dir_files(mp) if mp.is_dir() else [mp]:
-                    add(str(f), f)
+                    add(str(f), f, mp.is_dir() and _in_judgments(f))
         else:
             raise UsageError(f"no such file or directory: {text}")
     return out
 
 
 def _dir_files(directory: Path) -> list[Path]:
+    """Battle files under a directory. Inside a benchmark folder (one with ``model_judgment/``) only the
+    judgment files are battle files; its answers and questions are read by the judgment loaders."""
     files = []
+    roots: dict[Path, bool] = {}
+
+    def is_root(d: Path) -> bool:
+        if d not in roots:
+            roots[d] = is_benchmark_root(d)
+        return roots[d]
+
     for f in sorted(directory.rglob("*")):
         rel = f.relative_to(directory)
         if any(part.startswith((".", "_")) for part in rel.parts) or not f.is_file():
             continue
-        if _io.split_ext(f)[0] in _io.KNOWN_EXTS:
-            files.append(f)
+        if _io.split_ext(f)[0] not in _io.KNOWN_EXTS:
+            continue
+        root = next((d for d in f.parents if is_root(d)), None)
+        if root is not None and f.relative_to(root).parts[0] != JUDGMENT_DIR:
+            continue
+        files.append(f)
     return files
+
+
+def _in_judgments(path: Path) -> bool:
+    return JUDGMENT_DIR in Path(os.path.abspath(path)).parts[:-1]
 
 
 def load_battles(
@@ -216,6 +300,9 @@ def load_battles(
     format: str | None = None,  # noqa: A002 - the natural public name
     *,
     columns: dict[str, str] | None = None,
+    constants: dict[str, str] | None = None,
+    labels: dict[str, dict[str, str]] | None = None,
+    answers: str | os.PathLike[str] | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     allow_empty: bool = False,
 ) -> BattleSet:
@@ -225,6 +312,11 @@ def load_battles(
         paths: one path or a list; ``None`` or empty loads the embedded demo.
         format: force one registered format for every file (see :data:`FORMATS`) instead of detecting it.
         columns: canonical -> source column mapping; implies ``format="generic"`` when no format is given.
+        constants: canonical -> one value for every row (``{"model_a": "llama-3-70b"}``); like ``columns``.
+        labels: canonical column -> {source label: canonical label} (``{"winner": {"left": "model_a"}}``);
+            like ``columns``.
+        answers: the ``model_answer/`` folder (or the benchmark folder holding it) of Arena-Hard-Auto or
+            MT-Bench judgments that are not in the upstream layout.
         max_record_bytes: reject any single record larger than this (a clear error, not a swap storm).
         allow_empty: return an empty set instead of raising when no record was accepted (``validate``).
 
@@ -234,36 +326,36 @@ def load_battles(
     """
     if format is not None and format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
-    if columns:
+    if columns or constants or labels:
         if format is None:
             format = "generic"
-        elif format != "generic":
-            raise UsageError(f"--column applies to the generic format, not {format!r}")
+        elif format not in generic.FORMATS:
+            raise UsageError(
+                f"--column / --label apply to the generic format (and its layouts {', '.join(generic.FORMATS[1:])}), "
+                f"not {format!r}"
+            )
     if not isinstance(max_record_bytes, int) or max_record_bytes <= 0:
         raise UsageError(f"max_record_bytes must be a positive integer, got {max_record_bytes!r}")
     if paths is None or (not isinstance(paths, str | os.PathLike) and len(paths) == 0):
         return load_demo(max_record_bytes=max_record_bytes)
-    ctx = LoadContext("", max_record_bytes, dict(columns) if columns else None)
+    ctx = LoadContext(
+        "",
+        max_record_bytes,
+        dict(columns) if columns else None,
+        constants=dict(constants) if constants else None,
+        labels={k: dict(v) for k, v in labels.items()} if labels else None,
+        answers=Path(answers) if answers is not None else None,
+    )
     parts = []
-    for display, path, from_hf in expand_paths(paths):
-        part = _load_file(path, display, format, ctx, skip_unknown=from_hf)
+    for display, path, skip_unknown in expand_paths(paths):
+        part = _load_file(path, display, format, ctx, skip_unknown=skip_unknown)
         if part is not None:
             parts.append(part)
     data = BattleSet.concat(parts)
     data.check_accounting()
     if not data.accepted and not allow_empty:
-        raise DataError(nothing_usable_message(data))
+        raise DataError(data.nothing_usable())
     return data
-
-
-def nothing_usable_message(data: BattleSet) -> str:
-    """The DataError text when every record was rejected: files, counts and the top reasons."""
-    reasons = data.reject_reasons()
-    top = "; ".join(f"{r.reason} ({r.count})" for r in reasons.head(3).itertuples(index=False))
-    files = ", ".join(data.sources["file"].astype(str).tolist()[:3]) if len(data.sources) else "the input"
-    return f"no usable battles in {files}: {data.read} records read, all rejected" + (
-        f" — {top}" if top else ""
-    )
 
 
 def load_demo(*, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> BattleSet:

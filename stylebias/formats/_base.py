@@ -1,7 +1,7 @@
 """What every loader shares: the load context, the per-record driver and the progress hook.
 
 A per-record loader is a function ``convert(record, number) -> row`` that raises
-:class:`~stylebias.formats._fields.Reject` for a bad record; :func:`load_records` walks any container (JSON
+:class:`~stylebias.rows.Reject` for a bad record; :func:`load_records` walks any container (JSON
 array, JSONL, CSV, Parquet), sends parse failures and rejects to the ledger, and returns the file's
 :class:`~stylebias.battles.BattleSet`. Formats that need speed on millions of text-free rows add a
 vectorised path but keep this one as the reference for every record it cannot take in bulk.
@@ -10,6 +10,7 @@ vectorised path but keep this one as the reference for every record it cannot ta
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Any
 
 from ..battles import BattleSet, Ledger
 from ..progress import task
+from ..rows import Reject, check_strings
 from . import _io
-from ._fields import SURROGATE, Reject
 
 Convert = Callable[[dict[str, Any], int], dict[str, Any]]
 
@@ -30,17 +31,27 @@ class LoadContext:
     Attributes:
         file: the name written to ``source_file`` and to the rejects ledger for this file.
         max_record_bytes: records larger than this are rejected (see :mod:`stylebias.formats._io`).
-        columns: canonical-name -> source-column mapping for the ``generic`` format.
+        columns: canonical-name -> source-column mapping for the ``generic`` family of layouts.
         judge: judge written on every battle when the source names none (e.g. the embedded demo).
+        constants: canonical-name -> one value for every row (``--column model_a==llama-3-70b``).
+        labels: canonical column -> {source label: canonical label} (``--label winner=left:model_a``).
+        answers: the model-answer directory of a judge benchmark (Arena-Hard-Auto, MT-Bench) when it is not
+            where the upstream layout puts it (``--answers DIR``).
+        shared: per-load scratch space the files of one load share (e.g. a benchmark's answer files, read
+            once for all its judgment files); gone when the load returns.
     """
 
     file: str
     max_record_bytes: int = _io.DEFAULT_MAX_RECORD_BYTES
     columns: dict[str, str] | None = None
     judge: str | None = None
+    constants: dict[str, str] | None = None
+    labels: dict[str, dict[str, str]] | None = None
+    answers: Path | None = None
+    shared: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def with_file(self, file: str) -> LoadContext:
-        return LoadContext(file, self.max_record_bytes, self.columns, self.judge)
+        return dataclasses.replace(self, file=file)
 
 
 @contextlib.contextmanager
@@ -95,24 +106,11 @@ def feed(ledger: Ledger, records: Any, convert: Convert) -> None:
             continue
         try:
             row = convert(rec, number)
-            _check_strings(row)
+            check_strings(row)
         except Reject as exc:
             ledger.reject(number, str(exc))
             continue
         ledger.accept(number, row)
-
-
-# Texts and names are checked by the converters; every other string kept (ids, judge, extras) is checked here,
-# so undecodable bytes never reach a table that is later written as UTF-8.
-_CHECKED = frozenset({"prompt", "response_a", "response_b", "model_a", "model_b"})
-
-
-def _check_strings(row: dict[str, Any]) -> None:
-    for key, value in row.items():
-        if SURROGATE.search(key):
-            raise Reject("invalid text: a field name is not valid Unicode")
-        if isinstance(value, str) and key not in _CHECKED and SURROGATE.search(value):
-            raise Reject(f"invalid text: {key} is not valid Unicode (undecodable bytes or lone surrogates)")
 
 
 def peek_keys(path: Path, container: str, ctx: LoadContext, limit: int = 100) -> set[str] | None:

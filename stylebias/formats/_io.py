@@ -118,17 +118,17 @@ def iter_json_records(
             if not first:
                 # peek may return little for compressed streams: fall back to reading
                 head = stream.read(4096)
-                stream = _Prepend(head, stream)  # type: ignore[assignment]
+                stream = Prepend(head, stream)  # type: ignore[assignment]
                 first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
             if first == b"[":
                 yield from _iter_array(stream, tell, max_record_bytes, progress)
             else:
-                yield from _iter_lines(stream, tell, max_record_bytes, progress)
+                yield from iter_lines(stream, tell, max_record_bytes, progress)
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise DataError(f"cannot read file: {exc}", file=str(path)) from exc
 
 
-class _Prepend(io.RawIOBase):
+class Prepend(io.RawIOBase):
     """A binary stream that first returns ``head`` and then the rest of ``stream``."""
 
     def __init__(self, head: bytes, stream: IO[bytes]) -> None:
@@ -161,7 +161,7 @@ class _Prepend(io.RawIOBase):
         return self._stream.readline(limit)
 
 
-def _iter_lines(
+def iter_lines(
     stream: IO[bytes], tell: Callable[[], int], limit: int, progress: Callable[[int], None] | None
 ) -> Iterator[tuple[int, Any]]:
     lineno = 0

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..battles import BattleSet, winner_from_pref
+from ..rows import Reject, instruction_prompt, is_null, pair_names, text
 from ._base import LoadContext, load_records
-from ._fields import Reject, is_null, pair_names, text
 
 REQUIRED = ("instruction", "output_1", "output_2", "preference")
 EXTRAS = ("dataset", "datasplit")
@@ -41,15 +41,11 @@ def _preference(value: Any) -> float:
 def convert(rec: dict[str, Any], number: int, *, ctx: LoadContext) -> dict[str, Any]:
     a, b = pair_names(rec.get("generator_1"), rec.get("generator_2"))
     pref_a = 2.0 - _preference(rec.get("preference"))
-    prompt = text(rec.get("instruction"), "instruction")
-    extra_input = rec.get("input")
-    if isinstance(extra_input, str) and extra_input.strip():
-        prompt = prompt + "\n\n" + text(extra_input, "input")
     row: dict[str, Any] = {
         "battle_id": f"{ctx.file}#{number}",
         "model_a": a,
         "model_b": b,
-        "prompt": prompt,
+        "prompt": instruction_prompt(rec),
         "response_a": text(rec.get("output_1"), "response_a (output_1)", response=True),
         "response_b": text(rec.get("output_2"), "response_b (output_2)", response=True),
         "turns": 1,

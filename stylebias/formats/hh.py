@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..battles import PREF_FROM_WINNER, TURN_SEPARATOR, BattleSet
+from ..rows import Reject, text
 from ._base import LoadContext, load_records
-from ._fields import Reject, text
 
 REQUIRED = ("chosen", "rejected")
 JUDGE = "human"
@@ -60,12 +60,12 @@ def convert(rec: dict[str, Any], number: int, *, ctx: LoadContext) -> dict[str, 
     rejected = text(rec.get("rejected"), "rejected")
     tc, tr = parse_transcript(chosen), parse_transcript(rejected)
     if not tc or not tr or tc[-1][0] != "Assistant" or tr[-1][0] != "Assistant":
-        raise Reject("transcript does not end with an Assistant turn")
+        raise Reject("malformed conversation: a transcript does not end with an Assistant turn")
     if tc[:-1] != tr[:-1]:
-        raise Reject("chosen and rejected transcripts differ before the final assistant turn")
+        raise Reject("malformed conversation: chosen and rejected differ before the final assistant turn")
     humans = [t for role, t in tc[:-1] if role == "Human"]
     if not humans:
-        raise Reject("transcript has no Human turn")
+        raise Reject("malformed conversation: the transcript has no Human turn")
     a_is_chosen = chosen_is_a(chosen, rejected)
     good, bad = tc[-1][1], tr[-1][1]
     winner = "model_a" if a_is_chosen else "model_b"

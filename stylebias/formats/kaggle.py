@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..battles import PREF_FROM_WINNER, BattleSet
+from ..rows import Reject, is_null, join_turns, pair_names, text
 from ._base import LoadContext, load_records
-from ._fields import Reject, is_null, join_turns, pair_names, text
 
 FLAGS = ("winner_model_a", "winner_model_b", "winner_tie")
 REQUIRED = ("prompt", "response_a", "response_b", *FLAGS)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..battles import PREF_FROM_WINNER, BattleSet
+from ..rows import Reject, instruction_prompt, is_null, pair_names, text
 from ._base import LoadContext, load_records
-from ._fields import Reject, is_null, pair_names, text
 
 REQUIRED = ("cmp_key", "response1", "response2")
 ANNOTATORS = ("annotator1", "annotator2", "annotator3")
@@ -55,16 +55,12 @@ def convert(rec: dict[str, Any], number: int, *, ctx: LoadContext) -> dict[str, 
     if not labels:
         raise Reject("no vote: no annotator label")
     winner = majority(labels)
-    prompt = text(rec.get("instruction"), "instruction")
-    extra_input = rec.get("input")
-    if isinstance(extra_input, str) and extra_input.strip():
-        prompt = prompt + "\n\n" + text(extra_input, "input")
     idx = rec.get("idx")
     row: dict[str, Any] = {
         "battle_id": f"pandalm-{idx}" if not is_null(idx) else f"{ctx.file}#{number}",
         "model_a": a,
         "model_b": b,
-        "prompt": prompt,
+        "prompt": instruction_prompt(rec),
         "response_a": text(rec.get("response1"), "response_a (response1)", response=True),
         "response_b": text(rec.get("response2"), "response_b (response2)", response=True),
         "turns": 1,

@@ -107,11 +107,17 @@ class Standardised:
     dropped: list[str]
 
 
-def standardise(X: np.ndarray, names: list[str], weights: np.ndarray | None = None) -> Standardised:
+def standardise(
+    X: np.ndarray,
+    names: list[str],
+    weights: np.ndarray | None = None,
+    fixed: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Standardised:
     """Centre and scale each column by its mean and *population* std (``np.std``, ddof=0), as FastChat does.
 
     With frequency ``weights`` the weighted mean and std are used, so a battle of weight 2 standardises
-    exactly like two copies of it.
+    exactly like two copies of it. ``fixed`` = ``(mean, scale)`` made elsewhere (FastChat's, from the full
+    data before resampling) is applied as it is: no column is dropped.
 
     Constant columns carry no information and would divide by zero (FastChat then fits NaNs); they are
     dropped with a :class:`StyleBiasWarning`. Non-finite values are a data error, reported by column.
@@ -126,6 +132,9 @@ def standardise(X: np.ndarray, names: list[str], weights: np.ndarray | None = No
             f"feature {names[col]!r} is not finite ({X[row, col]!r}) in battle {row + 1} "
             f"({int(bad[:, col].sum())} such values in that column)"
         )
+    if fixed is not None:
+        mean, scale = (np.asarray(v, dtype=np.float64) for v in fixed)
+        return Standardised(np.asfortranarray((X - mean) / scale), list(names), mean, scale, [])
     if not len(X) or (weights is not None and weights.sum() <= 0):
         mean = scale = np.zeros(X.shape[1])
     elif weights is None:

@@ -27,10 +27,22 @@ from ..errors import DataError, StyleBiasWarning, UsageError
 from ..progress import task
 from .design import components, encode_models, standardise
 from .intervals import bootstrap, sandwich
-from .likelihood import TIES, tie_model
+from .likelihood import tie_model
+from .settings import FitSettings
 from .solver import LN10, PairLayout, Problem, newton
 
-CI_METHODS = ("sandwich", "bootstrap")
+#: One row per style feature in :meth:`StyleBT.effects`.
+EFFECT_COLUMNS = (
+    "name",
+    "coef",
+    "low",
+    "high",
+    "odds_ratio",
+    "odds_ratio_low",
+    "odds_ratio_high",
+    "feature_sd",
+    "sentence",
+)
 
 
 class StyleBT:
@@ -84,18 +96,9 @@ class StyleBT:
         return {k: getattr(self, k) for k in (*names, "xtol", "max_iter")}
 
     def _check_params(self) -> None:
-        if not (isinstance(self.reg, int | float) and math.isfinite(self.reg) and self.reg >= 0):
-            raise UsageError(f"reg must be a finite number >= 0, got {self.reg!r}")
-        if self.ties not in TIES:
-            raise UsageError(f"ties must be one of {', '.join(TIES)}, got {self.ties!r}")
-        if self.ci not in CI_METHODS:
-            raise UsageError(f"ci must be one of {', '.join(CI_METHODS)}, got {self.ci!r}")
-        if self.ci == "bootstrap" and (not isinstance(self.rounds, int) or self.rounds < 2):
-            raise UsageError(f"bootstrap needs rounds >= 2, got {self.rounds!r}")
-        if not 0 < self.level < 1:
-            raise UsageError(f"level must be in (0, 1), got {self.level!r}")
-        if self.scale <= 0:
-            raise UsageError(f"scale must be positive, got {self.scale!r}")
+        FitSettings(
+            **{k: getattr(self, k) for k in ("reg", "ties", "ci", "rounds", "level", "scale")}
+        ).check()
 
     # ------------------------------------------------------------------------------------------------
     def fit(
@@ -107,6 +110,10 @@ class StyleBT:
         feature_names: Sequence[str] | None = None,
         weights: Sequence[float] | np.ndarray | None = None,
         init: StyleBT | None = None,
+        *,
+        scaling: tuple[np.ndarray, np.ndarray] | None = None,
+        model_scale: float = LN10,
+        resamples: np.ndarray | None = None,
     ) -> StyleBT:
         """Fit ratings and style coefficients. ``Z`` holds *raw* pair features (standardised here).
 
@@ -115,6 +122,9 @@ class StyleBT:
         ``init`` (warm start): a fitted ``StyleBT`` whose parameters start Newton's method instead of zeros
         (see :func:`warm_start`); the optimum is the same (the objective is strictly convex), only fewer
         iterations are needed when the data changed little, e.g. old battles plus a few new ones.
+        ``scaling``, ``model_scale`` and ``resamples`` reproduce a fit made elsewhere (FastChat's): a fixed
+        ``(mean, scale)`` standardisation, the logit per rating unit (``L`` above) and, with
+        ``ci="bootstrap"``, the replicates' battle weights (one row per replicate) instead of Poisson draws.
 
         BLAS is limited to one thread for the duration of the fit: the only BLAS work left is the
         Cholesky factorisation of the ~135x135 Hessian, which threaded OpenBLAS made 50x slower on a
@@ -123,7 +133,9 @@ class StyleBT:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(model_a, model_b, pref_a, Z, feature_names, weights, init)
+            return self._fit(
+                model_a, model_b, pref_a, Z, feature_names, weights, init, scaling, model_scale, resamples
+            )
 
     def _fit(
         self,
@@ -133,7 +145,10 @@ class StyleBT:
         Z: np.ndarray | pd.DataFrame | None,
         feature_names: Sequence[str] | None,
         weights: Sequence[float] | np.ndarray | None,
-        init: StyleBT | None = None,
+        init: StyleBT | None,
+        scaling: tuple[np.ndarray, np.ndarray] | None,
+        model_scale: float,
+        resamples: np.ndarray | None,
     ) -> StyleBT:
         self._check_params()
         y = np.asarray(pref_a, dtype=np.float64)
@@ -187,7 +202,7 @@ class StyleBT:
                 names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None else list(feature_names)
             if len(X) != n:
                 raise ValueError(f"Z has {len(X)} rows but there are {n} battles")
-            std = standardise(X, [str(s) for s in names], w)
+            std = standardise(X, [str(s) for s in names], w, scaling)
         else:
             std = standardise(np.zeros((n, 0)), [])
         # the caller's column order, so a plain array with every input column can be predicted on
@@ -200,6 +215,7 @@ class StyleBT:
         tie = tie_model(self.ties)
 
         self.models_ = enc.models
+        self.model_scale_ = float(model_scale)
         self.n_models_ = P
         self.n_obs_ = n
         fw = np.ones(n) if w is None else w
@@ -219,15 +235,19 @@ class StyleBT:
         # they collapse further into (pair, outcome) cells: same optimum, same sandwich, and Poisson(count)
         # per cell is exactly the per-battle Poisson bootstrap.
         counts = None
-        if K == 0 and w is None:
-            cell_pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
-            layout = PairLayout.from_sorted(cell_pair, enc.pair_a, enc.pair_b, P)
-            problem = Problem(layout, yy, None, tie, self.reg, counts)
+        if K == 0 and w is None and resamples is None:
+            pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
+            Zs, ws = None, counts
         else:
             order = np.argsort(enc.pair, kind="stable")
-            layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, P)
-            Zs = np.asfortranarray(std.Z[order]) if K else None
-            problem = Problem(layout, y[order], Zs, tie, self.reg, None if w is None else w[order])
+            pair, yy, Zs, ws = (
+                enc.pair[order],
+                y[order],
+                std.Z[order] if K else None,
+                None if w is None else w[order],
+            )
+        layout = PairLayout.from_sorted(pair, enc.pair_a, enc.pair_b, P)
+        problem = Problem(layout, yy, Zs, tie, self.reg, ws, model_scale)
 
         theta0 = np.concatenate([np.zeros(P + K), tie.start(problem.y, problem.w)])
         if init is not None:
@@ -263,17 +283,21 @@ class StyleBT:
             self.boot_theta_ = bootstrap(
                 problem,
                 theta,
-                rounds=self.rounds,
+                rounds=self.rounds if resamples is None else len(resamples),
                 seed=self.seed,
                 n_jobs=self.n_jobs,
                 counts=counts,
+                draw=None
+                if resamples is None
+                else lambda r: np.asarray(resamples[r], dtype=np.float64)[order],
                 xtol=max(self.xtol, 1e-8),
                 max_iter=self.max_iter,
                 description="bootstrap Bradley-Terry" + (" + style" if K else ""),
             )
             if self.reg == 0.0:
                 self.boot_theta_[:, :P] -= self.boot_theta_[:, :P].mean(axis=1, keepdims=True)
-            V = np.cov(self.boot_theta_, rowvar=False)
+            if len(self.boot_theta_) > 1:  # one replicate (FastChat allows it) leaves the sandwich
+                V = np.cov(self.boot_theta_, rowvar=False)
         self.covariance_ = np.atleast_2d(V)
         self._summarise()
         self._style_side_means(enc, std.Z, fw)
@@ -295,6 +319,7 @@ class StyleBT:
         names = list(state["feature_names"])
         P, K = len(models), len(names)
         self.models_ = models
+        self.model_scale_ = LN10
         self.n_models_ = P
         self.n_obs_ = int(state["n_obs"])
         self.n_battles_ = pd.Series(np.asarray(state["n_battles"], dtype=np.float64), index=models)
@@ -402,7 +427,7 @@ class StyleBT:
     @property
     def elo_per_logit(self) -> float:
         """Elo points per unit of natural log-odds (400 / ln 10 = 173.7 with the default scale)."""
-        return self.scale / LN10
+        return self.scale / self.model_scale_
 
     def decision_function(
         self,
@@ -422,7 +447,7 @@ class StyleBT:
         )
         if (ia < 0).any() or (ib < 0).any():
             raise UsageError("decision_function: unknown model name")
-        eta = LN10 * (self.beta_[ia] - self.beta_[ib])
+        eta = self.model_scale_ * (self.beta_[ia] - self.beta_[ib])
         if X is not None and len(self.coef_):
             X = self._feature_matrix(X)
             z = (X - self.feature_mean_) / self.feature_scale_
@@ -486,16 +511,16 @@ class StyleBT:
         def score(d: np.ndarray) -> np.ndarray:
             return 0.5 * (expit(d - c) + expit(d + c))
 
-        d = LN10 * (self.beta_ - self.beta_[i])
+        d = self.model_scale_ * (self.beta_ - self.beta_[i])
         if self.boot_theta_ is not None:
-            bd = LN10 * (self.boot_theta_[:, :P] - self.boot_theta_[:, [i]])
+            bd = self.model_scale_ * (self.boot_theta_[:, :P] - self.boot_theta_[:, [i]])
             q = np.quantile(score(bd), [0.5 - self.level / 2, 0.5 + self.level / 2], axis=0)
             low, high = q[0], q[1]
         else:
             V = self.covariance_[:P, :P]
             var = np.diag(V) + V[i, i] - 2 * V[:, i]
             zq = NormalDist().inv_cdf(0.5 + self.level / 2)
-            half = zq * LN10 * np.sqrt(np.maximum(var, 0.0))
+            half = zq * self.model_scale_ * np.sqrt(np.maximum(var, 0.0))
             low, high = score(d - half), score(d + half)
         return pd.DataFrame(
             {"model": self.models_, "winrate": score(d), "winrate_low": low, "winrate_high": high}
@@ -529,20 +554,7 @@ class StyleBT:
                     "sentence": effect_sentence(name, coef, lo, hi, float(self.feature_scale_[j]), pct),
                 }
             )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "name",
-                "coef",
-                "low",
-                "high",
-                "odds_ratio",
-                "odds_ratio_low",
-                "odds_ratio_high",
-                "feature_sd",
-                "sentence",
-            ],
-        )
+        return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
 
 
 def warm_start(prev: StyleBT, models: list[str], std: Any, ties: str, default: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ import math
 import os
 import threading
 import warnings
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
@@ -89,13 +90,15 @@ def bootstrap(
     n_jobs: int | None,
     counts: np.ndarray | None,
     xtol: float,
+    draw: Callable[[int], np.ndarray] | None = None,
     max_iter: int,
     description: str = "bootstrap",
 ) -> np.ndarray:
     """Fit ``rounds`` Poisson-reweighted replicates; returns a (rounds, dim) array of parameter vectors.
 
     ``counts`` marks an aggregated problem (its weights are cell counts, resampled as Poisson(count));
-    otherwise each battle's weight is multiplied by a Poisson(1) draw.
+    otherwise each battle's weight is multiplied by a Poisson(1) draw, or by ``draw(r)`` (replicate ``r``'s
+    weights in the problem's battle order) when given.
     """
     out = np.empty((rounds, len(theta_hat)))
     failed: list[int] = []
@@ -105,7 +108,7 @@ def bootstrap(
     local = threading.local()  # one workspace per worker thread, reused across its replicates
 
     def one(r: int) -> tuple[int, np.ndarray, bool]:
-        w = replicate_weights(seed, r, n, counts)
+        w = replicate_weights(seed, r, n, counts) if draw is None else draw(r)
         if base is not None:
             w *= base
         if not hasattr(local, "ws"):
@@ -114,23 +117,17 @@ def bootstrap(
         return r, theta, info.converged
 
     workers = max(1, min(rounds, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1)))
-    with task(description, total=rounds) as advance:
+    # the pool starts threads only when given work: one worker runs the replicates here, in order
+    with task(description, total=rounds) as advance, ThreadPoolExecutor(max_workers=workers) as pool:
         if workers == 1:
-            for r in range(rounds):
-                _, theta, ok = one(r)
-                out[r] = theta
-                if not ok:
-                    failed.append(r)
-                advance(1)
+            done: Iterable[tuple[int, np.ndarray, bool]] = map(one, range(rounds))
         else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(one, r) for r in range(rounds)]
-                for fut in as_completed(futures):
-                    r, theta, ok = fut.result()
-                    out[r] = theta
-                    if not ok:
-                        failed.append(r)
-                    advance(1)
+            done = (f.result() for f in as_completed([pool.submit(one, r) for r in range(rounds)]))
+        for r, theta, ok in done:
+            out[r] = theta
+            if not ok:
+                failed.append(r)
+            advance(1)
     if failed:
         warnings.warn(
             f"{len(failed)} of {rounds} bootstrap replicates did not converge in {max_iter} Newton steps; "

@@ -24,7 +24,8 @@ Payload (``artifact.json`` -> ``payload``)::
     n_battles         list[float]  battles per model;  n_obs int;  converged bool;  n_iter int
     objective         float
     data              dict       data summary: battles, models, judges, sources, date
-    extra             dict       caller's extra payload (e.g. StyleControl settings)
+    extra             dict       caller's extra payload (a saved ranking's raw fit and excluded models)
+    settings          dict       the FitSettings of the fit (absent in artifacts written before it existed)
 """
 
 from __future__ import annotations
@@ -40,12 +41,26 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import load_artifact, require, save_artifact
-from ..errors import ArtifactError, StyleBiasError
+from ..battles import BattleSet
+from ..errors import ArtifactError, StyleBiasError, UsageError
 from .estimator import StyleBT
+from .settings import ESTIMATOR_FIELDS, FitSettings, check_components, saved_anchor
 
 KIND = "style-bt"
 
-_PARAM_KEYS = ("reg", "ties", "scale", "base", "anchor", "ci", "rounds", "seed", "level", "xtol", "max_iter")
+#: The saved StyleBT parameters and their JSON types, in payload order (``anchor`` follows them).
+_PARAMS = {
+    "reg": "float",
+    "ties": "str",
+    "scale": "float",
+    "base": "float",
+    "ci": "str",
+    "rounds": "int",
+    "seed": "int",
+    "level": "float",
+    "xtol": "float",
+    "max_iter": "int",
+}
 
 _SCHEMA = {
     "features": "list[str]",
@@ -80,6 +95,7 @@ class FittedStyleModel:
         feature_set: the named set (``"style"`` ...) they came from, or ``None`` for a custom list.
         data: data summary (battles, models, judges, sources, date, ...).
         card: the model card dict; path: the artifact folder; extra: the caller's extra payload.
+        settings: the :class:`FitSettings` of the fit.
     """
 
     model: StyleBT
@@ -90,6 +106,7 @@ class FittedStyleModel:
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     created: str = ""
+    settings: FitSettings | None = None
 
 
 def data_summary(battles: pd.DataFrame, files: Sequence[str] | None = None) -> dict[str, Any]:
@@ -112,30 +129,13 @@ def _matrix(value: Any) -> list[list[float]]:
     return np.asarray(value, dtype=np.float64).tolist()
 
 
-def save_stylebt(
-    model: StyleBT,
-    directory: str | Path,
-    *,
-    features: Sequence[str],
-    card: dict[str, Any],
-    data: dict[str, Any] | None = None,
-    feature_set: str | None = None,
-    extra_payload: dict[str, Any] | None = None,
-) -> Path:
+def save_stylebt(model: StyleBT, directory: str | Path, *, card: dict[str, Any], **payload: Any) -> Path:
     """Write a fitted ``StyleBT`` to ``directory`` as a ``style-bt`` artifact; returns the folder.
 
-    Args:
-        features: the feature names passed to ``pair_features`` for the fit (must include every feature
-            the model kept; the dropped ones may be included too).
-        card: model card sections (data, metrics, intended use, limitations ...) rendered to MODEL_CARD.md.
-        data: data summary (see :func:`data_summary`); stored in the payload too.
-        feature_set: the named set the features came from, if any.
-        extra_payload: extra JSON-safe fields for callers that build on this format.
+    ``card``: model card sections (data, metrics, intended use, limitations ...) rendered to MODEL_CARD.md;
+    ``payload``: :func:`stylebt_payload`'s keywords (``features`` is required).
     """
-    payload = stylebt_payload(
-        model, features=features, data=data, feature_set=feature_set, extra_payload=extra_payload
-    )
-    return save_artifact(directory, KIND, payload, card)
+    return save_artifact(directory, KIND, stylebt_payload(model, **payload), card)
 
 
 def stylebt_payload(
@@ -145,11 +145,15 @@ def stylebt_payload(
     data: dict[str, Any] | None = None,
     feature_set: str | None = None,
     extra_payload: dict[str, Any] | None = None,
+    settings: FitSettings | None = None,
 ) -> dict[str, Any]:
     """The ``style-bt`` payload of a fitted model (what :func:`save_stylebt` writes; see the module doc).
 
-    Public so other artifacts can embed a fitted ``StyleBT`` (``StyleControl`` stores its raw fit this way)
-    and read it back with :func:`stylebt_from_payload`.
+    ``features``: the names passed to ``pair_features`` for the fit (every kept feature, the dropped ones
+    may be included too); ``data``: the data summary (:func:`data_summary`); ``feature_set``: the named
+    set they came from; ``extra_payload``: the caller's JSON-safe fields; ``settings``: the fit's
+    :class:`FitSettings`. Public so other artifacts can embed a fitted ``StyleBT`` (a saved ranking stores
+    its raw fit this way) and read it back with :func:`stylebt_from_payload`.
     """
     if not hasattr(model, "beta_"):
         raise StyleBiasError("save_stylebt: the model is not fitted")
@@ -159,11 +163,11 @@ def stylebt_payload(
         raise ArtifactError(f"save_stylebt: kept feature(s) {missing} are not in 'features'")
     params = model.get_params()
     anchor = params["anchor"]
-    return {
+    payload = {
         "features": features,
         "feature_set": feature_set,
         "params": {
-            **{k: params[k] for k in _PARAM_KEYS if k != "anchor"},
+            **{k: params[k] for k in _PARAMS},
             "anchor": None if anchor is None else [str(anchor[0]), float(anchor[1])],
         },
         "models": [str(m) for m in model.models_],
@@ -186,6 +190,33 @@ def stylebt_payload(
         "data": dict(data or {}),
         "extra": dict(extra_payload or {}),
     }
+    if settings is not None:
+        payload["settings"] = settings.to_json()
+    return payload
+
+
+def settings_of(payload: dict[str, Any]) -> FitSettings:
+    """The :class:`FitSettings` a ``style-bt`` payload was fitted with.
+
+    A saved ranking (``RankResult.save``) keeps them in ``extra.style_control.params``, a single fit in
+    ``settings``; older ``fit`` artifacts (the shipped models) from their estimator ``params`` and features.
+    """
+    extra = payload.get("extra", {}).get("style_control")
+    where, raw = "payload.settings", payload.get("settings")
+    if isinstance(extra, dict):
+        where, raw = "payload.extra.style_control.params", extra.get("params")
+    try:
+        if raw is not None:
+            return FitSettings.from_json(raw, where=where).check()
+        params = _params(payload["params"])
+        fs = payload.get("feature_set")
+        return FitSettings(
+            features=fs if isinstance(fs, str) else tuple(payload["features"]),
+            components="largest",
+            **{k: params[k] for k in ESTIMATOR_FIELDS if k != "n_jobs"},
+        ).check()
+    except (UsageError, TypeError) as exc:
+        raise ArtifactError(f"payload.settings: {exc}") from None
 
 
 def _check_matrix(payload: dict[str, Any], key: str, rows: int | None, cols: int) -> np.ndarray:
@@ -208,37 +239,9 @@ def _check_len(payload: dict[str, Any], key: str, n: int, what: str) -> None:
 
 
 def _params(raw: dict[str, Any]) -> dict[str, Any]:
-    require(
-        raw,
-        {
-            "reg": "float",
-            "ties": "str",
-            "scale": "float",
-            "base": "float",
-            "ci": "str",
-            "rounds": "int",
-            "seed": "int",
-            "level": "float",
-            "xtol": "float",
-            "max_iter": "int",
-        },
-        where="payload.params",
-    )
-    anchor = raw.get("anchor")
-    if anchor is not None:
-        ok = (
-            isinstance(anchor, list)
-            and len(anchor) == 2
-            and isinstance(anchor[0], str)
-            and isinstance(anchor[1], int | float)
-            and not isinstance(anchor[1], bool)
-            and math.isfinite(anchor[1])
-        )
-        if not ok:
-            raise ArtifactError("payload.params: field 'anchor' must be null or [model, rating]")
-        anchor = (anchor[0], float(anchor[1]))
-    params = {k: raw[k] for k in _PARAM_KEYS if k != "anchor"}
-    params["anchor"] = anchor
+    require(raw, _PARAMS, where="payload.params")
+    params = {k: raw[k] for k in _PARAMS}
+    params["anchor"] = saved_anchor(raw.get("anchor"), "payload.params", ArtifactError)
     return params
 
 
@@ -279,23 +282,11 @@ def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
     if params["anchor"] is not None and params["anchor"][0] not in models:
         raise ArtifactError(f"payload.params: anchor model {params['anchor'][0]!r} is not among 'models'")
     state = {
-        "models": models,
-        "feature_names": names,
-        "dropped_features": payload["dropped_features"],
+        **payload,
         "feature_names_in": _names_in(payload, names),
-        "feature_mean": payload["feature_mean"],
-        "feature_scale": payload["feature_scale"],
-        "beta": payload["beta"],
-        "coef": payload["coef"],
-        "tie_param": payload["tie_param"],
         "covariance": cov,
         "boot_theta": boot,
         "side_mean_z": side,
-        "n_battles": payload["n_battles"],
-        "n_obs": payload["n_obs"],
-        "converged": payload["converged"],
-        "n_iter": payload["n_iter"],
-        "objective": payload["objective"],
     }
     try:
         return StyleBT._from_state(params, state)
@@ -324,6 +315,7 @@ def load_stylebt(path_or_name: str | Path) -> FittedStyleModel:
         path=art.path,
         extra=art.payload["extra"],
         created=art.created,
+        settings=settings_of(art.payload),
     )
 
 
@@ -358,41 +350,48 @@ def in_sample_metrics(
 
 def fit_style_model(
     data: Any,
-    features: str | Sequence[str] = "style",
+    features: Any = "style",
     *,
-    reg: float = 0.5,
-    ties: str = "half",
+    settings: FitSettings | None = None,
     jobs: int | None = 1,
     cache: bool | str = True,
     files: Sequence[str] | None = None,
-    components: str = "largest",
+    **options: Any,
 ) -> tuple[FittedStyleModel, dict[str, Any]]:
     """Fit a style-controlled ``StyleBT`` on battles with texts; returns the model and in-sample metrics.
 
-    ``data`` is a :class:`~stylebias.battles.BattleSet` or a battle table. The returned
-    :class:`FittedStyleModel` is ready for :func:`save_fitted` (its ``data`` holds the data summary).
-    A disconnected comparison graph is fitted on its largest component (``components="largest"``, the other
-    models are listed in ``data["excluded_models"]`` and warned about) or refused (``"refuse"``): battles
-    of unconnected groups usually come from different judges, whose style effects should not be pooled.
+    ``data`` is a :class:`~stylebias.battles.BattleSet` or a battle table. ``settings`` gives every choice
+    at once (the CLI); otherwise they come from ``features``, ``jobs``, ``cache`` and the other keywords
+    (:class:`FitSettings` fields). The returned :class:`FittedStyleModel` is ready for :func:`save_fitted`
+    (its ``data`` holds the data summary). A saved model holds one comparison graph, so a disconnected
+    one is fitted on its largest component (``components="largest"``, the other models are listed in
+    ``data["excluded_models"]``) or refused (``"refuse"``): battles of unconnected groups usually come from
+    different judges, whose style effects should not be pooled.
     """
-    from ..extract import pair_features, resolve_features
+    from .fit import fit_design
+    from .pipeline import prepare
 
-    frame = getattr(data, "battles", data)
-    names = resolve_features(features if isinstance(features, str) else list(features))
-    frame, excluded = _largest_component(frame, components)
-    Z = pair_features(frame, names, jobs=jobs, cache=cache)
-    model = StyleBT(reg=reg, ties=ties).fit(frame["model_a"], frame["model_b"], frame["pref_a"], Z)
+    if settings is None:
+        settings = FitSettings(
+            **{"features": features, "n_jobs": jobs, "cache": cache, "components": "largest", **options}
+        )
+    check_components(settings.components, ("largest", "refuse"))
+    prep = prepare(data, settings.features, settings)
+    result = fit_design(prep.design, settings, raw=False)
+    model = result.controlled
+    frame = prep.battles.iloc[result.battle_rows]
+    design = prep.design.take(result.battle_rows)
     if files is None and "source_file" in frame:
         files = sorted(str(f) for f in frame["source_file"].dropna().unique())
     summary = data_summary(frame, files=files)
-    if excluded:
-        summary["excluded_models"] = excluded
-    accounting = getattr(data, "accounting", None)
-    if callable(accounting):
-        summary["records"] = {k: int(v) for k, v in accounting().items()}
-    metrics = in_sample_metrics(model, frame["model_a"], frame["model_b"], frame["pref_a"].to_numpy(), Z)
-    fs = features if isinstance(features, str) and "," not in features else None
-    return FittedStyleModel(model=model, features=names, feature_set=fs, data=summary), metrics
+    left_out = sorted(str(m) for m in result.excluded["model"])
+    if left_out:
+        summary["excluded_models"] = left_out
+    if isinstance(data, BattleSet):
+        summary["records"] = {k: int(v) for k, v in data.accounting().items()}
+    metrics = in_sample_metrics(model, design.model_a, design.model_b, design.pref_a, design.X)
+    fitted = FittedStyleModel(model, prep.feature_names, prep.feature_set, summary, settings=settings)
+    return fitted, metrics
 
 
 def model_card(fitted: FittedStyleModel, metrics: dict[str, Any], title: str | None = None) -> dict[str, Any]:
@@ -467,35 +466,8 @@ def save_fitted(
         data={**fitted.data, "metrics": metrics},
         feature_set=fitted.feature_set,
         extra_payload=fitted.extra,
+        settings=None if fitted.settings is None else fitted.settings.portable(),
     )
-
-
-def _largest_component(frame: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, list[str]]:
-    """Battles of the largest connected component and the models left out (``policy="refuse"`` raises)."""
-    import warnings
-
-    from ..errors import DataError, StyleBiasWarning, UsageError
-    from .design import components as graph_components
-    from .estimator import describe_components
-
-    if policy not in ("largest", "refuse"):
-        raise UsageError(f"components must be 'largest' or 'refuse', got {policy!r}")
-    codes, models = pd.factorize(pd.concat([frame["model_a"], frame["model_b"]], ignore_index=True))
-    n = len(frame)
-    a, b = codes[:n], codes[n:]
-    comp = graph_components(a, b, len(models))
-    if comp.max() == 0:
-        return frame, []
-    if policy == "refuse":
-        raise DataError("comparison graph is disconnected: " + describe_components(list(models), comp, a))
-    left_out = sorted(str(m) for m, c in zip(models, comp, strict=True) if c != 0)
-    warnings.warn(
-        f"comparison graph is disconnected; fitting the largest component only. Left out "
-        f"{len(left_out)} model(s): {', '.join(left_out)}",
-        StyleBiasWarning,
-        stacklevel=3,
-    )
-    return frame[comp[a] == 0], left_out
 
 
 def _names_in(payload: dict[str, Any], names: list[str]) -> list[str]:

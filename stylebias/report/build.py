@@ -12,13 +12,12 @@ Per-model "why it won" cards use the Bradley-Terry decomposition of the style-co
   style term of identical answers (the construction of :meth:`StyleBT.winrate_vs`, averaged over sides);
 * Elo points bought or cost per feature family: :meth:`StyleBT.style_contributions` summed per family.
 
-When the explain module is available (LightGBM + SHAP, :mod:`stylebias.explain`), its per-model sentence
-and SHAP summary figure are added; the report works without it.
+With explanations on (LightGBM + SHAP, :mod:`stylebias.explain`), the vote model's per-model sentence and
+SHAP summary figure are added; if they fail on the data, the report says so and keeps the ranking.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +29,8 @@ from scipy.special import expit
 from ..battles import BattleSet
 from ..errors import StyleBiasWarning
 from ..progress import task
-
-LN10 = math.log(10.0)
+from ..rating.settings import FitSettings
+from ..rating.solver import LN10
 
 
 @dataclass
@@ -79,10 +78,8 @@ class ReportData:
 
 def feature_families(names: list[str]) -> dict[str, str]:
     """Feature name -> family from the extractor registry; unknown (user-supplied) features -> 'other'."""
-    try:
-        from ..extract.registry import FEATURE_BY_NAME
-    except ImportError:  # pragma: no cover - extractor always ships, but the report must not need it
-        FEATURE_BY_NAME = {}
+    from ..extract.registry import FEATURE_BY_NAME
+
     return {n: (FEATURE_BY_NAME[n].family if n in FEATURE_BY_NAME else "other") for n in names}
 
 
@@ -97,9 +94,8 @@ def _counts(series: pd.Series, limit: int = 12) -> list[tuple[str, int]]:
     return out
 
 
-def model_cards(battles: pd.DataFrame, part: Any, families: dict[str, str]) -> list[ModelCard]:
-    """Cards for the models of one component, best controlled rating first."""
-    est = part.controlled
+def win_rates(battles: pd.DataFrame, est: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per model of ``est``: observed share of the vote and style-neutral expected share, same battles."""
     models = list(est.models_)
     index = pd.Index(models)
     ia = index.get_indexer(battles["model_a"].to_numpy(dtype=object))
@@ -117,22 +113,31 @@ def model_cards(battles: pd.DataFrame, part: Any, families: dict[str, str]) -> l
     won = np.bincount(ia, y, minlength=P) + np.bincount(ib, 1 - y, minlength=P)
     neutral = np.bincount(ia, neutral_a, minlength=P) + np.bincount(ib, 1 - neutral_a, minlength=P)
     with np.errstate(invalid="ignore", divide="ignore"):
-        observed_rate = won / played
-        neutral_rate = neutral / played
-    contrib = est.style_contributions() if len(coef) else pd.DataFrame(index=models)
-    fam_order: list[str] = []
+        return won / played, neutral / played
+
+
+def family_points(est: Any, families: dict[str, str]) -> pd.DataFrame:
+    """Elo points per model (rows) and feature family (columns, in first-feature order) from style."""
+    contrib = est.style_contributions() if len(est.coef_) else pd.DataFrame(index=list(est.models_))
+    order: list[str] = []
     for name in contrib.columns:
-        fam = families.get(name, "other")
-        if fam not in fam_order:
-            fam_order.append(fam)
-    rows = {r["model"]: r for r in part.models.to_dict("records")}
+        if families.get(name, "other") not in order:
+            order.append(families.get(name, "other"))
+    out = pd.DataFrame(0.0, index=contrib.index, columns=order)
+    for name in contrib.columns:
+        out[families.get(name, "other")] += contrib[name].astype(float)
+    return out
+
+
+def model_cards(battles: pd.DataFrame, part: Any, families: dict[str, str]) -> list[ModelCard]:
+    """Cards for the models of one component, best controlled rating first."""
+    est = part.controlled
+    observed, neutral = win_rates(battles, est)
+    points = family_points(est, families)
+    position = {m: i for i, m in enumerate(est.models_)}
     cards = []
-    for m in part.models["model"]:
-        i = models.index(m)
-        r = rows[m]
-        fam_points: dict[str, float] = dict.fromkeys(fam_order, 0.0)
-        for name in contrib.columns:
-            fam_points[families.get(name, "other")] += float(contrib.at[m, name])
+    for r in part.models.to_dict("records"):
+        m, i = r["model"], position[r["model"]]
         cards.append(
             ModelCard(
                 model=str(m),
@@ -143,91 +148,90 @@ def model_cards(battles: pd.DataFrame, part: Any, families: dict[str, str]) -> l
                 shift=str(r["shift"]),
                 rating_raw=float(r["rating_raw"]),
                 rating=float(r["rating"]),
-                observed=float(observed_rate[i]),
-                neutral=float(neutral_rate[i]),
-                families=[(f, v) for f, v in fam_points.items()],
+                observed=float(observed[i]),
+                neutral=float(neutral[i]),
+                families=[(f, float(v)) for f, v in points.loc[m].items()],
             )
         )
     return cards
 
 
+def data_section(data: BattleSet) -> dict[str, Any]:
+    """The report's data accounting: counts, per-file rows, reject reasons, judges and languages."""
+    summary = data.validation_summary(examples=3)
+    battles = data.battles
+    return {
+        "accounting": data.accounting(),
+        "files": summary["files"],
+        "reasons": summary["reasons"],
+        "judges": _counts(battles["judge"]) if "judge" in battles else [],
+        "languages": _counts(battles["language"]) if "language" in battles else [],
+    }
+
+
 def build_report(
     data: BattleSet | None = None,
     *,
-    features: Any = "auto",
+    features: Any = ...,
+    settings: FitSettings | None = None,
     title: str | None = None,
     explain: bool = True,
-    ci: str = "sandwich",
-    rounds: int = 100,
-    seed: int = 0,
-    n_jobs: int | None = None,
     explain_options: dict[str, Any] | None = None,
-    **rank_options: Any,
+    **options: Any,
 ) -> ReportData:
     """Rank ``data`` (default: the embedded demo) and gather the report's tables, cards and figures.
 
-    ``features``/``ci``/``rounds``/``seed``/``n_jobs`` and any other keyword go to
-    :func:`stylebias.rating.rank_battles`. ``explain=False`` skips the LightGBM/SHAP part (faster); when
-    the explain module is missing or fails on this data the report says so instead of failing.
+    ``features``, ``settings`` and the other keywords go to :func:`stylebias.rating.rank_battles`.
+    ``explain=False`` skips the LightGBM/SHAP part (faster); when it fails on this data the report says so
+    instead of failing.
     """
     from ..formats import load_battles
     from ..rating.pipeline import rank_battles
 
     if data is None:
         data = load_battles()
-    result = rank_battles(data, features, ci=ci, rounds=rounds, seed=seed, n_jobs=n_jobs, **rank_options)
-    summary = data.validation_summary(examples=3)
-    battles = data.battles
+    settings = (settings or FitSettings()).replace(**options)
+    result = rank_battles(data, features, settings=settings)
     families = feature_families(list(result.settings.get("features", [])))
     cards: list[ModelCard] = []
     with task("report: model cards", total=len(result.all_parts())) as advance:
         for part in result.all_parts():
-            cards.extend(model_cards(battles, part, families))
+            cards.extend(model_cards(data.battles, part, families))
             advance(1)
     report = ReportData(
         title=title or "Style bias report",
-        accounting=data.accounting(),
-        files=summary["files"],
-        reasons=summary["reasons"],
-        judges=_counts(battles["judge"]) if "judge" in battles else [],
-        languages=_counts(battles["language"]) if "language" in battles else [],
+        **data_section(data),
         rank=result,
         families=families,
         cards=cards,
         settings=dict(result.settings),
     )
     if explain:
-        add_explanations(report, data, features, jobs=n_jobs, **(explain_options or {}))
+        wanted = settings.features if features is ... else features
+        add_explanations(report, data, wanted, jobs=settings.n_jobs, **(explain_options or {}))
     else:
         report.explain_note = "SHAP explanations were skipped (--no-explain)."
     return report
 
 
 def add_explanations(report: ReportData, data: BattleSet, features: Any, **options: Any) -> None:
-    """Fill the SHAP summary and the cards' vote-model view from :mod:`stylebias.explain`, if available.
+    """Fill the SHAP summary and the cards' vote-model view from :mod:`stylebias.explain`.
 
     The seam to the explain module is this one function. It calls ``explain_battles(data, features=...,
     bradley_terry=False, **options)`` (the report already has the Bradley-Terry fits), then per card
     ``ExplainResult.model_sentence(model)`` and the rows of ``ExplainResult.models`` / ``group_points``
     (observed, vote-model predicted and style-neutral win rates; win-rate points per style group, which add
     up exactly to predicted - neutral), and ``stylebias.explain.plots.shap_beeswarm(result)`` for the SHAP
-    summary. Anything missing or failing leaves a note in the report instead of an error.
+    summary. A failure on this data leaves a note in the report instead of an error.
     """
     if features is None or (isinstance(features, list | tuple) and not features):
         report.explain_note = "SHAP explanations need style features; this report was made without them."
         return
-    try:
-        from .. import explain as ex
-    except ImportError:
-        report.explain_note = "SHAP explanations are not available in this build (stylebias.explain missing)."
-        return
-    fn = getattr(ex, "explain_battles", None)
-    if fn is None:
-        report.explain_note = "SHAP explanations are not available in this build (no explain_battles)."
-        return
+    from .. import explain as ex
+
     try:
         with task("report: explain (LightGBM + SHAP)", total=None):
-            result = fn(data, features=features, bradley_terry=False, **options)
+            result = ex.explain_battles(data, features=features, bradley_terry=False, **options)
     except Exception as exc:  # the report must still render the ranking part
         warnings.warn(
             f"report: SHAP explanations failed ({exc}); shown without them", StyleBiasWarning, stacklevel=2
@@ -241,9 +245,7 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
         from ..explain import plots
         from .svg import figure_svg
 
-        plot = getattr(plots, "shap_beeswarm", None)
-        if plot is not None:
-            report.shap_svg = figure_svg(plot(result), title="SHAP summary of the vote model")
+        report.shap_svg = figure_svg(plots.shap_beeswarm(result), title="SHAP summary of the vote model")
     except Exception as exc:
         report.explain_note = f"SHAP summary plot unavailable: {exc}"
 
@@ -254,10 +256,8 @@ def _vote_scores(result: Any) -> list[dict[str, Any]]:
     scores = getattr(cv, "scores", None)
     if not isinstance(scores, pd.DataFrame):
         return []
-    try:
-        from ..explain.cv import LABELS
-    except ImportError:
-        LABELS = {}
+    from ..explain.cv import LABELS
+
     return [
         {
             "name": str(name),

@@ -7,13 +7,13 @@ from anywhere, so the file can be mailed, archived or opened offline. All markup
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..outputs import write_text
 from .build import ModelCard, ReportData
 from .markup import Markup, el, join
 from .style import CSS
@@ -71,6 +71,11 @@ def _components_note(report: ReportData) -> Markup | None:
     )
 
 
+def _section(id_: str, title: Any, lead: Any, *body: Any) -> Markup:
+    """One report section: its heading, the lead paragraph saying how to read it, then its content."""
+    return el("section", el("h2", title), el("p", lead, class_="lead"), *body, id=id_)
+
+
 def section_summary(report: ReportData) -> Markup:
     parts = report.parts
     rated = sum(p.n_battles for p in parts)
@@ -112,20 +117,15 @@ def section_summary(report: ReportData) -> Markup:
                 + ("" if top["low"] > 0 or top["high"] < 0 else " (interval includes no effect)"),
             )
         )
-    return el(
-        "section",
-        el("h2", "Summary"),
-        el(
-            "p",
-            "How much do style choices (length, markdown, emoji, flattery, refusals, tone) buy votes in these "
-            "battles, and how do the ratings look with that effect removed? Raw ratings come from a "
-            "Bradley-Terry fit on the votes alone; style-controlled ratings add the pair style features as "
-            "covariates (LMArena's style control).",
-            class_="lead",
-        ),
+    return _section(
+        "summary",
+        "Summary",
+        "How much do style choices (length, markdown, emoji, flattery, refusals, tone) buy votes in these "
+        "battles, and how do the ratings look with that effect removed? Raw ratings come from a "
+        "Bradley-Terry fit on the votes alone; style-controlled ratings add the pair style features as "
+        "covariates (LMArena's style control).",
         el("div", kpis, class_="kpis"),
         _components_note(report),
-        id="summary",
     )
 
 
@@ -191,38 +191,19 @@ def section_data(report: ReportData) -> Markup:
     else:
         rej_block = [el("p", "No record was rejected.", class_="note")]
     who = []
-    if report.judges:
-        who.append(el("h3", "Judges"))
-        who.append(
-            el(
-                "p",
-                [el("span", f"{name} · {_n(n)}", class_="tag") for name, n in report.judges],
-                class_="tags",
-            )
-        )
-    if report.languages:
-        who.append(el("h3", "Languages"))
-        who.append(
-            el(
-                "p",
-                [el("span", f"{name} · {_n(n)}", class_="tag") for name, n in report.languages],
-                class_="tags",
-            )
-        )
-    return el(
-        "section",
-        el("h2", "Data"),
-        el(
-            "p",
-            f"{_n(acc['read'])} records read, {_n(acc['accepted'])} accepted as battles, "
-            f"{_n(acc['rejected'])} rejected. Every record is either a battle or listed with its reason; "
-            "record numbers are 1-based lines/rows or source ids.",
-            class_="lead",
-        ),
+    for heading, counts in (("Judges", report.judges), ("Languages", report.languages)):
+        if counts:
+            tags = [el("span", f"{name} · {_n(n)}", class_="tag") for name, n in counts]
+            who += [el("h3", heading), el("p", tags, class_="tags")]
+    return _section(
+        "data",
+        "Data",
+        f"{_n(acc['read'])} records read, {_n(acc['accepted'])} accepted as battles, "
+        f"{_n(acc['rejected'])} rejected. Every record is either a battle or listed with its reason; "
+        "record numbers are 1-based lines/rows or source ids.",
         _collapsible(files, len(report.files), "input files"),
         *rej_block,
         *who,
-        id="data",
     )
 
 
@@ -293,18 +274,13 @@ def section_leaderboard(report: ReportData) -> Markup:
                 ],
             )
         )
-    return el(
-        "section",
-        el("h2", "Leaderboard: raw vs style-controlled"),
-        el(
-            "p",
-            "Ratings on the Elo scale (400 points = 10:1 odds). Rank follows LMArena's rule: 1 + the number of "
-            "models whose interval lies entirely above this one's, so overlapping models share a rank. "
-            "Shift: ↑ the model ranks better once style is controlled, ↓ worse, = unchanged.",
-            class_="lead",
-        ),
+    return _section(
+        "leaderboard",
+        "Leaderboard: raw vs style-controlled",
+        "Ratings on the Elo scale (400 points = 10:1 odds). Rank follows LMArena's rule: 1 + the number of "
+        "models whose interval lies entirely above this one's, so overlapping models share a rank. "
+        "Shift: ↑ the model ranks better once style is controlled, ↓ worse, = unchanged.",
         *blocks,
-        id="leaderboard",
     )
 
 
@@ -343,17 +319,12 @@ def section_charts(report: ReportData) -> Markup:
             ),
             slope,
         ]
-    return el(
-        "section",
-        el("h2", "Forest plot and slope chart"),
-        el(
-            "p",
-            "Hollow orange: raw rating; filled blue: style-controlled rating; lines are the intervals. Models "
-            "whose blue point sits left of the orange one were helped by their style in the raw ranking.",
-            class_="lead",
-        ),
+    return _section(
+        "charts",
+        "Forest plot and slope chart",
+        "Hollow orange: raw rating; filled blue: style-controlled rating; lines are the intervals. Models "
+        "whose blue point sits left of the orange one were helped by their style in the raw ranking.",
         *blocks,
-        id="charts",
     )
 
 
@@ -412,19 +383,14 @@ def section_effects(report: ReportData) -> Markup:
                     class_="note",
                 )
             )
-    return el(
-        "section",
-        el("h2", "Style effects"),
-        el(
-            "p",
-            "Each coefficient is the change in the log-odds of winning when a response has one standard "
-            "deviation more of the pair feature than its opponent, with the models' strengths held fixed. "
-            "Odds ×1.5 means 1.5 times the odds of winning. Elo-equivalent converts the coefficient to rating "
-            "points.",
-            class_="lead",
-        ),
+    return _section(
+        "effects",
+        "Style effects",
+        "Each coefficient is the change in the log-odds of winning when a response has one standard "
+        "deviation more of the pair feature than its opponent, with the models' strengths held fixed. "
+        "Odds ×1.5 means 1.5 times the odds of winning. Elo-equivalent converts the coefficient to rating "
+        "points.",
         *blocks,
-        id="effects",
     )
 
 
@@ -709,20 +675,5 @@ def render_html(report: ReportData) -> str:
 
 
 def write_report(report: ReportData, path: str | os.PathLike[str]) -> Path:
-    """Render and write atomically (temporary file in the same directory, then rename); returns the path.
-
-    A crash or a full disk never leaves half a page under the final name; the temporary file is removed.
-    """
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(report)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return out
+    """Render and write atomically (:func:`stylebias.outputs.write_text`); returns the path."""
+    return write_text(path, render_html(report))

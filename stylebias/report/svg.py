@@ -20,13 +20,10 @@ from typing import Any
 
 from .markup import Markup, el, fmt_num
 
-#: Okabe-Ito palette (Okabe & Ito 2008), safe for the common colour-vision deficiencies.
+#: Colours of the Okabe-Ito palette (Okabe & Ito 2008), safe for the common colour-vision deficiencies.
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
 VERMILLION = "#D55E00"
-GREEN = "#009E73"
-SKY = "#56B4E9"
-PURPLE = "#CC79A7"
 GREY = "#8C8C8C"
 INK = "#1f2933"
 GRID = "#e4e7eb"
@@ -111,6 +108,11 @@ def _text(x: float, y: float, text: str, full: str | None = None, **kw: Any) -> 
     return el("text", *kids, x=fmt_num(x), y=fmt_num(y), **kw)
 
 
+def _row_label(right: float, yc: float, name: Any, max_chars: int) -> Markup:
+    """A row's label, right-aligned at ``right``, clipped to ``max_chars`` with the full name as tooltip."""
+    return _text(right, yc + 4, clip_label(name, max_chars), full=str(name), text_anchor="end", class_="lab")
+
+
 def _x_axis(scale: Scale, ticks: Sequence[float], top: float, bottom: float, fmt: str = "{:,.0f}") -> Markup:
     parts = []
     for t in ticks:
@@ -156,9 +158,7 @@ def forest_plot(
         yc = plot_top + i * row + row / 2
         if i % 2 == 0:
             body.append(el("rect", x=0, y=yc - row / 2, width=width, height=row, fill="#f7f9fb"))
-        body.append(
-            _text(lab_w, yc + 4, clip_label(name, lab_chars), full=str(name), text_anchor="end", class_="lab")
-        )
+        body.append(_row_label(lab_w, yc, name, lab_chars))
         for (r, low, high), dy, colour, filled, kind in (
             (raw[i], -4, ORANGE, False, "raw"),
             (controlled[i], 4, BLUE, True, "style-controlled"),
@@ -323,14 +323,7 @@ def effects_chart(
                 el(
                     "title", f"{name}: {c:+.3f} log-odds per SD ({pct}% CI {lo:+.3f} to {hi:+.3f}); {verdict}"
                 ),
-                _text(
-                    lab_w,
-                    yc + 4,
-                    clip_label(name, lab_chars),
-                    full=str(name),
-                    text_anchor="end",
-                    class_="lab",
-                ),
+                _row_label(lab_w, yc, name, lab_chars),
                 el("rect", x=x0, y=yc - 7, width=max(x1 - x0, 0.8), height=14, fill=colour, fill_opacity=0.8),
                 el("line", x1=sx(lo), x2=sx(hi), y1=yc, y2=yc, stroke=INK, stroke_width=1.3),
                 el("line", x1=sx(lo), x2=sx(lo), y1=yc - 4, y2=yc + 4, stroke=INK, stroke_width=1.3),
@@ -384,14 +377,7 @@ def contribution_bars(
             el(
                 "g",
                 el("title", f"{name}: {signed(v)} {unit}"),
-                _text(
-                    lab_w,
-                    yc + 4,
-                    clip_label(name, lab_chars),
-                    full=str(name),
-                    text_anchor="end",
-                    class_="lab",
-                ),
+                _row_label(lab_w, yc, name, lab_chars),
                 el(
                     "rect", x=x0, y=yc - 5, width=max(x1 - x0, 0.8), height=10, fill=colour, fill_opacity=0.85
                 ),

@@ -24,7 +24,7 @@ from ...resources import features_dir
 # contractions split ("can't" -> "ca" "n't", "I'm" -> "i" "'m", "cannot" -> "can" "not"), words lowercased.
 # A pattern word the approximation cannot produce (hyphenated words, punctuation, numbers with symbols)
 # makes that token position "open", so it never causes a sentence to be skipped wrongly.
-_TOKEN = re.compile(r"[a-z0-9]+(?=n't\b)|n't\b|'[a-z]+\b|[a-z0-9]+")
+_TOKEN = re.compile(r"(?:(?!n't\b)[a-z0-9])+|n't\b|'[a-z]+\b")  # a word stops before a trailing "n't"
 _SPECIAL = {
     "cannot": ("can", "not"),
     "gonna": ("gon", "na"),
@@ -49,8 +49,10 @@ _PATTERN_KEYS = {
     "id",
     "label",
     "comment",
-    "example",
+    "examples",
+    "counterexamples",
     "pattern",
+    "whole_unit",
     "sentence_start",
     "not_followed_by",
     "block_negation",
@@ -72,9 +74,12 @@ class PatternSpec:
     id: str
     label: str
     comment: str
-    example: str
+    #: ``(reply, prompt)`` cases the pattern must fire on, and cases it must not (tests check both)
+    examples: tuple[tuple[str, str | None], ...]
+    counterexamples: tuple[tuple[str, str | None], ...]
     tokens: list[dict[str, Any]]
     sentence_start: bool = False
+    whole_unit: bool = False
     not_followed_by: frozenset[str] = frozenset()
     block_negation: bool = False
     block_question: bool = False
@@ -92,6 +97,8 @@ class PatternSpec:
     required_pairs: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     #: for ``sentence_start`` patterns: words the first matched token can be (None: unknown/any)
     start_words: frozenset[str] | None = None
+    #: the prefilter anchor as raw tokens (contraction forms added); None: no fixed-word position
+    anchor_raw: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,7 @@ class DetectorSpec:
     prompt_contexts: dict[str, re.Pattern[str]]
     decision: dict[str, Any] = field(default_factory=dict)
     opener_sentences: int = 2
+    lexicons: dict[str, frozenset[str]] = field(default_factory=dict)
     #: word -> patterns whose rarest required position accepts that word (the prefilter's index)
     index: dict[str, tuple[PatternSpec, ...]] = field(default_factory=dict)
     #: patterns with no fixed-word position: they are candidates for every sentence
@@ -111,6 +119,18 @@ class DetectorSpec:
     #: the words of ``index`` as a set (intersected with a sentence's words in C)
     index_words: frozenset[str] = frozenset()
     _anchor_cache: dict[frozenset[str], frozenset[str] | None] = field(default_factory=dict, compare=False)
+
+    @property
+    def by_id(self) -> dict[str, PatternSpec]:
+        cached = self.__dict__.get("_by_id")
+        if cached is None:
+            cached = {p.id: p for p in self.patterns}
+            object.__setattr__(self, "_by_id", cached)
+        return cached
+
+    def lexicon(self, name: str) -> frozenset[str]:
+        """A word list of the file (for signals that read lexicons directly)."""
+        return self.lexicons[name]
 
     def anchors(self, labels: frozenset[str] | None = None) -> frozenset[str] | None:
         """Anchor words of the patterns with one of ``labels`` (all when None); cached."""
@@ -137,6 +157,16 @@ class DetectorSpec:
                 continue
             out.append(p)
         return out
+
+    def reply_candidates(self, view: TextView) -> list[PatternSpec]:
+        """Patterns that could match in some sentence of a reply with this view (the reply's words are a
+        superset of each sentence's; bigrams and sentence starts are checked per sentence)."""
+        seen: dict[str, PatternSpec] = {p.id: p for p in self.always}
+        for w in view.words & self.index_words:
+            for p in self.index[w]:
+                seen.setdefault(p.id, p)
+        words = view.words  # words only: the reply's bigrams would cost more than they save here
+        return [p for p in seen.values() if could_match(p, words)]
 
     def any_possible(self, view: TextView, labels: frozenset[str] | None = None) -> bool:
         """Could any pattern (with one of ``labels``) match somewhere in a text with this view?
@@ -215,11 +245,19 @@ def anchor_words(patterns: Iterable[PatternSpec]) -> frozenset[str] | None:
     """Every anchor word of ``patterns`` as the prefilter tokenizer produces it (None: some pattern has no
     anchor, so every text is a candidate). A text none of whose :func:`raw_tokens` is in this set cannot match
     any of the patterns. Raw forms of spaCy-split contractions ("cannot", "dont") are included."""
-    words: set[str] = set()
+    sets = []
     for p in patterns:
-        if not p.required_words:
+        a = p.anchor_raw if p.anchor_raw is not None else _raw_anchor(p)
+        if a is None:
             return None
-        words |= _anchor(p)
+        sets.append(a)
+    return frozenset().union(*sets)
+
+
+def _raw_anchor(p: PatternSpec) -> frozenset[str] | None:
+    if not p.required_words:
+        return None
+    words = set(_anchor(p))
     for special, parts in _SPECIAL.items():
         if words & set(parts):
             words.add(special)
@@ -229,6 +267,10 @@ def anchor_words(patterns: Iterable[PatternSpec]) -> frozenset[str] | None:
 def raw_tokens(text_lower: str) -> list[str]:
     """The prefilter tokenizer without the contraction expansion (cheap; pairs with :func:`anchor_words`)."""
     return _TOKEN.findall(text_lower.replace("\u2019", "'"))
+
+
+#: :func:`raw_tokens` of text already normalised (no curly apostrophes): sentence units
+tokens_of_normalised = _TOKEN.findall
 
 
 def _required_pairs(tokens: list[dict[str, Any]]) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
@@ -254,7 +296,8 @@ def _required_words(tokens: list[dict[str, Any]]) -> tuple[frozenset[str], ...]:
             continue
         if all(_SAFE_WORD.fullmatch(w) for w in words):
             out.append(frozenset(words))
-    return tuple(out)
+    # rarest position first: could_match() stops at the first position a text lacks
+    return tuple(sorted(out, key=lambda req: (len(req & _COMMON), len(req))))
 
 
 _LEAD_WORDS = frozenset(
@@ -274,6 +317,11 @@ _LEAD_WORDS = frozenset(
         "oooh",
         "yay",
         "aha",
+        "actually",
+        "honestly",
+        "indeed",
+        "hmm",
+        "yeah",
     }
 )
 
@@ -305,6 +353,16 @@ def _start_words(tokens: list[dict[str, Any]]) -> frozenset[str] | None:
     return None
 
 
+def _is_case(x: Any) -> bool:
+    if isinstance(x, str):
+        return bool(x.strip())
+    return isinstance(x, dict) and set(x) <= {"text", "prompt"} and isinstance(x.get("text"), str)
+
+
+def _case(x: Any) -> tuple[str, str | None]:
+    return (x, None) if isinstance(x, str) else (x["text"], x.get("prompt"))
+
+
 def _as_str(value: Any) -> str:
     return str(value).strip() if value is not None else ""
 
@@ -319,7 +377,16 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
         raise ValueError(f"{path}: expected a mapping with a 'patterns' list")
     lexicons = {k: [str(w).lower() for w in v] for k, v in (raw.get("lexicons") or {}).items()}
     contexts = {}
-    for k, v in (raw.get("prompt_contexts") or {}).items():
+    shared = path.parent / "prompts.yaml"
+    own = dict(raw.get("prompt_contexts") or {})
+    if shared.is_file() and shared != path:
+        with open(shared, encoding="utf-8") as fh:
+            common = (yaml.load(fh, Loader=_Loader) or {}).get("prompt_contexts") or {}  # noqa: S506
+        clash = set(common) & set(own)
+        if clash:
+            raise ValueError(f"{path}: prompt contexts {sorted(clash)} are already defined in {shared.name}")
+        own = {**common, **own}
+    for k, v in own.items():
         for rx in v:
             try:
                 re.compile(rx)
@@ -338,9 +405,14 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
         unknown = set(item) - _PATTERN_KEYS
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-        for key in ("id", "comment", "example", "pattern"):
+        for key in ("id", "comment", "examples", "counterexamples", "pattern"):
             if not item.get(key):
                 raise ValueError(f"{where}: missing {key!r}")
+        for key in ("examples", "counterexamples"):
+            if not isinstance(item[key], list) or not all(_is_case(x) for x in item[key]):
+                raise ValueError(
+                    f"{where}: {key!r} must be a list of replies (a string, or {{text, prompt}})"
+                )
         if pid in seen:
             raise ValueError(f"{where}: duplicate id")
         seen.add(pid)
@@ -362,9 +434,11 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
                 id=pid,
                 label=_as_str(item.get("label")) or name,
                 comment=_as_str(item["comment"]),
-                example=_as_str(item["example"]),
+                examples=tuple(_case(x) for x in item["examples"]),
+                counterexamples=tuple(_case(x) for x in item["counterexamples"]),
                 tokens=tokens,
                 sentence_start=bool(item.get("sentence_start", False)),
+                whole_unit=bool(item.get("whole_unit", False)),
                 not_followed_by=frozenset(str(w).lower() for w in item.get("not_followed_by") or ()),
                 block_negation=bool(item.get("block_negation", False)),
                 block_question=bool(item.get("block_question", False)),
@@ -380,6 +454,9 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
                 start_words=_start_words(tokens) if item.get("sentence_start") else None,
             )
         )
+    from dataclasses import replace
+
+    specs = [replace(p, anchor_raw=_raw_anchor(p)) for p in specs]
     index: dict[str, list[PatternSpec]] = {}
     always = []
     for p in specs:
@@ -400,6 +477,7 @@ def load_detector(name: str, folder: str | None = None) -> DetectorSpec:
         opener_sentences=int(
             raw.get("opener_sentences", (raw.get("decision") or {}).get("opener_sentences", 2))
         ),
+        lexicons={k: frozenset(v) for k, v in lexicons.items()},
     )
 
 
@@ -441,6 +519,18 @@ def _expand_special(toks: list[str]) -> list[str]:
         else:
             out.extend(parts)
     return out
+
+
+class WordsView:
+    """A text's prefilter word set only (contraction parts added); enough for :meth:`DetectorSpec.reply_candidates`."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, toks: list[str]) -> None:
+        words = set(toks)
+        for k in words & _SPECIAL_KEYS:
+            words.update(_SPECIAL[k])
+        self.words = frozenset(words)
 
 
 def text_view(text_lower: str) -> TextView:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .patterns import load_detector
-from .pipeline import run
-from .units import Prepared, in_quote
+from .rules import unit_hits
+from .units import Prepared
 
 _AGREE = re.compile(r"^\W*(yes|yeah|yep)\b", re.IGNORECASE)
 _TRAILING = re.compile(r"[\"').)\] ]+$")
@@ -44,7 +44,7 @@ TRIGGER_LABELS = frozenset(
 
 @dataclass
 class RefusalAnalysis:
-    """Per-sentence evidence and the decision, kept for debugging and the docs' error analysis."""
+    """Per-sentence evidence and the rule decision (the classifier reads it: :mod:`.signals`)."""
 
     level: str = "none"
     score: float = 0.0
@@ -53,79 +53,69 @@ class RefusalAnalysis:
     content_words: int = 0
     redirect_words: int = 0
     reason: str = ""
+    #: labels per unit before the scope rules (a disclaimer or hedge in the sentence, question form) removed any
+    raw_labels: list[set[str]] = field(default_factory=list)
+    #: pattern ids per unit
+    ids: list[list[str]] = field(default_factory=list)
+    harmful: bool = False
+    creative: bool = False
+    about_assistant: bool = False
 
 
 def analyse(prose: str, prompt: str | None = None, prep: Prepared | None = None) -> RefusalAnalysis:
-    """Tag each sentence unit with refusal labels and decide the level."""
+    """Tag each sentence unit with refusal labels and decide the level by the rule table."""
     spec = load_detector("refusal")
     if prep is None:
         prep = Prepared(prose)
     harmful = spec.prompt_matches("harmful", prompt)
-    short = len(prose.split()) <= int(spec.decision.get("implicit_max_words", 60))
-    triggers = spec.anchors(TRIGGER_LABELS)
-    if not (harmful and short) and triggers is not None and triggers.isdisjoint(prep.tokens):
-        return RefusalAnalysis(reason="no decline-type pattern can match")
-    units = prep.units
-    labels: list[set[str]] = [set() for _ in units]
-    anchors = spec.anchors()
-    per_unit = [
-        spec.candidates(u.lower(), prep.view_of(i))
-        if anchors is None or not anchors.isdisjoint(prep.raw_of(i))
-        else []
-        for i, u in enumerate(units)
-    ]
+    creative = spec.prompt_matches("creative", prompt)
+    about = spec.prompt_matches("about_assistant", prompt)
     # Phase 1: only the labels that can start a refusal. Most answers have none, and then the supporting
     # labels (substitute, redirect, closing...) cannot change the outcome, so they are never matched.
-    _tag(units, labels, per_unit, TRIGGER_LABELS)
-    if any(lab & TRIGGER_LABELS for lab in labels) or (harmful and short):
-        _tag(units, labels, per_unit, None, exclude=TRIGGER_LABELS)
+    hits = unit_hits("refusal", prep, prompt, TRIGGER_LABELS)
+    if hits or harmful:
+        for i, more in unit_hits("refusal", prep, prompt, None, exclude=TRIGGER_LABELS).items():
+            hits.setdefault(i, []).extend(more)
+    flags = {"harmful": harmful, "creative": creative, "about_assistant": about}
+    if not hits:
+        return RefusalAnalysis(reason="no decline-type pattern fired", units=prep.units, **flags)
+    units = prep.units
+    ids = [[pid for pid, _ in hits.get(i, ())] for i in range(len(units))]
+    labels = [{lab for _, lab in hits.get(i, ())} for i in range(len(units))]
+    # prompt contexts first: they decide what a statement *is* (fiction, an answer about the assistant)
+    if creative:
+        opener = int(spec.decision.get("opener_sentences", 2))
+        for lab in labels[opener:]:
+            lab.difference_update(TRIGGER_LABELS)
+    if about:
+        for lab in labels:  # "can you feel?" -> "As an AI I don't have feelings" is the answer
+            lab.discard("inability")
+            lab.discard("opinionless")
+            lab.discard("decline")
+    # then scope: what a sentence's form or a caveat in it takes back (kept as raw_labels for the classifier)
+    raw = [set(x) for x in labels]
     for u, lab in zip(units, labels, strict=True):
         if _TRAILING.sub("", u).endswith("?"):  # a question does not decline anything
             lab.discard("decline")
             lab.discard("inability")
-    # scope: a caveat sentence ("I'm not a doctor, I can't diagnose...") is not a decline of the request
     for lab in labels:
+        # a caveat sentence ("I'm not a doctor, I can't diagnose...") is not a decline of the request
         if lab & {"disclaimer", "hedge"}:
             lab.discard("decline")
             lab.discard("inability")
         if "redirect" in lab:
             lab.discard("substitute")  # "I can suggest that you consult NOAA" offers nothing of its own
-    if spec.prompt_matches("creative", prompt):
-        opener = int(spec.decision.get("opener_sentences", 2))
-        for lab in labels[opener:]:
-            lab.difference_update(TRIGGER_LABELS)
-    if spec.prompt_matches("about_assistant", prompt):
-        for lab in labels:  # "can you feel?" -> "As an AI I don't have feelings" is the answer
-            lab.discard("inability")
-            lab.discard("opinionless")
-            lab.discard("decline")
-    return classify(units, labels, prompt, spec.decision, harmful)
-
-
-def _tag(
-    units: list[str],
-    labels: list[set[str]],
-    per_unit: list[list[Any]],
-    only: frozenset[str] | None,
-    exclude: frozenset[str] = frozenset(),
-) -> None:
-    """Run the spaCy rule pipeline on the units that have candidate patterns with the wanted labels."""
-    cand: list[int] = []
-    cand_ids: list[list[str]] = []
-    for i, ps in enumerate(per_unit):
-        ids = [p.id for p in ps if (only is None or p.label in only) and p.label not in exclude]
-        if ids:
-            cand.append(i)
-            cand_ids.append(ids)
-    for i, doc in zip(cand, run("refusal", [units[i] for i in cand], cand_ids), strict=True):
-        labels[i] |= {label for _pid, label, s, _e in doc._.stylebias_hits if not in_quote(doc, s)}
+    res = classify(units, labels, prompt, spec.decision, harmful)
+    res.raw_labels, res.ids = raw, ids
+    res.harmful, res.creative, res.about_assistant = harmful, creative, about
+    return res
 
 
 def classify(
     units: list[str], labels: list[set[str]], prompt: str | None, decision: dict[str, Any], harmful: bool
 ) -> RefusalAnalysis:
     """The decision procedure documented in ``features/refusal.yaml``."""
-    full_max = int(decision.get("full_max_content", 45))
+    full_max = int(decision["full_max_content"])  # one place for the threshold: features/refusal.yaml
     opener = int(decision.get("opener_sentences", 2))
     implicit_max = int(decision.get("implicit_max_words", 60))
     redirect_share = float(decision.get("redirect_share", 0.5))
@@ -163,6 +153,9 @@ def classify(
         first = min(i for i, lab in enumerate(labels) if lab & {"decline", "inability", "opinionless"})
         if any("stand_in" in lab for lab in labels[first : first + 3]):
             return done("partial", "cannot do the literal ask; offers a hypothetical/template stand-in")
+        if first < opener and any("substitute" in lab for lab in labels[first : first + 3]):
+            # "As an AI I have no opinions. However, I can outline both sides": the literal ask is declined
+            return done("partial", "opens with what it cannot do, then offers a substitute")
         return done("none", "capability caveat beside a real answer")
     policy_at = [i for i, lab in enumerate(labels) if "policy" in lab]
     if policy_at and policy_at[0] == 0:
@@ -190,7 +183,7 @@ def classify(
     return done("none", "attempts the request")
 
 
-def detect_refusal(prose: str, prompt: str | None = None, prep: Prepared | None = None) -> dict[str, Any]:
-    """``refusal`` label and ``refusal_score``."""
+def rule_refusal(prose: str, prompt: str | None = None, prep: Prepared | None = None) -> dict[str, Any]:
+    """The rule table's ``refusal`` label and score alone (the shipped detector adds the classifier)."""
     a = analyse(prose, prompt, prep)
     return {"refusal": a.level, "refusal_score": a.score}

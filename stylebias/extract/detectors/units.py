@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .patterns import raw_tokens, view_from_raw
+from .patterns import WordsView, tokens_of_normalised, view_from_raw
 
 _SPLIT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+|\n+")
 _LEAD = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
@@ -75,33 +75,40 @@ def in_quote(doc: Any, start: int) -> bool:
 
 
 class Prepared:
-    """One reply's prose as the detectors need it, computed lazily and shared between detectors.
+    """One reply's prose as the detectors need it, computed lazily and shared between the two detectors.
 
-    A detector first scans ``lower`` with its anchor words (one required position per pattern, so every match
-    contains one) and rules itself out before any sentence is split or parsed when there is no anchor at all.
+    Every sentence unit is tokenized once (the prefilter's tokens, :func:`.patterns.raw_tokens`); the reply's
+    tokens are their concatenation, and the patterns that could match anywhere in the reply are worked out
+    once per detector from them (:meth:`reply_candidates`), so a unit is only checked against those.
     """
+
+    __slots__ = (
+        "prose",
+        "_lower",
+        "_tokens",
+        "_units",
+        "_views",
+        "_raw",
+        "_reply_view",
+        "_reply_cands",
+    )
 
     def __init__(self, prose: str) -> None:
         self.prose = prose
         self._lower: str | None = None
         self._tokens: list[str] | None = None
         self._units: list[str] | None = None
-        self._views: dict[int, Any] | None = None
-        self._raw: dict[int, list[str]] | None = None
+        self._views: dict[int, Any] = {}
+        self._raw: list[list[str]] | None = None
+        self._reply_view: Any = None
+        self._reply_cands: dict[str, list[Any]] = {}
 
     @property
     def lower(self) -> str:
-        """The normalised, lower-cased prose (what the anchor regexes scan)."""
+        """The normalised, lower-cased prose."""
         if self._lower is None:
             self._lower = normalise(self.prose).lower()
         return self._lower
-
-    @property
-    def tokens(self) -> list[str]:
-        """Prefilter tokens of the whole prose (see :func:`.patterns.raw_tokens`)."""
-        if self._tokens is None:
-            self._tokens = raw_tokens(self.lower)
-        return self._tokens
 
     @property
     def units(self) -> list[str]:
@@ -109,22 +116,34 @@ class Prepared:
             self._units = sentence_units(self.prose)
         return self._units
 
+    def _all_raw(self) -> list[list[str]]:
+        if self._raw is None:
+            self._raw = [tokens_of_normalised(u.lower()) for u in self.units]  # units are normalised
+        return self._raw
+
+    @property
+    def tokens(self) -> list[str]:
+        """Prefilter tokens of the reply: every unit's, in order."""
+        if self._tokens is None:
+            self._tokens = [t for toks in self._all_raw() for t in toks]
+        return self._tokens
+
     def raw_of(self, i: int) -> list[str]:
-        """Prefilter tokens of unit ``i`` (cached: both detectors ask)."""
-        raw = self._raw
-        if raw is None:
-            raw = self._raw = {}
-        r = raw.get(i)
-        if r is None:
-            r = raw[i] = raw_tokens(self.units[i].lower())
-        return r
+        """Prefilter tokens of unit ``i``."""
+        return self._all_raw()[i]
 
     def view_of(self, i: int) -> Any:
         """The prefilter view of unit ``i`` (computed on first use, shared by both detectors)."""
-        views = self._views
-        if views is None:
-            views = self._views = {}
-        v = views.get(i)
+        v = self._views.get(i)
         if v is None:
-            v = views[i] = view_from_raw(self.raw_of(i))
+            v = self._views[i] = view_from_raw(self.raw_of(i))
         return v
+
+    def reply_candidates(self, spec: Any) -> list[Any]:
+        """Patterns of a detector that could match in some unit of this reply (cached per detector)."""
+        c = self._reply_cands.get(spec.name)
+        if c is None:
+            if self._reply_view is None:
+                self._reply_view = WordsView(self.tokens)
+            c = self._reply_cands[spec.name] = spec.reply_candidates(self._reply_view)
+        return c

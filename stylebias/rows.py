@@ -1,9 +1,8 @@
-"""Value checks and conversions every per-record loader shares.
-
-Each source format maps its record to canonical values through these helpers, so the reject reasons (and
-their wording, which ``stylebias validate`` groups by the text before the first colon) are the same for
-every format. A helper that finds a problem raises :class:`Reject`; the loader catches it and puts the
-record in the ledger.
+"""Row rules: the value checks and conversions every loader and :func:`validate_battles` share, so a fault
+has one reason with one wording wherever it is found (``stylebias validate`` groups rejects by the text before
+the first colon). A rule raises :class:`Reject`; the caller puts ``str(exc)`` in the ledger. A loader calls
+:func:`pair_names`, :func:`vote` (or :func:`winner_label` / :func:`pref_value`), :func:`text` for prompts and
+responses and :func:`meta_columns` for LMArena's style counts; ``formats._base.load_records`` does the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +13,18 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..battles import PREF_FROM_WINNER, TURN_SEPARATOR, strip_hidden_reasoning, winner_from_pref
+import numpy as np
+import pandas as pd
+
+from .battles import (
+    PREF_FROM_WINNER,
+    TURN_SEPARATOR,
+    BattleSet,
+    Ledger,
+    strip_hidden_reasoning,
+    winner_from_pref,
+)
+from .errors import DataError
 
 #: Source winner labels and their canonical value. LMArena writes ``tie (bothbad)``; the 140k release
 #: writes ``both_bad``. Anything else is rejected as an unknown vote label, never guessed.
@@ -108,12 +118,23 @@ def vote(winner: Any = None, pref_a: Any = None) -> tuple[str, float]:
 def text(value: Any, what: str, *, response: bool = False) -> str:
     """Checked text; responses lose their hidden ``<think>`` reasoning."""
     if is_null(value):
-        raise Reject(f"missing {'response' if response else 'text'}: {what} is missing")
+        raise Reject(
+            f"missing response: {what} is missing" if response else f"missing text: {what} is missing"
+        )
     if not isinstance(value, str):
         raise Reject(f"non-text response: {what} is {type(value).__name__}, not text")
     if SURROGATE.search(value):
         raise Reject(f"invalid text: {what} is not valid Unicode (undecodable bytes or lone surrogates)")
     return strip_hidden_reasoning(value) if response else value
+
+
+def instruction_prompt(rec: dict[str, Any]) -> str:
+    """An Alpaca-style prompt: the ``instruction``, then a non-empty ``input`` after a blank line."""
+    prompt = text(rec.get("instruction"), "instruction")
+    extra_input = rec.get("input")
+    if isinstance(extra_input, str) and extra_input.strip():
+        prompt = prompt + "\n\n" + text(extra_input, "input")
+    return prompt
 
 
 def content_text(content: Any, what: str, *, response: bool) -> str:
@@ -142,6 +163,44 @@ def content_text(content: Any, what: str, *, response: bool) -> str:
     return text(content, what, response=response)
 
 
+def conversation(conv: Any, side: str, turns: int | None = None) -> tuple[list[str], list[str]]:
+    """(user turns, assistant turns) of ``conversation_<side>``, a list of ``{role, content}`` messages.
+
+    System messages are skipped. With ``turns`` (the judged turn of a multi-turn benchmark) only the first
+    ``turns`` exchanges are read, and each must be there; without it, at least one assistant message.
+    """
+    if is_null(conv):
+        raise Reject(f"missing response: conversation_{side} is missing")
+    if not isinstance(conv, list):
+        raise Reject(f"non-text response: conversation_{side} is {type(conv).__name__}, not a message list")
+    users: list[str] = []
+    bots: list[str] = []
+    for k, msg in enumerate(conv, 1):
+        if not isinstance(msg, dict):
+            raise Reject(f"malformed conversation: conversation_{side} message {k} is not an object")
+        role = msg.get("role")
+        if role == "user":
+            if len(users) == turns:
+                break
+            users.append(
+                content_text(msg.get("content"), f"prompt (conversation_{side} message {k})", response=False)
+            )
+        elif role == "assistant":
+            bots.append(content_text(msg.get("content"), f"response_{side} (message {k})", response=True))
+        elif role != "system":
+            raise Reject(f"malformed conversation: conversation_{side} message {k} has role {role!r}")
+    if turns is None:
+        if not bots:
+            raise Reject(f"missing response: conversation_{side} has no assistant message")
+        return users, bots
+    if len(users) < turns or len(bots) < turns:
+        raise Reject(
+            f"turn-count mismatch: turn {turns} judged but conversation_{side} has {len(users)} user and "
+            f"{len(bots)} assistant turn(s)"
+        )
+    return users, bots[:turns]
+
+
 def maybe_json(value: Any) -> Any:
     """Decode JSON text (some releases store nested fields as JSON strings); other values pass through."""
     if isinstance(value, str) and value[:1] in ("[", "{"):
@@ -153,12 +212,15 @@ def maybe_json(value: Any) -> Any:
 
 
 def count(value: Any, key: str) -> float:
-    """A style count: an int, or a dict of ints summed (FastChat: ``sum(x[element].values())``)."""
+    """A style count: an int, or a dict of ints summed (FastChat: ``sum(x[element].values())``); numpy
+    scalars (cells of an in-memory frame) count as their Python values."""
     if isinstance(value, dict):
         total = 0.0
         for v in value.values():
             total += count(v, key)
         return total
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, int | float) or is_null(value):
         raise Reject(f"bad conv_metadata: {key} is {value!r}, not a count")
     if value < 0:
@@ -217,3 +279,75 @@ def flatten(name: str, value: Any) -> dict[str, Any]:
 
 def join_turns(texts: list[str]) -> str:
     return TURN_SEPARATOR.join(texts)
+
+
+# Texts and names are checked by their rules; every other string kept (ids, judge, extras) is checked here,
+# so undecodable bytes never reach a table that is later written as UTF-8.
+_CHECKED = frozenset({"prompt", "response_a", "response_b", "model_a", "model_b"})
+
+
+def check_strings(row: dict[str, Any]) -> None:
+    """Reject a row whose field names or other text values are not valid Unicode."""
+    for key, value in row.items():
+        if SURROGATE.search(key):
+            raise Reject("invalid text: a field name is not valid Unicode")
+        if isinstance(value, str) and key not in _CHECKED and SURROGATE.search(value):
+            raise Reject(f"invalid text: {key} is not valid Unicode (undecodable bytes or lone surrogates)")
+
+
+def battle_row(row: dict[str, Any], has_meta: bool) -> dict[str, Any]:
+    """A canonical row of a battle table built outside the loaders, by the loaders' rules.
+
+    Names and vote as :func:`pair_names` / :func:`vote` (the canonical ``winner`` and ``pref_a`` are
+    written back); responses as :func:`text` (hidden reasoning stripped), or missing when the row has
+    style metadata to be rated from; every other string as :func:`check_strings`.
+    """
+    a, b = pair_names(row.get("model_a"), row.get("model_b"))
+    winner, pref = vote(row.get("winner"), row.get("pref_a"))
+    out = {**row, "model_a": a, "model_b": b, "winner": winner, "pref_a": pref}
+    if not is_null(row.get("prompt")):
+        text(row["prompt"], "prompt")
+    for side in ("a", "b"):
+        key = f"response_{side}"
+        if is_null(row.get(key)):
+            if not has_meta:
+                raise Reject(f"missing response: {key} is missing")
+            out[key] = None
+        else:
+            out[key] = text(row[key], key, response=True)
+    check_strings(out)
+    return out
+
+
+def validate_battles(df: pd.DataFrame, *, source: str = "<DataFrame>") -> BattleSet:
+    """Check a battle table built outside the loaders (e.g. by a pipeline) and return it as a BattleSet.
+
+    Every row goes through :func:`battle_row`, the rules the loaders apply; a row that breaks one is moved
+    to the rejects ledger with the same reason a loader would give. Raises :class:`DataError` only when a
+    required column is missing altogether.
+    """
+    missing = [c for c in ("model_a", "model_b") if c not in df.columns]
+    if "winner" not in df.columns and "pref_a" not in df.columns:
+        missing.append("winner or pref_a")
+    if missing:
+        raise DataError(f"battle table lacks required column(s): {', '.join(missing)}", file=source)
+    work = df.reset_index(drop=True)
+    if "battle_id" not in work.columns:
+        work = work.assign(battle_id=[f"{source}#{i + 1}" for i in range(len(work))])
+    has_meta = all(c in work.columns for c in ("meta_tokens_a", "meta_tokens_b"))
+    ledger = Ledger(source, "dataframe")
+    kept: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    for i, row in enumerate(work.to_dict("records"), 1):
+        try:
+            kept.append(battle_row(row, has_meta))
+            numbers.append(i)
+        except Reject as exc:
+            ledger.reject(i, str(exc))
+    battles = work.iloc[np.asarray(numbers, dtype=np.int64) - 1].reset_index(drop=True)
+    for col in ("model_a", "model_b", "winner", "pref_a", "response_a", "response_b"):
+        battles[col] = pd.Series([r[col] for r in kept], dtype=object if col != "pref_a" else np.float64)
+    if "source_file" in battles.columns:
+        battles["source_file"] = battles["source_file"].fillna(source)
+    ledger.accept_frame(battles, np.asarray(numbers, dtype=np.int64))
+    return ledger.to_battleset()

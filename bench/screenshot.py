@@ -1,6 +1,7 @@
 """Render a report in headless Chromium and measure the screenshot (is anything actually drawn?).
 
-Used by ``bench/report_render.py`` and ``tests/test_report_render.py``. A page can be valid HTML and still
+Development tooling, not package code (the library never needs a browser): used by ``bench/report_render.py``
+and ``tests/test_report_render.py``. A page can be valid HTML and still
 render blank (a CSS error hiding everything, an SVG with a broken viewBox), so the check looks at pixels:
 the share of non-white pixels, the number of distinct colours, and how many pixels carry each chart colour
 of the palette (proof that the SVG charts were painted, not just the text).
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .svg import BLUE, ORANGE, VERMILLION
+from stylebias.report.svg import BLUE, ORANGE, VERMILLION
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

@@ -1,0 +1,232 @@
+"""Draw the responses to hand-label, reproducibly, from ``../shared/data``.
+
+    python bench/labels/draw.py --out /tmp/pool      # writes pool.jsonl (locators) and shard_NN.md (texts to read)
+
+Per source a quota; half of it drawn uniformly at random, half enriched: likely flattery, likely refusal,
+likely emoji, and hard negatives (plain politeness, empathy, caveats, role-play and fiction prompts). The
+enrichment patterns below only decide *what is drawn*; every label is decided by a person reading the prompt and
+the whole response against the rubric (``README.md``). Responses already in ``labels/dev.jsonl`` are skipped
+(same text), so the two sets never overlap.
+
+The frozen test split is decided here, once, from the prompt: a row is ``test`` when the first hex digits of the
+SHA-256 of its normalised prompt fall in the lowest 30 %, unless that prompt also occurs in ``dev.jsonl`` (then it
+is ``dev``: the old rules were tuned on dev). Grouping by prompt keeps the several answers to one AlpacaEval
+instruction on one side of the split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sources  # noqa: E402
+
+SEED = 20261201
+TEST_SHARE = 0.30
+
+# How many responses each source contributes (sources marked new are not in dev.jsonl).
+QUOTA = {
+    "lmarena_llama3_battles": 600,  # new: real Chatbot Arena answers, both sides
+    "llmbar_pairs": 350,  # new: MT-Bench / LLMEval2 / FairEval / LLMBar pairs
+    "vicuna_blog": 250,  # new: 2023 chat models
+    "alpaca_eval_ae2": 350,  # models not sampled in dev preferred
+    "alpaca_eval_model_outputs": 250,
+    "hh_rlhf_harmless": 250,
+    "pandalm": 50,
+}
+
+# A second, smaller round drawn after the first was labelled: positives were scarce outside the Arena answers
+# (166 flattery and 165 refusal labels in 2,100), so two thirds of it is enriched.
+QUOTA_ROUND2 = {
+    "lmarena_llama3_battles": 100,
+    "llmbar_pairs": 80,
+    "vicuna_blog": 80,
+    "alpaca_eval_ae2": 100,
+    "alpaca_eval_model_outputs": 120,
+    "hh_rlhf_harmless": 100,
+    "pandalm": 20,
+}
+RANDOM_SHARE = {1: 0.5, 2: 1 / 3}
+
+# Draw-time enrichment only (never a label).
+LIKELY = {
+    "flattery": re.compile(
+        r"\b(great|excellent|fantastic|wonderful|interesting|fascinating|intriguing|thoughtful|insightful|"
+        r"lovely|brilliant|good question|what a|you'?re (absolutely )?right|glad you|it'?s great that|"
+        r"i love (this|that|your)|love your|impressive|neat|nice)\b",
+        re.I,
+    ),
+    "refusal": re.compile(
+        r"(i can'?t|i cannot|i can not|i'?m sorry|i am sorry|as an ai|as a language model|i don'?t have|"
+        r"i do not have|unable to|i won'?t|not appropriate|i'?m not able|i am not able|cannot provide|"
+        r"can'?t help|i must decline|not comfortable|against (my|the) (policy|guidelines)|i apologi[sz]e)",
+        re.I,
+    ),
+    "emoji": re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2b55\u231a-\u23ff]"),
+}
+HARD_NEGATIVE = re.compile(
+    r"(^(sure|absolutely|certainly|of course|happy to help|gladly)\b|sorry to hear|i understand|"
+    r"it'?s important to|consult (a|your)|however,|please note|keep in mind)",
+    re.I,
+)
+ROLEPLAY_PROMPT = re.compile(
+    r"\b(pretend|act as|imagine|role-?play|you are a|in character|story|poem)\b", re.I
+)
+
+
+def norm_prompt(p: str) -> str:
+    return " ".join(p.lower().split())
+
+
+def prompt_in_test(prompt: str) -> bool:
+    h = int(hashlib.sha256(norm_prompt(prompt).encode("utf-8")).hexdigest()[:8], 16)
+    return h < TEST_SHARE * 16**8
+
+
+def stratum(text: dict) -> str | None:
+    head = text["response"][:600]
+    whole = text["response"]
+    if LIKELY["refusal"].search(head):
+        return "likely_refusal"
+    if LIKELY["flattery"].search(head[:300]):
+        return "likely_flattery"
+    if LIKELY["emoji"].search(whole):
+        return "likely_emoji"
+    if HARD_NEGATIVE.search(head) or ROLEPLAY_PROMPT.search(text["prompt"][:500]):
+        return "hard_negative"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--dev", type=Path, default=sources.SHARED / "labels" / "dev.jsonl")
+    ap.add_argument("--shard-size", type=int, default=300)
+    ap.add_argument(
+        "--round", type=int, choices=(1, 2), default=1, help="2: draw the second round, skipping round 1"
+    )
+    args = ap.parse_args(argv)
+    quota_table = QUOTA if args.round == 1 else QUOTA_ROUND2
+    earlier: list[dict] = []
+    if args.round == 2:
+        earlier = [
+            json.loads(line) for line in (args.out / "pool.jsonl").read_text().splitlines() if line.strip()
+        ]
+
+    dev = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
+    dev_texts = {sources.digest(r["response"]) for r in dev}
+    dev_prompts = {norm_prompt(r["prompt"]) for r in dev}
+    dev_models = Counter(r["model"] for r in dev)
+    skip = dev_texts | {r["sha"] for r in earlier}
+
+    by_source: dict[str, list[tuple[dict, dict]]] = {s: [] for s in QUOTA}
+    seen: set[str] = set()
+    for loc in sources.iter_candidates():
+        text = sources.resolve(loc)
+        resp = text["response"]
+        if not isinstance(resp, str) or not resp.strip():
+            continue
+        sha = sources.digest(resp)
+        if sha in skip or sha in seen:
+            continue
+        seen.add(sha)
+        loc = {**loc, "sha": sha}
+        by_source[loc["source"]].append((loc, text))
+
+    rng = random.Random(SEED + args.round - 1)
+    drawn: list[dict] = []
+    for src, quota in quota_table.items():
+        pool = by_source[src]
+        if src == "alpaca_eval_ae2":  # prefer models dev.jsonl has not sampled
+            unsampled = [p for p in pool if dev_models.get(p[1]["model"], 0) == 0]
+            pool = unsampled if len(unsampled) >= quota else pool
+        rng.shuffle(pool)
+        n_random = round(quota * RANDOM_SHARE[args.round])
+        picked = [(loc, t, "random") for loc, t in pool[:n_random]]
+        taken = {loc["sha"] for loc, _ in pool[:n_random]}
+        strata: dict[str, list] = {
+            "likely_refusal": [],
+            "likely_flattery": [],
+            "likely_emoji": [],
+            "hard_negative": [],
+        }
+        for loc, t in pool[n_random:]:
+            s = stratum(t)
+            if s and loc["sha"] not in taken:
+                strata[s].append((loc, t))
+        want = quota - n_random
+        # Round-robin over strata so each kind is represented even where one dominates.
+        while want > 0 and any(strata.values()):
+            for s in list(strata):
+                if want and strata[s]:
+                    loc, t = strata[s].pop()
+                    picked.append((loc, t, s))
+                    want -= 1
+        for loc, t in pool[n_random:]:  # top up at random where strata ran dry
+            if want <= 0:
+                break
+            if loc["sha"] not in {p[0]["sha"] for p in picked}:
+                picked.append((loc, t, "random"))
+                want -= 1
+        for loc, t, how in picked:
+            p = norm_prompt(t["prompt"])
+            split = "dev" if p in dev_prompts or not prompt_in_test(t["prompt"]) else "test"
+            drawn.append({**loc, "model": t["model"], "drawn": how, "split": split})
+
+    rng.shuffle(drawn)
+    for i, row in enumerate(drawn, start=len(earlier)):
+        row["id"] = f"L{i:04d}"
+        row["round"] = args.round
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "pool.jsonl", "a" if earlier else "w", encoding="utf-8") as fh:
+        for row in drawn:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    first_shard = (len(earlier) + args.shard_size - 1) // args.shard_size
+    for k in range(0, len(drawn), args.shard_size):
+        name = f"shard_{first_shard + k // args.shard_size:02d}.md"
+        write_shard(args.out / name, drawn[k : k + args.shard_size])
+    print(f"{len(drawn)} responses drawn")
+    print(Counter(r["source"] for r in drawn))
+    print(Counter(r["drawn"] for r in drawn))
+    print(Counter(r["split"] for r in drawn))
+    return 0
+
+
+SHOW_HEAD, SHOW_TAIL = 5000, 1500
+
+
+def write_shard(path: Path, rows: list[dict]) -> None:
+    """A Markdown file a labeller reads top to bottom: id, source, the conversation, the whole response."""
+    out = []
+    for row in rows:
+        t = sources.resolve(row)
+        resp = t["response"]
+        shown = (
+            resp
+            if len(resp) <= SHOW_HEAD + SHOW_TAIL
+            else (
+                resp[:SHOW_HEAD]
+                + f"\n\n[... {len(resp) - SHOW_HEAD - SHOW_TAIL} characters not shown ...]\n\n"
+                + resp[-SHOW_TAIL:]
+            )
+        )
+        ctx = t["context"]
+        if len(ctx) > 3000:
+            ctx = ctx[:1500] + "\n[...]\n" + ctx[-1500:]
+        out.append(
+            f"\n\n=============== {row['id']} · source {row['source']} · model {t['model']} ===============\n"
+            f"----- PROMPT / CONVERSATION -----\n{ctx}\n----- RESPONSE ({len(resp)} chars) -----\n{shown}\n"
+            f"----- END {row['id']} -----"
+        )
+    path.write_text("".join(out), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

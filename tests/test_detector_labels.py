@@ -1,0 +1,85 @@
+"""The detector label sets: the frozen test split cannot drift and is refused outside the final report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+LABELS_DIR = Path(__file__).resolve().parent.parent / "bench" / "labels"
+sys.path.insert(0, str(LABELS_DIR))
+
+import load  # noqa: E402
+
+
+def test_frozen_split_fingerprint_matches_the_recorded_one() -> None:
+    """The sorted test ids (fixed at draw time) and their labels hash to what test_split.sha256 records."""
+    recorded = load.read_fingerprint()
+    now = load.current_fingerprint()
+    assert now["test_ids"] == recorded["test_ids"] > 0
+    assert now["test_ids_sha256"] == recorded["test_ids_sha256"], "the set of frozen test rows changed"
+    assert now["test_labels_sha256"] == recorded["test_labels_sha256"], "a frozen test label changed"
+
+
+def test_fingerprint_reacts_to_any_label_change() -> None:
+    rows = [r for r in load._pool_labelled() if r["split"] == "test"]
+    flipped = [dict(rows[0], refusal="full" if rows[0]["refusal"] != "full" else "none"), *rows[1:]]
+    assert load.labels_fingerprint(flipped) != load.labels_fingerprint(rows)
+
+
+def test_test_split_is_refused_unless_the_final_report_asks() -> None:
+    with pytest.raises(load.FrozenSplitError, match="final report"):
+        load.test_rows()
+    with pytest.raises(load.FrozenSplitError, match="frozen"):
+        load.pool_rows("test")
+
+
+def test_every_label_is_valid_and_ids_unique() -> None:
+    rows = load._pool_labelled()
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert {r["split"] for r in rows} == {"dev", "test"}
+
+
+@pytest.mark.shared
+def test_training_rows_never_hold_a_test_row(shared_data: Path) -> None:
+    test_ids = {i for i, s in load.pool_split_ids().items() if s == "test"}
+    rows = load.training_rows()
+    assert rows and not test_ids & {r["id"] for r in rows}
+    assert {r["split"] for r in rows} == {"dev"}
+
+
+@pytest.mark.shared
+def test_dev_corrections_apply_to_dev_jsonl(shared_data: Path) -> None:
+    raw = {json.loads(x)["id"]: json.loads(x) for x in load.DEV_JSONL.read_text().splitlines() if x.strip()}
+    fixed = {r["id"]: r for r in load.dev_rows()}
+    cs = load.corrections()
+    assert cs, "the re-check against the rubric clarifications changed some dev labels"
+    for c in cs:
+        assert raw[c["id"]][c["field"]] == c["old"] != c["new"] == fixed[c["id"]][c["field"]]
+        assert c["reason"]
+
+
+@pytest.mark.shared
+def test_a_stale_correction_is_an_error(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "dev_corrections.jsonl"
+    first = json.loads(load.DEV_JSONL.read_text().splitlines()[0])
+    bad.write_text(
+        json.dumps({"id": first["id"], "field": "refusal", "old": "bogus", "new": "full", "reason": "x"})
+    )
+    monkeypatch.setattr(load, "CORRECTIONS", bad)
+    load._dev_rows.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="the correction expects 'bogus'"):
+            load.dev_rows()
+    finally:
+        load._dev_rows.cache_clear()
+
+
+def test_glimpsed_ids_are_test_rows() -> None:
+    """The rows reported separately by the final report are frozen-test rows (see bench/labels/README.md)."""
+    split = load.pool_split_ids()
+    assert load.GLIMPSED_TEST_IDS and all(split[i] == "test" for i in load.GLIMPSED_TEST_IDS)
