@@ -391,9 +391,13 @@ class _Extractor:
 
 
 def _column(name: str, col: list[Any]) -> Any:
-    if name == "refusal":
+    """One feature's column: labels as objects, counts as int64, the rest as float64. Counts that are English
+    measures (``flattery_count``) are float64 too: NaN where not applicable, whatever the block holds, so
+    every block of a stream has the same dtypes."""
+    feature = FEATURE_BY_NAME[name]
+    if feature.kind == "label" or name == "refusal":
         return pd.Series(col, dtype=object)
-    if FEATURE_BY_NAME[name].kind == "count" or name == "flattery":
+    if feature.kind == "count" and not feature.english:
         return np.asarray(col, dtype="int64") if col else np.zeros(0, dtype="int64")
     return np.asarray(col, dtype="float64") if col else np.zeros(0, dtype="float64")
 

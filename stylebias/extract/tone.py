@@ -381,14 +381,15 @@ def count_exclamations(prose: str) -> int:
     return len(_EXCLAIM.findall(prose))
 
 
-def tone_features(prose: str, n_words: int | None = None) -> dict[str, Any]:
-    """``exclamations`` (per 100 words) and ``positivity``."""
+def tone_features(prose: str, n_words: int | None = None, english: bool = True) -> dict[str, Any]:
+    """``exclamations`` (per 100 words) and ``positivity`` (NaN unless ``english``: VADER's lexicon is
+    English, and prose in another script would score as neutral)."""
     if n_words is None:
-        from .verbosity import textstat_words
+        from .verbosity import prose_words
 
-        n_words = len(textstat_words(prose))
+        n_words = len(prose_words(prose))
     excl = count_exclamations(prose)
     return {
         "exclamations": 100.0 * excl / n_words if n_words else 0.0,
-        "positivity": positivity(prose),
+        "positivity": positivity(prose) if english else math.nan,
     }

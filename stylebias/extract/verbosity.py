@@ -13,6 +13,7 @@ Prose measures (words, sentences, readability, MATTR) read the text with fenced 
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from itertools import compress, count, repeat
@@ -20,6 +21,8 @@ from operator import is_
 from typing import Any
 
 import numpy as np
+
+from .scripts import CJK_CHAR, SPECIAL_MARK, non_ascii, split_cjk_words
 
 # Python's ``re`` scans fastest for a pattern that opens with a literal, then one that opens with a character
 # class; one opening with a repeat, a lookbehind or ``^`` is tried at every position (~3x slower). The
@@ -42,11 +45,22 @@ _TS_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 _SKIP = r"(?:[^\s\w]++(?:\s++|\Z))*+"
 _WORD = r"[^\s\w]*+\w\S*+"
 _THREE_WORDS = re.compile(r"\s*+" + r"\s*+".join([_SKIP + _WORD] * 3))
-# our sentence count: terminal marks followed by space/end; and a line ending in one (trailing spaces aside)
-_MARK = "[.!?\u3002\uff01\uff1f]"
+# our sentence count: terminal marks followed by space/end; and a line ending in one (trailing spaces aside).
+# ASCII prose has the plain patterns; other prose also ends a sentence at Arabic/Urdu and Devanagari marks
+# (followed by space, like ". ! ?") and at the full-width 。！？｡ of Chinese and Japanese, which the next
+# sentence follows without a space; closing brackets and 」』】） may follow a mark.
+_MARK = "[.!?]"
 _CLOSE = "[\"'\u201d\u2019)\\]]"
 _SENT_END = re.compile(_MARK + _MARK + "*" + _CLOSE + "*(?=\\s|$)")
 _LINE_END = re.compile(_MARK + _MARK + "*" + _CLOSE + "*[^\\S\\n]*$", re.MULTILINE)
+_SPACED_MARK = "[.!?\u061f\u06d4\u0964\u0965]"
+_FULL_MARK = "[\u3002\uff01\uff1f\uff61]"
+_ANY_MARK = "[.!?\u061f\u06d4\u0964\u0965\u3002\uff01\uff1f\uff61]"
+_ANY_CLOSE = "[\"'\u201d\u2019)\\]\u300d\u300f\u3011\uff09]"
+_SENT_END_ANY = re.compile(
+    f"{_SPACED_MARK}{_ANY_MARK}*{_ANY_CLOSE}*(?=\\s|$)|{_FULL_MARK}{_ANY_MARK}*{_ANY_CLOSE}*"
+)
+_LINE_END_ANY = re.compile(f"{_ANY_MARK}{_ANY_MARK}*{_ANY_CLOSE}*[^\\S\\n]*$", re.MULTILINE)
 _ALNUM = re.compile(r"[^\W_]")  # a letter or digit: a line without one is not text
 _PARA_SPLIT = re.compile(r"\n[^\S\n]*\n")
 _MATTR_WINDOW = 50
@@ -176,6 +190,17 @@ def textstat_words(text: str) -> list[str]:
     return _PUNCT.sub("", text).split()
 
 
+def prose_words(prose: str, rest: str | None = None) -> list[str]:
+    """The words of ``prose``: :func:`textstat_words`, with each Han or Kana character a word of its own
+    (``rest``: ``scripts.non_ascii(prose)`` when the caller has it)."""
+    words = textstat_words(prose)
+    if rest is None:
+        rest = non_ascii(prose)
+    if rest and CJK_CHAR.search(rest):
+        words = split_cjk_words(words)
+    return words
+
+
 def textstat_sentences(text: str) -> int:
     """textstat's ``count_sentences``: regex sentences with more than two words, at least 1 for non-empty text."""
     if not text:
@@ -204,23 +229,29 @@ def readability(
     return 206.835 - 1.015 * wps - 84.6 * spw, 0.39 * wps + 11.8 * spw - 15.59
 
 
-def count_sentences(prose: str) -> int:
-    """Sentences in prose: terminal marks (. ! ? and CJK 。！？) followed by space or end; a non-empty line
-    that does not end in one (a list item, a header, a title) is a sentence too.
+def count_sentences(prose: str, rest: str | None = None) -> int:
+    """Sentences in prose: terminal marks (. ! ?, Arabic ؟ ۔, Devanagari । ॥) followed by space or end, and
+    the full-width 。！？ of Chinese and Japanese wherever they stand; a non-empty line that does not end in
+    one (a list item, a header, a title) is a sentence too.
 
     Cheaper and more predictable than a statistical splitter, and it counts bullet points the way a reader
     sees them.
     """
     # Per line holding a letter or digit: its terminal marks + 1 unless the line ends with one. Summed over
     # the whole prose in three C passes (each regex is line-local), then lines without a letter or digit
-    # (rare: "---", "...") are taken back out.
+    # (rare: "---", "...") are taken back out. Every line-end match is the last sentence-end match of its line.
+    # (without the marks only it knows, the non-ASCII rule counts what the plain one does)
+    if rest is None:
+        rest = non_ascii(prose)
+    plain = not rest or SPECIAL_MARK.search(rest) is None
+    sent_end, line_end = (_SENT_END, _LINE_END) if plain else (_SENT_END_ANY, _LINE_END_ANY)
     lines = prose.split("\n")
     text_lines = sum(map(bool, map(_ALNUM.search, lines)))
-    n = len(_SENT_END.findall(prose)) - len(_LINE_END.findall(prose)) + text_lines
+    n = len(sent_end.findall(prose)) - len(line_end.findall(prose)) + text_lines
     if text_lines < len(lines):
         for line in lines:
             if _ALNUM.search(line) is None:
-                n -= len(_SENT_END.findall(line)) - len(_LINE_END.findall(line))
+                n -= len(sent_end.findall(line)) - len(line_end.findall(line))
     return n
 
 
@@ -259,17 +290,25 @@ def mattr(tokens: list[str], window: int = _MATTR_WINDOW) -> float:
     return total / ((n - window + 1) * window)
 
 
-def verbosity_features(text: str, prose: str, words: list[str] | None = None) -> dict[str, Any]:
-    """Every verbosity feature except ``tokens`` (see :mod:`.tokens`); ``words`` = ``textstat_words(prose)``."""
+def verbosity_features(
+    text: str, prose: str, words: list[str] | None = None, english: bool = True, rest: str | None = None
+) -> dict[str, Any]:
+    """Every verbosity feature except ``tokens`` (see :mod:`.tokens`); ``words`` = :func:`prose_words`,
+    ``rest`` = ``scripts.non_ascii(prose)``.
+
+    ``english=False`` (prose not in Latin script) leaves the English readability formulas out: NaN.
+    """
+    if rest is None:
+        rest = non_ascii(prose)
     if words is None:
-        words = textstat_words(prose)
+        words = prose_words(prose, rest)
     # one lower() call instead of one per word (no character lower-cases to whitespace: the split gives back
     # exactly the lower-cased words)
     low = " ".join(words).lower().split()
-    fre, grade = readability(prose, words, low)
+    fre, grade = readability(prose, words, low) if english else (math.nan, math.nan)
     return {
         "words": len(words),
-        "sentences": count_sentences(prose),
+        "sentences": count_sentences(prose, rest),
         "paragraphs": count_paragraphs(text),
         "chars": len(text),
         "flesch_reading_ease": fre,
