@@ -26,7 +26,7 @@ from stylebias.extract.core import clear_memos  # noqa: E402
 from stylebias.extract.runner import warm_up  # noqa: E402
 from tests._shapes import SHAPES, growth  # noqa: E402
 
-FAMILIES = ("verbosity", "structure", "emoji", "flattery", "refusal", "tone")
+FAMILIES = ("verbosity", "structure", "emoji", "flattery", "refusal", "tone", "script")
 BOUND = 5.0
 
 

@@ -48,8 +48,15 @@ def test_but_check_is_not_quadratic_on_long_sentences() -> None:
 # ------------------------------------------------------------------------------------------- words, sentences
 _TS_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 _TEXT_LINE = re.compile(r"^[^\n]*[^\W_][^\n]*$", re.MULTILINE)
-_SENT_END_OLD = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*(?=\s|$)")
-_ENDS_OLD = re.compile(r"[.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*$")
+# the sentence rule as a per-line restatement: a mark run led by . ! ? (or ؟ ۔ । ॥) ends a sentence before
+# space or the end of the line, one led by a full-width 。！？｡ wherever it stands
+_MARKS = "[.!?\u061f\u06d4\u0964\u0965\u3002\uff01\uff1f\uff61]"
+_CLOSERS = "[\"'\u201d\u2019)\\]\u300d\u300f\u3011\uff09]"
+_SENT_END_OLD = re.compile(
+    "[.!?\u061f\u06d4\u0964\u0965]" + _MARKS + "*" + _CLOSERS + "*(?=\\s|$)"
+    "|[\u3002\uff01\uff1f\uff61]" + _MARKS + "*" + _CLOSERS + "*"
+)
+_ENDS_OLD = re.compile(_MARKS + "+" + _CLOSERS + "*$")
 
 
 def _reference_words(text: str) -> list[str]:
@@ -73,7 +80,7 @@ def _reference_count_sentences(prose: str) -> int:
     return n
 
 
-_PROSE_BITS = list("ab1_ -'.!?\t\n\r\u00a0\u3000\u2028\x1c\x85é*)]\"\u201d\u2019\u3002\uff01") + [
+_PROSE_BITS = list("ab1_ -'.!?\t\n\r\u00a0\u3000\u2028\x1c\x85é*)]\"\u201d\u2019\u3002\uff01猫の」؟।") + [
     "--", "x'", "'s", "'ve", "...", "\n\n", "! ", "?)", "e.g.", "don't",
 ]  # fmt: skip
 

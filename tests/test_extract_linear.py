@@ -15,7 +15,7 @@ import pytest
 from stylebias.extract import FEATURE_SETS, extract_one
 from tests._shapes import SHAPES, growth
 
-FAMILIES = ("verbosity", "structure", "emoji", "flattery", "refusal", "tone")
+FAMILIES = ("verbosity", "structure", "emoji", "flattery", "refusal", "tone", "script")
 N = 2_000
 BOUND = 5.0
 #: added to both times: a family that costs microseconds on a shape (emoji on ASCII text) has a ratio
