@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.special import expit
 
 from ..progress import task
-from .votemodel import VoteModel, side_blind_margin
+from .votemodel import VoteModel
 
 CHUNK = 4096
 
@@ -36,7 +36,10 @@ def _shapley_weights(g: int) -> np.ndarray:
 
 
 def group_shapley(
-    vote: VoteModel, X: pd.DataFrame, offset: np.ndarray, groups: dict[str, list[str]]
+    vote: VoteModel,
+    X: pd.DataFrame,
+    offset: np.ndarray,
+    groups: dict[str, list[str]],
 ) -> pd.DataFrame:
     """Exact Shapley values of the feature groups on the probability scale, one row per battle.
 
@@ -48,6 +51,10 @@ def group_shapley(
     arr = vote.matrix(X)
     col = {f: j for j, f in enumerate(vote.features)}
     gcols = [np.array([col[f] for f in groups[g] if f in col], dtype=np.int64) for g in names]
+    if vote.booster is None:  # linear style part: the game only needs each group's linear term
+        w = vote.coef_vector
+        terms = np.column_stack([arr[:, c] @ w[c] for c in gcols]) if G else np.zeros((n, 0))
+        return pd.DataFrame(linear_group_shapley(offset, terms), columns=names, index=X.index)
     active = np.zeros(n, dtype=np.int64)
     for i, cols in enumerate(gcols):
         if len(cols):
@@ -72,7 +79,7 @@ def group_shapley(
             for start in range(0, len(bucket), CHUNK):
                 rows = bucket[start : start + CHUNK]
                 block = np.vstack([np.where(keep, arr[rows], 0.0) for keep in keeps])
-                margin = side_blind_margin(vote.booster, block).reshape(len(subs), len(rows))
+                margin = vote.style_margin(block).reshape(len(subs), len(rows))
                 sub_value = expit(offset[rows][None, :] + margin)  # (subsets, rows)
                 value[rows] = sub_value[pos].T
             advance(1)
@@ -86,6 +93,52 @@ def group_shapley(
                 continue
             phi[:, i] += w[size[S]] * (value[:, S | bit] - value[:, S])
     return pd.DataFrame(phi, columns=names, index=X.index)
+
+
+def linear_group_shapley(base: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """Exact group Shapley values of v(S) = sigma(base + sum of ``terms[:, g]`` for g in S), shape (n, G).
+
+    ``terms`` holds each group's additive log-odds term per battle; rows add up to
+    ``sigma(base + terms.sum(1)) - sigma(base)``. All 2^G subsets at once, in chunks of :data:`CHUNK` battles.
+    """
+    n, G = terms.shape
+    phi = np.zeros((n, G))
+    if G == 0 or n == 0:
+        return phi
+    subsets = np.array([[S >> i & 1 for i in range(G)] for S in range(1 << G)], dtype=np.float64)
+    w = _shapley_weights(G)
+    size = subsets.sum(axis=1).astype(np.int64)
+    for start in range(0, n, CHUNK):
+        rows = slice(start, min(start + CHUNK, n))
+        value = expit(base[rows][:, None] + terms[rows] @ subsets.T)  # (rows, 2^G)
+        for i in range(G):
+            without = np.flatnonzero(subsets[:, i] == 0)
+            with_i = without | (1 << i)
+            phi[rows, i] = (value[:, with_i] - value[:, without]) @ w[size[without]]
+    return phi
+
+
+def own_side_means(
+    index_a: np.ndarray, index_b: np.ndarray, n_models: int, values: np.ndarray, complement: bool
+) -> np.ndarray:
+    """Per model, the mean of ``values`` over its battles seen from its side.
+
+    A's side keeps the value; B's side gets ``1 - value`` (``complement``, for probabilities) or ``-value``
+    (for points). ``values`` is (n,) or (n, c); the result is (n_models,) or (n_models, c).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    flat = v.ndim == 1
+    v2 = v[:, None] if flat else v
+    played = np.bincount(index_a, minlength=n_models) + np.bincount(index_b, minlength=n_models)
+    out = np.empty((n_models, v2.shape[1]))
+    for j in range(v2.shape[1]):
+        col = v2[:, j]
+        b_side = (1.0 - col) if complement else -col
+        out[:, j] = np.bincount(index_a, col, minlength=n_models) + np.bincount(
+            index_b, b_side, minlength=n_models
+        )
+    out /= np.maximum(played, 1)[:, None]
+    return out[:, 0] if flat else out
 
 
 def side_sign(model_a: np.ndarray, model_b: np.ndarray, model: str) -> tuple[np.ndarray, np.ndarray]:
