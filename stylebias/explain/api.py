@@ -94,6 +94,7 @@ def explain_battles(
     boot: int = DEFAULT_BOOT,
     jobs: int | None = None,
     bradley_terry: bool = True,
+    rank: Any = None,
 ) -> ExplainResult:
     """Explain why each model won (see the module docstring and ``docs/explain.md``).
 
@@ -113,7 +114,11 @@ def explain_battles(
             penalties are always chosen by cross-validation.
         search: ``"auto"`` (linear candidates and residual trees) or ``"linear"`` (no trees; faster).
         boot: prompt-bootstrap replicates for the intervals (0 = none).
+        jobs: workers for feature extraction and bootstrap threads (None = every core); results do not
+            depend on it.
         bradley_terry: also run ``rank_battles`` for the BT view (ratings, the same split, agreement check).
+        rank: a :class:`~stylebias.rating.RankResult` already fitted on these battles and features (e.g. the
+            report's) to use as the BT view instead of fitting one; implies ``bradley_terry``.
     """
     from ..rating.pipeline import _check_finite, battle_features
 
@@ -207,7 +212,7 @@ def explain_battles(
 
     low = high = None
     if chosen is not None and boot:
-        draws = bootstrap_attribution(chosen, votes, groups, index, rounds=boot, seed=seed)
+        draws = bootstrap_attribution(chosen, votes, groups, index, rounds=boot, seed=seed, n_jobs=jobs)
         for name, arr in (("predicted", draws.predicted), ("neutral", draws.neutral)):
             lo, hi = percentile(arr, LEVEL)
             summary[f"{name}_low"], summary[f"{name}_high"] = lo, hi
@@ -220,17 +225,24 @@ def explain_battles(
         for c in ("predicted", "neutral", "style_points"):
             summary[f"{c}_low"] = summary[f"{c}_high"] = np.nan
 
-    rank = None
     bt_contrib = pd.DataFrame(index=pd.Index([], name="model"), columns=vote.features, dtype=float)
     bt_pts = bt_lo = bt_hi = None
     coef: dict[str, float] = {}
-    if bradley_terry:
+    if rank is not None:
+        missing = sorted(
+            {f for pt in rank.all_parts() for f in pt.controlled.feature_names_} - set(X.columns)
+        )
+        if missing:
+            raise UsageError(f"the given rank result uses feature(s) not computed here: {', '.join(missing)}")
+        bt_reg = rank.settings.get("reg", bt_reg)
+    elif bradley_terry:
         from ..rating import rank_battles
 
         with warnings.catch_warnings(), task("Bradley-Terry view", total=1) as advance:
             warnings.simplefilter("ignore", StyleBiasWarning)
             rank = rank_battles(bs if len(bs.battles) == len(battles) else battles, X, reg=bt_reg)
             advance(1)
+    if rank is not None:
         parts = rank.all_parts()
         bt_contrib = (
             pd.concat([pt.contributions() for pt in parts]).reindex(columns=vote.features).fillna(0.0)
@@ -276,7 +288,7 @@ def explain_battles(
         "seed": seed,
         "judge": judge,
         "reg": reg,
-        "bt_reg": bt_reg if bradley_terry else None,
+        "bt_reg": bt_reg if rank is not None else None,
         "search": search,
         "boot": boot if chosen is not None else 0,
         "level": LEVEL,
@@ -356,7 +368,8 @@ def agreement_table(result: ExplainResult) -> pd.DataFrame:
                 status = "disagree"
                 reason = (
                     f"{bt_text}; the chosen vote model ({label}) leaves {words} out, because on held-out "
-                    "votes the candidates that use it predicted no better."
+                    "votes the candidates that use it did not predict clearly better (by two standard "
+                    "errors, grouped cross-validation)."
                 )
             else:
                 status = "disagree"

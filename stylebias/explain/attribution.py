@@ -6,9 +6,9 @@ style) and the strength offset kept: sigma(offset), because the side-blind style
 **Group points.** The game v(S) = sigma(offset + g(x_S)), where x_S keeps the pair features of the groups in S
 and sets the others to 0. Its exact Shapley values (all 2^G subsets of the G groups) split the battle's
 predicted minus style-neutral P(A wins) into one share per group, and they add up to it exactly (efficiency).
-Only groups with a non-zero pair feature in a battle can change v, so each battle needs 2^(active groups)
-predictions, not 2^G: battles are bucketed by their active-group mask and each bucket is predicted once per
-subset of its mask.
+Only groups with a non-zero pair feature in a battle can change v (the others are dummy players with Shapley
+value 0), so each battle needs 2^(active groups) predictions, not 2^G: battles are bucketed by their
+active-group mask and each bucket's game is played by its active groups.
 
 **Per model.** A model's share of a battle is seen from its side: P(it wins) is P(A wins) when it was A and
 1 - P(A wins) when it was B, so every group point and SHAP value flips sign for its B battles. Averaging over
@@ -59,40 +59,50 @@ def group_shapley(
     for i, cols in enumerate(gcols):
         if len(cols):
             active |= (np.abs(arr[:, cols]).max(axis=1) > 0).astype(np.int64) << i
-    # v[b, S] for S a subset of the battle's active mask; v of any other S equals v[b, S & active]
-    n_sub = 1 << G
-    value = np.empty((n, n_sub))
+    # Groups a battle does not use are dummy players (their marginal contribution is always 0), so each
+    # battle's game is played by its active groups only: 2^(active) predictions, the same Shapley values.
+    phi = np.zeros((n, G))
     masks, inverse = np.unique(active, return_inverse=True)
     with task("group Shapley values", total=len(masks)) as advance:
         for m_i, mask in enumerate(masks):
-            subs = [S for S in range(n_sub) if S & mask == S]
-            pos = np.array([subs.index(S & int(mask)) for S in range(n_sub)])
+            players = [i for i in range(G) if int(mask) >> i & 1]
+            k = len(players)
+            bucket = np.flatnonzero(inverse == m_i)
+            if k == 0:
+                advance(1)
+                continue
             keeps = []
-            for S in subs:
+            for S in range(1 << k):
                 keep = np.zeros(arr.shape[1], dtype=bool)
-                for i in range(G):
-                    if S >> i & 1:
+                for j, i in enumerate(players):
+                    if S >> j & 1:
                         keep[gcols[i]] = True
                 keeps.append(keep)
-            bucket = np.flatnonzero(inverse == m_i)
+            C = shapley_matrix(k)
             # bounded memory: at most CHUNK battles x (subsets) x (features) at a time
             for start in range(0, len(bucket), CHUNK):
                 rows = bucket[start : start + CHUNK]
                 block = np.vstack([np.where(keep, arr[rows], 0.0) for keep in keeps])
-                margin = vote.style_margin(block).reshape(len(subs), len(rows))
-                sub_value = expit(offset[rows][None, :] + margin)  # (subsets, rows)
-                value[rows] = sub_value[pos].T
+                margin = vote.style_margin(block).reshape(len(keeps), len(rows))
+                value = expit(offset[rows][None, :] + margin)  # (subsets, rows)
+                phi[np.ix_(rows, players)] = value.T @ C
             advance(1)
-    w = _shapley_weights(G) if G else np.zeros(0)
-    size = np.array([bin(S).count("1") for S in range(n_sub)])
-    phi = np.zeros((n, G))
-    for i in range(G):
-        bit = 1 << i
-        for S in range(n_sub):
-            if S & bit:
-                continue
-            phi[:, i] += w[size[S]] * (value[:, S | bit] - value[:, S])
     return pd.DataFrame(phi, columns=names, index=X.index)
+
+
+def shapley_matrix(g: int) -> np.ndarray:
+    """C (2^g, g) with Shapley values = v @ C for a game given by its values v on all 2^g coalitions.
+
+    phi_i = sum over S without i of w(|S|) (v(S + i) - v(S)), so coalition T gets +w(|T| - 1) in column i when
+    it contains i and -w(|T|) when it does not.
+    """
+    w = _shapley_weights(g)
+    C = np.zeros((1 << g, g))
+    for T in range(1 << g):
+        size = bin(T).count("1")
+        for i in range(g):
+            C[T, i] = w[size - 1] if T >> i & 1 else (-w[size] if size < g else 0.0)
+    return C
 
 
 def linear_group_shapley(base: np.ndarray, terms: np.ndarray) -> np.ndarray:
@@ -106,15 +116,10 @@ def linear_group_shapley(base: np.ndarray, terms: np.ndarray) -> np.ndarray:
     if G == 0 or n == 0:
         return phi
     subsets = np.array([[S >> i & 1 for i in range(G)] for S in range(1 << G)], dtype=np.float64)
-    w = _shapley_weights(G)
-    size = subsets.sum(axis=1).astype(np.int64)
+    C = shapley_matrix(G)
     for start in range(0, n, CHUNK):
         rows = slice(start, min(start + CHUNK, n))
-        value = expit(base[rows][:, None] + terms[rows] @ subsets.T)  # (rows, 2^G)
-        for i in range(G):
-            without = np.flatnonzero(subsets[:, i] == 0)
-            with_i = without | (1 << i)
-            phi[rows, i] = (value[:, with_i] - value[:, without]) @ w[size[without]]
+        phi[rows] = expit(base[rows][:, None] + terms[rows] @ subsets.T) @ C
     return phi
 
 

@@ -16,6 +16,7 @@ normal approximation with its sandwich covariance.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,8 +86,18 @@ def bootstrap_attribution(
     *,
     rounds: int,
     seed: int = 0,
+    n_jobs: int | None = None,
 ) -> Attribution:
-    """Replicates (R, M) / (R, M, G) of the chosen candidate refitted on prompt-bootstrap weights."""
+    """Replicates (R, M) / (R, M, G) of the chosen candidate refitted on prompt-bootstrap weights.
+
+    Replicate r draws its weights from the seed sequence (seed, r) and LightGBM runs single-threaded and
+    deterministic, so the replicates, and the intervals, do not depend on ``n_jobs`` (worker threads; None or
+    0 = every core). NumPy, the solver's BLAS and LightGBM release the GIL, so threads run in parallel.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
     M, G = len(index.models), len(groups)
     pred = np.empty((rounds, M))
     neu = np.empty((rounds, M))
@@ -94,19 +105,27 @@ def bootstrap_attribution(
     design = None
     if spec.kind in ("linear", "trees"):
         design = LinearDesign.build(v.model_a, v.model_b, v.y, v.X, feature_scale(v.X))
-    from threadpoolctl import threadpool_limits
 
+    def one(r: int) -> tuple[int, Attribution]:
+        with use_reporter(None):
+            vote = fit_spec(spec, v, weights=cluster_weights(v.groups, seed, r), seed=seed, design=design)
+            return r, attribute(vote, v, groups, index)
+
+    workers = max(1, min(rounds, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1)))
     with (
         task("bootstrap intervals (prompts resampled)", total=rounds) as advance,
         threadpool_limits(limits=1, user_api="blas"),
     ):
-        for r in range(rounds):
-            w = cluster_weights(v.groups, seed, r)
-            with use_reporter(None):
-                vote = fit_spec(spec, v, weights=w, seed=seed, design=design)
-                att = attribute(vote, v, groups, index)
+        if workers == 1:
+            results = map(one, range(rounds))
+        else:
+            pool = ThreadPoolExecutor(max_workers=workers)
+            results = pool.map(one, range(rounds))
+        for r, att in results:
             pred[r], neu[r], pts[r] = att.predicted, att.neutral, att.points
             advance(1)
+        if workers > 1:
+            pool.shutdown()
     return Attribution(pred, neu, pts)
 
 

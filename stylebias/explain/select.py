@@ -62,7 +62,7 @@ STRENGTH_REGS: tuple[float, ...] = (0.5, 8.0, 128.0, 2048.0)
 #: Penalties on the style features other than length (per SD of the pair feature); inf leaves them out.
 STYLE_REGS: tuple[float, ...] = (1.0, 8.0, 64.0, 512.0, INF)
 #: Penalties tried for plain StyleBT (the BT + style baseline and the BT view) with ``reg="auto"``.
-BT_REGS: tuple[float, ...] = (0.5, 2.0, 8.0, 32.0, 128.0, 512.0, 2048.0)
+BT_REGS: tuple[float, ...] = (0.5, 4.0, 32.0, 256.0, 2048.0)
 #: LightGBM settings of the residual trees: shallow stumps-like trees and the earlier default size.
 TREE_CONFIGS: dict[str, dict[str, Any]] = {
     "small trees": {"num_leaves": 4, "max_depth": 2, "min_data_in_leaf": 40, "lambda_l2": 5.0},
