@@ -7,10 +7,11 @@ the real loader when there is one. The data files are read in place and never co
 
 * **Chatbot Arena, Llama-3-70B vs the field** (``lmarena_llama3_70b_battles/llama3_70b_vs_other.csv``): the
   two answers are columns named after the models (``llama-3-70b-instruct``, ``not_llama``) and
-  ``preference`` names the winning column. The file does not say which answer was on the left, so the sides
-  are assigned by hash, as the HH loader does: Llama-3's answer is A iff the first byte of
-  SHA-256(question NUL llama answer NUL other answer) is even. Model names are the column names, so
-  ``not_llama`` stands for every opponent Llama-3 met (see docs/explain.md on what that means).
+  ``preference`` names the winning column. As in the ``model_columns`` loader being written for
+  ``stylebias.formats`` (so the numbers do not move when it replaces this adapter): A = the first answer
+  column in header order (Llama-3), B = the other; model names are the column names, so ``not_llama`` stands
+  for every opponent Llama-3 met (see docs/explain.md on what that means). The file does not say which
+  answer the voter saw on the left, so A/B here is a label, not a screen side.
 * **LLMBar's human sets** (``llmbar_pairs/Processed_{MT-Bench,LLMEval_2,FairEval}.json``):
   ``{input, output_1, output_2, label}``, label 1 or 2 names the preferred output. There are no model
   names; ``output_1`` is A and the placeholders ``output-1`` / ``output-2`` stand for the two sides.
@@ -18,7 +19,6 @@ the real loader when there is one. The data files are read in place and never co
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -35,38 +35,24 @@ HH = SHARED / "hh_rlhf_harmless_base_test" / "test.jsonl.gz"
 LLAMA, FIELD = "llama-3-70b-instruct", "not_llama"
 
 
-def _llama_is_a(question: str, llama: str, other: str) -> bool:
-    key = f"{question}\x00{llama}\x00{other}".encode("utf-8", "surrogatepass")
-    return hashlib.sha256(key).digest()[0] % 2 == 0
-
-
 def load_model_vs_field(path: Path = ARENA) -> BattleSet:
     """The "one column per model, the vote names the winning column" CSV as a canonical battle set."""
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    rows = []
-    for i, r in enumerate(raw.to_dict("records")):
-        q, mine, other = r["question"], r[LLAMA], r[FIELD]
-        a_is_llama = _llama_is_a(q, mine, other)
-        pref = r["preference"]
-        winner = (
-            None
-            if pref not in (LLAMA, FIELD)
-            else ("model_a" if (pref == LLAMA) == a_is_llama else "model_b")
-        )
-        rows.append(
-            {
-                "battle_id": f"{path.name}#{i + 1}",
-                "model_a": LLAMA if a_is_llama else FIELD,
-                "model_b": FIELD if a_is_llama else LLAMA,
-                "prompt": q,
-                "response_a": mine if a_is_llama else other,
-                "response_b": other if a_is_llama else mine,
-                "winner": winner if winner is not None else pref,  # unknown labels become rejects
-                "judge": "human",
-                "category": r.get("category_labels"),
-            }
-        )
-    return validate_battles(pd.DataFrame(rows), source=str(path))
+    by_column = {LLAMA: "model_a", FIELD: "model_b"}  # header order: the first answer column is A
+    frame = pd.DataFrame(
+        {
+            "battle_id": [f"{path.name}#{i + 1}" for i in range(len(raw))],
+            "model_a": LLAMA,
+            "model_b": FIELD,
+            "prompt": raw["question"],
+            "response_a": raw[LLAMA],
+            "response_b": raw[FIELD],
+            "winner": raw["preference"].map(lambda p: by_column.get(p, p)),  # unknown labels become rejects
+            "judge": "human",
+            "category": raw["category_labels"],
+        }
+    )
+    return validate_battles(frame, source=str(path))
 
 
 def load_llmbar(path: Path) -> BattleSet:

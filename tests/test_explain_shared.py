@@ -18,13 +18,11 @@ def test_model_vs_field_adapter_keeps_every_vote(shared_data: Path) -> None:
     assert bs.accounting() == {"read": 720, "accepted": 720, "rejected": 0}
     b = bs.battles
     assert set(b["model_a"]) | set(b["model_b"]) == {LLAMA, FIELD}
-    assert 300 < (b["model_a"] == LLAMA).sum() < 420  # sides by hash: about half each
+    assert (b["model_a"] == LLAMA).all()  # header order, as the model_columns loader does
     llama_won = ((b["model_a"] == LLAMA) & (b["winner"] == "model_a")) | (
         (b["model_b"] == LLAMA) & (b["winner"] == "model_b")
     )
     assert llama_won.sum() == 371  # the file's own count of `preference == llama-3-70b-instruct`
-    again = load_model_vs_field(shared_data / "lmarena_llama3_70b_battles" / "llama3_70b_vs_other.csv")
-    assert again.battles["model_a"].equals(b["model_a"])  # deterministic sides
 
 
 def test_llmbar_adapter(shared_data: Path) -> None:

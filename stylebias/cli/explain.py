@@ -403,14 +403,14 @@ def feature_table(result: Any, limit: int = 10) -> Table:
     t.add_column("feature")
     t.add_column("group")
     t.add_column("mean |contrib.|", justify="right", style="bold")
-    t.add_column("vote coef (per SD)", justify="right")
+    t.add_column("vote coef (per RMS)", justify="right")
     t.add_column("BT coef (per SD)", justify="right")
     for r in f.to_dict("records"):
         t.add_row(
             escape(str(r["feature"])),
             escape(str(r["group"])),
             f"{r['mean_abs_shap']:.3f}",
-            f"{r['coef_per_sd']:+.3f}",
+            f"{r['coef_per_rms']:+.3f}",
             "dropped" if pd.isna(r["bt_coef"]) else f"{r['bt_coef']:+.3f}",
         )
     return t

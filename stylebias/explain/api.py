@@ -23,7 +23,7 @@ from .attribution import group_shapley, per_model
 from .cv import DEFAULT_REG, nested_cv
 from .design import GROUP_WORDS, feature_groups, group_of, prompt_groups
 from .intervals import LEVEL, Index, bootstrap_attribution, bt_attribution, percentile
-from .result import ExplainResult, fmt_points
+from .result import ExplainResult, fmt_points, fmt_signed
 from .select import SEARCHES, Spec, Votes, fit_spec
 from .votemodel import VoteModel
 
@@ -252,7 +252,9 @@ def explain_battles(
         mt["bt_shift"] = mt["rating_raw"] - mt["rating"]
         main = rank.controlled
         coef = dict(zip(main.feature_names_, main.coef_, strict=True))
-        bt_point, bt_draws = bt_attribution(rank, votes, groups, index, rounds=max(boot, 0), seed=seed)
+        with task("Bradley-Terry view: same split, intervals", total=1) as advance:
+            bt_point, bt_draws = bt_attribution(rank, votes, groups, index, rounds=max(boot, 0), seed=seed)
+            advance(1)
         summary["predicted_bt"], summary["neutral_bt"] = bt_point.predicted, bt_point.neutral
         bt_pts = pd.DataFrame(bt_point.points, index=gpoints.index, columns=gpoints.columns)
         if bt_draws is not None:
@@ -273,7 +275,7 @@ def explain_battles(
             "group": [group_of(f) for f in vote.features],
             "mean_abs_shap": np.abs(shap).mean(axis=0) if len(shap) else 0.0,
             "mean_shap_a": shap.mean(axis=0) if len(shap) else 0.0,
-            "coef_per_sd": [
+            "coef_per_rms": [
                 float(vote.coef.get(f, 0.0)) * float(np.sqrt(np.mean(X[f].to_numpy(dtype=np.float64) ** 2)))
                 for f in vote.features
             ],
@@ -349,8 +351,8 @@ def agreement_table(result: ExplainResult) -> pd.DataFrame:
                 f"Bradley-Terry + style: {words} {'bought' if b > 0 else 'cost'} {m} {fmt_points(abs(b))} "
                 f"points ({pct} CI {fmt_points(b_lo)} to {fmt_points(b_hi)})"
             )
-            vm_text = f"{v:+.1f}" + (
-                f", {lo:+.1f} to {hi:+.1f}" if np.isfinite(lo) and np.isfinite(hi) else ""
+            vm_text = fmt_signed(v) + (
+                f", {fmt_signed(lo)} to {fmt_signed(hi)}" if np.isfinite(lo) and np.isfinite(hi) else ""
             )
             used = vote.uses_group(result.groups.get(g, []))
             same_sign = np.sign(v) == np.sign(b) and v != 0

@@ -120,6 +120,7 @@ def linear_group_shapley(base: np.ndarray, terms: np.ndarray) -> np.ndarray:
     for start in range(0, n, CHUNK):
         rows = slice(start, min(start + CHUNK, n))
         phi[rows] = expit(base[rows][:, None] + terms[rows] @ subsets.T) @ C
+    phi[terms == 0] = 0.0  # a group with no term in a battle is a dummy player: exactly 0, not rounding
     return phi
 
 

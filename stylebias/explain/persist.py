@@ -88,7 +88,7 @@ def save_vote_model(vote: VoteModel, directory: str | Path, *, data_description:
             "models": len(trained.get("models", [])),
         },
         "features": list(vote.features),
-        "metrics (held-out, folds grouped by prompt)": _metric_lines(vote.metrics),
+        "metrics (held-out, nested cross-validation, folds grouped by prompt)": _metric_lines(vote.metrics),
         "model": {
             "chosen": vote.candidate.get("label", "trees + strength offset"),
             "linear part": "log-odds per raw unit of each pair feature in artifact.json (coef)",

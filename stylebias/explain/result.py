@@ -39,6 +39,11 @@ def fmt_points(v: float) -> str:
     return f"{v:.1f}" if abs(v) < 9.95 else f"{v:.0f}"
 
 
+def fmt_signed(v: float) -> str:
+    """ "+1.2", "-0.4"; values that round to 0 print as "+0.0" (never "-0.0")."""
+    return "+0.0" if abs(v) < 0.05 else f"{v:+.1f}"
+
+
 def fmt_pct(v: float) -> str:
     return f"{100 * v:.0f}"
 
@@ -215,9 +220,9 @@ class ExplainResult:
             vm_lo, vm_hi = r.get("neutral_low"), r.get("neutral_high")
             if kind in ("prior", "length_only"):
                 notes.append(
-                    f"The chosen vote model ({label}) has no model strengths, so its style-neutral score only "
-                    f"reflects the screen side; Bradley-Terry + style, which rates each model, puts it at "
-                    f"{fmt_pct(nb)} %{bt_ci}."
+                    f"The chosen vote model ({label}) has no model strengths: its style-neutral score is its "
+                    f"intercept seen from the model's side (A or B), the same for every model on that side; "
+                    f"Bradley-Terry + style, which rates each model, puts it at {fmt_pct(nb)} %{bt_ci}."
                 )
             elif _finite(vm_lo, vm_hi, lo, hi) and (hi < vm_lo or lo > vm_hi):
                 notes.append(
