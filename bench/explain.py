@@ -85,7 +85,7 @@ def tables() -> None:
         picks = "; ".join(c["vote_model"] for c in res.cv.fold_choices)
         notes.append(
             f"{name}: {cpu:.0f} s CPU ({load()}); richer pick {t.get('pick_log_loss', float('nan')):.4f} vs "
-            f"length-only {t.get('length_only_log_loss', float('nan')):.4f}, SE {t.get('se', float('nan')):.4f}; "
+            f"{t.get('reference')} {t.get('reference_log_loss', float('nan')):.4f}, SE {t.get('se', float('nan')):.4f}; "
             f"outer folds chose: {picks}"
         )
     print()

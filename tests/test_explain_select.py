@@ -119,6 +119,26 @@ def test_choice_keeps_length_only_unless_a_richer_model_clearly_wins():
     assert chosen == rich and test["passed"] and table.loc[0, "label"] == rich.label
 
 
+def test_without_a_length_feature_the_prior_is_the_reference():
+    rng = np.random.default_rng(3)
+    n = 300
+    y = (rng.random(n) < 0.5).astype(float)
+    folds = [np.arange(k, n, 3) for k in range(3)]
+    prior, rich = Spec("prior"), Spec("linear", 8.0, 8.0)
+    noisy = np.clip(0.5 + rng.normal(0, 0.02, n), 0.01, 0.99)
+    chosen, table, test = choose([prior, rich], {prior: np.full(n, 0.5), rich: noisy}, y, np.arange(n), folds)
+    assert chosen == prior and test["reference"] == prior.label and not test["passed"]
+
+
+def test_too_few_prompts_to_cross_validate_keeps_the_default():
+    df, X = length_only_truth(40, seed=1, noise_features=2)
+    df["prompt"] = "the same prompt"
+    sel = select(_votes(df, X), 5, 0, search="linear", bt_regs=(0.5,))
+    assert sel.chosen == Spec("length_only") and "no cross-validation" in sel.test["note"]
+    df["prompt"] = [f"p{i % 3}" for i in range(40)]  # three prompts: three folds, not five
+    assert select(_votes(df, X), 5, 0, search="linear", bt_regs=None).folds == 3
+
+
 def test_nested_cv_never_lets_an_outer_fold_reach_a_choice(monkeypatch):
     from stylebias.explain import cv as cvmod
     from stylebias.explain.design import grouped_folds
@@ -166,7 +186,7 @@ def test_select_reports_every_candidate_and_the_test():
     sel = select(_votes(df, X), 3, 0, search="linear", bt_regs=(0.5, 32.0))
     assert {"length-only logistic", "prior (training mean of pref_a)"} <= set(sel.scores["label"])
     assert sel.scores["chosen"].sum() == 1 and sel.bt_reg in (0.5, 32.0)
-    assert {"pick_log_loss", "length_only_log_loss", "se", "passed"} <= set(sel.test)
+    assert {"reference", "pick_log_loss", "reference_log_loss", "se", "passed"} <= set(sel.test)
     assert list(sel.scores["log_loss"]) == sorted(sel.scores["log_loss"])
 
 

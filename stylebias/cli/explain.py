@@ -280,12 +280,15 @@ def choice_line(result: Any) -> str:
     sel = result.cv.selection
     text = f"explanations from: [bold]{escape(str(label))}[/]"
     t = getattr(sel, "test", None) or {}
-    if t:
-        verdict = "richer model kept" if t.get("passed") else "length-only kept"
+    if t.get("reference_log_loss") is not None and "pick_log_loss" in t:
+        ref = escape(str(t.get("reference", "length-only")))
+        verdict = "richer model kept" if t.get("passed") else f"{ref} kept"
         text += (
-            f" [dim](inner CV on all battles: best richer pick {t['pick_log_loss']:.4f} vs length-only "
-            f"{t['length_only_log_loss']:.4f}, SE {t['se']:.4f}; {verdict}: a richer model must win by 2 SE)[/]"
+            f" [dim](inner CV on all battles: best richer pick {t['pick_log_loss']:.4f} vs {ref} "
+            f"{t['reference_log_loss']:.4f}, SE {t['se']:.4f}; {verdict}: a richer model must win by 2 SE)[/]"
         )
+    elif t.get("note"):
+        text += f" [dim]({escape(str(t['note']))})[/]"
     return text
 
 

@@ -260,6 +260,11 @@ def cross_fitted_choice(
     return out
 
 
+def reference(specs: list[Spec]) -> Spec:
+    """The safe default the richer candidates must beat: length-only, or the prior without a length feature."""
+    return Spec("length_only") if Spec("length_only") in specs else Spec("prior")
+
+
 def choose(
     specs: list[Spec],
     pred: dict[Spec, np.ndarray],
@@ -274,32 +279,33 @@ def choose(
     length-only by more than :data:`SE_RULE` standard errors of the paired per-battle difference, clustered
     by prompt; then the lowest-loss candidate is chosen. With a few hundred votes most differences are
     noise, and the baseline every reader compares against stays; with more votes the data decide. Returns
-    the choice, a table of every candidate (lowest loss first: ``log_loss``, ``vs_length`` = its loss minus
-    length-only's) and the test (``pick_log_loss``, ``length_only_log_loss``, ``se``, ``passed``).
+    the choice, a table of every candidate (lowest loss first: ``log_loss``, ``vs_reference`` = its loss minus
+    length-only's) and the test (``reference``, ``pick_log_loss``, ``reference_log_loss``, ``se``,
+    ``passed``). Without a length feature among the candidates the prior is the reference.
     """
     losses = {s: battle_loss(pred[s], y) for s in specs}
     mean = {s: float(losses[s].mean()) for s in specs}
-    ref = Spec("length_only")
+    ref = reference(specs)
     rich = [s for s in specs if s != ref]
-    chosen = min(rich, key=lambda s: (mean[s], specs.index(s)))
-    test: dict[str, Any] = {}
-    if ref in losses:
-        picked = battle_loss(cross_fitted_choice(rich, pred, y, folds), y)
-        d = picked - losses[ref]
-        se = clustered_se(d, groups)
-        passed = bool(d.mean() < -SE_RULE * se)
-        test = {
-            "pick_log_loss": float(picked.mean()),
-            "length_only_log_loss": mean[ref],
-            "se": se,
-            "passed": passed,
-        }
-        if not passed:
-            chosen = ref
+    chosen = min(rich, key=lambda s: (mean[s], specs.index(s))) if rich else ref
+    picked = battle_loss(cross_fitted_choice(rich, pred, y, folds), y) if rich else losses[ref]
+    d = picked - losses[ref]
+    se = clustered_se(d, groups) if rich else 0.0
+    passed = bool(rich) and bool(d.mean() < -SE_RULE * se)
+    test: dict[str, Any] = {
+        "reference": ref.label,
+        "pick_log_loss": float(picked.mean()),
+        "reference_log_loss": mean[ref],
+        "se": se,
+        "passed": passed,
+    }
+    if not passed:
+        chosen = ref
     rows = []
     for s in specs:
-        d = losses[s] - losses[ref] if ref in losses else None
-        rows.append({**s.to_json(), "log_loss": mean[s], "vs_length": None if d is None else float(d.mean())})
+        rows.append(
+            {**s.to_json(), "log_loss": mean[s], "vs_reference": float((losses[s] - losses[ref]).mean())}
+        )
     table = pd.DataFrame(rows).sort_values(["log_loss", "label"], kind="stable").reset_index(drop=True)
     table["chosen"] = [lab == chosen.label for lab in table["label"]]
     return chosen, table, test
@@ -310,7 +316,7 @@ class Selection:
     """What :func:`select` chose, and every candidate's cross-validated log-loss (pooled over the folds)."""
 
     chosen: Spec
-    scores: pd.DataFrame  # label, kind, ..., log_loss, vs_length, se, chosen; lowest loss first
+    scores: pd.DataFrame  # label, kind, ..., log_loss, vs_reference, chosen; lowest loss first
     bt_reg: float | None = None
     bt_scores: dict[float, float] = field(default_factory=dict)
     folds: int = 0
@@ -370,11 +376,18 @@ def select(
     if search not in SEARCHES:
         raise UsageError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
     n = len(v)
-    test_sets = grouped_folds(_compact(v.groups), folds, seed)
-    X = v.X
     specs: list[Spec] = [Spec("prior")]
     if LENGTH_FEATURE in v.features:
         specs.append(Spec("length_only"))
+    n_groups = len(np.unique(v.groups))
+    if n_groups < 2:  # nothing to cross-validate on: keep the safe default
+        ref = reference(specs)
+        table = pd.DataFrame([{**ref.to_json(), "log_loss": math.nan, "vs_reference": 0.0, "chosen": True}])
+        note = {"reference": ref.label, "passed": False, "note": f"{n_groups} prompt: no cross-validation"}
+        return Selection(ref, table, (bt_regs or (None,))[0], {}, 0, note)
+    folds = min(folds, n_groups)
+    test_sets = grouped_folds(_compact(v.groups), folds, seed)
+    X = v.X
     lin_specs = linear_specs()
     specs += lin_specs
     pred = {s: np.empty(n) for s in specs}
