@@ -278,6 +278,8 @@ def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
     boot = None
     if payload.get("boot_theta") is not None:
         boot = _check_matrix(payload, "boot_theta", None, n)
+        if len(boot) < 2:
+            raise ArtifactError("payload: field 'boot_theta' needs at least two bootstrap replicates")
     side = _check_matrix(payload, "side_mean_z", P, K) if K else np.zeros((P, 0))
     if params["anchor"] is not None and params["anchor"][0] not in models:
         raise ArtifactError(f"payload.params: anchor model {params['anchor'][0]!r} is not among 'models'")

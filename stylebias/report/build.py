@@ -7,9 +7,11 @@
 Per-model "why it won" cards use the Bradley-Terry decomposition of the style-controlled fit:
 
 * observed score: the model's share of the vote in its battles (ties half);
-* style-neutral score: the expected share in the *same* battles (same opponents) if both answers had the same
-  style, ``0.5 (σ(d - c) + σ(d + c))`` with ``d`` the controlled rating difference in log-odds and ``c`` the
-  style term of identical answers (the construction of :meth:`StyleBT.winrate_vs`, averaged over sides);
+* style-neutral score: the expected share in the *same* battles (same opponents, same screen sides) if both
+  answers had the same style, i.e. every pair feature 0: ``σ(d - c)`` with ``d`` the controlled rating
+  difference in log-odds and ``c`` the centring constant of the standardised style term (z = -mean/scale at
+  identical style). This is the definition the vote model uses too (docs/methods.md), so the card's two
+  style-neutral scores answer the same question;
 * Elo points bought or cost per feature family: :meth:`StyleBT.style_contributions` summed per family.
 
 With explanations on (LightGBM + SHAP, :mod:`stylebias.explain`), the vote model's per-model sentence and
@@ -107,7 +109,7 @@ def win_rates(battles: pd.DataFrame, est: Any) -> tuple[np.ndarray, np.ndarray]:
     coef = np.asarray(est.coef_, dtype=np.float64)
     c = float(coef @ (est.feature_mean_ / est.feature_scale_)) if len(coef) else 0.0
     d = LN10 * (beta[ia] - beta[ib])
-    neutral_a = 0.5 * (expit(d - c) + expit(d + c))  # A's expected share with identical styles
+    neutral_a = expit(d - c)  # A's expected share with identical styles, same opponents and sides
     P = len(models)
     played = np.bincount(ia, minlength=P) + np.bincount(ib, minlength=P)
     won = np.bincount(ia, y, minlength=P) + np.bincount(ib, 1 - y, minlength=P)
@@ -218,11 +220,12 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
     """Fill the SHAP summary and the cards' vote-model view from :mod:`stylebias.explain`.
 
     The seam to the explain module is this one function. It calls ``explain_battles(data, features=...,
-    bradley_terry=False, **options)`` (the report already has the Bradley-Terry fits), then per card
+    rank=report.rank, **options)`` (the report's Bradley-Terry fit is the BT view), then per card
     ``ExplainResult.model_sentence(model)`` and the rows of ``ExplainResult.models`` / ``group_points``
     (observed, vote-model predicted and style-neutral win rates; win-rate points per style group, which add
-    up exactly to predicted - neutral), and ``stylebias.explain.plots.shap_beeswarm(result)`` for the SHAP
-    summary. A failure on this data leaves a note in the report instead of an error.
+    up exactly to predicted - neutral), ``ExplainResult.model_card(model)`` for their intervals and the notes
+    where the vote model and Bradley-Terry differ, and ``stylebias.explain.plots.shap_beeswarm(result)`` for
+    the SHAP summary. A failure on this data leaves a note in the report instead of an error.
     """
     if features is None or (isinstance(features, list | tuple) and not features):
         report.explain_note = "SHAP explanations need style features; this report was made without them."
@@ -231,7 +234,8 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
 
     try:
         with task("report: explain (LightGBM + SHAP)", total=None):
-            result = ex.explain_battles(data, features=features, bradley_terry=False, **options)
+            # the report's own Bradley-Terry fit is the BT view, so the cards' notes compare with it
+            result = ex.explain_battles(data, features=features, rank=report.rank, **options)
     except Exception as exc:  # the report must still render the ranking part
         warnings.warn(
             f"report: SHAP explanations failed ({exc}); shown without them", StyleBiasWarning, stacklevel=2
@@ -290,3 +294,16 @@ def _explain_cards(report: ReportData, result: Any) -> None:
             "neutral": float(r["neutral"]),
             "groups": groups,
         }
+        story = getattr(result, "model_card", None)
+        if story is not None:  # intervals, notes where the two views differ (ExplainResult.model_card)
+            try:
+                full = story(card.model)
+            except Exception:  # an older explain module or a model it did not see
+                continue
+            card.explain.update(
+                neutral_low=full.get("neutral_low"),
+                neutral_high=full.get("neutral_high"),
+                groups_ci={g["group"]: (g["low"], g["high"]) for g in full.get("groups", [])},
+                notes=list(full.get("notes", [])),
+                vote_model=full.get("vote_model"),
+            )
