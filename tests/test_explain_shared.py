@@ -13,22 +13,22 @@ from stylebias.explain import explain_battles
 pytestmark = pytest.mark.shared
 
 
-def test_model_vs_field_adapter_keeps_every_vote(shared_data: Path) -> None:
+def test_model_vs_field_file_is_read_by_the_loader_with_llama_as_a(shared_data: Path) -> None:
+    """The explain benchmark reads the Arena file with the ``model_columns`` layout: every vote kept, side A =
+    the first answer column (Llama-3), the file's own count of Llama-3 wins."""
     bs = load_model_vs_field(shared_data / "lmarena_llama3_70b_battles" / "llama3_70b_vs_other.csv")
     assert bs.accounting() == {"read": 720, "accepted": 720, "rejected": 0}
     b = bs.battles
-    assert set(b["model_a"]) | set(b["model_b"]) == {LLAMA, FIELD}
-    assert (b["model_a"] == LLAMA).all()  # header order, as the model_columns loader does
-    llama_won = ((b["model_a"] == LLAMA) & (b["winner"] == "model_a")) | (
-        (b["model_b"] == LLAMA) & (b["winner"] == "model_b")
-    )
-    assert llama_won.sum() == 371  # the file's own count of `preference == llama-3-70b-instruct`
+    assert (b["model_a"] == LLAMA).all() and (b["model_b"] == FIELD).all()
+    assert (b["winner"] == "model_a").sum() == 371  # `preference == llama-3-70b-instruct` in the file
+    assert set(b["judge"]) == {"human"}
 
 
-def test_llmbar_adapter(shared_data: Path) -> None:
+def test_llmbar_file_is_read_by_the_pairs_layout(shared_data: Path) -> None:
     bs = load_llmbar(shared_data / "llmbar_pairs" / "Processed_MT-Bench.json")
     assert bs.accounting() == {"read": 200, "accepted": 200, "rejected": 0}
     assert set(bs.battles["winner"]) <= {"model_a", "model_b"}
+    assert set(bs.battles["model_a"]) == {"output_1"}
 
 
 @pytest.mark.slow
