@@ -13,7 +13,7 @@ from scipy.special import expit
 
 from stylebias.explain import explain_battles, load_vote_model, save_vote_model
 from stylebias.explain.attribution import linear_group_shapley
-from stylebias.explain.linear import LinearDesign, feature_scale, fit_linear
+from stylebias.explain.linear import fit_linear
 from stylebias.explain.select import Spec, Votes, choose, cross_fitted_choice, select
 from stylebias.explain.votemodel import fit_strength, log_loss
 
@@ -60,17 +60,17 @@ def length_only_truth(n: int, seed: int, noise_features: int = 10) -> tuple[pd.D
 def test_linear_fit_with_one_penalty_is_the_side_blind_bradley_terry_fit():
     df, X, _ = planted_battles(800, seed=3)
     v = _votes(df, X)
-    scale = feature_scale(v.X)
-    design = LinearDesign.build(v.model_a, v.model_b, v.y, v.X, scale)
-    fit = fit_linear(design, scale, np.full(X.shape[1], 0.5), 0.5)
-    ref = fit_strength(v.model_a, v.model_b, v.y, X, reg=0.5, side_blind=True)
+    fit = fit_linear(v.model_a, v.model_b, v.y, v.X, v.features, np.full(X.shape[1], 0.5), 0.5)
+    ref = fit_strength(v.model_a, v.model_b, v.y, X, side_blind=True)
     for m, s in ref.strength.items():
         assert fit.strength[m] == pytest.approx(s, abs=1e-6)
     bt = ref.fits[0]
     for j, f in enumerate(bt.feature_names_):
         assert fit.gamma[list(X.columns).index(f)] == pytest.approx(bt.coef_[j], abs=1e-6)
     # an infinite penalty leaves the feature out; swapping sides flips the margin exactly
-    drop = fit_linear(design, scale, np.array([1.0] + [math.inf] * (X.shape[1] - 1)), 0.5)
+    drop = fit_linear(
+        v.model_a, v.model_b, v.y, v.X, v.features, np.array([1.0] + [math.inf] * (X.shape[1] - 1)), 0.5
+    )
     assert np.count_nonzero(drop.coef) == 1
     m = fit.margin(v.model_a, v.model_b, v.X)
     assert np.allclose(fit.margin(v.model_b, v.model_a, -v.X), -m)

@@ -15,7 +15,7 @@ Method and measured figures: ``docs/explain.md``.
 from __future__ import annotations
 
 from .api import explain_battles, select_battles
-from .persist import load_vote_model, save_vote_model
+from .persist import data_description, load_vote_model, save_vote_model
 from .result import ExplainResult
 from .votemodel import DEFAULT_PARAMS, VoteModel
 
@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_PARAMS",
     "ExplainResult",
     "VoteModel",
+    "data_description",
     "explain_battles",
     "load_vote_model",
     "save_vote_model",

@@ -19,13 +19,14 @@ import pandas as pd
 from ..battles import BattleSet
 from ..errors import DataError, StyleBiasWarning, UsageError
 from ..progress import task, use_reporter
+from ..rating import FitSettings
 from ..rows import validate_battles
 from .attribution import group_shapley, per_model
-from .cv import DEFAULT_REG, nested_cv
+from .cv import nested_cv
 from .design import GROUP_WORDS, feature_groups, group_of, prompt_groups
 from .intervals import LEVEL, Index, bootstrap_attribution, bt_attribution, percentile
 from .result import ExplainResult, fmt_points, fmt_signed
-from .select import SEARCHES, Spec, Votes, fit_spec
+from .select import SEARCHES, Spec, Votes, check_reg, fit_spec, quiet_fits
 from .votemodel import VoteModel
 
 #: Bootstrap replicates for the intervals (prompts resampled); 0 = no intervals.
@@ -68,16 +69,22 @@ def _tokens_feature(battles: pd.DataFrame, X: pd.DataFrame, jobs: int) -> np.nda
     return pair_features(battles, ["tokens"], jobs=jobs)["tokens"].to_numpy(dtype=np.float64)
 
 
-def _check_reg(reg: Any) -> float | str:
-    if reg == "auto":
-        return "auto"
-    try:
-        r = float(reg)
-    except (TypeError, ValueError):
-        raise UsageError(f"reg must be 'auto' or a number >= 0, got {reg!r}") from None
-    if not r >= 0 or r == float("inf"):
-        raise UsageError(f"reg must be 'auto' or a finite number >= 0, got {reg!r}")
-    return r
+def _warn_if_disconnected(model_a: np.ndarray, model_b: np.ndarray) -> None:
+    """Say once what a disconnected comparison graph means for the vote model (its fits use the largest part)."""
+    from ..rating.design import components, encode_models
+
+    enc = encode_models(model_a, model_b)
+    comp = components(enc.a, enc.b, len(enc.models))
+    outside = [m for m, c in zip(enc.models, comp, strict=True) if c != 0]
+    if outside:
+        warnings.warn(
+            f"the comparison graph is disconnected: the vote model's strengths come from its largest connected "
+            f"part, and {len(outside)} model(s) outside it get strength 0 (the fit's prior mean): "
+            + ", ".join(outside[:5])
+            + (" ..." if len(outside) > 5 else ""),
+            StyleBiasWarning,
+            stacklevel=3,
+        )
 
 
 def explain_battles(
@@ -123,7 +130,7 @@ def explain_battles(
     from ..extract import pair_features, resolve_spec
     from ..rating.pipeline import check_finite, validate_frame
 
-    reg = _check_reg(reg)
+    reg = check_reg(reg)
     if search not in SEARCHES:
         raise UsageError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
     if not isinstance(boot, int) or boot < 0 or boot == 1:
@@ -169,13 +176,14 @@ def explain_battles(
 
     cv = None
     chosen: Spec | None = None
-    bt_reg = DEFAULT_REG if reg == "auto" else float(reg)
+    bt_reg = FitSettings().reg if reg == "auto" else float(reg)
     if model is None:
+        _warn_if_disconnected(A, B)
         cv, final = nested_cv(votes, folds=folds, inner_folds=inner_folds, seed=seed, reg=reg, search=search)
         chosen = final.chosen
         if reg == "auto" and final.bt_reg is not None:
             bt_reg = final.bt_reg
-        with task("final vote model", total=1) as advance, use_reporter(None):
+        with task("final vote model", total=1) as advance, use_reporter(None), quiet_fits():
             vote = fit_spec(chosen, votes, seed=seed)
             vote.metrics = cv.vote_model_json()
             advance(1)
@@ -239,7 +247,8 @@ def explain_battles(
 
         with warnings.catch_warnings(), task("Bradley-Terry view", total=1) as advance:
             warnings.simplefilter("ignore", StyleBiasWarning)
-            rank = rank_battles(bs if len(bs.battles) == len(battles) else battles, X, reg=bt_reg)
+            settings = FitSettings(reg=bt_reg, n_jobs=jobs)
+            rank = rank_battles(bs if len(bs.battles) == len(battles) else battles, X, settings=settings)
             advance(1)
     if rank is not None:
         parts = rank.all_parts()

@@ -15,22 +15,24 @@ the model whose explanations are shown is that procedure run on all battles.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from ..outputs import plain
 from ..progress import task, use_reporter
+from ..rating import FitSettings
 from .design import grouped_folds
 from .linear import fit_logistic
-from .select import BT_REGS, Selection, Votes, fit_spec, select
+from .select import BT_REGS, Selection, Votes, fit_spec, quiet_fits, select
 from .votemodel import EPS, calibration, fit_strength, scores
 
-#: FastChat / LMArena's fixed penalty, shown next to the cross-validated one.
-DEFAULT_REG = 0.5
+#: FastChat / LMArena's fixed penalty (FitSettings' default), shown next to the cross-validated one.
+DEFAULT_REG = FitSettings().reg
 
 LABELS = {
     "vote_model": "vote model (chosen by inner CV; its explanations are shown)",
@@ -69,10 +71,7 @@ class CVReport:
 
     def vote_model_json(self) -> dict[str, Any]:
         s = self.scores
-
-        def f(x: float) -> float | None:
-            return None if not math.isfinite(x) else round(float(x), 6)
-
+        f = partial(plain, digits=6)
         sel = self.selection
         out: dict[str, Any] = {
             "cv_log_loss": f(s.loc["vote_model", "log_loss"]),
@@ -97,7 +96,7 @@ class CVReport:
                 for m in s.index
             },
             "calibration": [
-                {k: (int(v) if k == "battles" else round(float(v), 6)) for k, v in row.items()}
+                {k: (int(v) if k == "battles" else f(v)) for k, v in row.items()}
                 for row in self.calibration.to_dict("records")
             ],
         }
@@ -107,22 +106,10 @@ class CVReport:
             out["chosen"] = sel.chosen.to_json()
             out["chosen_bt_reg"] = sel.bt_reg
             out["candidates"] = [
-                {k: (_num(v) if k == "log_loss" else v) for k, v in r.items()} for r in _json_rows(sel.scores)
+                {k: (f(v) if k == "log_loss" else plain(v)) for k, v in r.items()}
+                for r in sel.scores.to_dict("records")
             ]
         return out
-
-
-def _num(v: Any) -> Any:
-    if isinstance(v, float):
-        return None if not math.isfinite(v) else round(v, 6)
-    return v
-
-
-def _json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = []
-    for r in df.to_dict("records"):
-        rows.append({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()})
-    return rows
 
 
 def nested_cv(
@@ -140,7 +127,7 @@ def nested_cv(
     """
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), quiet_fits():
         return _nested_cv(v, folds, inner_folds, seed, reg, search)
 
 
@@ -168,7 +155,7 @@ def _nested_cv(
                 if name in out:
                     with use_reporter(None):
                         sf = fit_strength(
-                            tr.model_a, tr.model_b, tr.y, tr.frame, reg=penalty, side_blind=False
+                            tr.model_a, tr.model_b, tr.y, tr.frame, FitSettings(reg=penalty), side_blind=False
                         )
                     out[name][test] = expit(sf.bt_margin(v.model_a[test], v.model_b[test], te_frame))
             b = fit_logistic(np.column_stack([np.ones(len(tr)), tr.tokens]), tr.y)

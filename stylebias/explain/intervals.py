@@ -15,7 +15,6 @@ normal approximation with its sandwich covariance.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
@@ -23,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from ..progress import task, use_reporter
+from ..rating.solver import LN10
 from .attribution import group_shapley, linear_group_shapley, own_side_means
-from .linear import LinearDesign, feature_scale
-from .select import Spec, Votes, fit_spec
+from .linear import feature_scale
+from .select import Spec, Votes, fit_spec, quiet_fits
 from .votemodel import VoteModel
 
 LEVEL = 0.95
-LN10 = math.log(10.0)
 
 
 @dataclass
@@ -102,19 +101,18 @@ def bootstrap_attribution(
     pred = np.empty((rounds, M))
     neu = np.empty((rounds, M))
     pts = np.empty((rounds, M, G))
-    design = None
-    if spec.kind in ("linear", "trees"):
-        design = LinearDesign.build(v.model_a, v.model_b, v.y, v.X, feature_scale(v.X))
+    scale = feature_scale(v.X)  # every replicate standardises like the fit on all battles
 
     def one(r: int) -> tuple[int, Attribution]:
         with use_reporter(None):
-            vote = fit_spec(spec, v, weights=cluster_weights(v.groups, seed, r), seed=seed, design=design)
+            vote = fit_spec(spec, v, weights=cluster_weights(v.groups, seed, r), seed=seed, scale=scale)
             return r, attribute(vote, v, groups, index)
 
     workers = max(1, min(rounds, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1)))
     with (
         task("bootstrap intervals (prompts resampled)", total=rounds) as advance,
         threadpool_limits(limits=1, user_api="blas"),
+        quiet_fits(),
     ):
         if workers == 1:
             results = map(one, range(rounds))

@@ -14,22 +14,26 @@ separate ridge penalties:
 "strength + length" and the family runs from the length-only model to the full BT + style model; the
 penalties are chosen by grouped cross-validation (:mod:`stylebias.explain.select`).
 
-The fit reuses the Bradley-Terry solver of :mod:`stylebias.rating` (Newton with the exact Hessian). Its single
-penalty ``reg`` is turned into per-feature penalties by rescaling each column: ``reg_k/2 gamma_k^2`` on
-column ``z_k`` equals ``reg/2 g_k^2`` on column ``z_k sqrt(reg/reg_k)`` with ``g_k = gamma_k sqrt(reg_k/reg)``.
+The fit is the package's one Bradley-Terry fit path (:func:`stylebias.rating.fit_design` with
+``FitSettings(reg=strength_reg)``), so the vote model's strengths are rated exactly like ``rank``'s. Its single
+penalty ``reg`` is turned into per-feature penalties by rescaling each column: ``reg_k/2 gamma_k^2`` on column
+``z_k`` equals ``reg/2 g_k^2`` on column ``z_k sqrt(reg/reg_k)`` with ``g_k = gamma_k sqrt(reg_k/reg)``. The
+columns are given with a fixed standardisation (mean 0, scale 1), so the fit does not centre them. A
+disconnected comparison graph is fitted on its largest connected part (``components="largest"``): one set of
+style coefficients, and the models outside it get strength 0, like a model the fit never saw.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit
 
+from ..rating import RankResult
+from ..rating.solver import LN10
 from .votemodel import lookup
-
-LN10 = math.log(10.0)
 
 #: Penalty on the length feature (prior SD 1 log-odds per SD of the pair feature: length is expected to matter).
 LENGTH_REG = 1.0
@@ -45,51 +49,13 @@ def feature_scale(X: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class LinearDesign:
-    """Battles of one training set prepared once for many penalty settings (models encoded, pairs sorted)."""
-
-    models: list[str]
-    order: np.ndarray
-    layout: object
-    y: np.ndarray
-    Z: np.ndarray  # pair features / scale, in pair order
-    weights: np.ndarray | None
-
-    @classmethod
-    def build(
-        cls,
-        model_a: np.ndarray,
-        model_b: np.ndarray,
-        y: np.ndarray,
-        X: np.ndarray,
-        scale: np.ndarray,
-        weights: np.ndarray | None = None,
-    ) -> LinearDesign:
-        from ..rating.design import encode_models
-        from ..rating.solver import PairLayout
-
-        enc = encode_models(model_a, model_b)
-        order = np.argsort(enc.pair, kind="stable")
-        layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, len(enc.models))
-        safe = np.where(scale > 0, scale, 1.0)
-        Z = np.asarray(X, dtype=np.float64)[order] / safe
-        w = None if weights is None else np.asarray(weights, dtype=np.float64)[order]
-        return cls(list(enc.models), order, layout, np.asarray(y, dtype=np.float64)[order], Z, w)
-
-    def with_weights(self, weights: np.ndarray | None) -> LinearDesign:
-        """Same battles, other frequency weights (given in the original row order), e.g. a bootstrap draw."""
-        w = None if weights is None else np.asarray(weights, dtype=np.float64)[self.order]
-        return LinearDesign(self.models, self.order, self.layout, self.y, self.Z, w)
-
-
-@dataclass
 class LinearFit:
     """Fitted strengths (natural log-odds) and style coefficients (log-odds per raw unit of the pair feature)."""
 
     strength: dict[str, float]
     coef: np.ndarray  # one per column of X (0 for a left-out feature)
     gamma: np.ndarray  # per SD (= coef * scale)
-    theta: np.ndarray  # solver parameters (warm start for refits)
+    result: RankResult  # the Bradley-Terry fit (warm start for refits)
     converged: bool
 
     def margin(self, model_a: np.ndarray, model_b: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -106,35 +72,49 @@ def penalties(features: list[str], style_reg: float) -> np.ndarray:
 
 
 def fit_linear(
-    design: LinearDesign,
-    scale: np.ndarray,
+    model_a: np.ndarray,
+    model_b: np.ndarray,
+    y: np.ndarray,
+    X: np.ndarray,
+    features: list[str],
     feature_reg: np.ndarray,
     strength_reg: float,
+    *,
+    scale: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
     init: LinearFit | None = None,
 ) -> LinearFit:
     """Penalised side-blind BT + style fit (module docstring); ``feature_reg`` inf leaves a feature out.
 
-    Callers fitting many candidates limit BLAS to one thread once around the loop (as ``StyleBT.fit`` does
-    per fit): the only BLAS work is the Cholesky factorisation of a small Hessian.
+    ``scale`` is the columns' root mean square (default: of ``X``; a bootstrap refit passes the unweighted
+    one), ``weights`` frequency weights (a bootstrap draw), ``init`` a previous fit to warm-start from (same
+    optimum, fewer Newton steps). The fit's notices (separation, a disconnected graph) are warnings; callers
+    fitting many candidates silence them once, around the loop.
     """
-    from ..rating.likelihood import tie_model
-    from ..rating.solver import Problem, newton
+    from ..rating import Design, FitSettings, fit_design
 
+    X = np.asarray(X, dtype=np.float64)
+    scale = feature_scale(X) if scale is None else scale
     keep = np.flatnonzero(np.isfinite(feature_reg) & (scale > 0))
     factor = np.sqrt(strength_reg / feature_reg[keep])
-    Z = design.Z[:, keep] * factor if len(keep) else None
-    P = len(design.models)
-    problem = Problem(design.layout, design.y, Z, tie_model("half"), strength_reg, design.weights)
-    theta0 = np.zeros(P + len(keep))
-    if init is not None and len(init.theta) == len(theta0):
-        theta0 = init.theta
-    theta, info = newton(problem, theta0, xtol=1e-8, max_iter=100)
+    names = [features[k] for k in keep]
+    Z = pd.DataFrame(X[:, keep] / scale[keep] * factor, columns=names)
+    fixed = (np.zeros(len(keep)), np.ones(len(keep)))  # already scaled, never centred
+    design = Design(
+        model_a, model_b, y, Z if len(keep) else None, weights, scaling=fixed if len(keep) else None
+    )
+    settings = FitSettings(features=tuple(names) or None, reg=strength_reg, components="largest")
+    result = fit_design(design, settings, raw=False, init=None if init is None else init.result)
+    est = result.controlled
     gamma = np.zeros(len(scale))
-    gamma[keep] = theta[P:] * factor
+    used = [features.index(f) for f in est.feature_names_]
+    gamma[used] = (
+        np.asarray(est.coef_, dtype=np.float64) * factor[[names.index(f) for f in est.feature_names_]]
+    )
     coef = np.zeros(len(scale))
-    coef[keep] = gamma[keep] / scale[keep]
-    strength = {m: float(LN10 * b) for m, b in zip(design.models, theta[:P], strict=True)}
-    return LinearFit(strength, coef, gamma, theta, bool(info.converged))
+    coef[used] = gamma[used] / scale[used]
+    strength = {str(m): float(LN10 * b) for m, b in zip(est.models_, est.beta_, strict=True)}
+    return LinearFit(strength, coef, gamma, result, bool(est.converged_))
 
 
 def fit_logistic(

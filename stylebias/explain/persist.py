@@ -57,6 +57,13 @@ def _metric_lines(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def data_description(data: Any, judge: str | None = None) -> str:
+    """What a saved model was fitted on, for its card: the input files (or "a battle table") and the judge."""
+    sources = getattr(data, "sources", None)
+    files = ", ".join(sorted(map(str, sources["file"]))) if sources is not None and len(sources) else ""
+    return (files or "a battle table") + (f" (judge {judge})" if judge else "")
+
+
 def save_vote_model(vote: VoteModel, directory: str | Path, *, data_description: str = "") -> Path:
     """Write ``vote`` as a vote-model artifact folder with a model card."""
     if vote.booster is None and not vote.coef and not vote.candidate:

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
+from ..outputs import plain
 from .cv import CVReport
 from .design import GROUP_WORDS
 from .votemodel import VoteModel
 
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, np.integer | int) and not isinstance(v, bool):
-        return int(v)
-    if isinstance(v, np.floating | float):
-        f = float(v)
-        return None if not math.isfinite(f) else round(f, 6)
-    return v
+#: numbers of the ``--json`` document, rounded like every other command's
+_clean = partial(plain, digits=6)
 
 
 def _finite(*vals: Any) -> bool:
@@ -275,6 +271,38 @@ class ExplainResult:
             level=self.level,
         )
         return card
+
+    def models_csv(self) -> tuple[list[str], list[list[Any]]]:
+        """The ``--csv`` table (header, rows): one row per model, win rates with intervals, points per group
+        with intervals, the BT view."""
+        groups = list(self.group_points.columns)
+        base = [
+            "model",
+            "battles",
+            "observed",
+            "predicted",
+            "neutral",
+            "neutral_low",
+            "neutral_high",
+            "style_points",
+        ]
+        bt_cols = ("neutral_bt", "neutral_bt_low", "neutral_bt_high", "rating_raw", "rating", "bt_shift")
+        bt = [c for c in bt_cols if c in self.models.columns]
+        header = base + [f"points_{g}{x}" for g in groups for x in ("", "_low", "_high")] + bt
+        if self.bt_points is not None:
+            header += [f"bt_points_{g}" for g in groups]
+        rows = []
+        for r in self.models.to_dict("records"):
+            m = r["model"]
+            cells: list[Any] = [r.get(c) for c in base]
+            for g in groups:
+                lo, hi = self.point_interval(m, g)
+                cells += [float(self.group_points.at[m, g]), lo, hi]
+            cells += [r.get(c) for c in bt]
+            if self.bt_points is not None:
+                cells += [float(self.bt_points.at[m, g]) for g in groups]
+            rows.append(cells)
+        return header, rows
 
     # ------------------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

@@ -24,7 +24,10 @@ is rerun inside every outer training fold, so the outer fold never influences wh
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,17 +35,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..errors import UsageError
+from ..errors import StyleBiasWarning, UsageError
+from ..outputs import plain
+from ..rating import FitSettings
 from .design import grouped_folds
-from .linear import (
-    LENGTH_FEATURE,
-    LinearDesign,
-    LinearFit,
-    feature_scale,
-    fit_linear,
-    fit_logistic,
-    penalties,
-)
+from .linear import LENGTH_FEATURE, LinearFit, feature_scale, fit_linear, fit_logistic, penalties
 from .votemodel import (
     DEFAULT_PARAMS,
     EPS,
@@ -61,8 +58,9 @@ ROUND_STEP = 5
 STRENGTH_REGS: tuple[float, ...] = (0.5, 8.0, 128.0, 2048.0)
 #: Penalties on the style features other than length (per SD of the pair feature); inf leaves them out.
 STYLE_REGS: tuple[float, ...] = (1.0, 8.0, 64.0, 512.0, INF)
-#: Penalties tried for plain StyleBT (the BT + style baseline and the BT view) with ``reg="auto"``.
-BT_REGS: tuple[float, ...] = (0.5, 4.0, 32.0, 256.0, 2048.0)
+#: Penalties tried for plain StyleBT (the BT + style baseline and the BT view) with ``reg="auto"``; the first
+#: is FitSettings' default (FastChat / LMArena's 0.5), the penalty of ``rank``.
+BT_REGS: tuple[float, ...] = (FitSettings().reg, 4.0, 32.0, 256.0, 2048.0)
 #: LightGBM settings of the residual trees: shallow stumps-like trees and the earlier default size.
 TREE_CONFIGS: dict[str, dict[str, Any]] = {
     "small trees": {"num_leaves": 4, "max_depth": 2, "min_data_in_leaf": 40, "lambda_l2": 5.0},
@@ -127,11 +125,8 @@ class Spec:
         return text
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        for k in ("strength_reg", "style_reg"):
-            d[k] = None if not math.isfinite(d[k]) else d[k]
-        d["label"] = self.label
-        return d
+        """Plain JSON values (an infinite style penalty, "left out", is ``null``) and the label."""
+        return {**plain(asdict(self)), "label": self.label}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Spec:
@@ -147,6 +142,19 @@ class Spec:
         )
 
 
+def check_reg(reg: Any) -> float | str:
+    """The Bradley-Terry penalty request: ``"auto"`` (chosen from :data:`BT_REGS` by :func:`select`) or a
+    finite number >= 0; anything else is a :class:`UsageError`."""
+    if reg == "auto":
+        return "auto"
+    try:
+        r = float(reg)
+    except (TypeError, ValueError):
+        raise UsageError(f"reg must be 'auto' or a number >= 0, got {reg!r}") from None
+    FitSettings(reg=r).check()
+    return r
+
+
 def linear_specs() -> list[Spec]:
     """The linear grid, most penalised (simplest) first."""
     return [
@@ -157,6 +165,18 @@ def linear_specs() -> list[Spec]:
 
 
 # ---------------------------------------------------------------------------------------------------- fitting
+@contextlib.contextmanager
+def quiet_fits() -> Iterator[None]:
+    """Silence the Bradley-Terry fits' notices (separation, a disconnected training fold) around many fits.
+
+    They belong to ``rank``; the explanation says once what concerns it (:func:`stylebias.explain.api`).
+    Warning filters are process-wide, so this is entered in the calling thread, around any worker threads.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StyleBiasWarning)
+        yield
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
@@ -174,10 +194,14 @@ def fit_spec(
     *,
     weights: np.ndarray | None = None,
     seed: int = 0,
-    design: LinearDesign | None = None,
+    scale: np.ndarray | None = None,
     init: LinearFit | None = None,
 ) -> VoteModel:
-    """Fit one candidate on ``v`` (optionally with frequency weights, e.g. a bootstrap draw)."""
+    """Fit one candidate on ``v`` (optionally with frequency weights, e.g. a bootstrap draw).
+
+    ``scale``: the pair features' root mean square to standardise with (default: of ``v``, unweighted);
+    ``init``: a linear fit to warm-start the Bradley-Terry part from.
+    """
     features = v.features
     cand = spec.to_json()
     w = weights
@@ -193,12 +217,18 @@ def fit_spec(
             features, None, {}, float(b[0]), False, coef={LENGTH_FEATURE: float(b[1])}, candidate=cand
         )
     X = v.X
-    scale = feature_scale(X)
-    if design is None:
-        design = LinearDesign.build(v.model_a, v.model_b, v.y, X, scale, w)
-    elif w is not None:
-        design = design.with_weights(w)
-    lin = fit_linear(design, scale, penalties(features, spec.style_reg), spec.strength_reg, init)
+    lin = fit_linear(
+        v.model_a,
+        v.model_b,
+        v.y,
+        X,
+        features,
+        penalties(features, spec.style_reg),
+        spec.strength_reg,
+        scale=scale,
+        weights=w,
+        init=init,
+    )
     coef = {f: float(c) for f, c in zip(features, lin.coef, strict=True)}
     booster = None
     params = dict(DEFAULT_PARAMS)
@@ -401,17 +431,26 @@ def select(
             b = fit_logistic(np.column_stack([np.ones(len(tr)), tr.tokens]), tr.y)
             pred[Spec("length_only")][test] = expit(b[0] + b[1] * v.tokens[test])
         scale = feature_scale(tr.X)
-        design = LinearDesign.build(tr.model_a, tr.model_b, tr.y, tr.X, scale)
         fold_fits: dict[Spec, LinearFit] = {}
         init: LinearFit | None = None
         for s in lin_specs:
-            fit = fit_linear(design, scale, penalties(v.features, s.style_reg), s.strength_reg, init)
+            fit = fit_linear(
+                tr.model_a,
+                tr.model_b,
+                tr.y,
+                tr.X,
+                v.features,
+                penalties(v.features, s.style_reg),
+                s.strength_reg,
+                scale=scale,
+                init=init,
+            )
             init = fit
             fold_fits[s] = fit
             pred[s][test] = expit(fit.margin(v.model_a[test], v.model_b[test], X[test]))
         fits.append(fold_fits)
         for r in bt_pred:
-            sf = fit_strength(tr.model_a, tr.model_b, tr.y, tr.frame, reg=r, side_blind=False)
+            sf = fit_strength(tr.model_a, tr.model_b, tr.y, tr.frame, FitSettings(reg=r), side_blind=False)
             bt_pred[r][test] = expit(sf.bt_margin(v.model_a[test], v.model_b[test], v.frame.iloc[test]))
     score = {s: log_loss(pred[s], v.y) for s in specs}
     best_lin = min(lin_specs, key=lambda s: score[s])

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.special import expit
 
 from ..errors import UsageError
+from ..rating import FitSettings
 from ..rating.solver import LN10
 
 EPS = 1e-15
@@ -146,21 +147,23 @@ def fit_strength(
     model_b: Sequence[str],
     pref_a: np.ndarray,
     X: pd.DataFrame | None,
-    reg: float = 0.5,
+    settings: FitSettings | None = None,
     side_blind: bool = True,
 ) -> StrengthFit:
     """Fit StyleBT (style-controlled, FastChat objective) per connected component; strengths in log-odds.
 
-    ``side_blind=True`` (the vote model's offset) fits every battle both ways round with weight 1/2 each, so
-    the pair features have mean exactly 0, StyleBT's centring is a no-op and ``beta`` is each model's strength
-    at *zero* style difference, with no screen-side term. (Plain StyleBT centres z at the average style
-    difference, which leaves a constant ``gamma . mean/scale`` acting as an A-side bias - on AlpacaEval, where
-    A is always the baseline, it would count the baseline's length once in the offset and again in g.)
-    ``side_blind=False`` is plain StyleBT, the BT + style baseline.
+    ``settings`` are the fit's (:class:`~stylebias.rating.FitSettings`; default: ``rank``'s, reg 0.5).
+    ``side_blind=True`` fits every battle both ways round with weight 1/2 each, so the pair features have
+    mean exactly 0, StyleBT's centring is a no-op and ``beta`` is each model's strength at *zero* style
+    difference, with no screen-side term; it equals the linear vote model with one penalty for every feature
+    (:func:`stylebias.explain.linear.fit_linear`). (Plain StyleBT centres z at the average style difference,
+    which leaves a constant ``gamma . mean/scale`` acting as an A-side bias - on AlpacaEval, where A is
+    always the baseline, it would count the baseline's length once in the offset and again in the style
+    term.) ``side_blind=False`` is plain StyleBT, the BT + style baseline.
     """
     import warnings
 
-    from ..rating import Design, FitSettings, fit_design
+    from ..rating import Design, fit_design
 
     A = np.asarray(model_a, dtype=object)
     B = np.asarray(model_b, dtype=object)
@@ -176,7 +179,7 @@ def fit_strength(
     if len(y):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # separation / dropped-feature notices belong to `rank`
-            result = fit_design(design, FitSettings(reg=reg), raw=False)
+            result = fit_design(design, settings or FitSettings(), raw=False)
         for part in result.all_parts():
             bt = part.controlled
             fits.append(bt)
