@@ -11,7 +11,7 @@ from rich.table import Table
 
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_csv, write_json
+from .common import console, progress_bars, shown_warnings, write_outputs
 
 
 @app.command("explain")
@@ -81,14 +81,7 @@ def explain(
             "or linear (no trees; faster).",
         ),
     ] = "auto",
-    boot: Annotated[
-        int,
-        typer.Option(
-            "--boot",
-            help="Bootstrap replicates (prompts resampled) for the intervals of every number shown; 0 = none.",
-            min=0,
-        ),
-    ] = 100,
+    boot: opt.BootOpt = 100,  # explain.api.DEFAULT_BOOT (a literal: the CLI imports no model code)
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the fold split, LightGBM and the bootstrap.")
     ] = 0,
@@ -136,7 +129,7 @@ def explain(
         stylebias explain votes.jsonl --plots figs/ --json why.json --save models/my_vote
         stylebias explain new_votes.jsonl --load models/my_vote
     """
-    from ..explain import explain_battles, save_vote_model
+    from ..explain import data_description, explain_battles, save_vote_model
 
     data = opt.load_input(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
@@ -166,55 +159,9 @@ def explain(
     if plots is not None:
         console.print(f"[dim]wrote {len(written)} figure files to {escape(str(plots))}[/]")
     if save is not None:
-        save_vote_model(result.vote_model, save, data_description=describe(data, judge))
+        save_vote_model(result.vote_model, save, data_description=data_description(data, judge))
         console.print(f"[dim]saved the vote model to {escape(str(save))}[/]")
-    if json_out is not None:
-        write_json(json_out, result.to_json())
-        console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        header, rows = models_csv(result)
-        write_csv(csv_out, header, rows)
-        console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
-
-
-def describe(data: Any, judge: str | None) -> str:
-    files = ", ".join(sorted(map(str, data.sources["file"]))) if len(data.sources) else "a battle table"
-    return f"{files}" + (f" (judge {judge})" if judge else "")
-
-
-def models_csv(result: Any) -> tuple[list[str], list[list[Any]]]:
-    """One row per model: win rates with intervals, points per group with intervals, the BT view."""
-    groups = list(result.group_points.columns)
-    base = [
-        "model",
-        "battles",
-        "observed",
-        "predicted",
-        "neutral",
-        "neutral_low",
-        "neutral_high",
-        "style_points",
-    ]
-    bt = [
-        c
-        for c in ("neutral_bt", "neutral_bt_low", "neutral_bt_high", "rating_raw", "rating", "bt_shift")
-        if c in result.models.columns
-    ]
-    header = base + [f"points_{g}{x}" for g in groups for x in ("", "_low", "_high")] + bt
-    if result.bt_points is not None:
-        header += [f"bt_points_{g}" for g in groups]
-    rows = []
-    for r in result.models.to_dict("records"):
-        m = r["model"]
-        cells: list[Any] = [r.get(c) for c in base]
-        for g in groups:
-            lo, hi = result.point_interval(m, g)
-            cells += [float(result.group_points.at[m, g]), lo, hi]
-        cells += [r.get(c) for c in bt]
-        if result.bt_points is not None:
-            cells += [float(result.bt_points.at[m, g]) for g in groups]
-        rows.append(cells)
-    return header, rows
+    write_outputs(json_out, result.to_json, csv_out, result.models_csv)
 
 
 def _pts(v: float) -> str:

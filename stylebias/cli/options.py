@@ -252,6 +252,15 @@ RegOpt = Annotated[
         "--reg", help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = FastChat/LMArena).", min=0.0
     ),
 ]
+BootOpt = Annotated[
+    int,
+    typer.Option(
+        "--boot",
+        help="Prompt-bootstrap replicates for the intervals of the explanation's numbers (each refits the chosen "
+        "vote model); 0 = no intervals.",
+        min=0,
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(

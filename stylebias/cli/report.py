@@ -35,8 +35,11 @@ def report(
     seed: opt.SeedOpt = 0,
     no_explain: Annotated[
         bool,
-        typer.Option("--no-explain", help="Skip the LightGBM + SHAP part (faster; ratings and cards stay)."),
+        typer.Option(
+            "--no-explain", help="Skip the vote model and its explanations (faster; ratings and cards stay)."
+        ),
     ] = False,
+    boot: opt.BootOpt = 30,  # report.build.REPORT_BOOT (a literal: the CLI imports no model code)
     jobs: opt.JobsOpt = None,
     json_out: opt.JsonOpt = None,
     csv_out: opt.CsvOpt = None,
@@ -46,6 +49,8 @@ def report(
     """Write one self-contained HTML report of the raw and style-controlled ranking.
 
     Contents: data accounting (read/accepted/rejected with reasons), leaderboard raw vs style-controlled with rank-shift arrows, forest plot with intervals, slope chart of rank shifts, style effects, SHAP summary of the vote model, and a "why it won" card per model.
+
+    The cards' intervals come from --boot prompt-bootstrap replicates, 30 by default (explain uses 100: each replicate refits the vote model, so fewer keep the report quick; their ends are rougher).
 
     The file has inline CSS and SVG only (no scripts, no fonts or images fetched, no CDN), so it opens offline and can be mailed or archived. Every name that came from the data is HTML-escaped. Details: docs/report.md.
 
@@ -64,7 +69,7 @@ def report(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )
     with shown_warnings(quiet), progress_bars(quiet):
-        built = build_report(data, settings=settings, title=title, explain=not no_explain)
+        built = build_report(data, settings=settings, title=title, explain=not no_explain, boot=boot)
         path = write_report(built, output)
     size = path.stat().st_size
     write_outputs(
