@@ -101,6 +101,7 @@ def explain(
             show_default=False,
         ),
     ] = None,
+    note: opt.NoteOpt = None,
     plots: Annotated[
         Path | None,
         typer.Option("--plots", help="Write the figures (PNG and SVG) into this folder.", show_default=False),
@@ -159,7 +160,7 @@ def explain(
     if plots is not None:
         console.print(f"[dim]wrote {len(written)} figure files to {escape(str(plots))}[/]")
     if save is not None:
-        save_vote_model(result.vote_model, save, data_description=data_description(data, judge))
+        save_vote_model(result.vote_model, save, data_description=data_description(data, judge), notes=note)
         console.print(f"[dim]saved the vote model to {escape(str(save))}[/]")
     write_outputs(json_out, result.to_json, csv_out, result.models_csv)
 

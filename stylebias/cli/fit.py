@@ -49,12 +49,7 @@ def fit(
     title: Annotated[
         str | None, typer.Option("--title", help="Title of the model card.", show_default=False)
     ] = None,
-    note: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--note", help="Extra line for the model card's notes (repeatable).", show_default=False
-        ),
-    ] = None,
+    note: opt.NoteOpt = None,
     json_out: opt.JsonOpt = None,
     csv_out: opt.CsvOpt = None,
     jobs: opt.JobsOpt = None,

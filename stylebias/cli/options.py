@@ -252,6 +252,10 @@ RegOpt = Annotated[
         "--reg", help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = FastChat/LMArena).", min=0.0
     ),
 ]
+NoteOpt = Annotated[
+    list[str] | None,
+    typer.Option("--note", help="Extra line for the saved model's card (repeatable).", show_default=False),
+]
 BootOpt = Annotated[
     int,
     typer.Option(

@@ -64,8 +64,10 @@ def data_description(data: Any, judge: str | None = None) -> str:
     return (files or "a battle table") + (f" (judge {judge})" if judge else "")
 
 
-def save_vote_model(vote: VoteModel, directory: str | Path, *, data_description: str = "") -> Path:
-    """Write ``vote`` as a vote-model artifact folder with a model card."""
+def save_vote_model(
+    vote: VoteModel, directory: str | Path, *, data_description: str = "", notes: list[str] | None = None
+) -> Path:
+    """Write ``vote`` as a vote-model artifact folder with a model card (``notes``: extra lines for it)."""
     if vote.booster is None and not vote.coef and not vote.candidate:
         raise ArtifactError("cannot save an unfitted vote model")
     payload = {
@@ -111,6 +113,8 @@ def save_vote_model(vote: VoteModel, directory: str | Path, *, data_description:
             "Models not in `strength` get strength 0 when the model is reused on new battles.",
         ],
     }
+    if notes:
+        card["notes"] = list(notes)
     files = {BOOSTER_FILE: vote.model_string()} if vote.booster is not None else {}
     return save_artifact(directory, KIND, payload, card, files=files)
 
