@@ -76,6 +76,42 @@ def test_linear_fit_with_one_penalty_is_the_side_blind_bradley_terry_fit():
     assert np.allclose(fit.margin(v.model_b, v.model_a, -v.X), -m)
 
 
+def test_linear_fit_of_a_disconnected_graph_is_the_joint_penalised_fit():
+    """Two parts that never meet (the demo's AlpacaEval and PandaLM): one fit over both, shared style
+    coefficients, each part's strengths pinned by the penalty; the optimum of the joint objective, restated
+    here with the solver directly."""
+    from stylebias.explain.linear import feature_scale, penalties
+    from stylebias.rating.design import encode_models
+    from stylebias.rating.likelihood import tie_model
+    from stylebias.rating.solver import PairLayout, Problem, newton
+
+    df, X, _ = planted_battles(600, seed=5)
+    other = df.assign(model_a="z-" + df["model_a"], model_b="z-" + df["model_b"])
+    both = pd.concat([df, other.iloc[:300]], ignore_index=True)
+    Xb = pd.concat([X, X.iloc[:300]], ignore_index=True)
+    v = _votes(both, Xb)
+    reg = penalties(v.features, 8.0)
+    fit = fit_linear(v.model_a, v.model_b, v.y, v.X, v.features, reg, 2.0)
+    assert len(fit.strength) == 16
+    for copy in (False, True):  # each part's strengths average 0 (the penalty identifies them)
+        part = [s for m, s in fit.strength.items() if m.startswith("z-") == copy]
+        assert len(part) == 8 and abs(np.mean(part)) < 1e-6
+    # reference: the joint objective, summed log-loss + 2/2 ||beta||^2 + sum_k reg_k/2 gamma_k^2
+    scale = feature_scale(v.X)
+    enc = encode_models(v.model_a, v.model_b)
+    order = np.argsort(enc.pair, kind="stable")
+    layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, len(enc.models))
+    factor = np.sqrt(2.0 / reg)
+    Z = (v.X / scale * factor)[order]
+    problem = Problem(layout, v.y[order], Z, tie_model("half"), 2.0, None)
+    theta, info = newton(problem, np.zeros(len(enc.models) + Z.shape[1]), xtol=1e-10, max_iter=100)
+    assert info.converged
+    P = len(enc.models)
+    for m, b in zip(enc.models, theta[:P], strict=True):
+        assert fit.strength[m] == pytest.approx(math.log(10) * b, abs=1e-6)
+    assert np.allclose(fit.gamma, theta[P:] * factor, atol=1e-6)
+
+
 def test_linear_group_shapley_is_exact():
     rng = np.random.default_rng(0)
     base = rng.normal(size=6)

@@ -69,24 +69,6 @@ def _tokens_feature(battles: pd.DataFrame, X: pd.DataFrame, jobs: int) -> np.nda
     return pair_features(battles, ["tokens"], jobs=jobs)["tokens"].to_numpy(dtype=np.float64)
 
 
-def _warn_if_disconnected(model_a: np.ndarray, model_b: np.ndarray) -> None:
-    """Say once what a disconnected comparison graph means for the vote model (its fits use the largest part)."""
-    from ..rating.design import components, encode_models
-
-    enc = encode_models(model_a, model_b)
-    comp = components(enc.a, enc.b, len(enc.models))
-    outside = [m for m, c in zip(enc.models, comp, strict=True) if c != 0]
-    if outside:
-        warnings.warn(
-            f"the comparison graph is disconnected: the vote model's strengths come from its largest connected "
-            f"part, and {len(outside)} model(s) outside it get strength 0 (the fit's prior mean): "
-            + ", ".join(outside[:5])
-            + (" ..." if len(outside) > 5 else ""),
-            StyleBiasWarning,
-            stacklevel=3,
-        )
-
-
 def explain_battles(
     data: BattleSet | pd.DataFrame | None = None,
     features: Any = "auto",
@@ -178,7 +160,6 @@ def explain_battles(
     chosen: Spec | None = None
     bt_reg = FitSettings().reg if reg == "auto" else float(reg)
     if model is None:
-        _warn_if_disconnected(A, B)
         cv, final = nested_cv(votes, folds=folds, inner_folds=inner_folds, seed=seed, reg=reg, search=search)
         chosen = final.chosen
         if reg == "auto" and final.bt_reg is not None:

@@ -19,8 +19,8 @@ The fit is the package's one Bradley-Terry fit path (:func:`stylebias.rating.fit
 penalty ``reg`` is turned into per-feature penalties by rescaling each column: ``reg_k/2 gamma_k^2`` on column
 ``z_k`` equals ``reg/2 g_k^2`` on column ``z_k sqrt(reg/reg_k)`` with ``g_k = gamma_k sqrt(reg_k/reg)``. The
 columns are given with a fixed standardisation (mean 0, scale 1), so the fit does not centre them. A
-disconnected comparison graph is fitted on its largest connected part (``components="largest"``): one set of
-style coefficients, and the models outside it get strength 0, like a model the fit never saw.
+disconnected comparison graph is fitted as one (:func:`join_parts`): one set of style coefficients over every
+part, each part's strengths identified by the penalty.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..rating import RankResult
+from ..errors import DataError
+from ..rating import Design, RankResult
 from ..rating.solver import LN10
 from .votemodel import lookup
 
@@ -91,7 +92,7 @@ def fit_linear(
     optimum, fewer Newton steps). The fit's notices (separation, a disconnected graph) are warnings; callers
     fitting many candidates silence them once, around the loop.
     """
-    from ..rating import Design, FitSettings, fit_design
+    from ..rating import FitSettings, fit_design
 
     X = np.asarray(X, dtype=np.float64)
     scale = feature_scale(X) if scale is None else scale
@@ -103,8 +104,15 @@ def fit_linear(
     design = Design(
         model_a, model_b, y, Z if len(keep) else None, weights, scaling=fixed if len(keep) else None
     )
-    settings = FitSettings(features=tuple(names) or None, reg=strength_reg, components="largest")
-    result = fit_design(design, settings, raw=False, init=None if init is None else init.result)
+    settings = FitSettings(features=tuple(names) or None, reg=strength_reg, components="refuse")
+    start = None if init is None else init.result
+    try:
+        result = fit_design(design, settings, raw=False, init=start)
+    except DataError:
+        joined = join_parts(design)
+        if joined is None:  # connected: the error is about something else
+            raise
+        result = fit_design(joined, settings, raw=False, init=start)
     est = result.controlled
     gamma = np.zeros(len(scale))
     used = [features.index(f) for f in est.feature_names_]
@@ -115,6 +123,38 @@ def fit_linear(
     coef[used] = gamma[used] / scale[used]
     strength = {str(m): float(LN10 * b) for m, b in zip(est.models_, est.beta_, strict=True)}
     return LinearFit(strength, coef, gamma, result, bool(est.converged_))
+
+
+def join_parts(design: Design) -> Design | None:
+    """A disconnected design made one graph by a weight-0 battle from the largest part to each other part.
+
+    The vote model has one set of style coefficients for every battle, so its fit spans every part of the
+    comparison graph (``fit_design`` fits one connected graph at a time). A weight-0 battle adds nothing to the
+    likelihood, its gradient or its Hessian, so the optimum is the joint penalised fit: shared style
+    coefficients, and each part's strengths identified by the penalty (their mean is 0 per part). ``None``
+    when the design is connected.
+    """
+    from ..rating.design import components, encode_models
+
+    enc = encode_models(design.model_a, design.model_b)
+    comp = components(enc.a, enc.b, len(enc.models))
+    parts = int(comp.max()) + 1 if len(comp) else 1
+    if parts == 1:
+        return None
+    first = [enc.models[int(np.flatnonzero(comp == c)[0])] for c in range(parts)]
+    k = parts - 1
+    X = design.X
+    if X is not None:
+        X = pd.concat([X, pd.DataFrame(np.zeros((k, X.shape[1])), columns=X.columns)], ignore_index=True)
+    w = np.ones(len(design)) if design.weights is None else np.asarray(design.weights, dtype=np.float64)
+    return Design(
+        np.concatenate([np.asarray(design.model_a, dtype=object), np.array(first[:1] * k, dtype=object)]),
+        np.concatenate([np.asarray(design.model_b, dtype=object), np.array(first[1:], dtype=object)]),
+        np.concatenate([np.asarray(design.pref_a, dtype=np.float64), np.full(k, 0.5)]),
+        X,
+        np.concatenate([w, np.zeros(k)]),
+        scaling=design.scaling,
+    )
 
 
 def fit_logistic(
