@@ -187,6 +187,7 @@ def stylebt_payload(
         "converged": bool(model.converged_),
         "n_iter": int(model.n_iter_),
         "objective": float(model.objective_),
+        "fixed_models": list(getattr(model, "fixed_models_", [])),
         "data": dict(data or {}),
         "extra": dict(extra_payload or {}),
     }

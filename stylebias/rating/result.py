@@ -48,6 +48,7 @@ class RankResult:
     results when the graph was split. ``controlled``/``raw``: the fitted :class:`StyleBT` objects (the
     linear predictor, standardisation, covariance and bootstrap replicates live there). ``fit_settings``:
     the :class:`FitSettings` of the fit; ``battle_rows``: positions of the battles this part was fitted on.
+    ``frozen``: what a frozen fit held fixed (``Frozen.describe()``), ``None`` for an ordinary fit.
     """
 
     models: pd.DataFrame
@@ -62,6 +63,7 @@ class RankResult:
     winrate_reference: str | None = None
     fit_settings: FitSettings | None = None
     battle_rows: np.ndarray | None = None
+    frozen: dict[str, Any] | None = None
 
     @property
     def n_battles(self) -> int:
@@ -111,7 +113,17 @@ class RankResult:
                 "dropped_features": list(self.controlled.dropped_features_),
                 "tie_parameter": [round(float(t), 6) for t in self.controlled.tie_param_],
             },
+            **self._frozen_json(),
         }
+
+    def _frozen_json(self) -> dict[str, Any]:
+        """``{"frozen": {...}}`` for a fit that held saved parameters fixed: what, from where, which models
+        were rated here (the rest kept their saved ratings), and whether the raw fit was frozen too."""
+        if self.frozen is None:
+            return {}
+        held = set(self.controlled.fixed_models_)
+        fitted = [m for m in self.controlled.models_ if m not in held]
+        return {"frozen": {**self.frozen, "fitted_models": fitted}}
 
     # ------------------------------------------------------------------------------------------ artifact
     def save(
