@@ -320,6 +320,31 @@ def load_stylebt(path_or_name: str | Path) -> FittedStyleModel:
     )
 
 
+def load_frozen(path_or_name: str | Path) -> tuple[Any, FitSettings]:
+    """A saved model as the fits a new fit holds fixed: ``(Frozen, its FitSettings)``.
+
+    Reads any ``style-bt`` artifact: ``stylebias fit --save`` (the raw fit under ``extra.raw`` when the
+    artifact has one), ``StyleControl.save`` / ``RankResult.save`` (``extra.style_control.raw``), or a
+    shipped model (no raw fit: the controlled one stands in for it).
+    """
+    from .fit import Frozen
+
+    fitted = load_stylebt(path_or_name)
+    extra = fitted.extra if isinstance(fitted.extra, dict) else {}
+    ranking = extra.get("style_control")
+    raw_payload = ranking.get("raw") if isinstance(ranking, dict) else extra.get("raw")
+    raw = None
+    if isinstance(raw_payload, dict):
+        try:
+            raw = stylebt_from_payload(raw_payload)
+        except ArtifactError as exc:
+            where = None if fitted.path is None else str(fitted.path / "artifact.json")
+            raise ArtifactError(f"payload.extra raw fit: {exc}", file=where) from None
+    settings = fitted.settings or FitSettings()
+    source = str(fitted.path) if fitted.path is not None else str(path_or_name)
+    return Frozen(fitted.model, raw, source=source), settings.replace(features=tuple(fitted.features))
+
+
 # --------------------------------------------------------------------------------------------- fit + card
 def in_sample_metrics(
     model: StyleBT, model_a: Any, model_b: Any, pref_a: np.ndarray, X: Any
@@ -378,7 +403,7 @@ def fit_style_model(
         )
     check_components(settings.components, ("largest", "refuse"))
     prep = prepare(data, settings.features, settings)
-    result = fit_design(prep.design, settings, raw=False)
+    result = fit_design(prep.design, settings)
     model = result.controlled
     frame = prep.battles.iloc[result.battle_rows]
     design = prep.design.take(result.battle_rows)
@@ -391,7 +416,13 @@ def fit_style_model(
     if isinstance(data, BattleSet):
         summary["records"] = {k: int(v) for k, v in data.accounting().items()}
     metrics = in_sample_metrics(model, design.model_a, design.model_b, design.pref_a, design.X)
-    fitted = FittedStyleModel(model, prep.feature_names, prep.feature_set, summary, settings=settings)
+    # the fit without style is kept too, so the model can later hold a board fixed (rank --load) both ways
+    extra = (
+        {"raw": stylebt_payload(result.raw, features=prep.feature_names)} if result.raw is not model else {}
+    )
+    fitted = FittedStyleModel(
+        model, prep.feature_names, prep.feature_set, summary, extra=extra, settings=settings
+    )
     return fitted, metrics
 
 

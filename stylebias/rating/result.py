@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import ArtifactError, StyleBiasError
 from ..outputs import records
+from .baseline import SCORE_COLUMNS
 from .estimator import EFFECT_COLUMNS, StyleBT
 from .ranks import lmarena_ranks, shift_arrow
 from .settings import FitSettings
@@ -49,6 +50,7 @@ class RankResult:
     linear predictor, standardisation, covariance and bootstrap replicates live there). ``fit_settings``:
     the :class:`FitSettings` of the fit; ``battle_rows``: positions of the battles this part was fitted on.
     ``frozen``: what a frozen fit held fixed (``Frozen.describe()``), ``None`` for an ordinary fit.
+    ``baseline``: how the ``score*`` columns against a baseline were computed (``None``: no baseline).
     """
 
     models: pd.DataFrame
@@ -64,6 +66,7 @@ class RankResult:
     fit_settings: FitSettings | None = None
     battle_rows: np.ndarray | None = None
     frozen: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
 
     @property
     def n_battles(self) -> int:
@@ -98,7 +101,8 @@ class RankResult:
         return out
 
     def _part_json(self) -> dict[str, Any]:
-        model_cols = [*EXPORT_COLUMNS, *(c for c in WINRATE_COLUMNS if c in self.models.columns)]
+        extra_cols = (*WINRATE_COLUMNS, *SCORE_COLUMNS)
+        model_cols = [*EXPORT_COLUMNS, *(c for c in extra_cols if c in self.models.columns)]
         return {
             "models": records(self.models, model_cols),
             "features": records(self.features, FEATURE_COLUMNS),
@@ -114,6 +118,7 @@ class RankResult:
                 "tie_parameter": [round(float(t), 6) for t in self.controlled.tie_param_],
             },
             **self._frozen_json(),
+            **({} if self.baseline is None else {"baseline": dict(self.baseline)}),
         }
 
     def _frozen_json(self) -> dict[str, Any]:
@@ -257,4 +262,7 @@ def describe_settings(
         "components": settings.components,
         "scale": settings.scale,
         "base": settings.base,
+        "weights": settings.weights,
+        "baseline": settings.baseline,
+        "parity": settings.parity,
     }
