@@ -222,6 +222,12 @@ def parity_scores(
     """
     b = battles.reset_index(drop=True)
     a_side, b_side = b["model_a"].astype(str).to_numpy(), b["model_b"].astype(str).to_numpy()
+    if parity == "arena-hard-v2" and "category" in b and b["category"].nunique(dropna=False) > 1:
+        cats = ", ".join(sorted(map(str, b["category"].unique())))
+        raise UsageError(
+            f"--parity arena-hard-v2 scores one question category at a time, as show_result.py -c does; these "
+            f"battles have several ({cats}): add --by category"
+        )
     plays = (a_side == baseline) | (b_side == baseline)
     if not plays.all():
         i = int(np.flatnonzero(~plays)[0])
@@ -230,12 +236,6 @@ def parity_scores(
             f"{int((~plays).sum())} do not (first: {a_side[i]} vs {b_side[i]})",
             file=str(b["source_file"].iloc[i]) if "source_file" in b else None,
             record=b["source_record"].iloc[i] if "source_record" in b else None,
-        )
-    if parity == "arena-hard-v2" and "category" in b and b["category"].nunique(dropna=False) > 1:
-        cats = ", ".join(sorted(map(str, b["category"].unique())))
-        raise UsageError(
-            f"--parity arena-hard-v2 scores one question category at a time, as show_result.py -c does; these "
-            f"battles have several ({cats}): add --by category"
         )
     flip = a_side == baseline
     model = np.where(flip, b_side, a_side)

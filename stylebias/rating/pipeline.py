@@ -203,11 +203,13 @@ def rank_battles(
     design = prep.design
     if frozen is not None:
         design = dataclasses.replace(design, frozen=frozen[0])
+    describe = describe_settings(settings, prep.feature_names, prep.feature_set)
+    describe["weights"] = design.weights is not None  # whether the battles had weights and they were used
     result = fit_design(
         design,
         settings,
         data=prep.data.accounting(),
-        describe=describe_settings(settings, prep.feature_names, prep.feature_set),
+        describe=describe,
         winrate_vs=winrate_vs,
         init=init,
     )
