@@ -103,3 +103,99 @@ def test_frozen_fit_refuses_bootstrap(board):
     _, old, saved = board
     with pytest.raises(UsageError, match="sandwich"):
         StyleBT(ci="bootstrap").fit(old.model_a, old.model_b, old.pref_a, old.X, fixed=saved.controlled)
+
+
+# ------------------------------------------------------------------------------------------ CLI and plugin
+def cli(*args: str) -> int:
+    from stylebias.cli import main
+
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def benchmark(tmp_path_factory):
+    """An Arena-Hard v0.1 folder, and a copy without one judged model's judgments (the 'old' board)."""
+    import shutil
+
+    from tests._arena_hard_fixture import build
+
+    root = tmp_path_factory.mktemp("frozen_bench")
+    build(str(root), seed=23, questions=40)
+    full = root / "arena-hard-v0.1"
+    old = root / "old"
+    shutil.copytree(full, old)
+    (old / "model_judgment" / "gpt-4-1106-preview" / "fjord-405b.jsonl").unlink()
+    return full, old
+
+
+def test_fit_save_then_rank_load_holds_the_board(benchmark, tmp_path, capsys):
+    from stylebias import load_battles
+    from stylebias.rating import rank_battles
+    from stylebias.rating.persist import load_frozen, load_stylebt
+
+    full, old = benchmark
+    board = tmp_path / "board"
+    assert cli("fit", str(old), "--features", "arena-hard-v0.1", "--save", str(board), "-q") == 0
+    saved = load_stylebt(board)
+    frozen = load_frozen(board)
+    assert frozen[0].raw is not None  # `fit --save` keeps its fit without style too
+    result = rank_battles(load_battles([str(full)]), frozen=frozen)
+    got = result.controlled.ratings_.reindex(saved.model.models_)
+    assert np.abs(got.to_numpy() - saved.model.ratings_.to_numpy()).max() <= 1e-9
+    raw_got = result.raw.ratings_.reindex(frozen[0].raw.models_)
+    assert np.abs(raw_got.to_numpy() - frozen[0].raw.ratings_.to_numpy()).max() <= 1e-9
+    assert list(result.controlled.coef_) == list(saved.model.coef_)
+
+    out = tmp_path / "ranks.json"
+    assert cli("rank", str(full), "--load", str(board), "--json", str(out)) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "frozen:" in text and "held fixed from" in text and "rated here: fjord-405b" in text
+    doc = __import__("json").loads(out.read_text())
+    assert doc["frozen"]["fitted_models"] == ["fjord-405b"]
+    assert doc["frozen"]["source"] == str(board) and doc["frozen"]["raw_fixed"] is True
+    assert doc["settings"]["features"] == list(saved.features)
+
+
+def test_rank_load_refuses_features_and_bootstrap(benchmark, tmp_path, capsys):
+    full, old = benchmark
+    board = tmp_path / "board"
+    assert cli("fit", str(old), "--features", "arena-hard-v0.1", "--save", str(board), "-q") == 0
+    for extra in (["--features", "lmarena"], ["--ci", "bootstrap"]):
+        assert cli("rank", str(full), "--load", str(board), "-q", *extra) == 1
+    capsys.readouterr()
+
+
+def test_stylecontrol_fit_with_freeze(board, tmp_path):
+    from stylebias import StyleControl
+
+    settings, old, saved = board
+    frame = pd.DataFrame(
+        {
+            "model_a": old.model_a,
+            "model_b": old.model_b,
+            "pref_a": old.pref_a,
+            "response_a": "",
+            "response_b": "",
+        }
+    )
+    frame["winner"] = np.where(
+        frame["pref_a"] == 1.0, "model_a", np.where(frame["pref_a"] == 0.0, "model_b", "tie")
+    )
+    sc = StyleControl(features=None).fit(frame)
+    new = simulate(500, OLD, seed=9, new="new-a")
+    new_frame = pd.DataFrame(
+        {"model_a": new.model_a, "model_b": new.model_b, "response_a": "", "response_b": ""}
+    )
+    new_frame["winner"] = np.where(
+        new.pref_a == 1.0, "model_a", np.where(new.pref_a == 0.0, "model_b", "tie")
+    )
+    for freeze in (sc, sc.save(tmp_path / "sc")):
+        scored = StyleControl().fit(new_frame, freeze=freeze)
+        assert (scored.ratings_.reindex(OLD) - sc.ratings_.reindex(OLD)).abs().max() <= 1e-9
+        assert "new-a" in scored.ratings_.index
+        assert scored.rank_result_.to_json()["frozen"]["fitted_models"] == ["new-a"]
+        assert scored.features is None and scored.reg == sc.reg

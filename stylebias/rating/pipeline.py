@@ -55,7 +55,7 @@ def battle_weights(battles: pd.DataFrame, settings: FitSettings) -> np.ndarray |
         i = int(np.flatnonzero(bad)[0])
         src = battles.iloc[i]
         raise DataError(
-            f"battle weight {battles[WEIGHT_COLUMN].iloc[i]!r} is not a finite number >= 0 "
+            f"battle weight {str(battles[WEIGHT_COLUMN].iloc[i])!r} is not a finite number >= 0 "
             f"({int(bad.sum()):,} such battles); fix the column or use --no-weights",
             file=str(src.get("source_file")),
             record=src.get("source_record"),
