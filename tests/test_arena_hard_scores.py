@@ -293,3 +293,49 @@ def test_score_is_the_upstream_formula_of_the_json_ratings(bench, capsys, tmp_pa
         )  # the JSON keeps 6 decimals
         assert math.isfinite(row["score_equal_style"])
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------------ rerank
+def test_rerank_reads_arena_hard_boards_and_answers(bench, tmp_path, capsys):
+    """Both upstream boards (v0.1's leaderboard CSV, v2's printed table) with the benchmark folder's answers
+    as the outputs; answers matched on question ids, their own metadata carried for the arena-hard terms."""
+    from stylebias.rerank import read_model_outputs, read_score_board, rerank_leaderboard
+
+    d01, d2 = bench / "arena-hard-v0.1", bench / "arena-hard-v2.0"
+    judgments = ref.load_judgments_v01(str(d01), V01_JUDGE)
+    table = ref.score_v01(ref.battles_v01(judgments), "gpt-4-0314", "plain", 100, 42).table
+    csv = tmp_path / "arena_hard_leaderboard_20250101.csv"
+    table.assign(rating_q025=table["lower"], rating_q975=table["upper"], CI="", date="2025-01-01")[
+        ["model", "score", "rating_q025", "rating_q975", "CI", "avg_tokens", "date"]
+    ].to_csv(csv, index=False)
+    board = read_score_board(csv)
+    assert board.attrs["score_column"] == "score" and len(board) == 7
+
+    battles, _ = ref.battles_v2(ref.load_judgments_v2(str(d2), [V2_JUDGE]))
+    printed = tmp_path / "v2.txt"
+    printed.write_text(
+        "Number of null judgments found: 23\n"
+        + ref.format_v2(ref.score_v2_plain(battles, "hard_prompt", seed=0))
+        + "\n"
+    )
+    v2 = read_score_board(printed).set_index("model")
+    assert v2.loc["o3-mini-2025-01-31", "score"] == 50.0 and len(v2) == 7
+
+    outs = read_model_outputs([str(d01)])
+    assert set(outs.outputs["generator"]) == set(table["model"])
+    assert outs.outputs["key"].str.fullmatch(r"[0-9a-f]{32}").all()  # question ids
+    assert {"meta_tokens", "meta_header_count"} <= set(outs.outputs.columns)
+
+    model_dir = tmp_path / "style_model"
+    try:
+        main(["fit", str(d01), "--features", "arena-hard-v0.1", "--save", str(model_dir), "-q"])
+    except SystemExit as exc:
+        assert not exc.code
+    result = rerank_leaderboard(csv, [str(d01)], "gpt-4-0314", str(model_dir), rounds=20)
+    got = result.models.set_index("model")
+    assert got.loc["gpt-4-0314", "score_style_neutral"] == 50.0
+    assert (got["n_matched"] == 80).all()
+    # cirrus-verbose-v1 is the long, markdown-heavy model: the style-neutral score takes most from it
+    drop = got["score_raw"] - got["score_style_neutral"]
+    assert drop.idxmax() == "cirrus-verbose-v1"
+    capsys.readouterr()
