@@ -24,7 +24,9 @@ Payload (``artifact.json`` -> ``payload``)::
     n_battles         list[float]  battles per model;  n_obs int;  converged bool;  n_iter int
     objective         float
     data              dict       data summary: battles, models, judges, sources, date
-    extra             dict       caller's extra payload (a saved ranking's raw fit and excluded models)
+    fixed_models      list[str]  models whose ratings a frozen fit held at a saved fit's (optional; [] otherwise)
+    extra             dict       caller's extra payload (a saved ranking's raw fit and excluded models; a
+                                 ``stylebias fit`` artifact's fit without style under ``raw``)
     settings          dict       the FitSettings of the fit (absent in artifacts written before it existed)
 """
 
@@ -282,6 +284,9 @@ def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
     side = _check_matrix(payload, "side_mean_z", P, K) if K else np.zeros((P, 0))
     if params["anchor"] is not None and params["anchor"][0] not in models:
         raise ArtifactError(f"payload.params: anchor model {params['anchor'][0]!r} is not among 'models'")
+    held = payload.get("fixed_models", [])
+    if not (isinstance(held, list) and all(isinstance(m, str) and m in models for m in held)):
+        raise ArtifactError("payload: field 'fixed_models' must list models of field 'models'")
     state = {
         **payload,
         "feature_names_in": _names_in(payload, names),

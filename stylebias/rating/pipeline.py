@@ -224,8 +224,8 @@ def add_scores(result: RankResult, prep: Prepared, settings: FitSettings) -> Non
 
     baseline = settings.baseline
     assert baseline is not None
-    if baseline not in result.controlled.models_:
-        raise UsageError(f"--baseline: model {baseline!r} is not among the rated models")
+    if baseline not in result.controlled.models_:  # a DataError: with --by, the other groups still run
+        raise DataError(f"--baseline: model {baseline!r} is not among the rated models")
     scores = baseline_scores(result.controlled, result.raw, baseline)
     extra: dict[str, Any] = {}
     if settings.parity is not None:
