@@ -107,3 +107,20 @@ def test_lmarena_2025_set_and_encoding():
     assert "tone_neutral" not in names and np.abs(tone.sum(axis=1)).max() <= 2
     assert X.loc[0, "tone_very_positive"] == 1.0  # enthusiastic vs factual
     assert FEATURE_SETS["arena-hard-v0.1"] == tuple(f"arena_hard_v01_{c}" for c in FEATURE_SETS["lmarena"])
+
+
+def test_features_command_writes_derived_sets(tmp_path):
+    """Per-response rows hold a derived set's inputs; the pair file holds the derived features themselves."""
+    from stylebias.extract.stream import write_features
+    from tests._arena_hard_fixture import build
+
+    build(str(tmp_path), seed=3, questions=12)
+    from stylebias import load_battles
+
+    data = load_battles([str(tmp_path / "arena-hard-v2.0")])
+    out = write_features(data, tmp_path / "f.csv", "arena-hard", pairs=True, jobs=1, cache=False)
+    rows = pd.read_csv(tmp_path / "f.csv")
+    pairs = pd.read_csv(tmp_path / "f_pairs.csv")
+    assert {"tokens", "header_count", "list_count", "bold_count"} <= set(rows.columns)
+    assert list(pairs.columns[-4:]) == list(FEATURE_SETS["arena-hard"])
+    assert len(pairs) == len(data.battles) and str(tmp_path / "f_pairs.csv") in out.outputs
