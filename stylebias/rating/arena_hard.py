@@ -41,7 +41,6 @@ the weight of the stylebias battle it came from, so the fits see exactly upstrea
 from __future__ import annotations
 
 import glob
-import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -421,9 +420,3 @@ def _v2_style(
     q = np.quantile(probs, [0.5, 0.05, 0.95], axis=0)
     frame = _frame(models, 100.0 * q[0], 100.0 * q[1], 100.0 * q[2], baseline)
     return frame, np.median(coefs[:, P:], axis=0)
-
-
-def logit_of(score: float) -> float:
-    """Natural log-odds of a percent score (the inverse of :func:`~stylebias.rating.baseline.win_rate`)."""
-    p = score / 100.0
-    return math.log(p / (1.0 - p))
