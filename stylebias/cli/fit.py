@@ -46,6 +46,7 @@ def fit(
             help="Disconnected comparison graph (e.g. two judges): largest (fit the biggest part) or refuse.",
         ),
     ] = "largest",
+    weights: opt.WeightsOpt = True,
     title: Annotated[
         str | None, typer.Option("--title", help="Title of the model card.", show_default=False)
     ] = None,
@@ -59,7 +60,9 @@ def fit(
     """Fit Bradley-Terry with style covariates on battles and save it for `stylebias rerank --load`.
 
     The saved folder holds artifact.json (ratings, style coefficients, feature standardisation, covariance,
-    data summary; JSON only, no pickle) and MODEL_CARD.md. Needs response texts.
+    data summary, and the fit without style; JSON only, no pickle) and MODEL_CARD.md. Needs response texts
+    (or metadata for the lmarena and arena-hard sets). `stylebias rank NEW --load DIR` then scores new
+    models with all of it held fixed.
 
     Examples:
 
@@ -69,7 +72,9 @@ def fit(
     from ..rating import FitSettings
     from ..rating.persist import fit_style_model, save_fitted
 
-    settings = FitSettings(features=features, reg=reg, ties=ties, components=components, n_jobs=jobs)
+    settings = FitSettings(
+        features=features, reg=reg, ties=ties, components=components, n_jobs=jobs, weights=weights
+    )
     data = opt.load_input(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )

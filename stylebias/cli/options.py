@@ -228,11 +228,21 @@ StyleFeaturesOpt = Annotated[
         "--features",
         help=(
             "Style features to control for: style (one per concept: length, markdown, emoji, flattery, "
-            "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), full (every "
-            "feature, incl. near-duplicates), a family, or a comma list; none = no style control. Default: "
-            "style when the battles have response texts, lmarena when they are metadata-only."
+            "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), lmarena-2025 "
+            "(+ emoji and tone levels), arena-hard / arena-hard-v0.1 (Arena-Hard-Auto's own length and "
+            "markdown terms), full (every feature, incl. near-duplicates), a family, or a comma list; none = "
+            "no style control. Default: style when the battles have response texts, lmarena when they are "
+            "metadata-only."
         ),
         show_default=False,
+    ),
+]
+WeightsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--weights/--no-weights",
+        help="Use the battles' weight column as frequency weights when they have one (Arena-Hard-Auto: a "
+        "strong verdict counts as 3 battles, as upstream counts it).",
     ),
 ]
 CiOpt = Annotated[str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")]

@@ -81,6 +81,36 @@ def rank(
             help="Disconnected comparison graph: split (one table per component), largest, or refuse.",
         ),
     ] = "split",
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="Add each model's score against MODEL (win rate 0-100, Arena-Hard-Auto's formula), plain, "
+            "style-controlled and at equal style; 'auto' = the battles' own baseline column. The baseline is "
+            "anchored at 1000 unless --anchor is given.",
+            show_default=False,
+        ),
+    ] = None,
+    parity: Annotated[
+        str | None,
+        typer.Option(
+            "--parity",
+            help="Compute the --baseline score as an upstream scorer does: arena-hard-v0.1 or arena-hard-v2 "
+            "(show_result.py's bootstrap, seeds and optimiser; its feature set by default).",
+            show_default=False,
+        ),
+    ] = None,
+    load: Annotated[
+        str | None,
+        typer.Option(
+            "--load",
+            help="Saved model (stylebias fit --save, StyleControl.save) whose ratings, style coefficients "
+            "and feature standardisation are held fixed: only models it does not know are rated. Its "
+            "features, --reg, --ties and --anchor apply.",
+            show_default=False,
+        ),
+    ] = None,
+    weights: opt.WeightsOpt = True,
     json_out: opt.JsonOpt = None,
     csv_out: opt.CsvOpt = None,
     jobs: opt.JobsOpt = None,
@@ -99,9 +129,19 @@ def rank(
         stylebias rank battles.jsonl --ci bootstrap --rounds 200 --json ranks.json
         stylebias rank clean_battle.json --features lmarena --anchor gpt-4-0613=1163
         stylebias rank votes.csv --column model_a=left --column model_b=right --column winner=vote
+        stylebias rank arena-hard-v2.0/ --features arena-hard --baseline auto --by category
+        stylebias rank arena-hard-v0.1/ --baseline gpt-4-0314 --parity arena-hard-v0.1
+        stylebias fit old_votes/ --save board/ && stylebias rank new_votes/ --load board/
     """
     from ..rating import FitSettings, rank_battles_by
 
+    frozen = None
+    if load is not None:
+        from ..rating.persist import load_frozen
+
+        if features is not None:
+            raise UsageError("--load uses the saved model's features; leave --features out")
+        frozen = load_frozen(load)
     settings = FitSettings(
         features=parse_features(features),
         reg=reg,
@@ -113,12 +153,15 @@ def rank(
         min_battles=min_battles,
         components=components,
         n_jobs=jobs,
+        weights=weights,
+        baseline=baseline,
+        parity=parity,
     )
     data = opt.load_input(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )
     with shown_warnings(quiet), progress_bars(quiet):
-        ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs)
+        ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs, frozen=frozen)
 
     for value, result in ranks.groups:
         if by is not None:
@@ -142,6 +185,12 @@ def show_result(result: Any, top: int | None = None) -> None:
         if len(parts) > 1:
             title += f" — component {part.component + 1} of {len(parts)} (own scale; not comparable across)"
         console.print(model_table(part, title, top))
+        if part.frozen is not None:
+            console.print(frozen_note(part))
+        if part.baseline is not None:
+            console.print(score_table(part, top))
+            for note in part.baseline.get("notes", []):
+                console.print(f"  [yellow]note[/] {escape(str(note))}")
         if "winrate" in part.models.columns:
             console.print(winrate_table(part, top))
             console.print("[dim]  (same style on both sides, either side of the screen; ties count half)[/]")
@@ -164,11 +213,57 @@ def show_result(result: Any, top: int | None = None) -> None:
             t.add_row(escape(str(r.model)), _fmt(r.battles), escape(str(r.reason)))
         console.print(t)
     d = result.data
+    weighted = ", weighted by the weight column" if result.settings.get("weights") else ""
     console.print(
         f"[dim]{d['read']:,} records read, {d['accepted']:,} accepted, {d['rejected']:,} rejected; "
-        f"{sum(p.n_battles for p in parts):,} battles rated; ties={result.settings['ties']}, "
+        f"{sum(p.n_battles for p in parts):,} battles rated{weighted}; ties={result.settings['ties']}, "
         f"reg={result.settings['reg']}, ci={result.settings['ci']}[/]"
     )
+
+
+def frozen_note(part: Any) -> str:
+    """What a frozen fit held fixed and what it rated (``rank --load``)."""
+    fz = part.frozen
+    held = part.controlled.fixed_models_
+    new = [m for m in part.controlled.models_ if m not in set(held)]
+    raw = "the raw fit too" if fz.get("raw_fixed") else "no raw fit saved: raw = ctrl"
+    feats = ", ".join(fz["features"]) or "none"
+    return (
+        f"[bold]frozen:[/] {len(held)} saved models' ratings, style coefficients ({escape(feats)}) and their "
+        f"standardisation held fixed from {escape(str(fz['source']))} ({raw}); rated here: "
+        f"{escape(', '.join(new)) or 'no new model'}"
+    )
+
+
+def score_table(part: Any, top: int | None) -> Table:
+    """Each model's score against the baseline: plain, style-controlled, at equal style (percent)."""
+    info = part.baseline
+    pct, pct_eq = round(info["level"] * 100), round(info["level_equal_style"] * 100)
+    how = f"as {info['parity']} show_result.py computes it" if info["parity"] else "from stylebias's fits"
+    t = Table(
+        title=f"Score vs {escape(str(info['model']))} (win rate %, 100/(1+10^((r_base − r)/400)); {how})",
+        title_justify="left",
+        show_edge=False,
+        header_style="bold",
+        pad_edge=False,
+    )
+    t.add_column("model", overflow="fold", min_width=12, ratio=1)
+    t.add_column(f"plain ({pct}% CI)", justify="right", no_wrap=True)
+    t.add_column(f"style-ctrl ({pct}% CI)", justify="right", no_wrap=True, style="bold")
+    t.add_column(f"equal style ({pct_eq}% CI)", justify="right", no_wrap=True)
+    rows = part.models.sort_values("score", ascending=False, kind="stable")
+    rows = rows if top is None else rows.head(top)
+    for r in rows.to_dict("records"):
+        cells = [escape(str(r["model"]))]
+        for name in ("score_raw", "score", "score_equal_style"):
+            lo, hi = r[f"{name}_low"] - r[name], r[f"{name}_high"] - r[name]
+            cells.append(f"{r[name]:.1f} ({lo:+.1f}/{hi:+.1f})")
+        t.add_row(*cells)
+    t.caption = (
+        "style-ctrl: at the pool's average style gap to the baseline (Arena-Hard-Auto's reading; it moves "
+        "when models join); equal style: with no style difference (stylebias's fit)"
+    )
+    return t
 
 
 def winrate_table(part: Any, top: int | None) -> Table:

@@ -30,14 +30,17 @@ from ..errors import DataError, StyleBiasWarning, UsageError
 from ..resources import demo_dir
 from . import _io, alpaca_eval, arena_hard, generic, hf, hh, kaggle, lmarena, mtbench, pandalm
 from ._base import LoadContext, peek_keys
-from ._benchmark import JUDGMENT_DIR, is_benchmark_root
+from ._benchmark import ANSWER_DIR, JUDGMENT_DIR, is_benchmark_root
+from ._benchmark import benchmark_answers as _benchmark_answers
 from ._io import DEFAULT_MAX_RECORD_BYTES, JSON_EXTS, Bad, iter_json_records, split_ext
 
 __all__ = [
+    "ANSWER_DIR",
     "DEFAULT_MAX_RECORD_BYTES",
     "FORMATS",
     "JSON_EXTS",
     "Bad",
+    "benchmark_answers",
     "detect_format",
     "expand_paths",
     "iter_json_records",
@@ -293,6 +296,14 @@ def _dir_files(directory: Path) -> list[Path]:
 
 def _in_judgments(path: Path) -> bool:
     return JUDGMENT_DIR in Path(os.path.abspath(path)).parts[:-1]
+
+
+def benchmark_answers(
+    folder: str | os.PathLike[str], *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> tuple[list[dict], list[dict]]:
+    """The answers of an LLM-judge benchmark folder (Arena-Hard-Auto, MT-Bench: ``model_answer/`` and
+    ``question.jsonl``) without its judgments: ``(rows, rejects)``, see :func:`._benchmark.benchmark_answers`."""
+    return _benchmark_answers(Path(folder), LoadContext(str(folder), max_record_bytes))
 
 
 def load_battles(

@@ -26,7 +26,7 @@ from scipy.special import expit
 from ..errors import DataError, StyleBiasWarning, UsageError
 from ..progress import task
 from .design import components, encode_models, standardise
-from .intervals import bootstrap, sandwich
+from .intervals import bootstrap, frozen_sandwich, sandwich
 from .likelihood import tie_model
 from .settings import FitSettings
 from .solver import LN10, PairLayout, Problem, newton
@@ -114,6 +114,7 @@ class StyleBT:
         scaling: tuple[np.ndarray, np.ndarray] | None = None,
         model_scale: float = LN10,
         resamples: np.ndarray | None = None,
+        fixed: StyleBT | None = None,
     ) -> StyleBT:
         """Fit ratings and style coefficients. ``Z`` holds *raw* pair features (standardised here).
 
@@ -125,6 +126,9 @@ class StyleBT:
         ``scaling``, ``model_scale`` and ``resamples`` reproduce a fit made elsewhere (FastChat's): a fixed
         ``(mean, scale)`` standardisation, the logit per rating unit (``L`` above) and, with
         ``ci="bootstrap"``, the replicates' battle weights (one row per replicate) instead of Poisson draws.
+        ``fixed`` (frozen coefficients): a fitted ``StyleBT`` whose ratings, style coefficients, feature
+        standardisation and tie parameter are held at their values; only the ratings of models it does not
+        know are fitted, and its models are rated even without battles here (see :meth:`_fixed_start`).
 
         BLAS is limited to one thread for the duration of the fit: the only BLAS work left is the
         Cholesky factorisation of the ~135x135 Hessian, which threaded OpenBLAS made 50x slower on a
@@ -134,7 +138,17 @@ class StyleBT:
 
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(
-                model_a, model_b, pref_a, Z, feature_names, weights, init, scaling, model_scale, resamples
+                model_a,
+                model_b,
+                pref_a,
+                Z,
+                feature_names,
+                weights,
+                init,
+                scaling,
+                model_scale,
+                resamples,
+                fixed,
             )
 
     def _fit(
@@ -149,8 +163,16 @@ class StyleBT:
         scaling: tuple[np.ndarray, np.ndarray] | None,
         model_scale: float,
         resamples: np.ndarray | None,
+        fixed: StyleBT | None = None,
     ) -> StyleBT:
         self._check_params()
+        if fixed is not None:
+            if self.ci == "bootstrap":
+                raise UsageError(
+                    "a fit with fixed (saved) parameters has sandwich intervals only: the saved "
+                    "covariance is carried into the new models' intervals (ci='sandwich')"
+                )
+            Z, feature_names, scaling = _fixed_features(fixed, Z, feature_names, self, model_scale)
         y = np.asarray(pref_a, dtype=np.float64)
         n = len(y)
         if not (len(model_a) == len(model_b) == n):
@@ -174,7 +196,7 @@ class StyleBT:
             if len(w) != n or not np.isfinite(w).all() or (w < 0).any():
                 raise DataError("weights must be finite, non-negative and one per battle")
 
-        enc = encode_models(model_a, model_b)
+        enc = encode_models(model_a, model_b, extra=() if fixed is None else fixed.models_)
         P = len(enc.models)
         same = enc.a == enc.b
         if same.any():
@@ -183,7 +205,14 @@ class StyleBT:
         if P < 2:
             raise DataError(f"need at least two models to rate, found {P}: {enc.models}")
         pair_counts = np.bincount(enc.pair, minlength=len(enc.pair_a)).astype(np.float64)
-        comp = components(enc.pair_a, enc.pair_b, P, pair_counts)
+        free = None if fixed is None else ~np.isin(np.asarray(enc.models, dtype=object), fixed.models_)
+        link_a, link_b = enc.pair_a, enc.pair_b
+        if free is not None:  # the saved models share one scale: link them as if they had played
+            held = np.flatnonzero(~free)
+            link_a = np.concatenate([enc.pair_a, np.full(len(held) - 1, held[0])])
+            link_b = np.concatenate([enc.pair_b, held[1:]])
+            pair_counts = np.concatenate([pair_counts, np.zeros(len(held) - 1)])
+        comp = components(link_a, link_b, P, pair_counts)
         if comp.max() > 0:
             raise DataError(
                 "comparison graph is disconnected; ratings in different components share no scale. "
@@ -252,8 +281,11 @@ class StyleBT:
         theta0 = np.concatenate([np.zeros(P + K), tie.start(problem.y, problem.w)])
         if init is not None:
             theta0 = warm_start(init, enc.models, std, self.ties, theta0)
+        mask = None
+        if fixed is not None:
+            theta0, mask = self._fixed_start(fixed, enc.models, theta0, free)
         with task("fitting Bradley-Terry" + (" + style" if K else ""), total=None):
-            theta, info = newton(problem, theta0, xtol=self.xtol, max_iter=self.max_iter)
+            theta, info = newton(problem, theta0, xtol=self.xtol, max_iter=self.max_iter, free=mask)
         diverged = self.reg == 0.0 and float(np.abs(problem.eta(theta)).max()) > 25.0
         if not info.converged or diverged:
             if self.reg == 0.0:
@@ -266,7 +298,7 @@ class StyleBT:
                 StyleBiasWarning,
                 stacklevel=2,
             )
-        if self.reg == 0.0:
+        if self.reg == 0.0 and fixed is None:
             theta[:P] -= theta[:P].mean()
         self.theta_ = theta
         self.n_iter_ = info.n_iter
@@ -276,10 +308,16 @@ class StyleBT:
         self.coef_ = theta[P : P + K]
         self.tie_param_ = theta[P + K :]
 
-        V, H = sandwich(problem, theta)
+        self.fixed_models_ = (
+            [] if free is None else [m for m, f in zip(enc.models, free, strict=True) if not f]
+        )
+        if mask is not None:
+            V, H = frozen_sandwich(problem, theta, mask, _fixed_covariance(fixed, enc.models))
+        else:
+            V, H = sandwich(problem, theta)
         self.hessian_ = H
         self.boot_theta_ = None
-        if self.ci == "bootstrap":
+        if self.ci == "bootstrap" and fixed is None:
             self.boot_theta_ = bootstrap(
                 problem,
                 theta,
@@ -302,6 +340,29 @@ class StyleBT:
         self._summarise()
         self._style_side_means(enc, std.Z, fw)
         return self
+
+    def _fixed_start(
+        self, fixed: StyleBT, models: list[str], theta0: np.ndarray, free: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Start of a frozen fit and its mask of free parameters.
+
+        The saved ratings (by model name), style coefficients (the saved standardisation is applied to the
+        features, so they mean the same per SD) and tie parameter are copied in and held; the other
+        models' ratings start where ``theta0`` has them (0, or a warm start) and are the only free ones.
+        """
+        if fixed.ties != self.ties or len(fixed.tie_param_) != len(theta0) - len(models) - len(fixed.coef_):
+            raise UsageError(f"the fixed fit uses ties={fixed.ties!r}, this one ties={self.ties!r}")
+        P, K = len(models), len(fixed.coef_)
+        theta = np.array(theta0, dtype=np.float64, copy=True)
+        saved = dict(zip(fixed.models_, np.asarray(fixed.beta_, dtype=np.float64), strict=True))
+        for i, m in enumerate(models):
+            if not free[i]:
+                theta[i] = saved[m]
+        theta[P : P + K] = fixed.coef_
+        theta[P + K :] = fixed.tie_param_
+        mask = np.zeros(len(theta), dtype=bool)
+        mask[:P] = free
+        return theta, mask
 
     # ------------------------------------------------------------------------------------------------
     @classmethod
@@ -342,6 +403,7 @@ class StyleBT:
         self.boot_theta_ = None if boot is None else np.asarray(boot, dtype=np.float64).reshape(-1, n_theta)
         side = np.asarray(state["side_mean_z"], dtype=np.float64).reshape(P, K)
         self.side_mean_z_ = pd.DataFrame(side, index=models, columns=names)
+        self.fixed_models_ = list(state.get("fixed_models", []))
         self._summarise()
         return self
 
@@ -579,6 +641,52 @@ def warm_start(prev: StyleBT, models: list[str], std: Any, ties: str, default: n
     if prev.ties == ties and len(prev.tie_param_) == len(theta) - P - K:
         theta[P + K :] = prev.tie_param_
     return theta
+
+
+def _fixed_features(
+    fixed: StyleBT, Z: Any, names: Sequence[str] | None, new: StyleBT, model_scale: float
+) -> tuple[Any, list[str] | None, tuple[np.ndarray, np.ndarray] | None]:
+    """The features of a frozen fit: the fixed fit's kept features, in its order, with its standardisation.
+
+    The saved coefficients are per SD of the *saved* standardisation, so the new battles are standardised
+    with the saved mean and scale (no column is dropped or re-estimated).
+    """
+    if not hasattr(fixed, "beta_"):
+        raise UsageError("fixed must be a fitted StyleBT")
+    if not math.isclose(fixed.model_scale_, model_scale):
+        raise UsageError("the fixed fit uses another logit per rating unit (model_scale)")
+    if (new.scale, new.base) != (fixed.scale, fixed.base):
+        raise UsageError(
+            f"the fixed fit's rating scale is scale={fixed.scale}, base={fixed.base}; this one "
+            f"scale={new.scale}, base={new.base}"
+        )
+    kept = list(fixed.feature_names_)
+    if not kept:
+        return None, None, None
+    if Z is None:
+        raise UsageError(f"the fixed fit uses style features ({', '.join(kept)}); pass them")
+    if isinstance(Z, pd.DataFrame):
+        have = list(Z.columns) if names is None else [str(n) for n in names]
+        frame = pd.DataFrame(Z.to_numpy(dtype=np.float64), columns=have)
+    else:
+        arr = np.asarray(Z, dtype=np.float64)
+        arr = arr[:, None] if arr.ndim == 1 else arr
+        have = [str(n) for n in names] if names is not None else list(fixed.feature_names_in_)
+        frame = pd.DataFrame(arr, columns=have)
+    missing = [f for f in kept if f not in frame.columns]
+    if missing:
+        raise UsageError(f"the battles lack feature(s) the fixed fit uses: {', '.join(missing)}")
+    scaling = (np.asarray(fixed.feature_mean_), np.asarray(fixed.feature_scale_))
+    return frame[kept], kept, scaling
+
+
+def _fixed_covariance(fixed: StyleBT, models: list[str]) -> np.ndarray:
+    """The fixed fit's covariance over the parameters held here, in this fit's order (saved models by name,
+    then its style coefficients and tie parameter)."""
+    Pf = fixed.n_models_
+    pos = {m: i for i, m in enumerate(fixed.models_)}
+    order = [pos[m] for m in models if m in pos] + list(range(Pf, len(fixed.theta_)))
+    return fixed.covariance_[np.ix_(order, order)]
 
 
 def _outcome_cells(pair: np.ndarray, y: np.ndarray, hard: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -27,6 +27,39 @@ from .solver import LN10
 
 
 @dataclass(frozen=True)
+class Frozen:
+    """Saved fits a new fit holds fixed (frozen coefficients, ``rank --load``).
+
+    ``controlled``: the saved style-controlled fit, whose ratings, style coefficients, feature
+    standardisation and tie parameter are held; ``raw``: the saved fit without style, whose ratings the
+    raw fit holds (``None``: not saved, the controlled fit stands in for it). Only models these fits do
+    not know get ratings; ``source`` says where the fits came from (a folder), for messages.
+    """
+
+    controlled: StyleBT
+    raw: StyleBT | None = None
+    source: str | None = None
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.controlled.models_)
+
+    def describe(self) -> dict[str, Any]:
+        """The ``frozen`` block of a ranking's JSON: what was held fixed and from where."""
+        bt = self.controlled
+        return {
+            "source": self.source,
+            "models": list(bt.models_),
+            "features": list(bt.feature_names_),
+            "coef": [float(c) for c in bt.coef_],
+            "feature_mean": [float(m) for m in bt.feature_mean_],
+            "feature_scale": [float(v) for v in bt.feature_scale_],
+            "tie_parameter": [float(t) for t in bt.tie_param_],
+            "raw_fixed": self.raw is not None,
+        }
+
+
+@dataclass(frozen=True)
 class Design:
     """Battles as the fit sees them: model names, share of the vote for A, raw pair features, weights.
 
@@ -35,6 +68,7 @@ class Design:
     ``weights`` optional frequency weights. The rest reproduce a fit designed elsewhere (the FastChat
     adapter): ``scaling`` a fixed ``(mean, scale)`` of ``X``'s columns, ``model_scale`` the logit per rating
     unit (FastChat's ``alpha``), ``resamples`` the bootstrap replicates' battle weights (one row each).
+    ``frozen``: saved fits whose parameters stay fixed (:class:`Frozen`; only new models are rated).
     """
 
     model_a: Any
@@ -45,6 +79,7 @@ class Design:
     scaling: tuple[np.ndarray, np.ndarray] | None = None
     model_scale: float = LN10
     resamples: np.ndarray | None = None
+    frozen: Frozen | None = None
 
     def __len__(self) -> int:
         return len(self.pref_a)
@@ -63,17 +98,41 @@ class Design:
             resamples=None if self.resamples is None else self.resamples[:, rows],
         )
 
+    def toward(self, baseline: str) -> Design:
+        """The same battles with ``baseline`` on side B wherever it plays (A's share and features flipped).
+
+        The likelihood does not change (every pair feature flips sign when A and B swap), only the point
+        the standardisation centres on: with the baseline always B, ``z = 0`` is the average style gap
+        between the judged models and the baseline, the point Arena-Hard-Auto reads its score at.
+        """
+        a = np.asarray(self.model_a, dtype=object)
+        flip = a == baseline
+        if not flip.any():
+            return self
+        b = np.asarray(self.model_b, dtype=object)
+        X = self.X
+        if X is not None and X.shape[1]:
+            X = X.mul(np.where(flip, -1.0, 1.0), axis=0)
+        return dataclasses.replace(
+            self,
+            model_a=np.where(flip, b, a),
+            model_b=np.where(flip, a, b),
+            pref_a=np.where(flip, 1.0 - self.pref_a, self.pref_a),
+            X=X,
+        )
+
 
 def _take(values: Any, rows: np.ndarray) -> Any:
     return values.iloc[rows] if isinstance(values, pd.Series) else np.asarray(values, dtype=object)[rows]
 
 
 def thin_models(
-    a: np.ndarray, b: np.ndarray, n_models: int, min_battles: int
+    a: np.ndarray, b: np.ndarray, n_models: int, min_battles: int, protected: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict[int, int]]:
     """Keep-mask over battles and the excluded model indices with their battle counts.
 
     Removing a thin model removes its battles, which can make another model thin: iterate to a fixed point.
+    ``protected`` (a mask over models) are never thin: models whose ratings are held fixed need no battles.
     """
     keep = np.ones(len(a), dtype=bool)
     excluded: dict[int, int] = {}
@@ -81,9 +140,10 @@ def thin_models(
         return keep, excluded
     initial = np.bincount(a, minlength=n_models) + np.bincount(b, minlength=n_models)
     drop = np.zeros(n_models, dtype=bool)
+    safe = np.zeros(n_models, dtype=bool) if protected is None else protected
     while True:
         counts = np.bincount(a[keep], minlength=n_models) + np.bincount(b[keep], minlength=n_models)
-        thin = np.flatnonzero((counts < min_battles) & (initial > 0) & ~drop)
+        thin = np.flatnonzero((counts < min_battles) & (initial > 0) & ~drop & ~safe)
         if len(thin) == 0:
             break
         for m in thin:
@@ -103,7 +163,12 @@ class Part:
 
 
 def component_policy(
-    models: list[str], a: np.ndarray, b: np.ndarray, rows: np.ndarray, policy: str = "split"
+    models: list[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    rows: np.ndarray,
+    policy: str = "split",
+    linked: np.ndarray | None = None,
 ) -> tuple[list[Part], list[dict[str, Any]]]:
     """What a disconnected comparison graph becomes, and the models it leaves out (with the reason).
 
@@ -111,8 +176,13 @@ def component_policy(
     ``"split"`` (the default) fits every component on its own (component 0 = most battles), ``"largest"``
     fits only component 0 and lists the other models, ``"refuse"`` raises :class:`DataError` naming the
     components. ``a``/``b`` index ``models`` per battle; ``rows`` are those battles' positions in the design.
+
+    ``linked`` (model indices whose ratings are held fixed: they share one scale) makes the component
+    holding them the only one rated, whatever the policy; models not connected to it are left out.
     """
     check_components(policy)
+    if linked is not None and len(linked):
+        return _linked_part(models, a, b, rows, linked)
     comp_of_model = graph_components(a, b, len(models))
     n_comp = int(comp_of_model.max()) + 1
     if n_comp > 1 and policy == "refuse":
@@ -154,6 +224,31 @@ def component_policy(
     return parts, excluded
 
 
+def _linked_part(
+    models: list[str], a: np.ndarray, b: np.ndarray, rows: np.ndarray, linked: np.ndarray
+) -> tuple[list[Part], list[dict[str, Any]]]:
+    """The one part a frozen fit rates: the saved models (linked) and every model connected to them."""
+    comp = graph_components(
+        np.concatenate([a, np.full(len(linked) - 1, linked[0])]), np.concatenate([b, linked[1:]]), len(models)
+    )
+    held = comp[linked[0]]
+    played = np.bincount(a, minlength=len(models)) + np.bincount(b, minlength=len(models))
+    excluded = [
+        {"model": m, "battles": int(played[i]), "reason": "not connected to any model of the saved fit"}
+        for i, m in enumerate(models)
+        if comp[i] != held
+    ]
+    if excluded:
+        warnings.warn(
+            f"{len(excluded)} model(s) have no battles connecting them to the saved fit's models and are not "
+            f"rated: {', '.join(sorted(str(r['model']) for r in excluded))}",
+            StyleBiasWarning,
+            stacklevel=4,
+        )
+    keep = [m for i, m in enumerate(models) if comp[i] == held]
+    return [Part(0, keep, rows[comp[a] == held])], excluded
+
+
 def fit_design(
     design: Design,
     settings: FitSettings,
@@ -173,7 +268,10 @@ def fit_design(
     """
     settings.check()
     enc_all = encode_models(design.model_a, design.model_b)
-    keep, thin = thin_models(enc_all.a, enc_all.b, len(enc_all.models), settings.min_battles)
+    saved = None
+    if design.frozen is not None:
+        saved = np.isin(np.asarray(enc_all.models, dtype=object), design.frozen.models)
+    keep, thin = thin_models(enc_all.a, enc_all.b, len(enc_all.models), settings.min_battles, saved)
     excluded_rows = [
         {
             "model": enc_all.models[m],
@@ -189,28 +287,37 @@ def fit_design(
             f"({len(thin)} models removed)"
         )
     kept_models = np.unique(np.concatenate([enc_all.a[idx], enc_all.b[idx]]))
-    if len(kept_models) < 2:
+    if saved is not None and not saved[kept_models].any():
+        names = design.frozen.models if design.frozen is not None else []
+        raise DataError(
+            "no battle involves a model of the saved fit, so the new models cannot be placed on its scale "
+            f"(saved models: {', '.join(names[:8])}{' …' if len(names) > 8 else ''})"
+        )
+    if len(kept_models) < 2 and saved is None:
         names = [enc_all.models[i] for i in kept_models]
         raise DataError(f"need at least two models to rate, found {len(names)}: {names}")
     models = [enc_all.models[i] for i in kept_models]
     a_kept = np.searchsorted(kept_models, enc_all.a[idx])
     b_kept = np.searchsorted(kept_models, enc_all.b[idx])
-    parts, left_out = component_policy(models, a_kept, b_kept, idx, settings.components)
+    linked = None if saved is None else np.flatnonzero(saved[kept_models])
+    parts, left_out = component_policy(models, a_kept, b_kept, idx, settings.components, linked)
     excluded = pd.DataFrame(excluded_rows + left_out, columns=["model", "battles", "reason"])
-    if winrate_vs is not None and winrate_vs not in models:
+    rated = models if design.frozen is None else sorted(set(models) | set(design.frozen.models))
+    if winrate_vs is not None and winrate_vs not in rated:
         raise UsageError(f"--winrate-vs: model {winrate_vs!r} is not among the rated models")
     anchor = settings.anchor
-    if anchor is not None and anchor[0] not in models:
+    if anchor is not None and anchor[0] not in rated:
         raise UsageError(f"--anchor: model {anchor[0]!r} is not among the rated models")
 
     shown = settings.to_json() if describe is None else describe
     results = []
     for part in parts:
-        here = settings if anchor is None or anchor[0] in part.models else settings.replace(anchor=None)
+        known = part.models if design.frozen is None else rated
+        here = settings if anchor is None or anchor[0] in known else settings.replace(anchor=None)
         result = fit_part(
             design.take(part.rows),
             here,
-            winrate_vs=winrate_vs if winrate_vs in part.models else None,
+            winrate_vs=winrate_vs if winrate_vs in known else None,
             init=donor(init, part.models),
             raw=raw,
         )
@@ -220,6 +327,7 @@ def fit_design(
         result.settings = shown
         result.fit_settings = settings
         result.battle_rows = part.rows
+        result.frozen = None if design.frozen is None else design.frozen.describe()
         results.append(result)
     main, *others = results
     main.parts = others
@@ -240,9 +348,18 @@ def fit_part(
     y, X, w = design.pref_a, design.X, design.weights
     has_style = X is not None and X.shape[1] > 0
     given = {"model_scale": design.model_scale, "resamples": design.resamples}
+    frozen = design.frozen
+    if frozen is not None:
+        # the saved fits decide: style features only if the saved controlled fit has them, and a raw fit
+        # only if one was saved (else the controlled fit stands in for it)
+        has_style = len(frozen.controlled.feature_names_) > 0
+        raw = raw and frozen.raw is not None
     plain = None
     if raw or not has_style:
-        plain = StyleBT(**params).fit(ma, mb, y, weights=w, init=None if init is None else init.raw, **given)
+        held = None if frozen is None else (frozen.raw if raw else frozen.controlled)
+        plain = StyleBT(**params).fit(
+            ma, mb, y, weights=w, init=None if init is None else init.raw, fixed=held, **given
+        )
     controlled = plain
     if has_style:
         controlled = StyleBT(**params).fit(
@@ -250,10 +367,11 @@ def fit_part(
             mb,
             y,
             X,
-            list(X.columns),
+            None if X is None else list(X.columns),
             weights=w,
             init=None if init is None else init.controlled,
             scaling=design.scaling,
+            fixed=None if frozen is None else frozen.controlled,
             **given,
         )
     plain = controlled if plain is None else plain

@@ -24,7 +24,9 @@ Payload (``artifact.json`` -> ``payload``)::
     n_battles         list[float]  battles per model;  n_obs int;  converged bool;  n_iter int
     objective         float
     data              dict       data summary: battles, models, judges, sources, date
-    extra             dict       caller's extra payload (a saved ranking's raw fit and excluded models)
+    fixed_models      list[str]  models whose ratings a frozen fit held at a saved fit's (optional; [] otherwise)
+    extra             dict       caller's extra payload (a saved ranking's raw fit and excluded models; a
+                                 ``stylebias fit`` artifact's fit without style under ``raw``)
     settings          dict       the FitSettings of the fit (absent in artifacts written before it existed)
 """
 
@@ -187,6 +189,7 @@ def stylebt_payload(
         "converged": bool(model.converged_),
         "n_iter": int(model.n_iter_),
         "objective": float(model.objective_),
+        "fixed_models": list(getattr(model, "fixed_models_", [])),
         "data": dict(data or {}),
         "extra": dict(extra_payload or {}),
     }
@@ -283,6 +286,9 @@ def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
     side = _check_matrix(payload, "side_mean_z", P, K) if K else np.zeros((P, 0))
     if params["anchor"] is not None and params["anchor"][0] not in models:
         raise ArtifactError(f"payload.params: anchor model {params['anchor'][0]!r} is not among 'models'")
+    held = payload.get("fixed_models", [])
+    if not (isinstance(held, list) and all(isinstance(m, str) and m in models for m in held)):
+        raise ArtifactError("payload: field 'fixed_models' must list models of field 'models'")
     state = {
         **payload,
         "feature_names_in": _names_in(payload, names),
@@ -319,6 +325,31 @@ def load_stylebt(path_or_name: str | Path) -> FittedStyleModel:
         created=art.created,
         settings=settings_of(art.payload),
     )
+
+
+def load_frozen(path_or_name: str | Path) -> tuple[Any, FitSettings]:
+    """A saved model as the fits a new fit holds fixed: ``(Frozen, its FitSettings)``.
+
+    Reads any ``style-bt`` artifact: ``stylebias fit --save`` (the raw fit under ``extra.raw`` when the
+    artifact has one), ``StyleControl.save`` / ``RankResult.save`` (``extra.style_control.raw``), or a
+    shipped model (no raw fit: the controlled one stands in for it).
+    """
+    from .fit import Frozen
+
+    fitted = load_stylebt(path_or_name)
+    extra = fitted.extra if isinstance(fitted.extra, dict) else {}
+    ranking = extra.get("style_control")
+    raw_payload = ranking.get("raw") if isinstance(ranking, dict) else extra.get("raw")
+    raw = None
+    if isinstance(raw_payload, dict):
+        try:
+            raw = stylebt_from_payload(raw_payload)
+        except ArtifactError as exc:
+            where = None if fitted.path is None else str(fitted.path / "artifact.json")
+            raise ArtifactError(f"payload.extra raw fit: {exc}", file=where) from None
+    settings = fitted.settings or FitSettings()
+    source = str(fitted.path) if fitted.path is not None else str(path_or_name)
+    return Frozen(fitted.model, raw, source=source), settings.replace(features=tuple(fitted.features))
 
 
 # --------------------------------------------------------------------------------------------- fit + card
@@ -379,7 +410,7 @@ def fit_style_model(
         )
     check_components(settings.components, ("largest", "refuse"))
     prep = prepare(data, settings.features, settings)
-    result = fit_design(prep.design, settings, raw=False)
+    result = fit_design(prep.design, settings)
     model = result.controlled
     frame = prep.battles.iloc[result.battle_rows]
     design = prep.design.take(result.battle_rows)
@@ -392,7 +423,13 @@ def fit_style_model(
     if isinstance(data, BattleSet):
         summary["records"] = {k: int(v) for k, v in data.accounting().items()}
     metrics = in_sample_metrics(model, design.model_a, design.model_b, design.pref_a, design.X)
-    fitted = FittedStyleModel(model, prep.feature_names, prep.feature_set, summary, settings=settings)
+    # the fit without style is kept too, so the model can later hold a board fixed (rank --load) both ways
+    extra = (
+        {"raw": stylebt_payload(result.raw, features=prep.feature_names)} if result.raw is not model else {}
+    )
+    fitted = FittedStyleModel(
+        model, prep.feature_names, prep.feature_set, summary, extra=extra, settings=settings
+    )
     return fitted, metrics
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import ArtifactError, StyleBiasError
 from ..outputs import records
+from .baseline import SCORE_COLUMNS
 from .estimator import EFFECT_COLUMNS, StyleBT
 from .ranks import lmarena_ranks, shift_arrow
 from .settings import FitSettings
@@ -48,6 +49,8 @@ class RankResult:
     results when the graph was split. ``controlled``/``raw``: the fitted :class:`StyleBT` objects (the
     linear predictor, standardisation, covariance and bootstrap replicates live there). ``fit_settings``:
     the :class:`FitSettings` of the fit; ``battle_rows``: positions of the battles this part was fitted on.
+    ``frozen``: what a frozen fit held fixed (``Frozen.describe()``), ``None`` for an ordinary fit.
+    ``baseline``: how the ``score*`` columns against a baseline were computed (``None``: no baseline).
     """
 
     models: pd.DataFrame
@@ -62,6 +65,8 @@ class RankResult:
     winrate_reference: str | None = None
     fit_settings: FitSettings | None = None
     battle_rows: np.ndarray | None = None
+    frozen: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
 
     @property
     def n_battles(self) -> int:
@@ -96,7 +101,8 @@ class RankResult:
         return out
 
     def _part_json(self) -> dict[str, Any]:
-        model_cols = [*EXPORT_COLUMNS, *(c for c in WINRATE_COLUMNS if c in self.models.columns)]
+        extra_cols = (*WINRATE_COLUMNS, *SCORE_COLUMNS)
+        model_cols = [*EXPORT_COLUMNS, *(c for c in extra_cols if c in self.models.columns)]
         return {
             "models": records(self.models, model_cols),
             "features": records(self.features, FEATURE_COLUMNS),
@@ -111,7 +117,18 @@ class RankResult:
                 "dropped_features": list(self.controlled.dropped_features_),
                 "tie_parameter": [round(float(t), 6) for t in self.controlled.tie_param_],
             },
+            **self._frozen_json(),
+            **({} if self.baseline is None else {"baseline": dict(self.baseline)}),
         }
+
+    def _frozen_json(self) -> dict[str, Any]:
+        """``{"frozen": {...}}`` for a fit that held saved parameters fixed: what, from where, which models
+        were rated here (the rest kept their saved ratings), and whether the raw fit was frozen too."""
+        if self.frozen is None:
+            return {}
+        held = set(self.controlled.fixed_models_)
+        fitted = [m for m in self.controlled.models_ if m not in held]
+        return {"frozen": {**self.frozen, "fitted_models": fitted}}
 
     # ------------------------------------------------------------------------------------------ artifact
     def save(
@@ -245,4 +262,7 @@ def describe_settings(
         "components": settings.components,
         "scale": settings.scale,
         "base": settings.base,
+        "weights": settings.weights,
+        "baseline": settings.baseline,
+        "parity": settings.parity,
     }
