@@ -197,7 +197,7 @@ def load_rank_artifact(path: str | Path) -> tuple[RankResult, Any]:
 
 
 def model_table(controlled: StyleBT, raw: StyleBT) -> pd.DataFrame:
-    """One row per model, best controlled rating first: controlled and raw ratings, intervals, LMArena
+    """One row per model, best first (controlled rank, then rating): controlled and raw ratings, intervals, LMArena
     ranks, shift. The raw fit's values are aligned by model name, so the two fits' model orders never need
     to agree."""
     models = controlled.models_
@@ -219,9 +219,11 @@ def model_table(controlled: StyleBT, raw: StyleBT) -> pd.DataFrame:
         }
     )
     table["shift"] = [shift_arrow(r, c) for r, c in zip(table["rank_raw"], table["rank"], strict=True)]
-    return table.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
+    # LMArena's rank is not monotone in the rating (a wide interval can rank better than a higher, narrow
+    # one), so the table is ordered by rank first: ranks read 1, 1, 2, ... down the page
+    return table.sort_values(
+        ["rank", "rating", "model"], ascending=[True, False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def describe_settings(
