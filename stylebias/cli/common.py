@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,8 +33,28 @@ from ..progress import use_reporter
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+#: Width of the tables when no terminal is attached at all (output piped or redirected with no terminal to
+#: ask): wide enough that a table is never wrapped, so model names reach a file or a pipe whole.
+UNWRAPPED_WIDTH = 1000
+
+
+def output_width() -> int | None:
+    """``None`` (rich's own choice: ``COLUMNS``, else the real width of any terminal on stdin, stdout or
+    stderr) when there is a terminal to ask; :data:`UNWRAPPED_WIDTH` when there is none, instead of rich's
+    fallback of 80 columns that wrapped model names in piped output."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return None
+    for fd in (0, 1, 2):
+        try:
+            if os.get_terminal_size(fd).columns > 0:
+                return None
+        except (OSError, ValueError):
+            continue
+    return UNWRAPPED_WIDTH
+
+
+console = Console(stderr=False, highlight=False, width=output_width())
+err_console = Console(stderr=True, highlight=False, width=output_width())
 
 
 def data_to_stdout(args: Sequence[str]) -> bool:
@@ -166,6 +187,13 @@ def write_outputs(
             write(path)
             if str(path) != "-":
                 console.print(f"[dim]wrote {escape(str(path))}[/]")
+
+
+def heading(text: str) -> None:
+    """A rule with a title (``--by`` groups): as wide as the terminal, at most 100 columns."""
+    from rich.rule import Rule
+
+    console.print(Rule(text), width=min(console.width, 100))
 
 
 def shift_style(arrow: str) -> str:
