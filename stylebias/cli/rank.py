@@ -12,7 +12,7 @@ from rich.table import Table
 from ..errors import UsageError
 from . import app
 from . import options as opt
-from .common import console, err_console, progress_bars, shift_style, shown_warnings, write_outputs
+from .common import console, err_console, heading, progress_bars, shift_style, shown_warnings, write_outputs
 
 
 def parse_anchor(value: str | None) -> tuple[str, float] | None:
@@ -122,7 +122,7 @@ def rank(
 
     for value, result in ranks.groups:
         if by is not None:
-            console.rule(f"[bold]{escape(by)} = {escape(str(value))}[/]")
+            heading(f"[bold]{escape(by)} = {escape(str(value))}[/]")
         if isinstance(result, str):
             err_console.print(f"[yellow]skipped:[/] {escape(result)}")
             continue
@@ -142,6 +142,8 @@ def show_result(result: Any, top: int | None = None) -> None:
         if len(parts) > 1:
             title += f" — component {part.component + 1} of {len(parts)} (own scale; not comparable across)"
         console.print(model_table(part, title, top))
+        for sentence in gain_extremes(part):
+            console.print(f"  • {escape(sentence)}")
         if "winrate" in part.models.columns:
             console.print(winrate_table(part, top))
             console.print("[dim]  (same style on both sides, either side of the screen; ties count half)[/]")
@@ -200,6 +202,8 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
     t.add_column("raw", justify="right")
     t.add_column("ctrl", justify="right", style="bold")
     t.add_column(f"{pct}% CI", justify="right", no_wrap=True)
+    t.add_column("Δ raw−ctrl", justify="right", no_wrap=True)
+    t.add_column(f"Δ {pct}% CI", justify="right", no_wrap=True)
     t.add_column("rank raw→ctrl", justify="right", no_wrap=True, min_width=9)
     rows = m if top is None else m.head(top)
     for r in rows.to_dict("records"):
@@ -211,12 +215,34 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
             f"{r['rating_raw']:.1f}",
             f"{r['rating']:.1f}",
             f"{r['rating_low']:.0f}–{r['rating_high']:.0f}",
+            f"{r['style_gain']:+.1f}",
+            _interval(r["style_gain_low"], r["style_gain_high"]),
             f"{r['rank_raw']}→{r['rank']} [{shift_style(arrow)}]{arrow:>3}[/]",
         ]
         t.add_row(*cells)
+    caption = f"Δ = raw − ctrl: Elo that style bought (+) or cost (−) each model, {part.reference_text()}."
     if top is not None and len(m) > top:
-        t.caption = f"{len(m) - top} more models not shown (--top {top})"
+        caption += f" {len(m) - top} more models not shown (--top {top})."
+    t.caption = escape(caption)
+    t.caption_justify = "left"
     return t
+
+
+def _interval(low: float, high: float) -> str:
+    return "" if math.isnan(low) or math.isnan(high) else f"{low:+.0f}…{high:+.0f}"
+
+
+def gain_extremes(part: Any) -> list[str]:
+    """The sentences for the models style bought most and cost most (the Δ column's own numbers)."""
+    m = part.models
+    if len(m) < 2 or part.raw is part.controlled or not m["style_gain"].abs().max() > 0.05:
+        return []
+    by_gain = m.sort_values(["style_gain", "model"], ascending=[False, True], kind="stable")
+    best, worst = by_gain.iloc[0], by_gain.iloc[-1]
+    out = [part.gain_sentence(best["model"])] if best["style_gain"] > 0 else []
+    if worst["style_gain"] < 0:
+        out.append(part.gain_sentence(worst["model"]))
+    return out
 
 
 def feature_table(effects: Any, elo_per_logit: float, level: float) -> Table:

@@ -114,6 +114,7 @@ class StyleBT:
         scaling: tuple[np.ndarray, np.ndarray] | None = None,
         model_scale: float = LN10,
         resamples: np.ndarray | None = None,
+        cells: bool = True,
     ) -> StyleBT:
         """Fit ratings and style coefficients. ``Z`` holds *raw* pair features (standardised here).
 
@@ -125,6 +126,9 @@ class StyleBT:
         ``scaling``, ``model_scale`` and ``resamples`` reproduce a fit made elsewhere (FastChat's): a fixed
         ``(mean, scale)`` standardisation, the logit per rating unit (``L`` above) and, with
         ``ci="bootstrap"``, the replicates' battle weights (one row per replicate) instead of Poisson draws.
+        ``cells=False`` keeps a fit without features per battle instead of collapsing it into (pair,
+        outcome) cells: same optimum and sandwich, and its bootstrap replicates then draw exactly the
+        per-battle weights a style-controlled fit of the same battles draws (paired replicates).
 
         BLAS is limited to one thread for the duration of the fit: the only BLAS work left is the
         Cholesky factorisation of the ~135x135 Hessian, which threaded OpenBLAS made 50x slower on a
@@ -134,7 +138,17 @@ class StyleBT:
 
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(
-                model_a, model_b, pref_a, Z, feature_names, weights, init, scaling, model_scale, resamples
+                model_a,
+                model_b,
+                pref_a,
+                Z,
+                feature_names,
+                weights,
+                init,
+                scaling,
+                model_scale,
+                resamples,
+                cells,
             )
 
     def _fit(
@@ -149,6 +163,7 @@ class StyleBT:
         scaling: tuple[np.ndarray, np.ndarray] | None,
         model_scale: float,
         resamples: np.ndarray | None,
+        cells: bool = True,
     ) -> StyleBT:
         self._check_params()
         y = np.asarray(pref_a, dtype=np.float64)
@@ -235,7 +250,7 @@ class StyleBT:
         # they collapse further into (pair, outcome) cells: same optimum, same sandwich, and Poisson(count)
         # per cell is exactly the per-battle Poisson bootstrap.
         counts = None
-        if K == 0 and w is None and resamples is None:
+        if K == 0 and w is None and resamples is None and cells:
             pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
             Zs, ws = None, counts
         else:

@@ -21,6 +21,7 @@ from ..errors import DataError, StyleBiasWarning, UsageError
 from .design import components as graph_components
 from .design import encode_models
 from .estimator import StyleBT, describe_components
+from .gain import style_gain
 from .result import RankResult, model_table
 from .settings import FitSettings, check_components
 from .solver import LN10
@@ -241,8 +242,12 @@ def fit_part(
     has_style = X is not None and X.shape[1] > 0
     given = {"model_scale": design.model_scale, "resamples": design.resamples}
     plain = None
+    # with a bootstrap, the raw fit draws the controlled fit's per-battle weights: paired replicates
+    paired = settings.ci == "bootstrap" and has_style and design.resamples is None
     if raw or not has_style:
-        plain = StyleBT(**params).fit(ma, mb, y, weights=w, init=None if init is None else init.raw, **given)
+        plain = StyleBT(**params).fit(
+            ma, mb, y, weights=w, init=None if init is None else init.raw, cells=not paired, **given
+        )
     controlled = plain
     if has_style:
         controlled = StyleBT(**params).fit(
@@ -257,7 +262,7 @@ def fit_part(
             **given,
         )
     plain = controlled if plain is None else plain
-    table = model_table(controlled, plain)
+    table = model_table(controlled, plain, style_gain(controlled, plain, design, paired_bootstrap=paired))
     if winrate_vs is not None:
         table = table.merge(controlled.winrate_vs(winrate_vs), on="model", how="left")
     return RankResult(
