@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import UsageError
+from ..rating.support import MIN_SUPPORT_BATTLES, MIN_SUPPORT_PROMPTS
 from . import app
 from . import options as opt
 from .common import console, err_console, heading, progress_bars, shift_style, shown_warnings, write_outputs
@@ -247,12 +248,19 @@ def gain_extremes(part: Any) -> list[str]:
 
 def feature_table(effects: Any, elo_per_logit: float, level: float) -> Table:
     """Style effects per +1 SD of the pair feature: coefficient, interval, odds ratio, Elo equivalent."""
-    t = Table(title="Style effects (per +1 SD of the pair feature)", title_justify="left", show_edge=False)
+    t = Table(
+        title="Style effects (per +1 SD of the pair feature; its unit is in the sentences below)",
+        title_justify="left",
+        show_edge=False,
+    )
     t.add_column("feature")
     t.add_column("coef (log-odds)", justify="right")
     t.add_column(f"{round(level * 100)}% CI", justify="right")
     t.add_column("odds ×", justify="right", style="bold")
     t.add_column("Elo-equivalent", justify="right")
+    t.add_column("battles differing", justify="right")
+    t.add_column("prompts", justify="right")
+    t.add_column("verdict")
     for r in effects.to_dict("records"):
         t.add_row(
             escape(str(r["name"])),
@@ -260,5 +268,17 @@ def feature_table(effects: Any, elo_per_logit: float, level: float) -> Table:
             f"{r['low']:+.3f} – {r['high']:+.3f}",
             f"{r['odds_ratio']:.2f}",
             f"{r['coef'] * elo_per_logit:+.1f}",
+            _count(r["battles_nonzero"]),
+            _count(r["prompts_nonzero"]),
+            escape(str(r["verdict"])),
         )
+    t.caption = (
+        f"Fewer than {MIN_SUPPORT_BATTLES} battles or {MIN_SUPPORT_PROMPTS} prompts differing in a feature: "
+        "too few battles to tell, whatever the interval says."
+    )
+    t.caption_justify = "left"
     return t
+
+
+def _count(value: float) -> str:
+    return "?" if math.isnan(value) else f"{value:,.0f}"

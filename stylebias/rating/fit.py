@@ -25,6 +25,7 @@ from .gain import style_gain
 from .result import RankResult, model_table
 from .settings import FitSettings, check_components
 from .solver import LN10
+from .support import prompt_ids
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Design:
     ``weights`` optional frequency weights. The rest reproduce a fit designed elsewhere (the FastChat
     adapter): ``scaling`` a fixed ``(mean, scale)`` of ``X``'s columns, ``model_scale`` the logit per rating
     unit (FastChat's ``alpha``), ``resamples`` the bootstrap replicates' battle weights (one row each).
+    ``prompts`` (optional, one per battle, ``None`` where unknown) lets each style effect say how many
+    distinct prompts its support comes from.
     """
 
     model_a: Any
@@ -46,6 +49,7 @@ class Design:
     scaling: tuple[np.ndarray, np.ndarray] | None = None
     model_scale: float = LN10
     resamples: np.ndarray | None = None
+    prompts: Any = None
 
     def __len__(self) -> int:
         return len(self.pref_a)
@@ -62,6 +66,7 @@ class Design:
             X=None if self.X is None else self.X.iloc[rows],
             weights=None if self.weights is None else self.weights[rows],
             resamples=None if self.resamples is None else self.resamples[:, rows],
+            prompts=None if self.prompts is None else _take(self.prompts, rows),
         )
 
 
@@ -259,6 +264,7 @@ def fit_part(
             weights=w,
             init=None if init is None else init.controlled,
             scaling=design.scaling,
+            prompts=None if design.prompts is None else prompt_ids(design.prompts),
             **given,
         )
     plain = controlled if plain is None else plain

@@ -95,7 +95,13 @@ def prepare(data: BattleSet | pd.DataFrame, features: Any, settings: FitSettings
     if X is not None:
         check_finite(X, battles)
     # only the three columns a fit needs; the (possibly text-heavy) battle table is never copied
-    design = Design(battles["model_a"], battles["model_b"], battles["pref_a"].to_numpy(dtype=np.float64), X)
+    design = Design(
+        battles["model_a"],
+        battles["model_b"],
+        battles["pref_a"].to_numpy(dtype=np.float64),
+        X,
+        prompts=battles["prompt"] if "prompt" in battles else None,
+    )
     return Prepared(bs, battles, design, settings, names, named)
 
 

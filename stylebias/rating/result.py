@@ -34,7 +34,7 @@ MODEL_COLUMNS = (
 #: The model table's columns in ``--json`` and ``--csv`` (the shift arrow is for people, not files).
 EXPORT_COLUMNS = tuple(c for c in MODEL_COLUMNS if c != "shift")
 WINRATE_COLUMNS = ("winrate", "winrate_low", "winrate_high")
-FEATURE_COLUMNS = tuple(c for c in EFFECT_COLUMNS if c != "feature_sd")
+FEATURE_COLUMNS = EFFECT_COLUMNS
 EXCLUDED_COLUMNS = ["model", "battles", "reason"]
 #: Where a saved ranking keeps what a ``style-bt`` artifact of the controlled fit alone does not hold.
 EXTRA_KEY = "style_control"
