@@ -34,12 +34,15 @@ def test_validate_fixture_with_rejects(tmp_path: Path, capsys: pytest.CaptureFix
             str(out_csv),
         ]
     )
-    assert code == 0
-    printed = capsys.readouterr().out
+    assert code == 3  # 8 of 12 records rejected: more than --max-rejected 50 %, said first
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "Battle files" in printed and "Reject reasons" in printed
     assert "12 records read = 4 accepted + 8 rejected" in printed
+    assert "8 of 12 records (67%) were rejected" in captured.err
     payload = json.loads(out_json.read_text())
-    assert set(payload) == {"files", "reasons", "data"}
+    assert set(payload) == {"problems", "files", "reasons", "data"}
+    assert [p["kind"] for p in payload["problems"]] == ["rejected"]
     assert payload["data"] == {"read": 12, "accepted": 4, "rejected": 8}
     assert payload["files"][0]["format"] == "lmarena"
     kinds = {r["reason"] for r in payload["reasons"]}

@@ -1,7 +1,8 @@
 """Shared pieces of the command line: the console, progress bars, output files, exit codes.
 
 The CLI only parses options, calls the library and prints; everything it prints comes from library
-objects. Exit codes: 0 ok, 1 usage error, 2 data error.
+objects. Exit codes: 0 ok, 1 usage error, 2 data error, 3 degenerate result (printed first: too many records
+rejected, every rating equal, or a part that could not be fitted; the outputs are still written).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -31,7 +33,7 @@ from rich.progress import (
 from ..outputs import safe_cell, write_text
 from ..progress import use_reporter
 
-EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
+EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DEGENERATE = 0, 1, 2, 3
 
 #: Width of the tables when no terminal is attached at all (output piped or redirected with no terminal to
 #: ask): wide enough that a table is never wrapped, so model names reach a file or a pipe whole.
@@ -187,6 +189,23 @@ def write_outputs(
             write(path)
             if str(path) != "-":
                 console.print(f"[dim]wrote {escape(str(path))}[/]")
+
+
+def show_problems(problems: Sequence[Any]) -> None:
+    """Say first, on stderr and even with ``--quiet``, why the result about to be shown is degenerate."""
+    for p in problems:
+        err_console.print(f"[bold red]problem:[/] {escape(str(p))}", markup=True, highlight=False)
+
+
+def finish(problems: Sequence[Any]) -> None:
+    """End a command whose result is degenerate with exit code 3 (after its tables and files)."""
+    if problems:
+        err_console.print(
+            f"[bold red]exit {EXIT_DEGENERATE}:[/] degenerate result ({len(problems)} problem(s), listed first)",
+            markup=True,
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_DEGENERATE)
 
 
 def heading(text: str) -> None:

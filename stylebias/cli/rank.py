@@ -13,7 +13,16 @@ from ..errors import UsageError
 from ..rating.support import MIN_SUPPORT_BATTLES, MIN_SUPPORT_PROMPTS
 from . import app
 from . import options as opt
-from .common import console, err_console, heading, progress_bars, shift_style, shown_warnings, write_outputs
+from .common import (
+    console,
+    finish,
+    heading,
+    progress_bars,
+    shift_style,
+    show_problems,
+    shown_warnings,
+    write_outputs,
+)
 
 
 def parse_anchor(value: str | None) -> tuple[str, float] | None:
@@ -87,12 +96,15 @@ def rank(
     jobs: opt.JobsOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    max_rejected: opt.MaxRejectedOpt = opt.MAX_REJECTED_SHARE,
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Rank models with and without style control (Bradley-Terry + style covariates, FastChat objective).
 
     Prints the raw and style-controlled leaderboard (95 % CI, LMArena's rank rule, rank shift), then what
     each style feature does to the odds of winning. Math and choices: docs/rating.md, docs/methods.md.
+    A degenerate result (too many records rejected, every rating equal, a part that could not be fitted)
+    is said first and exits with code 3.
 
     Examples:
 
@@ -119,16 +131,17 @@ def rank(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )
     with shown_warnings(quiet), progress_bars(quiet):
-        ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs)
-
+        ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs, max_rejected=max_rejected)
+    show_problems(ranks.problems)
     for value, result in ranks.groups:
         if by is not None:
             heading(f"[bold]{escape(by)} = {escape(str(value))}[/]")
         if isinstance(result, str):
-            err_console.print(f"[yellow]skipped:[/] {escape(result)}")
+            console.print("[red]not rated[/] (the reason is the problem listed first)")
             continue
         show_result(result, top=top)
     write_outputs(json_out, ranks.to_json, csv_out, ranks.csv)
+    finish(ranks.problems)
 
 
 def _fmt(x: float, digits: int = 0) -> str:
@@ -138,10 +151,18 @@ def _fmt(x: float, digits: int = 0) -> str:
 def show_result(result: Any, top: int | None = None) -> None:
     """Print, per component: the model table, win rates, the style effects; then what was not rated."""
     parts = result.all_parts()
+    n_comp = len(parts) + len(result.skipped)
+    for s in result.skipped:
+        console.print(
+            f"[red]component {s['component']} of {n_comp} not rated[/] ({s['models']} models, "
+            f"{s['battles']:,} battles; the reason is the problem listed first)"
+        )
     for part in parts:
         title = "Leaderboard: raw and style-controlled (ctrl) ratings"
-        if len(parts) > 1:
-            title += f" — component {part.component + 1} of {len(parts)} (own scale; not comparable across)"
+        if n_comp > 1:
+            title += f" — component {part.component + 1} of {n_comp} (own scale; not comparable across)"
+        for note in part.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}")
         console.print(model_table(part, title, top))
         for sentence in gain_extremes(part):
             console.print(f"  • {escape(sentence)}")
@@ -203,8 +224,10 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
     t.add_column("raw", justify="right")
     t.add_column("ctrl", justify="right", style="bold")
     t.add_column(f"{pct}% CI", justify="right", no_wrap=True)
-    t.add_column("Δ raw−ctrl", justify="right", no_wrap=True)
-    t.add_column(f"Δ {pct}% CI", justify="right", no_wrap=True)
+    styled = part.raw is not part.controlled  # no Δ without style control: raw is the controlled fit
+    if styled:
+        t.add_column("Δ raw−ctrl", justify="right", no_wrap=True)
+        t.add_column(f"Δ {pct}% CI", justify="right", no_wrap=True)
     t.add_column("rank raw→ctrl", justify="right", no_wrap=True, min_width=9)
     rows = m if top is None else m.head(top)
     for r in rows.to_dict("records"):
@@ -216,12 +239,20 @@ def model_table(part: Any, title: str, top: int | None) -> Table:
             f"{r['rating_raw']:.1f}",
             f"{r['rating']:.1f}",
             f"{r['rating_low']:.0f}–{r['rating_high']:.0f}",
-            f"{r['style_gain']:+.1f}",
-            _interval(r["style_gain_low"], r["style_gain_high"]),
+            *(
+                [f"{r['style_gain']:+.1f}", _interval(r["style_gain_low"], r["style_gain_high"])]
+                if styled
+                else []
+            ),
             f"{r['rank_raw']}→{r['rank']} [{shift_style(arrow)}]{arrow:>3}[/]",
         ]
         t.add_row(*cells)
-    caption = f"Δ = raw − ctrl: Elo that style bought (+) or cost (−) each model, {part.reference_text()}."
+    if styled:
+        caption = (
+            f"Δ = raw − ctrl: Elo that style bought (+) or cost (−) each model, {part.reference_text()}."
+        )
+    else:
+        caption = f"No style control (--features none): ratings {part.reference_text()}."
     if top is not None and len(m) > top:
         caption += f" {len(m) - top} more models not shown (--top {top})."
     t.caption = escape(caption)

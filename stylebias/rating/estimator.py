@@ -184,14 +184,10 @@ class StyleBT:
         bad = ~np.isfinite(y) | (y < 0) | (y > 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"pref_a must be in [0, 1]; battle {i + 1} has {y[i]!r}")
+            raise DataError(f"pref_a must be in [0, 1]; battle {i + 1} has {float(y[i])!r}")
         hard = (y == 0.0) | (y == 0.5) | (y == 1.0)
         if self.ties != "half" and not hard.all():
-            i = int(np.flatnonzero(~hard)[0])
-            raise DataError(
-                f"ties={self.ties!r} needs hard outcomes (win, loss, tie); battle {i + 1} has soft "
-                f"preference {y[i]!r}. Use ties='half' for soft preferences."
-            )
+            raise DataError(soft_outcomes_message(self.ties, y, hard))
         w = None
         if weights is not None:
             w = np.asarray(weights, dtype=np.float64)
@@ -665,6 +661,18 @@ def effect_sentence(
     return (
         f"Answering with +1 SD more {label} than the opponent (1 SD = {sd:.3g} {unit(name)}{basis}) "
         f"multiplies the odds of winning by {odds:.2f} ({pct}% CI {lo:.2f}-{hi:.2f}; {said})."
+    )
+
+
+def soft_outcomes_message(ties: str, y: np.ndarray, hard: np.ndarray) -> str:
+    """Why an explicit tie model cannot fit these battles, in words (counts and one example value)."""
+    soft = int((~hard).sum())
+    example = float(y[np.flatnonzero(~hard)[0]])
+    return (
+        f"ties={ties!r} counts each vote as a win, a loss or a tie, but {soft:,} of {len(y):,} battles here "
+        f"carry a soft preference: a share of the vote strictly between 0 and 1 (e.g. {example:.8g}), as an "
+        "LLM judge's probability or an average of several annotators gives. Use ties='half' (CLI: --ties "
+        "half), which reads a share of the vote as it is."
     )
 
 

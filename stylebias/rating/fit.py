@@ -203,23 +203,43 @@ def fit_design(
     b_kept = np.searchsorted(kept_models, enc_all.b[idx])
     parts, left_out = component_policy(models, a_kept, b_kept, idx, settings.components)
     excluded = pd.DataFrame(excluded_rows + left_out, columns=["model", "battles", "reason"])
-    if winrate_vs is not None and winrate_vs not in models:
-        raise UsageError(f"--winrate-vs: model {winrate_vs!r} is not among the rated models")
     anchor = settings.anchor
-    if anchor is not None and anchor[0] not in models:
-        raise UsageError(f"--anchor: model {anchor[0]!r} is not among the rated models")
+    for option, model in (("--winrate-vs", winrate_vs), ("--anchor", None if anchor is None else anchor[0])):
+        if model is not None and model not in models:
+            if model in enc_all.models:  # in the data, but removed as thin
+                raise DataError(
+                    f"{option}: model {model!r} has fewer than --min-battles {settings.min_battles} battles"
+                )
+            raise UsageError(f"{option}: model {model!r} is not among the rated models")
 
     shown = settings.to_json() if describe is None else describe
-    results = []
+    results: list[RankResult] = []
+    skipped: list[dict[str, Any]] = []
     for part in parts:
         here = settings if anchor is None or anchor[0] in part.models else settings.replace(anchor=None)
-        result = fit_part(
-            design.take(part.rows),
-            here,
-            winrate_vs=winrate_vs if winrate_vs in part.models else None,
-            init=donor(init, part.models),
-            raw=raw,
-        )
+        try:
+            result = fit_part(
+                design.take(part.rows),
+                here,
+                winrate_vs=winrate_vs if winrate_vs in part.models else None,
+                init=donor(init, part.models),
+                raw=raw,
+            )
+        except DataError as exc:  # one part that cannot be fitted does not hide the others
+            skipped.append(
+                {
+                    "component": part.component + 1,
+                    "models": len(part.models),
+                    "battles": len(part.rows),
+                    "reason": str(exc),
+                }
+            )
+            continue
+        if anchor is not None and here.anchor is None:
+            result.notes.append(
+                f"no model {anchor[0]} in this component: its ratings are centred on its average model "
+                f"({settings.base:g}) instead of anchored"
+            )
         result.component = part.component
         result.excluded = excluded
         result.data = dict(data or {})
@@ -227,8 +247,16 @@ def fit_design(
         result.fit_settings = settings
         result.battle_rows = part.rows
         results.append(result)
+    if not results:
+        if len(skipped) == 1:
+            raise DataError(skipped[0]["reason"])
+        raise DataError(
+            "no component of the comparison graph could be rated: "
+            + "; ".join(f"component {s['component']}: {s['reason']}" for s in skipped)
+        )
     main, *others = results
     main.parts = others
+    main.skipped = skipped
     return main
 
 

@@ -50,6 +50,9 @@ class RankResult:
     results when the graph was split. ``controlled``/``raw``: the fitted :class:`StyleBT` objects (the
     linear predictor, standardisation, covariance and bootstrap replicates live there). ``fit_settings``:
     the :class:`FitSettings` of the fit; ``battle_rows``: positions of the battles this part was fitted on.
+    ``skipped`` (on the first result): components that could not be fitted (``component``, ``models``,
+    ``battles``, ``reason``); ``notes``: what a reader of this part's table must know (e.g. the anchor model
+    is not in it, so its ratings are centred instead).
     """
 
     models: pd.DataFrame
@@ -64,6 +67,8 @@ class RankResult:
     winrate_reference: str | None = None
     fit_settings: FitSettings | None = None
     battle_rows: np.ndarray | None = None
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_battles(self) -> int:
@@ -105,7 +110,8 @@ class RankResult:
         When the comparison graph was split, the top-level ``models``/``features`` are the largest
         component's and ``components`` lists every component's own tables (``component`` 1 = largest).
         """
-        out = self._part_json()
+        out = {"component": self.component + 1, **self._part_json()}
+        out["skipped"] = plain(self.skipped)
         if self.parts:
             out["components"] = [
                 {"component": p.component + 1, **{k: v for k, v in p._part_json().items() if k != "data"}}
@@ -120,6 +126,7 @@ class RankResult:
             "features": records(self.features, FEATURE_COLUMNS),
             # style_gain = rating_raw - rating, relative to this model (the anchor) or, when null, the average
             "style_gain_relative_to": self.style_gain_reference,
+            "notes": list(self.notes),
             "data": dict(self.data),
             "excluded": records(self.excluded, EXCLUDED_COLUMNS),
             "settings": dict(self.settings),
