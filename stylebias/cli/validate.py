@@ -58,6 +58,7 @@ def validate(
             format=fmt,
             max_record_bytes=max_record_bytes,
             allow_empty=True,
+            list_unsupported=True,
             **opt.layout_options(column, label, answers),
         )
     rejected = rejected_problem(data, max_rejected) if data.accepted else None
@@ -76,6 +77,14 @@ def validate(
         )
     if not quiet:
         _print(summary, bool(problems))
+    if data.unsupported:
+        shown = "; ".join(f"{u['file']} ({u['reason']})" for u in data.unsupported[:3])
+        more = f"; and {len(data.unsupported) - 3} more" if len(data.unsupported) > 3 else ""
+        raise DataError(
+            f"{len(data.unsupported)} of {len(data.unsupported) + len(data.sources)} file(s) could not be read "
+            f"as battles: {shown}{more}. Other commands stop at the first; name the format with --format, map "
+            "a table with --column, or leave those files out"
+        )
     if not data.accepted:
         raise DataError(data.nothing_usable())
     finish(problems)
@@ -99,11 +108,20 @@ def _print(summary: dict, degenerate: bool = False) -> None:
             f"{f['accepted']:,}",
             f"[red]{f['rejected']:,}[/]" if f["rejected"] else "0",
         )
+    for u in summary["unsupported"]:
+        files.add_row(escape(u["file"]), "[red]unsupported[/]", "", "", "")
     d = summary["data"]
-    if len(summary["files"]) > 1:
+    if len(summary["files"]) + len(summary["unsupported"]) > 1:
         files.add_section()
         files.add_row("[b]total[/]", "", f"{d['read']:,}", f"{d['accepted']:,}", f"{d['rejected']:,}")
     console.print(files)
+    if summary["unsupported"]:
+        bad = Table(title="Files not read as battles", title_justify="left")
+        bad.add_column("file")
+        bad.add_column("reason")
+        for u in summary["unsupported"]:
+            bad.add_row(escape(u["file"]), escape(u["reason"]))
+        console.print(bad)
     if summary["reasons"]:
         reasons = Table(title="Reject reasons", title_justify="left")
         reasons.add_column("reason")
@@ -117,6 +135,8 @@ def _print(summary: dict, degenerate: bool = False) -> None:
     status = "[green]ok[/]" if d["accepted"] else "[red]nothing usable[/]"
     if d["accepted"] and degenerate:
         status = "[red]too many rejected[/]"
+    if summary["unsupported"]:
+        status = f"[red]{len(summary['unsupported'])} file(s) unsupported[/]; readable files"
     console.print(
         f"{status}: {d['read']:,} records read = {d['accepted']:,} accepted + {d['rejected']:,} rejected",
         highlight=False,
