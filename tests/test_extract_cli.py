@@ -71,3 +71,13 @@ def test_usage_errors(tmp_path, capsys) -> None:
     assert "--output must end in" in capsys.readouterr().err
     assert run(["features", "-o", str(tmp_path / "x.parquet"), "--features", "tokenz", "-q"]) == 1
     assert "unknown feature(s): 'tokenz'" in capsys.readouterr().err
+
+
+def test_features_without_output_is_a_usage_error_and_writes_nothing(fixtures, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    src = str(fixtures / "formats" / "generic_votes.csv")
+    code = run(["features", src, "--column", "model_a=left_model", "--column", "model_b=right_model",
+                "--column", "winner=verdict", "--features", "tokens"])  # fmt: skip
+    assert code == 1
+    assert "--output" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

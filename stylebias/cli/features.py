@@ -23,8 +23,14 @@ def features(
     paths: opt.PathsArg = None,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Per-response features (.parquet or .csv).", show_default=False),
-    ] = Path("features.parquet"),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Per-response features (.parquet or .csv); required, so nothing is written where you did "
+            "not ask.",
+            show_default=False,
+        ),
+    ] = ...,  # type: ignore[assignment]
     feature_spec: Annotated[
         str,
         typer.Option(
