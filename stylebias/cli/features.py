@@ -77,7 +77,7 @@ def features(
     with shown_warnings(quiet), progress_bars(quiet):
         written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)
     dt = time.perf_counter() - t0
-    write_outputs(json_out, written.to_json)
+    write_outputs(json_out, lambda: {"problems": [p.to_json() for p in problems], **written.to_json()})
     if not quiet:
         _print(written, dt)
     finish(problems)

@@ -50,13 +50,11 @@ def rejected_problem(data: BattleSet, max_rejected: float = MAX_REJECTED_SHARE) 
     if not data.read or data.rejected / data.read <= max_rejected:
         return None
     reasons = data.reject_reasons().groupby("reason", sort=False)["count"].sum()
-    top = "; ".join(
-        f"{reason} ({count:,})"
-        for reason, count in reasons.sort_values(ascending=False, kind="stable").head(3).items()
-    )
-    example = str(data.rejects["reason"].iloc[0]) if len(data.rejects) else ""
-    if example:
-        top += f" — e.g. {example!r}"
+    reasons = reasons.sort_values(ascending=False, kind="stable")
+    top = "; ".join(f"{reason} ({count:,})" for reason, count in reasons.head(3).items())
+    if len(reasons):  # one full reject of the commonest kind, which usually names the fix
+        kinds = data.rejects["reason"].astype(str).str.split(":").str[0]
+        top += f" — e.g. {str(data.rejects['reason'][kinds == reasons.index[0]].iloc[0])!r}"
     return ResultProblem(
         "rejected",
         f"{data.rejected:,} of {data.read:,} records ({data.rejected / data.read:.0%}) were rejected, more "
@@ -90,8 +88,12 @@ def equal_ratings_problems(controlled: Any, raw: Any = None, where: str | None =
     ]
 
 
-def result_problems(result: Any, data: BattleSet | None = None, max_rejected: float = MAX_REJECTED_SHARE,
-                    where: str | None = None) -> list[ResultProblem]:  # fmt: skip
+def result_problems(
+    result: Any,
+    data: BattleSet | None = None,
+    max_rejected: float = MAX_REJECTED_SHARE,
+    where: str | None = None,
+) -> list[ResultProblem]:
     """Every problem of one ranking (:class:`~stylebias.rating.RankResult`, all its components): the reject
     share of ``data`` (when given), equal ratings per component, components that were skipped."""
     out: list[ResultProblem] = []
