@@ -20,6 +20,7 @@ from rich.markup import escape
 from ..battles import BattleSet
 from ..errors import UsageError
 from ..formats import DEFAULT_MAX_RECORD_BYTES
+from ..rating.checks import MAX_REJECTED_SHARE as MAX_REJECTED_SHARE  # the default, re-exported
 from .common import err_console, progress_bars, shown_warnings
 
 PathsArg = Annotated[
@@ -207,6 +208,19 @@ def warn_rejects(data: BattleSet, limit: int = 8) -> None:
     if len(reasons) > limit:
         err_console.print(f"  ... and {len(reasons) - limit} more reason(s)", highlight=False)
 
+
+MaxRejectedOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-rejected",
+        help=(
+            "Largest share of input records that may be rejected (0-1); above it the command says so first "
+            "and exits with code 3 (degenerate result) after its output. 1 = never."
+        ),
+        min=0.0,
+        max=1.0,
+    ),
+]
 
 # Options shared by the commands (one definition, one help text). The defaults are FitSettings' own.
 JsonOpt = Annotated[

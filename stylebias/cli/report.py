@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_outputs
+from .common import console, finish, progress_bars, show_problems, shown_warnings, write_outputs
 from .rank import parse_features
 
 
@@ -44,6 +44,7 @@ def report(
     json_out: opt.JsonOpt = None,
     csv_out: opt.CsvOpt = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    max_rejected: opt.MaxRejectedOpt = opt.MAX_REJECTED_SHARE,
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report of the raw and style-controlled ranking.
@@ -61,6 +62,7 @@ def report(
         stylebias report arena.json --features lmarena --no-explain -o arena.html
     """
     from ..rating import FitSettings
+    from ..rating.checks import result_problems
     from ..rating.pipeline import GroupedRanks
     from ..report import build_report, write_report
 
@@ -71,11 +73,18 @@ def report(
     with shown_warnings(quiet), progress_bars(quiet):
         built = build_report(data, settings=settings, title=title, explain=not no_explain, boot=boot)
         path = write_report(built, output)
+    problems = result_problems(built.rank, data, max_rejected)
+    show_problems(problems)
     size = path.stat().st_size
     write_outputs(
         json_out,
-        lambda: {"report": {"path": str(path), "bytes": size}, **built.rank.to_json()},
+        lambda: {
+            "report": {"path": str(path), "bytes": size},
+            "problems": [p.to_json() for p in problems],
+            **built.rank.to_json(),
+        },
         csv_out,
         GroupedRanks(None, [(None, built.rank)], data.accounting()).csv,
     )
     console.print(f"wrote {escape(str(path))} ({_size(size)})")
+    finish(problems)

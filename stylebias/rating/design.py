@@ -133,7 +133,7 @@ def standardise(
     if bad.any():
         col, row = np.argwhere(bad.T)[0]
         raise DataError(
-            f"feature {names[col]!r} is not finite ({X[row, col]!r}) in battle {row + 1} "
+            f"feature {names[col]!r} is not finite ({float(X[row, col])}) in battle {row + 1} "
             f"({int(bad[:, col].sum())} such values in that column)"
         )
     if fixed is not None:

@@ -30,6 +30,7 @@ from .intervals import bootstrap, frozen_sandwich, sandwich
 from .likelihood import tie_model
 from .settings import FitSettings
 from .solver import LN10, PairLayout, Problem, newton
+from .support import SUPPORT_COLUMNS, describe_support, feature_support, unit, verdict
 
 #: One row per style feature in :meth:`StyleBT.effects`.
 EFFECT_COLUMNS = (
@@ -41,6 +42,9 @@ EFFECT_COLUMNS = (
     "odds_ratio_low",
     "odds_ratio_high",
     "feature_sd",
+    "feature_unit",
+    *SUPPORT_COLUMNS,
+    "verdict",
     "sentence",
 )
 
@@ -115,6 +119,8 @@ class StyleBT:
         model_scale: float = LN10,
         resamples: np.ndarray | None = None,
         fixed: StyleBT | None = None,
+        cells: bool = True,
+        prompts: np.ndarray | None = None,
     ) -> StyleBT:
         """Fit ratings and style coefficients. ``Z`` holds *raw* pair features (standardised here).
 
@@ -129,6 +135,11 @@ class StyleBT:
         ``fixed`` (frozen coefficients): a fitted ``StyleBT`` whose ratings, style coefficients, feature
         standardisation and tie parameter are held at their values; only the ratings of models it does not
         know are fitted, and its models are rated even without battles here (see :meth:`_fixed_start`).
+        ``cells=False`` keeps a fit without features per battle instead of collapsing it into (pair,
+        outcome) cells: same optimum and sandwich, and its bootstrap replicates then draw exactly the
+        per-battle weights a style-controlled fit of the same battles draws (paired replicates).
+        ``prompts``: an integer id per battle for its prompt (-1 unknown), for the effects' support counts
+        (``support_``: battles and distinct prompts with a non-zero difference in each kept feature).
 
         BLAS is limited to one thread for the duration of the fit: the only BLAS work left is the
         Cholesky factorisation of the ~135x135 Hessian, which threaded OpenBLAS made 50x slower on a
@@ -149,6 +160,8 @@ class StyleBT:
                 model_scale,
                 resamples,
                 fixed,
+                cells,
+                prompts,
             )
 
     def _fit(
@@ -164,6 +177,8 @@ class StyleBT:
         model_scale: float,
         resamples: np.ndarray | None,
         fixed: StyleBT | None = None,
+        cells: bool = True,
+        prompts: np.ndarray | None = None,
     ) -> StyleBT:
         self._check_params()
         if fixed is not None:
@@ -182,14 +197,10 @@ class StyleBT:
         bad = ~np.isfinite(y) | (y < 0) | (y > 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"pref_a must be in [0, 1]; battle {i + 1} has {y[i]!r}")
+            raise DataError(f"pref_a must be in [0, 1]; battle {i + 1} has {float(y[i])!r}")
         hard = (y == 0.0) | (y == 0.5) | (y == 1.0)
         if self.ties != "half" and not hard.all():
-            i = int(np.flatnonzero(~hard)[0])
-            raise DataError(
-                f"ties={self.ties!r} needs hard outcomes (win, loss, tie); battle {i + 1} has soft "
-                f"preference {y[i]!r}. Use ties='half' for soft preferences."
-            )
+            raise DataError(soft_outcomes_message(self.ties, y, hard))
         w = None
         if weights is not None:
             w = np.asarray(weights, dtype=np.float64)
@@ -232,8 +243,13 @@ class StyleBT:
             if len(X) != n:
                 raise ValueError(f"Z has {len(X)} rows but there are {n} battles")
             std = standardise(X, [str(s) for s in names], w, scaling)
+            kept_cols = [[str(s) for s in names].index(k) for k in std.names]
+            support = feature_support(X[:, kept_cols], w, prompts)
         else:
             std = standardise(np.zeros((n, 0)), [])
+            support = feature_support(np.zeros((n, 0)), w, prompts)
+        support.index = pd.Index(std.names, name="feature")
+        self.support_ = support
         # the caller's column order, so a plain array with every input column can be predicted on
         self.feature_names_in_ = [str(s) for s in names] if Z is not None else []
         self.feature_names_ = std.names
@@ -264,7 +280,7 @@ class StyleBT:
         # they collapse further into (pair, outcome) cells: same optimum, same sandwich, and Poisson(count)
         # per cell is exactly the per-battle Poisson bootstrap.
         counts = None
-        if K == 0 and w is None and resamples is None:
+        if K == 0 and w is None and resamples is None and cells:
             pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
             Zs, ws = None, counts
         else:
@@ -404,6 +420,12 @@ class StyleBT:
         side = np.asarray(state["side_mean_z"], dtype=np.float64).reshape(P, K)
         self.side_mean_z_ = pd.DataFrame(side, index=models, columns=names)
         self.fixed_models_ = list(state.get("fixed_models", []))
+        saved = state.get("support")  # absent in artifacts written before support was counted
+        self.support_ = pd.DataFrame(
+            {c: [np.nan] * K for c in SUPPORT_COLUMNS} if saved is None else saved,
+            index=pd.Index(names, name="feature"),
+            dtype=np.float64,
+        )
         self._summarise()
         return self
 
@@ -598,11 +620,16 @@ class StyleBT:
         return self.side_mean_z_ * self.coef_ * self.elo_per_logit
 
     def effects(self) -> pd.DataFrame:
-        """One row per kept feature: coefficient, interval, odds ratio and a plain-language sentence."""
+        """One row per kept feature: coefficient, interval, odds ratio, what one SD of the pair feature is,
+        its support (battles and prompts with a non-zero difference; NaN when unknown), the verdict and a
+        plain-language sentence saying all of it."""
         rows = []
         pct = round(self.level * 100)
+        support = getattr(self, "support_", None)
         for j, name in enumerate(self.feature_names_):
             coef, lo, hi = float(self.coef_[j]), float(self.coef_low_[j]), float(self.coef_high_[j])
+            sd = float(self.feature_scale_[j])
+            n_b, n_p = (math.nan, math.nan) if support is None else (float(v) for v in support.iloc[j])
             rows.append(
                 {
                     "name": name,
@@ -612,8 +639,12 @@ class StyleBT:
                     "odds_ratio": math.exp(coef),
                     "odds_ratio_low": math.exp(lo),
                     "odds_ratio_high": math.exp(hi),
-                    "feature_sd": float(self.feature_scale_[j]),
-                    "sentence": effect_sentence(name, coef, lo, hi, float(self.feature_scale_[j]), pct),
+                    "feature_sd": sd,
+                    "feature_unit": unit(name),
+                    "battles_nonzero": n_b,
+                    "prompts_nonzero": n_p,
+                    "verdict": verdict(coef, lo, hi, math.inf if math.isnan(n_b) else n_b, n_p),
+                    "sentence": effect_sentence(name, coef, lo, hi, sd, pct, support=(n_b, n_p)),
                 }
             )
         return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
@@ -705,14 +736,42 @@ def _outcome_cells(pair: np.ndarray, y: np.ndarray, hard: bool) -> tuple[np.ndar
     )
 
 
-def effect_sentence(name: str, coef: float, low: float, high: float, sd: float, pct: int = 95) -> str:
-    """ "Answering with +1 SD more length than the opponent multiplies the odds of winning by 1.28"."""
+def effect_sentence(
+    name: str,
+    coef: float,
+    low: float,
+    high: float,
+    sd: float,
+    pct: int = 95,
+    *,
+    support: tuple[float, float] | None = None,
+) -> str:
+    """ "Answering with +1 SD more length than the opponent multiplies the odds of winning by 1.28".
+
+    ``support`` = (battles, prompts) with a non-zero difference in the feature (NaN: unknown): named in the
+    sentence, and below the documented minimum the verdict is "too few battles to tell".
+    """
     label = name.replace("_", " ")
     odds, lo, hi = math.exp(coef), math.exp(low), math.exp(high)
-    verdict = "no clear effect" if low <= 0 <= high else ("helps" if coef > 0 else "hurts")
+    n_b, n_p = support if support is not None else (math.nan, math.nan)
+    known = not math.isnan(n_b)
+    said = verdict(coef, low, high, n_b if known else math.inf, n_p)
+    basis = f"; {describe_support(n_b, n_p)} differ in it" if known else ""
     return (
-        f"Answering with +1 SD more {label} than the opponent (1 SD = {sd:.3g} of the pair feature) "
-        f"multiplies the odds of winning by {odds:.2f} ({pct}% CI {lo:.2f}-{hi:.2f}; {verdict})."
+        f"Answering with +1 SD more {label} than the opponent (1 SD = {sd:.3g} {unit(name)}{basis}) "
+        f"multiplies the odds of winning by {odds:.2f} ({pct}% CI {lo:.2f}-{hi:.2f}; {said})."
+    )
+
+
+def soft_outcomes_message(ties: str, y: np.ndarray, hard: np.ndarray) -> str:
+    """Why an explicit tie model cannot fit these battles, in words (counts and one example value)."""
+    soft = int((~hard).sum())
+    example = float(y[np.flatnonzero(~hard)[0]])
+    return (
+        f"ties={ties!r} counts each vote as a win, a loss or a tie, but {soft:,} of {len(y):,} battles here "
+        f"carry a soft preference: a share of the vote strictly between 0 and 1 (e.g. {example:.8g}), as an "
+        "LLM judge's probability or an average of several annotators gives. Use ties='half' (CLI: --ties "
+        "half), which reads a share of the vote as it is."
     )
 
 

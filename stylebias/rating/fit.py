@@ -21,9 +21,11 @@ from ..errors import DataError, StyleBiasWarning, UsageError
 from .design import components as graph_components
 from .design import encode_models
 from .estimator import StyleBT, describe_components
+from .gain import style_gain
 from .result import RankResult, model_table
 from .settings import FitSettings, check_components
 from .solver import LN10
+from .support import prompt_ids
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Design:
     adapter): ``scaling`` a fixed ``(mean, scale)`` of ``X``'s columns, ``model_scale`` the logit per rating
     unit (FastChat's ``alpha``), ``resamples`` the bootstrap replicates' battle weights (one row each).
     ``frozen``: saved fits whose parameters stay fixed (:class:`Frozen`; only new models are rated).
+    ``prompts`` (optional, one per battle, ``None`` where unknown) lets each style effect say how many
+    distinct prompts its support comes from.
     """
 
     model_a: Any
@@ -80,6 +84,7 @@ class Design:
     model_scale: float = LN10
     resamples: np.ndarray | None = None
     frozen: Frozen | None = None
+    prompts: Any = None
 
     def __len__(self) -> int:
         return len(self.pref_a)
@@ -96,6 +101,7 @@ class Design:
             X=None if self.X is None else self.X.iloc[rows],
             weights=None if self.weights is None else self.weights[rows],
             resamples=None if self.resamples is None else self.resamples[:, rows],
+            prompts=None if self.prompts is None else _take(self.prompts, rows),
         )
 
     def toward(self, baseline: str) -> Design:
@@ -303,24 +309,44 @@ def fit_design(
     parts, left_out = component_policy(models, a_kept, b_kept, idx, settings.components, linked)
     excluded = pd.DataFrame(excluded_rows + left_out, columns=["model", "battles", "reason"])
     rated = models if design.frozen is None else sorted(set(models) | set(design.frozen.models))
-    if winrate_vs is not None and winrate_vs not in rated:
-        raise UsageError(f"--winrate-vs: model {winrate_vs!r} is not among the rated models")
     anchor = settings.anchor
-    if anchor is not None and anchor[0] not in rated:
-        raise UsageError(f"--anchor: model {anchor[0]!r} is not among the rated models")
+    for option, model in (("--winrate-vs", winrate_vs), ("--anchor", None if anchor is None else anchor[0])):
+        if model is not None and model not in rated:
+            if model in enc_all.models:  # in the data, but removed as thin
+                raise DataError(
+                    f"{option}: model {model!r} has fewer than --min-battles {settings.min_battles} battles"
+                )
+            raise UsageError(f"{option}: model {model!r} is not among the rated models")
 
     shown = settings.to_json() if describe is None else describe
-    results = []
+    results: list[RankResult] = []
+    skipped: list[dict[str, Any]] = []
     for part in parts:
         known = part.models if design.frozen is None else rated
         here = settings if anchor is None or anchor[0] in known else settings.replace(anchor=None)
-        result = fit_part(
-            design.take(part.rows),
-            here,
-            winrate_vs=winrate_vs if winrate_vs in known else None,
-            init=donor(init, part.models),
-            raw=raw,
-        )
+        try:
+            result = fit_part(
+                design.take(part.rows),
+                here,
+                winrate_vs=winrate_vs if winrate_vs in known else None,
+                init=donor(init, part.models),
+                raw=raw,
+            )
+        except DataError as exc:  # one part that cannot be fitted does not hide the others
+            skipped.append(
+                {
+                    "component": part.component + 1,
+                    "models": len(part.models),
+                    "battles": len(part.rows),
+                    "reason": str(exc),
+                }
+            )
+            continue
+        if anchor is not None and here.anchor is None:
+            result.notes.append(
+                f"no model {anchor[0]} in this component: its ratings are centred on its average model "
+                f"({settings.base:g}) instead of anchored"
+            )
         result.component = part.component
         result.excluded = excluded
         result.data = dict(data or {})
@@ -329,8 +355,16 @@ def fit_design(
         result.battle_rows = part.rows
         result.frozen = None if design.frozen is None else design.frozen.describe()
         results.append(result)
+    if not results:
+        if len(skipped) == 1:
+            raise DataError(skipped[0]["reason"])
+        raise DataError(
+            "no component of the comparison graph could be rated: "
+            + "; ".join(f"component {s['component']}: {s['reason']}" for s in skipped)
+        )
     main, *others = results
     main.parts = others
+    main.skipped = skipped
     return main
 
 
@@ -355,10 +389,19 @@ def fit_part(
         has_style = len(frozen.controlled.feature_names_) > 0
         raw = raw and frozen.raw is not None
     plain = None
+    # with a bootstrap, the raw fit draws the controlled fit's per-battle weights: paired replicates
+    paired = settings.ci == "bootstrap" and has_style and design.resamples is None
     if raw or not has_style:
         held = None if frozen is None else (frozen.raw if raw else frozen.controlled)
         plain = StyleBT(**params).fit(
-            ma, mb, y, weights=w, init=None if init is None else init.raw, fixed=held, **given
+            ma,
+            mb,
+            y,
+            weights=w,
+            init=None if init is None else init.raw,
+            fixed=held,
+            cells=not paired,
+            **given,
         )
     controlled = plain
     if has_style:
@@ -372,10 +415,11 @@ def fit_part(
             init=None if init is None else init.controlled,
             scaling=design.scaling,
             fixed=None if frozen is None else frozen.controlled,
+            prompts=None if design.prompts is None else prompt_ids(design.prompts),
             **given,
         )
     plain = controlled if plain is None else plain
-    table = model_table(controlled, plain)
+    table = model_table(controlled, plain, style_gain(controlled, plain, design, paired_bootstrap=paired))
     if winrate_vs is not None:
         table = table.merge(controlled.winrate_vs(winrate_vs), on="model", how="left")
     return RankResult(

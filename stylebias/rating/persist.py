@@ -21,6 +21,8 @@ Payload (``artifact.json`` -> ``payload``)::
     covariance        list[list[float]]  (P + K + T) square
     boot_theta        list[list[float]] | null  bootstrap replicates (ci="bootstrap")
     side_mean_z       list[list[float]]  P x K, for ``style_contributions``
+    support           dict       battles_nonzero, prompts_nonzero: one number (or null) per kept feature
+                                 (absent in artifacts written before the effects counted their support)
     n_battles         list[float]  battles per model;  n_obs int;  converged bool;  n_iter int
     objective         float
     data              dict       data summary: battles, models, judges, sources, date
@@ -45,8 +47,10 @@ import pandas as pd
 from ..artifacts import load_artifact, require, save_artifact
 from ..battles import BattleSet
 from ..errors import ArtifactError, StyleBiasError, UsageError
+from ..outputs import plain
 from .estimator import StyleBT
 from .settings import ESTIMATOR_FIELDS, FitSettings, check_components, saved_anchor
+from .support import SUPPORT_COLUMNS, describe_support
 
 KIND = "style-bt"
 
@@ -184,6 +188,7 @@ def stylebt_payload(
         "covariance": _matrix(model.covariance_),
         "boot_theta": None if model.boot_theta_ is None else _matrix(model.boot_theta_),
         "side_mean_z": _matrix(model.side_mean_z_.to_numpy()),
+        "support": {c: plain(model.support_[c].to_numpy()) for c in SUPPORT_COLUMNS},
         "n_battles": np.asarray(model.n_battles_, dtype=np.float64).tolist(),
         "n_obs": int(model.n_obs_),
         "converged": bool(model.converged_),
@@ -291,6 +296,7 @@ def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
         raise ArtifactError("payload: field 'fixed_models' must list models of field 'models'")
     state = {
         **payload,
+        "support": _support(payload.get("support"), K),
         "feature_names_in": _names_in(payload, names),
         "covariance": cov,
         "boot_theta": boot,
@@ -438,7 +444,13 @@ def model_card(fitted: FittedStyleModel, metrics: dict[str, Any], title: str | N
     bt, d = fitted.model, fitted.data
     effects = {
         str(r["name"]): f"{r['coef']:+.3f} log-odds per SD (odds x{r['odds_ratio']:.2f}, "
-        f"95% CI {r['odds_ratio_low']:.2f}-{r['odds_ratio_high']:.2f})"
+        f"95% CI {r['odds_ratio_low']:.2f}-{r['odds_ratio_high']:.2f}; {r['verdict']}"
+        + (
+            ""
+            if math.isnan(r["battles_nonzero"])
+            else f"; {describe_support(r['battles_nonzero'], r['prompts_nonzero'])} differ in it"
+        )
+        + f"; 1 SD = {r['feature_sd']:.3g} {r['feature_unit']})"
         for r in bt.effects().to_dict("records")
     }
     records = d.get("records", {})
@@ -507,6 +519,25 @@ def save_fitted(
         extra_payload=fitted.extra,
         settings=None if fitted.settings is None else fitted.settings.portable(),
     )
+
+
+def _support(raw: Any, K: int) -> dict[str, list[float]] | None:
+    """The saved support counts (``None`` when the artifact predates them); malformed: ``ArtifactError``."""
+    if raw is None:
+        return None
+    ok = isinstance(raw, dict) and all(
+        isinstance(raw.get(c), list)
+        and len(raw[c]) == K
+        and all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool) and v >= 0) for v in raw[c]
+        )
+        for c in SUPPORT_COLUMNS
+    )
+    if not ok:
+        raise ArtifactError(
+            f"payload: field 'support' must hold {', '.join(SUPPORT_COLUMNS)}: {K} counts (or null) each"
+        )
+    return {c: [math.nan if v is None else float(v) for v in raw[c]] for c in SUPPORT_COLUMNS}
 
 
 def _names_in(payload: dict[str, Any], names: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ Thin models, disconnected graphs and the two fits are :func:`stylebias.rating.fi
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from ..battles import BattleSet
 from ..errors import DataError, UsageError
 from ..rows import validate_battles
 from .baseline import SCORE_COLUMNS
+from .checks import MAX_REJECTED_SHARE, ResultProblem, grouped_problems
 from .fit import Design, Frozen, fit_design
 from .result import EXPORT_COLUMNS, WINRATE_COLUMNS, RankResult, describe_settings
 from .settings import PARITY_FEATURES, FitSettings
@@ -143,6 +144,7 @@ def prepare(data: BattleSet | pd.DataFrame, features: Any, settings: FitSettings
         battles["pref_a"].to_numpy(dtype=np.float64),
         X,
         weights=battle_weights(battles, settings),
+        prompts=battles["prompt"] if "prompt" in battles else None,
     )
     if settings.baseline is not None:
         design = design.toward(settings.baseline)
@@ -253,20 +255,23 @@ class GroupedRanks:
     column: str | None
     groups: list[tuple[Any, RankResult | str]]
     data: dict[str, int]
+    problems: list[ResultProblem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--json`` document: a plain ranking without ``--by``, else ``{"by", "groups", "data"}``."""
+        """The ``--json`` document: a plain ranking without ``--by``, else ``{"by", "groups", "data"}``;
+        both with ``problems`` (why the result is degenerate, if it is: :mod:`.checks`)."""
+        problems = [p.to_json() for p in self.problems]
         if self.column is None:
             only = self.groups[0][1]
             assert isinstance(only, RankResult)
-            return only.to_json()
+            return {"problems": problems, **only.to_json()}
         out: list[dict[str, Any]] = []
         for value, result in self.groups:
             if isinstance(result, str):
                 out.append({"value": value, "error": result})
             else:
                 out.append({"value": value, **result.to_json()})
-        return {"by": self.column, "groups": out, "data": dict(self.data)}
+        return {"by": self.column, "problems": problems, "groups": out, "data": dict(self.data)}
 
     def csv(self) -> tuple[list[str], list[list[Any]]]:
         """``(header, rows)`` of the model tables: group value (with ``--by``), component, the exported columns."""
@@ -288,15 +293,22 @@ class GroupedRanks:
         return header, rows
 
 
-def rank_battles_by(data: BattleSet, column: str | None, **kwargs: Any) -> GroupedRanks:
+def rank_battles_by(
+    data: BattleSet, column: str | None, *, max_rejected: float = MAX_REJECTED_SHARE, **kwargs: Any
+) -> GroupedRanks:
     """:func:`rank_battles` per value of ``column`` (e.g. ``language`` or ``judge``), in sorted value order;
     ``column=None`` ranks everything once.
 
     A group that cannot be ranked (one model, no battles) yields its error message instead of a result,
-    so one thin group does not hide the others.
+    so one thin group does not hide the others. An ``anchor`` or ``winrate_vs`` model missing from a group
+    is left out of that group's fit (its ratings are centred on its average model) with a note saying so;
+    missing from every group, it is a :class:`UsageError`. ``problems`` lists what makes the result
+    degenerate (more than ``max_rejected`` of the records rejected, equal ratings, skipped parts).
     """
     if column is None:
-        return GroupedRanks(None, [(None, rank_battles(data, **kwargs))], data.accounting())
+        only = GroupedRanks(None, [(None, rank_battles(data, **kwargs))], data.accounting())
+        only.problems = grouped_problems(only, data, max_rejected)
+        return only
     battles = data.battles
     if column not in battles.columns:
         raise UsageError(
@@ -309,11 +321,57 @@ def rank_battles_by(data: BattleSet, column: str | None, **kwargs: Any) -> Group
     if keys.isna().any():
         uniq.append(None)
     features = kwargs.pop("features", ...)
+    wanted = _group_models(kwargs)
+    present = set(battles["model_a"]) | set(battles["model_b"])
+    for option, model in wanted.items():
+        if model not in present:
+            raise UsageError(f"{option}: model {model!r} is in none of the battles")
     for value in uniq:
         mask = keys.isna().to_numpy() if value is None else (keys == value).to_numpy()
         part_features = features.loc[mask] if isinstance(features, pd.DataFrame) else features
+        group = data.select(mask)
+        here = set(group.battles["model_a"]) | set(group.battles["model_b"])
+        lacking = {o: m for o, m in wanted.items() if m not in here}
         try:
-            out.append((value, rank_battles(data.select(mask), part_features, **kwargs)))
+            result = rank_battles(group, part_features, **_without(kwargs, lacking))
         except DataError as exc:
             out.append((value, str(exc)))
-    return GroupedRanks(column, out, data.accounting())
+            continue
+        for option, model in lacking.items():
+            result.notes.insert(0, _lacking_note(option, model, column, value, result))
+        out.append((value, result))
+    grouped = GroupedRanks(column, out, data.accounting())
+    grouped.problems = grouped_problems(grouped, data, max_rejected)
+    return grouped
+
+
+def _group_models(kwargs: dict[str, Any]) -> dict[str, str]:
+    """The models ``--anchor`` and ``--winrate-vs`` name, by option."""
+    out = {}
+    settings = kwargs.get("settings")
+    anchor = kwargs.get("anchor", None if settings is None else settings.anchor)
+    if anchor is not None:
+        out["--anchor"] = str(anchor[0])
+    if kwargs.get("winrate_vs") is not None:
+        out["--winrate-vs"] = str(kwargs["winrate_vs"])
+    return out
+
+
+def _without(kwargs: dict[str, Any], lacking: dict[str, str]) -> dict[str, Any]:
+    """``kwargs`` for a group that lacks the models in ``lacking``: no anchor, no win-rate reference."""
+    out = dict(kwargs)
+    if "--anchor" in lacking:
+        out["anchor"] = None
+    if "--winrate-vs" in lacking:
+        out["winrate_vs"] = None
+    return out
+
+
+def _lacking_note(option: str, model: str, column: str, value: Any, result: RankResult) -> str:
+    base = result.controlled.base
+    if option == "--anchor":
+        return (
+            f"{column} = {value} has no battles of {model}: {option} does not apply, the ratings are centred "
+            f"on this group's average model ({base:g})"
+        )
+    return f"{column} = {value} has no battles of {model}: no {option} win rates in this group"
