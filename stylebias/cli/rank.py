@@ -265,9 +265,9 @@ def score_table(part: Any, top: int | None) -> Table:
     """Each model's score against the baseline: plain, style-controlled, at equal style (percent)."""
     info = part.baseline
     pct, pct_eq = round(info["level"] * 100), round(info["level_equal_style"] * 100)
-    how = f"as {info['parity']} show_result.py computes it" if info["parity"] else "from stylebias's fits"
+    how = f"{info['parity']} show_result.py" if info["parity"] else "stylebias's fits"
     t = Table(
-        title=f"Score vs {escape(str(info['model']))} (win rate %, 100/(1+10^((r_base − r)/400)); {how})",
+        title=f"Score vs {escape(str(info['model']))} (win rate %, {how})",
         title_justify="left",
         show_edge=False,
         header_style="bold",
@@ -286,7 +286,7 @@ def score_table(part: Any, top: int | None) -> Table:
             cells.append(f"{r[name]:.1f} ({lo:+.1f}/{hi:+.1f})")
         t.add_row(*cells)
     t.caption = (
-        "style-ctrl: at the pool's average style gap to the baseline (Arena-Hard-Auto's reading; it moves "
+        "score = 100/(1+10^((r_base − r)/400)); style-ctrl: at the pool's average style gap to the baseline (Arena-Hard-Auto's reading; it moves "
         "when models join); equal style: with no style difference (stylebias's fit)"
     )
     return t
