@@ -167,3 +167,15 @@ def test_real_arena_answers_in_other_scripts(shared_data) -> None:
     assert other["positivity"].isna().all() and (other["refusal"] == "n/a").all()
     latin = f[f["script"] == "latin"]
     assert latin["positivity"].notna().all() and latin["refusal"].isin(["none", "partial", "full"]).all()
+
+
+def test_derived_tone_levels_are_not_applicable_outside_latin_script() -> None:
+    """LMArena-2025's tone levels read positivity and flattery: a Chinese side makes them no difference."""
+    battles = pd.DataFrame(
+        {"response_a": [ENGLISH, CHINESE], "response_b": ["That is awful.", ENGLISH], "prompt": ["Hi"] * 2}
+    )
+    with pytest.warns(StyleBiasWarning, match="tone_positive in 1 battle"):
+        z = pair_features(battles, "lmarena-2025", cache=False)
+    assert np.isfinite(z.to_numpy()).all()
+    tone = [c for c in z.columns if c.startswith("tone_")]
+    assert (z.loc[1, tone] == 0).all() and (z.loc[0, tone] != 0).any()

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from . import app
 from . import options as opt
-from .common import console, err_console, progress_bars, shown_warnings, write_outputs
+from .common import console, err_console, finish, progress_bars, show_problems, shown_warnings, write_outputs
 
 
 @app.command("features")
@@ -23,8 +23,14 @@ def features(
     paths: opt.PathsArg = None,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Per-response features (.parquet or .csv).", show_default=False),
-    ] = Path("features.parquet"),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Per-response features (.parquet or .csv); required, so nothing is written where you did "
+            "not ask.",
+            show_default=False,
+        ),
+    ] = ...,  # type: ignore[assignment]
     feature_spec: Annotated[
         str,
         typer.Option(
@@ -50,6 +56,7 @@ def features(
     label: opt.LabelOpt = None,
     answers: opt.AnswersOpt = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    max_rejected: opt.MaxRejectedOpt = opt.MAX_REJECTED_SHARE,
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Extract style features (length, markdown, emoji, flattery, refusal, tone) from battle files.
@@ -60,15 +67,20 @@ def features(
         stylebias features battles.jsonl -o feats.parquet --features style --pairs
     """
     from ..extract.stream import write_features
+    from ..rating.checks import rejected_problem
 
     data = opt.load_input(paths, fmt, column, max_record_bytes, quiet, labels=label, answers=answers)
+    rejected = rejected_problem(data, max_rejected)
+    problems = [] if rejected is None else [rejected]
+    show_problems(problems)
     t0 = time.perf_counter()
     with shown_warnings(quiet), progress_bars(quiet):
         written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)
     dt = time.perf_counter() - t0
-    write_outputs(json_out, written.to_json)
+    write_outputs(json_out, lambda: {"problems": [p.to_json() for p in problems], **written.to_json()})
     if not quiet:
         _print(written, dt)
+    finish(problems)
 
 
 def _print(written: Any, dt: float) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, UsageError
-from .registry import FEATURE_BY_NAME, FEATURE_SETS, REFUSAL_LEVELS, resolve_features
+from .registry import DERIVED_BY_NAME, FEATURE_BY_NAME, FEATURE_SETS, REFUSAL_LEVELS, resolve_features
 
 #: Features that can be read from LMArena ``conv_metadata`` (``meta_<name>_a`` / ``meta_<name>_b``).
 META_FEATURES: tuple[str, ...] = FEATURE_SETS["lmarena"]
@@ -50,7 +50,7 @@ def _numeric_side(values: pd.Series, name: str) -> np.ndarray:
     return values.to_numpy(dtype="float64")
 
 
-def no_difference_where_not_applicable(out: pd.DataFrame) -> None:
+def no_difference_where_not_applicable(out: pd.DataFrame, columns: list[str] | None = None) -> None:
     """A pair where either side's feature is not applicable (an English measure of a response not in Latin
     script: NaN) gets the value 0, no measured difference, in place, with a warning saying how many.
 
@@ -60,7 +60,7 @@ def no_difference_where_not_applicable(out: pd.DataFrame) -> None:
     from ..errors import StyleBiasWarning
 
     counts = {}
-    for name in out.columns:
+    for name in out.columns if columns is None else columns:
         bad = out[name].isna().to_numpy()
         if bad.any():
             counts[name] = int(bad.sum())
@@ -99,10 +99,14 @@ def pair_features(
     from .runner import response_features
 
     names = resolve_features(features)
-    labels = [n for n in names if FEATURE_BY_NAME[n].kind == "label"]
+    labels = [n for n in names if n in FEATURE_BY_NAME and FEATURE_BY_NAME[n].kind == "label"]
     if labels:
         raise UsageError(f"{', '.join(labels)}: a per-response label, not a style feature of a battle")
     df = _battle_frame(battles)
+    if any(n in DERIVED_BY_NAME for n in names):  # other pipelines' terms (registry.DERIVED_FEATURES)
+        from .derived import derived_pair_features
+
+        return derived_pair_features(df, names, jobs=jobs, cache=cache, chunk_size=chunk_size)
     n = len(df)
     out = pd.DataFrame(index=df.index)
     if n == 0:
