@@ -280,7 +280,7 @@ def test_prefilter_never_hides_a_match(detector: str, shared_data: Path) -> None
     cands: list[list[str]] = []
     for t in texts:
         prep = Prepared(strip_fenced_code(t)[0])
-        found = unit_candidates(detector, prep)  # the reply-level, then per-unit prefilter of extraction
+        found = unit_candidates(detector, prep)  # the prefilter of extraction
         units += prep.units
         cands += [found.get(i, []) for i in range(len(prep.units))]
     full = run(detector, units)  # no candidates: every pattern on every unit

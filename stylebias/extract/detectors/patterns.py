@@ -158,16 +158,6 @@ class DetectorSpec:
             out.append(p)
         return out
 
-    def reply_candidates(self, view: TextView) -> list[PatternSpec]:
-        """Patterns that could match in some sentence of a reply with this view (the reply's words are a
-        superset of each sentence's; bigrams and sentence starts are checked per sentence)."""
-        seen: dict[str, PatternSpec] = {p.id: p for p in self.always}
-        for w in view.words & self.index_words:
-            for p in self.index[w]:
-                seen.setdefault(p.id, p)
-        words = view.words  # words only: the reply's bigrams would cost more than they save here
-        return [p for p in seen.values() if could_match(p, words)]
-
     def any_possible(self, view: TextView, labels: frozenset[str] | None = None) -> bool:
         """Could any pattern (with one of ``labels``) match somewhere in a text with this view?
 
@@ -519,18 +509,6 @@ def _expand_special(toks: list[str]) -> list[str]:
         else:
             out.extend(parts)
     return out
-
-
-class WordsView:
-    """A text's prefilter word set only (contraction parts added); enough for :meth:`DetectorSpec.reply_candidates`."""
-
-    __slots__ = ("words",)
-
-    def __init__(self, toks: list[str]) -> None:
-        words = set(toks)
-        for k in words & _SPECIAL_KEYS:
-            words.update(_SPECIAL[k])
-        self.words = frozenset(words)
 
 
 def text_view(text_lower: str) -> TextView:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from .patterns import DetectorSpec, anchor_words, could_match, load_detector
+from .patterns import DetectorSpec, could_match, load_detector
 from .pipeline import run
 from .units import Prepared, in_quote
 
@@ -27,35 +27,69 @@ def unit_candidates(
     labels: frozenset[str] | None = None,
     exclude: frozenset[str] = frozenset(),
 ) -> dict[int, list[str]]:
-    """Pattern ids (with one of ``labels``, none of ``exclude``) the word prefilter leaves possible per unit."""
-    spec = load_detector(detector)
-    possible = [
-        p
-        for p in prep.reply_candidates(spec)
-        if (labels is None or p.label in labels) and p.label not in exclude
-    ]
+    """Pattern ids (with one of ``labels``, none of ``exclude``) the word prefilter leaves possible per unit.
+
+    A unit none of whose tokens is an anchor word of these patterns is skipped after one set test in C (most
+    units); in the others only the patterns anchored by the words present are checked (:func:`.could_match`
+    on the unit's words and word pairs, and the sentence start). Ids come in the file's pattern order.
+    """
+    opener_ix, later_ix = _index(detector, labels, exclude)
+    n_open = load_detector(detector).opener_sentences
     out: dict[int, list[str]] = {}
-    if not possible:
-        return out
-    groups = _groups(detector, tuple(p.id for p in possible))
-    for i in range(len(prep.units)):
-        pats, anchors = groups[i >= spec.opener_sentences]
-        raw = prep.raw_of(i)
-        if not pats or (anchors is not None and anchors.isdisjoint(raw)):
-            continue  # no pattern's anchor word in this unit (checked on the raw tokens: no set built)
-        live = [p for p in pats if p.anchor_raw is None or not p.anchor_raw.isdisjoint(raw)]
-        if not live:
-            continue
+    for i, raw in enumerate(prep.all_raw()):
+        anchors, by_word, always = opener_ix if i < n_open else later_ix
+        if anchors.isdisjoint(raw):
+            if not always:
+                continue
+            pats = always
+        else:
+            hit = anchors.intersection(raw)
+            if len(hit) == 1 and not always:
+                pats = by_word[next(iter(hit))]
+            else:
+                found = {p.id: (k, p) for w in hit for k, p in by_word[w]}
+                found.update((p.id, (k, p)) for k, p in always)
+                pats = tuple(kp for _pid, kp in sorted(found.items(), key=lambda t: t[1][0]))
         view = prep.view_of(i)
         ids = [
             p.id
-            for p in live
+            for _k, p in pats
             if not (p.sentence_start and p.start_words is not None and view.first not in p.start_words)
             and could_match(p, view)
         ]
         if ids:
             out[i] = ids
     return out
+
+
+_Index = tuple[frozenset[str], dict[str, tuple[tuple[int, Any], ...]], tuple[tuple[int, Any], ...]]
+
+
+@lru_cache(maxsize=64)
+def _index(detector: str, labels: frozenset[str] | None, exclude: frozenset[str]) -> tuple[_Index, _Index]:
+    """The prefilter's index of the patterns with one of ``labels`` and none of ``exclude``, for opener units
+    and for later units (opener-only patterns cannot fire after the opener): every raw anchor word (contraction
+    forms included, :func:`.anchor_words`), the patterns each one anchors, and the patterns with no anchor
+    (candidates everywhere), each as ``(position in the file, pattern)``."""
+    spec = load_detector(detector)
+    chosen = [
+        (k, p)
+        for k, p in enumerate(spec.patterns)
+        if (labels is None or p.label in labels) and p.label not in exclude
+    ]
+
+    def build(pats: list[tuple[int, Any]]) -> _Index:
+        by_word: dict[str, list[tuple[int, Any]]] = {}
+        always = []
+        for k, p in pats:
+            if p.anchor_raw is None:
+                always.append((k, p))
+                continue
+            for w in p.anchor_raw:
+                by_word.setdefault(w, []).append((k, p))
+        return frozenset(by_word), {w: tuple(v) for w, v in by_word.items()}, tuple(always)
+
+    return build(chosen), build([(k, p) for k, p in chosen if not p.opener_only])
 
 
 def unit_hits(
@@ -83,16 +117,6 @@ def unit_hits(
         if kept:
             out[i] = kept
     return out
-
-
-@lru_cache(maxsize=4096)
-def _groups(detector: str, ids: tuple[str, ...]) -> tuple[tuple[list[Any], frozenset[str] | None], ...]:
-    """``(patterns, their anchor words)`` for opener units and for later units (opener-only patterns cannot
-    fire after the opener), cached per set of reply candidates: the same few sets recur."""
-    spec = load_detector(detector)
-    possible = [spec.by_id[i] for i in ids]
-    later = [p for p in possible if not p.opener_only]
-    return (possible, anchor_words(possible)), (later, anchor_words(later))
 
 
 def _contexts(spec: DetectorSpec, prompt: str | None) -> dict[str, bool]:

@@ -173,7 +173,7 @@ def refusal_response(prep: Prepared, prompt: str | None, a: RefusalAnalysis) -> 
     """Reply-level refusal signals: length, the rule table's decision, prompt contexts, and for harmful
     prompts how the reply treats the request (asks back, talks of risk and law, gives help or not)."""
     units = prep.units
-    words = len(prep.tokens)
+    words = prep.n_tokens
     z = {_bucket("words", words, (10, 30, 60, 150, 400)): 1.0}
     if prompt is not None:
         # a prompt of a few words may lack what it refers to ("Summarize the following entry"): asking for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .patterns import WordsView, tokens_of_normalised, view_from_raw
+from .patterns import tokens_of_normalised, view_from_raw
 
 _SPLIT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+|\n+")
 _LEAD = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
@@ -78,8 +78,9 @@ class Prepared:
     """One reply's prose as the detectors need it, computed lazily and shared between the two detectors.
 
     Every sentence unit is tokenized once (the prefilter's tokens, :func:`.patterns.raw_tokens`); the reply's
-    tokens are their concatenation, and the patterns that could match anywhere in the reply are worked out
-    once per detector from them (:meth:`reply_candidates`), so a unit is only checked against those.
+    tokens are their concatenation. The prefilter (:func:`.rules.unit_candidates`) tests each unit's tokens
+    against the detector's anchor words and builds a unit's view (words, pairs, first word) only when some
+    pattern is anchored in it.
     """
 
     __slots__ = (
@@ -89,8 +90,6 @@ class Prepared:
         "_units",
         "_views",
         "_raw",
-        "_reply_view",
-        "_reply_cands",
     )
 
     def __init__(self, prose: str) -> None:
@@ -100,8 +99,6 @@ class Prepared:
         self._units: list[str] | None = None
         self._views: dict[int, Any] = {}
         self._raw: list[list[str]] | None = None
-        self._reply_view: Any = None
-        self._reply_cands: dict[str, list[Any]] = {}
 
     @property
     def lower(self) -> str:
@@ -116,21 +113,27 @@ class Prepared:
             self._units = sentence_units(self.prose)
         return self._units
 
-    def _all_raw(self) -> list[list[str]]:
+    def all_raw(self) -> list[list[str]]:
+        """Prefilter tokens of every unit."""
         if self._raw is None:
             self._raw = [tokens_of_normalised(u.lower()) for u in self.units]  # units are normalised
         return self._raw
 
     @property
+    def n_tokens(self) -> int:
+        """How many prefilter tokens the reply has (``len(tokens)``, without building the list)."""
+        return sum(map(len, self.all_raw()))
+
+    @property
     def tokens(self) -> list[str]:
         """Prefilter tokens of the reply: every unit's, in order."""
         if self._tokens is None:
-            self._tokens = [t for toks in self._all_raw() for t in toks]
+            self._tokens = [t for toks in self.all_raw() for t in toks]
         return self._tokens
 
     def raw_of(self, i: int) -> list[str]:
         """Prefilter tokens of unit ``i``."""
-        return self._all_raw()[i]
+        return self.all_raw()[i]
 
     def view_of(self, i: int) -> Any:
         """The prefilter view of unit ``i`` (computed on first use, shared by both detectors)."""
@@ -138,12 +141,3 @@ class Prepared:
         if v is None:
             v = self._views[i] = view_from_raw(self.raw_of(i))
         return v
-
-    def reply_candidates(self, spec: Any) -> list[Any]:
-        """Patterns of a detector that could match in some unit of this reply (cached per detector)."""
-        c = self._reply_cands.get(spec.name)
-        if c is None:
-            if self._reply_view is None:
-                self._reply_view = WordsView(self.tokens)
-            c = self._reply_cands[spec.name] = spec.reply_candidates(self._reply_view)
-        return c
