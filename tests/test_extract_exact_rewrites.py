@@ -327,3 +327,93 @@ def test_emoji_bulk_count_equals_the_cluster_loop(text: str) -> None:
     starts = [m.start() for m in _CANDIDATE.finditer(text)]
     if starts:
         assert _count_clusters_bulk(text) == _count_clusters(text, starts)
+
+
+# ------------------------------------------------------------------------------------------- detector prefilter
+#: the prefilter tokenizer as first written: a run of [a-z0-9] that stops before "n't", "n't", "'" + letters
+_PREFILTER_TOKEN_PLAIN = re.compile(r"(?:(?!n't\b)[a-z0-9])+|n't\b|'[a-z]+\b")
+_TOKEN_BITS = list("abnt0'é_- .\u2063\"") + [
+    "n't",
+    "n'",
+    "'t",
+    "nn't",
+    "'s",
+    "don't",
+    "can't",
+    "n'tx",
+    "'sn't",
+]
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(st.lists(st.sampled_from(_TOKEN_BITS), max_size=30).map("".join))
+def test_prefilter_tokens_equal_the_plain_regex(text: str) -> None:
+    from stylebias.extract.detectors.patterns import raw_tokens, tokens_of_normalised
+
+    assert tokens_of_normalised(text) == _PREFILTER_TOKEN_PLAIN.findall(text)
+    assert raw_tokens(text) == _PREFILTER_TOKEN_PLAIN.findall(text.replace("\u2019", "'"))
+
+
+@pytest.mark.shared
+def test_prefilter_tokens_equal_the_plain_regex_on_real_answers(shared_data) -> None:
+    import gzip
+    import json
+
+    from stylebias.extract.detectors.patterns import tokens_of_normalised
+    from stylebias.extract.detectors.units import Prepared
+
+    rows = json.loads(
+        gzip.open(sorted((shared_data / "alpaca_eval" / "model_outputs").glob("*.json.gz"))[0]).read()
+    )
+    n = 0
+    for r in rows[:400]:
+        prep = Prepared(r["output"])
+        for unit, raw in zip(prep.units, prep.all_raw(), strict=True):
+            assert raw == tokens_of_normalised(unit.lower()) == _PREFILTER_TOKEN_PLAIN.findall(unit.lower())
+            n += 1
+    assert n > 2000
+
+
+def _reference_candidates(detector: str, prep, labels, exclude) -> dict[int, list[str]]:
+    """Every pattern tried on every unit: its fixed words and word pairs present, the sentence start right."""
+    from stylebias.extract.detectors.patterns import could_match, load_detector, view_from_raw
+
+    spec = load_detector(detector)
+    out = {}
+    for i, raw in enumerate(prep.all_raw()):
+        view = view_from_raw(raw)
+        ids = [
+            p.id
+            for p in spec.patterns
+            if (labels is None or p.label in labels)
+            and p.label not in exclude
+            and not (p.opener_only and i >= spec.opener_sentences)
+            and not (p.sentence_start and p.start_words is not None and view.first not in p.start_words)
+            and could_match(p, view)
+        ]
+        if ids:
+            out[i] = ids
+    return out
+
+
+def _pattern_words(detector: str) -> list[str]:
+    from stylebias.extract.detectors.patterns import load_detector
+
+    words = {w for p in load_detector(detector).patterns for req in p.required_words for w in req}
+    return sorted(words) + ["cannot", "can't", "I'm", "don't", "wow", "the", "x", ".", "!", "?", "\n", "\n- "]
+
+
+@pytest.mark.parametrize("detector", ["flattery", "refusal"])
+@settings(max_examples=examples(300), deadline=None)
+@given(data=st.data())
+def test_bit_prefilter_equals_trying_every_pattern(detector: str, data: st.DataObject) -> None:
+    from stylebias.extract.detectors.refusal import TRIGGER_LABELS
+    from stylebias.extract.detectors.rules import unit_candidates
+    from stylebias.extract.detectors.units import Prepared
+
+    words = st.sampled_from(_pattern_words(detector))
+    text = " ".join(data.draw(st.lists(words, max_size=60)))
+    prep = Prepared(text)
+    for labels, exclude in ((None, frozenset()), (TRIGGER_LABELS, frozenset()), (None, TRIGGER_LABELS)):
+        got = unit_candidates(detector, prep, labels, exclude)
+        assert got == _reference_candidates(detector, prep, labels, exclude), text

@@ -24,7 +24,13 @@ from ...resources import features_dir
 # contractions split ("can't" -> "ca" "n't", "I'm" -> "i" "'m", "cannot" -> "can" "not"), words lowercased.
 # A pattern word the approximation cannot produce (hyphenated words, punctuation, numbers with symbols)
 # makes that token position "open", so it never causes a sentence to be skipped wrongly.
-_TOKEN = re.compile(r"(?:(?!n't\b)[a-z0-9])+|n't\b|'[a-z]+\b")  # a word stops before a trailing "n't"
+#: A token is a run of [a-z0-9] that stops before a trailing "n't" (plain form: ``(?:(?!n't\b)[a-z0-9])+``),
+#: or "n't", or an apostrophe and letters ("'m", "'re"). Written so no character pays for the lookahead but an
+#: "n" (the tests compare it with the plain form), and a text without an apostrophe is just [a-z0-9] runs.
+_TOKEN = re.compile(
+    r"[a-mo-z0-9](?:[a-mo-z0-9]++|n(?!'t\b))*+|n(?:'t\b|(?:[a-mo-z0-9]++|n(?!'t\b))*+)|'[a-z]+\b"
+)
+_RUN = re.compile(r"[a-z0-9]+")
 _SPECIAL = {
     "cannot": ("can", "not"),
     "gonna": ("gon", "na"),
@@ -254,13 +260,23 @@ def _raw_anchor(p: PatternSpec) -> frozenset[str] | None:
     return frozenset(words)
 
 
+def raw_forms(words: frozenset[str]) -> frozenset[str]:
+    """The raw tokens (:func:`raw_tokens`) that put one of ``words`` into a text's view: the words themselves,
+    except contraction forms the view replaces by their parts ("cannot"), and every contraction form with a
+    part among them ("cannot" and "cant" for "can")."""
+    out = {w for w in words if w not in _SPECIAL_KEYS}
+    out.update(s for s, parts in _SPECIAL.items() if not words.isdisjoint(parts))
+    return frozenset(out)
+
+
 def raw_tokens(text_lower: str) -> list[str]:
     """The prefilter tokenizer without the contraction expansion (cheap; pairs with :func:`anchor_words`)."""
-    return _TOKEN.findall(text_lower.replace("\u2019", "'"))
+    return tokens_of_normalised(text_lower.replace("\u2019", "'"))
 
 
-#: :func:`raw_tokens` of text already normalised (no curly apostrophes): sentence units
-tokens_of_normalised = _TOKEN.findall
+def tokens_of_normalised(text_lower: str) -> list[str]:
+    """:func:`raw_tokens` of text already normalised (no curly apostrophes): sentence units."""
+    return _TOKEN.findall(text_lower) if "'" in text_lower else _RUN.findall(text_lower)
 
 
 def _required_pairs(tokens: list[dict[str, Any]]) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
@@ -324,7 +340,7 @@ def _prompt_search(rx: re.Pattern[str], prompt: str) -> bool:
 
 def _first_word(text_lower: str) -> str:
     """First token of a sentence after leading interjections (the prefilter's view of sentence starts)."""
-    for w in _TOKEN.findall(text_lower.replace("\u2019", "'")):
+    for w in raw_tokens(text_lower):
         if w not in _LEAD_WORDS:
             return _SPECIAL.get(w, (w,))[0]
     return ""
@@ -490,7 +506,7 @@ class TextView:
 
 
 def _tokens(text_lower: str) -> list[str]:
-    return _expand_special(_TOKEN.findall(text_lower.replace("\u2019", "'")))
+    return _expand_special(raw_tokens(text_lower))
 
 
 def view_from_raw(toks: list[str]) -> TextView:

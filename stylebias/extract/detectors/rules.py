@@ -8,10 +8,11 @@ ones that need the reply or the prompt (``opener_only``, ``needs_you``, ``suppre
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .patterns import DetectorSpec, could_match, load_detector
+from .patterns import DetectorSpec, could_match, load_detector, raw_forms
 from .pipeline import run
 from .units import Prepared, in_quote
 
@@ -29,67 +30,115 @@ def unit_candidates(
 ) -> dict[int, list[str]]:
     """Pattern ids (with one of ``labels``, none of ``exclude``) the word prefilter leaves possible per unit.
 
-    A unit none of whose tokens is an anchor word of these patterns is skipped after one set test in C (most
-    units); in the others only the patterns anchored by the words present are checked (:func:`.could_match`
-    on the unit's words and word pairs, and the sentence start). Ids come in the file's pattern order.
+    The required-word test of every pattern at once (:func:`_fitting`, once per unit and detector) leaves the
+    few units where some pattern has a word for each of its fixed-word positions; only there is the unit's
+    view built and each such pattern checked on word pairs and the sentence start (:func:`.could_match`).
+    Ids come in the file's pattern order.
     """
-    opener_ix, later_ix = _index(detector, labels, exclude)
+    index = _bit_index(detector)
+    g_open, g_later = _label_guards(detector, labels, exclude)
     n_open = load_detector(detector).opener_sentences
     out: dict[int, list[str]] = {}
-    for i, raw in enumerate(prep.all_raw()):
-        anchors, by_word, always = opener_ix if i < n_open else later_ix
-        if anchors.isdisjoint(raw):
-            if not always:
-                continue
-            pats = always
-        else:
-            hit = anchors.intersection(raw)
-            if len(hit) == 1 and not always:
-                pats = by_word[next(iter(hit))]
-            else:
-                found = {p.id: (k, p) for w in hit for k, p in by_word[w]}
-                found.update((p.id, (k, p)) for k, p in always)
-                pats = tuple(kp for _pid, kp in sorted(found.items(), key=lambda t: t[1][0]))
+    for i, fit in enumerate(_fitting(prep, detector)):
+        fit &= g_open if i < n_open else g_later
+        if not fit:
+            continue
         view = prep.view_of(i)
-        ids = [
-            p.id
-            for _k, p in pats
-            if not (p.sentence_start and p.start_words is not None and view.first not in p.start_words)
-            and could_match(p, view)
-        ]
+        ids = []
+        while fit:
+            low = fit & -fit
+            fit ^= low
+            p = index.by_guard[low.bit_length()]
+            if (
+                not (p.sentence_start and p.start_words is not None and view.first not in p.start_words)
+            ) and could_match(p, view):
+                ids.append(p.id)
         if ids:
             out[i] = ids
     return out
 
 
-_Index = tuple[frozenset[str], dict[str, tuple[tuple[int, Any], ...]], tuple[tuple[int, Any], ...]]
+@dataclass(frozen=True)
+class _BitIndex:
+    """Every pattern's fixed-word positions as bits of one integer, so one addition tests them all.
+
+    Pattern ``k`` owns a block of bits, one per required position (:attr:`.PatternSpec.required_words`), and a
+    guard bit above it. A unit's mask ORs the bits of the positions its tokens fill (``masks``: raw token ->
+    bits; a contraction's raw form fills the positions of its spaCy parts, as in the unit's view). Adding
+    ``ones`` (the lowest bit of each block) carries into a pattern's guard bit exactly when all its positions
+    are filled, and the carry stops there (the guard bit of a mask is 0); ``& guards`` keeps those guard bits.
+    A pattern with no fixed word has an empty block, so its guard is always set.
+    """
+
+    #: raw anchor words of all patterns (:meth:`.DetectorSpec.anchors`; None: a pattern has none)
+    anchors: frozenset[str] | None
+    words: frozenset[str]
+    masks: dict[str, int]
+    ones: int
+    guards: int
+    #: ``bit_length()`` of a pattern's guard bit -> the pattern
+    by_guard: dict[int, Any]
+    #: the guard bit of each pattern, in file order
+    guard_of: tuple[int, ...]
+
+
+@lru_cache(maxsize=16)
+def _bit_index(detector: str) -> _BitIndex:
+    spec = load_detector(detector)
+    masks: dict[str, int] = {}
+    ones = guards = 0
+    by_guard: dict[int, Any] = {}
+    guard_of = []
+    pos = 0
+    for p in spec.patterns:
+        ones |= 1 << pos
+        for req in p.required_words:
+            for w in raw_forms(req):
+                masks[w] = masks.get(w, 0) | (1 << pos)
+            pos += 1
+        guards |= 1 << pos
+        guard_of.append(1 << pos)
+        by_guard[pos + 1] = p
+        pos += 1
+    return _BitIndex(spec.anchors(), frozenset(masks), masks, ones, guards, by_guard, tuple(guard_of))
 
 
 @lru_cache(maxsize=64)
-def _index(detector: str, labels: frozenset[str] | None, exclude: frozenset[str]) -> tuple[_Index, _Index]:
-    """The prefilter's index of the patterns with one of ``labels`` and none of ``exclude``, for opener units
-    and for later units (opener-only patterns cannot fire after the opener): every raw anchor word (contraction
-    forms included, :func:`.anchor_words`), the patterns each one anchors, and the patterns with no anchor
-    (candidates everywhere), each as ``(position in the file, pattern)``."""
+def _label_guards(detector: str, labels: frozenset[str] | None, exclude: frozenset[str]) -> tuple[int, int]:
+    """Guard bits of the patterns with one of ``labels`` and none of ``exclude``: for opener units, and for
+    later units (opener-only patterns cannot fire after the opener)."""
     spec = load_detector(detector)
-    chosen = [
-        (k, p)
-        for k, p in enumerate(spec.patterns)
-        if (labels is None or p.label in labels) and p.label not in exclude
-    ]
+    g_open = g_later = 0
+    for p, g in zip(spec.patterns, _bit_index(detector).guard_of, strict=True):
+        if (labels is None or p.label in labels) and p.label not in exclude:
+            g_open |= g
+            if not p.opener_only:
+                g_later |= g
+    return g_open, g_later
 
-    def build(pats: list[tuple[int, Any]]) -> _Index:
-        by_word: dict[str, list[tuple[int, Any]]] = {}
-        always = []
-        for k, p in pats:
-            if p.anchor_raw is None:
-                always.append((k, p))
+
+def _fitting(prep: Prepared, detector: str) -> list[int]:
+    """Per unit, the guard bits of the patterns whose every fixed-word position the unit fills (computed once
+    per reply and detector: both refusal phases read it)."""
+    key = "fitting:" + detector
+    got = prep.memo.get(key)
+    if got is None:
+        ix = _bit_index(detector)
+        anchors, words, masks, ones, guards = ix.anchors, ix.words, ix.masks, ix.ones, ix.guards
+        empty = ones & guards  # the patterns with no fixed word
+        got = []
+        for raw in prep.all_raw():
+            # a pattern's anchor is one of its required positions: no anchor word, no pattern fits (most units)
+            if anchors is not None and anchors.isdisjoint(raw):
+                got.append(empty)
                 continue
-            for w in p.anchor_raw:
-                by_word.setdefault(w, []).append((k, p))
-        return frozenset(by_word), {w: tuple(v) for w, v in by_word.items()}, tuple(always)
-
-    return build(chosen), build([(k, p) for k, p in chosen if not p.opener_only])
+            hit = words.intersection(raw)
+            m = 0
+            for w in hit:
+                m |= masks[w]
+            got.append((m + ones) & guards)
+        prep.memo[key] = got
+    return got
 
 
 def unit_hits(

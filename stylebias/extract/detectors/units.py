@@ -90,6 +90,7 @@ class Prepared:
         "_units",
         "_views",
         "_raw",
+        "memo",
     )
 
     def __init__(self, prose: str) -> None:
@@ -99,6 +100,8 @@ class Prepared:
         self._units: list[str] | None = None
         self._views: dict[int, Any] = {}
         self._raw: list[list[str]] | None = None
+        #: per-detector results computed once per reply (the prefilter's per-unit test: :mod:`.rules`)
+        self.memo: dict[str, Any] = {}
 
     @property
     def lower(self) -> str:
@@ -116,7 +119,9 @@ class Prepared:
     def all_raw(self) -> list[list[str]]:
         """Prefilter tokens of every unit."""
         if self._raw is None:
-            self._raw = [tokens_of_normalised(u.lower()) for u in self.units]  # units are normalised
+            units = self.units  # normalised, one line each: lower-cased in one call
+            lowered = "\n".join(units).lower().split("\n") if units else []
+            self._raw = [tokens_of_normalised(u) for u in lowered]
         return self._raw
 
     @property
