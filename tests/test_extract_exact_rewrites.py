@@ -417,3 +417,22 @@ def test_bit_prefilter_equals_trying_every_pattern(detector: str, data: st.DataO
     for labels, exclude in ((None, frozenset()), (TRIGGER_LABELS, frozenset()), (None, TRIGGER_LABELS)):
         got = unit_candidates(detector, prep, labels, exclude)
         assert got == _reference_candidates(detector, prep, labels, exclude), text
+
+
+#: the sentence-unit split as first written: after a sentence mark and closers, before white space, or a newline
+_UNIT_SPLIT_PLAIN = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+|\n+")
+_UNIT_BITS = list("ab .!?\"')]\u201d\u2019\u3002\uff01\t\u00a0\u3000:A") + [
+    "e.g. ",
+    "?! ",
+    ".) ",
+    "Dr. Lee: ",
+]
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(st.lists(st.sampled_from(_UNIT_BITS), max_size=30).map("".join))
+def test_sentence_split_equals_the_plain_regex(line: str) -> None:
+    from stylebias.extract.detectors.units import _SPEAKER, split_sentences
+
+    assert split_sentences(line) == _UNIT_SPLIT_PLAIN.split(line)
+    assert (":" in line and _SPEAKER.match(line) is not None) == bool(_SPEAKER.match(line))

@@ -155,6 +155,19 @@ def _prompt_words(prompt: str) -> frozenset[str]:
     return frozenset(w for w in raw_tokens(prompt.lower()) if len(w) > 3 and w not in _STOP)
 
 
+@lru_cache(maxsize=4096)
+def _prompt_signals(prompt: str) -> dict[str, float]:
+    """The reply-level signals of the prompt alone (cached: a battle's two replies, and every model's answer
+    to a benchmark prompt, share it)."""
+    # a prompt of a few words may lack what it refers to ("Summarize the following entry"): asking for
+    # it is a clarification there, a feigned misunderstanding after a clear request
+    z = {_bucket("prompt_words", len(prompt.split()), (5, 15)): 1.0}
+    # nothing was asked in the last turn ("Ok sounds great.", an insult): a reply cannot decline it
+    if not _ASKS.search(_last_turn(prompt)):
+        z["prompt:no_ask"] = 1.0
+    return z
+
+
 def _last_turn(prompt: str) -> str:
     """The last human turn of a prompt (multi-turn chats join their turns with a blank line)."""
     parts = re.split(r"\n\s*\n", prompt.strip())
@@ -176,12 +189,7 @@ def refusal_response(prep: Prepared, prompt: str | None, a: RefusalAnalysis) -> 
     words = prep.n_tokens
     z = {_bucket("words", words, (10, 30, 60, 150, 400)): 1.0}
     if prompt is not None:
-        # a prompt of a few words may lack what it refers to ("Summarize the following entry"): asking for
-        # it is a clarification there, a feigned misunderstanding after a clear request
-        z[_bucket("prompt_words", len(prompt.split()), (5, 15))] = 1.0
-        # nothing was asked in the last turn ("Ok sounds great.", an insult): a reply cannot decline it
-        if not _ASKS.search(_last_turn(prompt)):
-            z["prompt:no_ask"] = 1.0
+        z.update(_prompt_signals(prompt))
     if units and _ends_question(units[-1]) and words <= CLARIFY_MAX_WORDS and not a.harmful:
         # a short reply that ends by asking back, to a request that is not harmful: a clarifying question
         # ("Could you tell me which book?"), which the rubric does not count as a refusal

@@ -7,7 +7,11 @@ from typing import Any
 
 from .patterns import tokens_of_normalised, view_from_raw
 
-_SPLIT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+|\n+")
+#: a sentence ends after . ! ? (or a full-width mark) and closing quotes/brackets, before white space
+_SPLIT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[\"'\u201d\u2019)\]]*\s+")
+#: the same ends with the mark matched, not looked behind at: a search that opens with a character class
+#: skips to the marks in C, so a line without a sentence end costs one fast scan (then no split is needed)
+_HAS_END = re.compile(r"[.!?\u3002\uff01\uff1f][\"'\u201d\u2019)\]]*\s+")
 _LEAD = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
 _APOS_PAIRS = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u02bc", "'"))
@@ -34,6 +38,11 @@ def normalise(text: str) -> str:
     return text
 
 
+def split_sentences(line: str) -> list[str]:
+    """One line's pieces between sentence ends (``_SPLIT.split``; a line with no sentence end is not split)."""
+    return _SPLIT.split(line) if _HAS_END.search(line) else [line]
+
+
 def sentence_units(prose: str) -> list[str]:
     """Split prose into sentence units (list markers and emphasis removed, quotes normalised).
 
@@ -46,11 +55,13 @@ def sentence_units(prose: str) -> list[str]:
     if len(lines) > 2 * (HEAD_UNITS + TAIL_UNITS):  # only the head and tail are kept below anyway
         lines = lines[: 2 * HEAD_UNITS] + lines[-2 * TAIL_UNITS :]
     for line in lines:
+        if not line:
+            continue
         # a line opening with a plain speaker label ("Woman: ...", "Customer Service: ...") is role-play
         # dialogue: treat it as quoted so detectors ignore it (bold list labels "- **Tip:** ..." are not)
-        dialogue = bool(_SPEAKER.match(line))
+        dialogue = ":" in line and _SPEAKER.match(line) is not None
         open_quote = False
-        for raw in _SPLIT.split(line):
+        for raw in split_sentences(line):
             if not raw:
                 continue
             quotes = raw.count('"')
