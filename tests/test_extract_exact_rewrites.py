@@ -436,3 +436,18 @@ def test_sentence_split_equals_the_plain_regex(line: str) -> None:
 
     assert split_sentences(line) == _UNIT_SPLIT_PLAIN.split(line)
     assert (":" in line and _SPEAKER.match(line) is not None) == bool(_SPEAKER.match(line))
+
+
+_TRAIL_PLAIN = re.compile(r"[\s\"'\u201d\u2019)\]*_]+$")
+_LEAD_PLAIN = re.compile(r"^\s*(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})\s+")
+_EDGE_BITS = list("a? !\"')]*_\u201d\u2019\n\t\u00a0\u3000-+>#1.\u2022") + ["12) ", "## ", "- ", "1234. "]
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(st.lists(st.sampled_from(_EDGE_BITS), max_size=20).map("".join))
+def test_unit_edge_strips_equal_the_plain_regexes(text: str) -> None:
+    from stylebias.extract.detectors.signals import strip_trail
+    from stylebias.extract.detectors.units import strip_lead
+
+    assert strip_trail(text) == _TRAIL_PLAIN.sub("", text)
+    assert strip_lead(text) == _LEAD_PLAIN.sub("", text)

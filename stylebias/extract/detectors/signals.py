@@ -46,7 +46,8 @@ _SCOPED = frozenset({"decline", "inability", "opinionless", "policy"})
 _OFFERS = frozenset({"substitute", "stand_in", "help"})
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
 _YOU = frozenset({"you", "your", "yours", "yourself", "youre"})
-_TRAIL = re.compile(r"[\s\"'”’)\]*_]+$")
+#: closing marks stripped with white space from a unit's end before reading its last character
+_TRAIL_CHARS = "\"'”’)]*_"
 #: what marks a human turn as asking for something: a question, a request verb, a stated want
 _ASKS = re.compile(
     r"\?|\b(please|tell|give|show|help|want|need|looking for|trying to|how|what|where|why|who|which|write|list"
@@ -91,9 +92,17 @@ def _position(i: int, n: int) -> list[str]:
     return out
 
 
+def strip_trail(text: str) -> str:
+    """``text`` without its trailing run of white space and closing marks (``re.sub(r"[\\s<marks>]+$", "")``)."""
+    t = text.rstrip()
+    while t[-1:] in _TRAIL_CHARS and t:
+        t = t.rstrip(_TRAIL_CHARS).rstrip()
+    return t
+
+
 def _shape(text: str, toks: list[str]) -> list[str]:
     out = []
-    end = _TRAIL.sub("", text)[-1:]
+    end = strip_trail(text)[-1:]
     if end == "!":
         out.append("end:!")
     elif end == "?":
@@ -175,7 +184,7 @@ def _last_turn(prompt: str) -> str:
 
 
 def _ends_question(unit: str) -> bool:
-    return _TRAIL.sub("", unit).endswith("?")
+    return strip_trail(unit).endswith("?")
 
 
 def _content(words: list[str]) -> set[str]:
@@ -217,7 +226,7 @@ def refusal_response(prep: Prepared, prompt: str | None, a: RefusalAnalysis) -> 
             z["ctx:harmful&only_questions"] = 1.0
         if any(asks):
             z["ctx:harmful&asks_back"] = 1.0
-        risk = sum(t in _risk_words() for t in prep.tokens)
+        risk = sum(map(_risk_words().__contains__, prep.tokens))
         z[_bucket("ctx:harmful&risk_words", risk, (0, 2))] = 1.0
         helps = any("help" in lab for lab in a.raw_labels) or items > 2
         z["ctx:harmful&help" if helps else _bucket("ctx:harmful&no_help&words", words, (30, 60, 150))] = 1.0

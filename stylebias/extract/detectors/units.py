@@ -38,6 +38,13 @@ def normalise(text: str) -> str:
     return text
 
 
+def strip_lead(piece: str) -> str:
+    """``piece`` without a leading list marker or heading hashes (``_LEAD.sub("", piece)``: it is anchored at
+    the start, so one match, not a scan of the piece)."""
+    m = _LEAD.match(piece)
+    return piece[m.end() :] if m else piece
+
+
 def split_sentences(line: str) -> list[str]:
     """One line's pieces between sentence ends (``_SPLIT.split``; a line with no sentence end is not split)."""
     return _SPLIT.split(line) if _HAS_END.search(line) else [line]
@@ -66,7 +73,7 @@ def sentence_units(prose: str) -> list[str]:
                 continue
             quotes = raw.count('"')
             if _HAS_WORD.search(raw):
-                unit = _LEAD.sub("", raw) if raw[:1] in _LEAD_CHARS or raw[:1].isdigit() else raw
+                unit = strip_lead(raw) if raw[:1] in _LEAD_CHARS or raw[:1].isdigit() else raw
                 if "*" in unit or "_" in unit:
                     unit = _EMPHASIS.sub("", unit)
                 unit = unit.strip()
