@@ -920,8 +920,8 @@ def render_html(report: ReportData) -> str:
             [el("a", label, href=f"#{sid}") for sid, label in shown],
             el(
                 "div",
-                el("label", "Find a model ", for_="model-filter"),
-                el("input", type="search", id="model-filter", placeholder="name…", autocomplete="off"),
+                el("label", "Filter ", for_="model-filter"),
+                el("input", type="search", id="model-filter", placeholder="model name…", autocomplete="off"),
                 el("span", id="filter-count", aria_live="polite"),
                 class_="filter",
                 hidden=True,  # shown by the script: without it the box would do nothing

@@ -27,10 +27,10 @@ nav.toc { border-bottom: 1px solid var(--line); background: var(--soft); font-si
 nav.toc .wrap { display: flex; flex-wrap: wrap; align-items: center; }
 nav.toc .filter { margin-left: auto; padding: 4px 0; color: var(--muted); }
 nav.toc input { font: inherit; padding: 3px 8px; border: 1px solid var(--line); border-radius: 4px;
-  width: 14em; }
+  width: 10em; }
 #filter-count { margin-left: 6px; font-size: 13px; }
-section, .card { scroll-margin-top: 48px; }
-nav.toc a { display: inline-block; padding: 9px 12px 9px 0; margin-right: 10px; color: var(--accent);
+section, .card { scroll-margin-top: 84px; }
+nav.toc a { display: inline-block; padding: 9px 10px 9px 0; margin-right: 6px; color: var(--accent);
   text-decoration: none; }
 nav.toc a:hover { text-decoration: underline; }
 section { padding: 26px 0 8px; border-bottom: 1px solid var(--line); }
@@ -59,7 +59,7 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space:
 td.model { overflow-wrap: anywhere; font-weight: 550; }
 table.leaderboard td.model { min-width: 16em; }
 table.effects td.model { min-width: 10em; }
-table.effects td:last-child { white-space: nowrap; }
+table.effects td:last-child { min-width: 8.5em; }
 span.ci { display: block; font-size: 11px; color: var(--muted); font-weight: 400; }
 td.b { font-weight: 650; }
 td.dim, span.dim { color: var(--muted); }
@@ -103,7 +103,9 @@ svg.mpl text { font-family: inherit !important; }
 .answer .who { font-size: 12px; font-weight: 650; margin-top: 6px; overflow-wrap: anywhere; }
 .answer .text { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; max-height: 14em;
   overflow: auto; background: var(--soft); border: 1px solid var(--line); border-radius: 4px; padding: 4px 6px; }
-details.group { border: 1px solid var(--line); border-radius: 8px; padding: 4px 12px; }
+details.group { border: 1px solid var(--line); border-radius: 8px; padding: 4px 12px; overflow-x: auto; }
+details.group table { font-size: 13px; }
+details.group th, details.group td { padding: 5px 7px; }
 details.group > summary { font-weight: 650; }
 .card p { font-size: 13px; margin: 6px 0; }
 .card svg.chart { margin: 4px 0; }
