@@ -39,7 +39,7 @@ h2 { font-size: 21px; margin: 0 0 6px; font-weight: 650; }
 h3 { font-size: 16px; margin: 20px 0 6px; font-weight: 650; }
 p.lead, p.note { color: var(--muted); margin: 0 0 12px; max-width: 900px; }
 p.note { font-size: 13px; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 12px; margin: 8px 0 16px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(165px, 1fr)); gap: 12px; margin: 8px 0 16px; }
 .kpi { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: #fff; }
 .kpi .v { font-size: 22px; font-weight: 650; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .kpi .k { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
