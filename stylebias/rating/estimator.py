@@ -608,10 +608,14 @@ def effect_sentence(name: str, coef: float, low: float, high: float, sd: float, 
     )
 
 
-def describe_components(models: list[str], comp: np.ndarray, a: np.ndarray, limit: int = 4) -> str:
-    """ "3 components: {a, b, c} (1,204 battles), {d, e} (56 battles), ..." for error messages."""
+def describe_components(
+    models: list[str], comp: np.ndarray, a: np.ndarray, limit: int = 4, counts: np.ndarray | None = None
+) -> str:
+    """ "3 components: {a, b, c} (1,204 battles), {d, e} (56 battles), ..." for error messages.
+
+    ``a``: model A per battle, or per row of a pair table with its battle ``counts``."""
     n_comp = int(comp.max()) + 1
-    battles = np.bincount(comp[a], minlength=n_comp)
+    battles = np.bincount(comp[a], counts, minlength=n_comp).astype(np.int64)
     parts = []
     for c in range(min(n_comp, limit)):
         names = [m for m, k in zip(models, comp, strict=True) if k == c]

@@ -69,21 +69,26 @@ def _take(values: Any, rows: np.ndarray) -> Any:
 
 
 def thin_models(
-    a: np.ndarray, b: np.ndarray, n_models: int, min_battles: int
+    a: np.ndarray, b: np.ndarray, n_models: int, min_battles: int, counts: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict[int, int]]:
     """Keep-mask over battles and the excluded model indices with their battle counts.
 
     Removing a thin model removes its battles, which can make another model thin: iterate to a fixed point.
+    ``counts``: battles per row when a row stands for several (a pair table); default one each.
     """
     keep = np.ones(len(a), dtype=bool)
     excluded: dict[int, int] = {}
     if min_battles <= 1:
         return keep, excluded
-    initial = np.bincount(a, minlength=n_models) + np.bincount(b, minlength=n_models)
+    c = counts
+    initial = np.bincount(a, c, minlength=n_models) + np.bincount(b, c, minlength=n_models)
     drop = np.zeros(n_models, dtype=bool)
     while True:
-        counts = np.bincount(a[keep], minlength=n_models) + np.bincount(b[keep], minlength=n_models)
-        thin = np.flatnonzero((counts < min_battles) & (initial > 0) & ~drop)
+        ck = None if c is None else c[keep]
+        counts_now = np.bincount(a[keep], ck, minlength=n_models) + np.bincount(
+            b[keep], ck, minlength=n_models
+        )
+        thin = np.flatnonzero((counts_now < min_battles) & (initial > 0) & ~drop)
         if len(thin) == 0:
             break
         for m in thin:
@@ -103,28 +108,34 @@ class Part:
 
 
 def component_policy(
-    models: list[str], a: np.ndarray, b: np.ndarray, rows: np.ndarray, policy: str = "split"
+    models: list[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    rows: np.ndarray,
+    policy: str = "split",
+    counts: np.ndarray | None = None,
 ) -> tuple[list[Part], list[dict[str, Any]]]:
     """What a disconnected comparison graph becomes, and the models it leaves out (with the reason).
 
     Ratings from different connected components share no scale, so they are never put in one table.
     ``"split"`` (the default) fits every component on its own (component 0 = most battles), ``"largest"``
     fits only component 0 and lists the other models, ``"refuse"`` raises :class:`DataError` naming the
-    components. ``a``/``b`` index ``models`` per battle; ``rows`` are those battles' positions in the design.
+    components. ``a``/``b`` index ``models`` per battle; ``rows`` are those battles' positions in the design;
+    ``counts``: battles per row when a row stands for several (a pair table).
     """
     check_components(policy)
-    comp_of_model = graph_components(a, b, len(models))
+    comp_of_model = graph_components(a, b, len(models), counts)
     n_comp = int(comp_of_model.max()) + 1
     if n_comp > 1 and policy == "refuse":
         raise DataError(
             "comparison graph is disconnected, so ratings across its parts are not comparable: "
-            + describe_components(models, comp_of_model, a)
+            + describe_components(models, comp_of_model, a, counts=counts)
             + ". Use components='split' (CLI: --components split) to rate each part separately or "
             "'largest' to rate only the largest."
         )
     excluded: list[dict[str, Any]] = []
     if policy == "largest" and n_comp > 1:
-        played = np.bincount(a, minlength=len(models)) + np.bincount(b, minlength=len(models))
+        played = np.bincount(a, counts, minlength=len(models)) + np.bincount(b, counts, minlength=len(models))
         for m, c, n in zip(models, comp_of_model, played, strict=True):
             if c != 0:
                 excluded.append(
@@ -173,35 +184,8 @@ def fit_design(
     """
     settings.check()
     enc_all = encode_models(design.model_a, design.model_b)
-    keep, thin = thin_models(enc_all.a, enc_all.b, len(enc_all.models), settings.min_battles)
-    excluded_rows = [
-        {
-            "model": enc_all.models[m],
-            "battles": n,
-            "reason": f"fewer than --min-battles {settings.min_battles} battles",
-        }
-        for m, n in sorted(thin.items())
-    ]
-    idx = np.flatnonzero(keep)
-    if len(idx) == 0:
-        raise DataError(
-            f"no battles left after removing models with fewer than {settings.min_battles} battles "
-            f"({len(thin)} models removed)"
-        )
-    kept_models = np.unique(np.concatenate([enc_all.a[idx], enc_all.b[idx]]))
-    if len(kept_models) < 2:
-        names = [enc_all.models[i] for i in kept_models]
-        raise DataError(f"need at least two models to rate, found {len(names)}: {names}")
-    models = [enc_all.models[i] for i in kept_models]
-    a_kept = np.searchsorted(kept_models, enc_all.a[idx])
-    b_kept = np.searchsorted(kept_models, enc_all.b[idx])
-    parts, left_out = component_policy(models, a_kept, b_kept, idx, settings.components)
-    excluded = pd.DataFrame(excluded_rows + left_out, columns=["model", "battles", "reason"])
-    if winrate_vs is not None and winrate_vs not in models:
-        raise UsageError(f"--winrate-vs: model {winrate_vs!r} is not among the rated models")
+    parts, excluded = plan_parts(enc_all.models, enc_all.a, enc_all.b, settings, winrate_vs=winrate_vs)
     anchor = settings.anchor
-    if anchor is not None and anchor[0] not in models:
-        raise UsageError(f"--anchor: model {anchor[0]!r} is not among the rated models")
 
     shown = settings.to_json() if describe is None else describe
     results = []
@@ -224,6 +208,54 @@ def fit_design(
     main, *others = results
     main.parts = others
     return main
+
+
+def plan_parts(
+    all_models: list[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    settings: FitSettings,
+    *,
+    counts: np.ndarray | None = None,
+    winrate_vs: str | None = None,
+) -> tuple[list[Part], pd.DataFrame]:
+    """The parts a fit rates and the models it leaves out: thin models, then the component policy.
+
+    ``a``/``b`` index ``all_models`` per row; a part's ``rows`` are positions in them. ``counts``: battles
+    per row when a row stands for several (the pair table of a partitioned fit), default one each.
+    """
+    keep, thin = thin_models(a, b, len(all_models), settings.min_battles, counts)
+    excluded_rows = [
+        {
+            "model": all_models[m],
+            "battles": n,
+            "reason": f"fewer than --min-battles {settings.min_battles} battles",
+        }
+        for m, n in sorted(thin.items())
+    ]
+    idx = np.flatnonzero(keep)
+    if len(idx) == 0:
+        raise DataError(
+            f"no battles left after removing models with fewer than {settings.min_battles} battles "
+            f"({len(thin)} models removed)"
+        )
+    kept_models = np.unique(np.concatenate([a[idx], b[idx]]))
+    if len(kept_models) < 2:
+        names = [all_models[i] for i in kept_models]
+        raise DataError(f"need at least two models to rate, found {len(names)}: {names}")
+    models = [all_models[i] for i in kept_models]
+    a_kept = np.searchsorted(kept_models, a[idx])
+    b_kept = np.searchsorted(kept_models, b[idx])
+    parts, left_out = component_policy(
+        models, a_kept, b_kept, idx, settings.components, None if counts is None else counts[idx]
+    )
+    excluded = pd.DataFrame(excluded_rows + left_out, columns=["model", "battles", "reason"])
+    if winrate_vs is not None and winrate_vs not in models:
+        raise UsageError(f"--winrate-vs: model {winrate_vs!r} is not among the rated models")
+    anchor = settings.anchor
+    if anchor is not None and anchor[0] not in models:
+        raise UsageError(f"--anchor: model {anchor[0]!r} is not among the rated models")
+    return parts, excluded
 
 
 def fit_part(
