@@ -23,7 +23,12 @@ def features(
     paths: opt.PathsArg = None,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Per-response features (.parquet or .csv).", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Per-response features (.parquet or .csv); with --dask a directory of Parquet parts.",
+            show_default=False,
+        ),
     ] = Path("features.parquet"),
     feature_spec: Annotated[
         str,
@@ -50,6 +55,7 @@ def features(
     label: opt.LabelOpt = None,
     answers: opt.AnswersOpt = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    dask: opt.DaskOpt = None,
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Extract style features (length, markdown, emoji, flattery, refusal, tone) from battle files.
@@ -58,13 +64,26 @@ def features(
     battle-level pair features the rating fit uses. Feature definitions: features/README.md.
 
         stylebias features battles.jsonl -o feats.parquet --features style --pairs
+        stylebias features shards/*.parquet -o feats/ --dask local:4     # one Parquet part per file
     """
-    from ..extract.stream import write_features
-
-    data = opt.load_input(paths, fmt, column, max_record_bytes, quiet, labels=label, answers=answers)
     t0 = time.perf_counter()
-    with shown_warnings(quiet), progress_bars(quiet):
-        written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)
+    if dask is not None:
+        from ..cluster import extract_features
+
+        options = opt.cluster_load_options(fmt, column, label, answers, max_record_bytes)
+        with shown_warnings(quiet), progress_bars(quiet):
+            written, ledger = extract_features(
+                paths, output, feature_spec, dask=dask, pairs=pairs, cache=not no_cache, options=options
+            )
+        if not quiet and ledger.rejected:
+            opt.warn_rejects(ledger)
+    else:
+        from ..extract.stream import write_features
+
+        data = opt.load_input(paths, fmt, column, max_record_bytes, quiet, labels=label, answers=answers)
+        t0 = time.perf_counter()
+        with shown_warnings(quiet), progress_bars(quiet):
+            written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)
     dt = time.perf_counter() - t0
     write_outputs(json_out, written.to_json)
     if not quiet:

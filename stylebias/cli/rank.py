@@ -86,6 +86,7 @@ def rank(
     jobs: opt.JobsOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    dask: opt.DaskOpt = None,
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Rank models with and without style control (Bradley-Terry + style covariates, FastChat objective).
@@ -99,8 +100,10 @@ def rank(
         stylebias rank battles.jsonl --ci bootstrap --rounds 200 --json ranks.json
         stylebias rank clean_battle.json --features lmarena --anchor gpt-4-0613=1163
         stylebias rank votes.csv --column model_a=left --column model_b=right --column winner=vote
+        stylebias rank shards/*.parquet --dask tcp://scheduler:8786     # fitted on a Dask cluster
     """
     from ..rating import FitSettings, rank_battles_by
+    from ..rating.pipeline import GroupedRanks
 
     settings = FitSettings(
         features=parse_features(features),
@@ -114,11 +117,25 @@ def rank(
         components=components,
         n_jobs=jobs,
     )
-    data = opt.load_input(
-        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
-    )
-    with shown_warnings(quiet), progress_bars(quiet):
-        ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs)
+    if dask is not None:
+        from ..cluster import rank_files
+
+        if by is not None:
+            raise UsageError("--by is not available with --dask; rank each group's files separately")
+        options = opt.cluster_load_options(fmt, column, label, answers, max_record_bytes)
+        with shown_warnings(quiet), progress_bars(quiet):
+            result, ledger = rank_files(
+                paths, dask=dask, settings=settings, winrate_vs=winrate_vs, options=options
+            )
+        if not quiet and ledger.rejected:
+            opt.warn_rejects(ledger)
+        ranks = GroupedRanks(None, [(None, result)], ledger.accounting())
+    else:
+        data = opt.load_input(
+            paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
+        )
+        with shown_warnings(quiet), progress_bars(quiet):
+            ranks = rank_battles_by(data, by, settings=settings, winrate_vs=winrate_vs)
 
     for value, result in ranks.groups:
         if by is not None:
