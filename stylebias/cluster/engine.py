@@ -31,9 +31,7 @@ def dask_client() -> Any:
     try:
         from distributed import Client
     except ImportError as exc:
-        raise UsageError(
-            f"--dask needs Dask's distributed scheduler, which is not installed: {INSTALL_HINT}"
-        ) from exc
+        raise UsageError(f"--dask needs Dask (not installed): {INSTALL_HINT}") from exc
     return Client
 
 

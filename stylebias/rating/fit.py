@@ -150,7 +150,7 @@ def component_policy(
             f"comparison graph is disconnected; fitting the largest component only. Left out "
             f"{len(left_out)} model(s): {', '.join(left_out)}",
             StyleBiasWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of fit_design (through plan_parts)
         )
     comp_of_battle = comp_of_model[a]
     wanted = [0] if policy == "largest" else list(range(n_comp))

@@ -1,0 +1,212 @@
+"""``--dask``: extraction and fitting on a real Dask ``LocalCluster`` with two worker processes.
+
+Small inputs (three battle files each, with rejected records) so the module runs in seconds after the
+cluster starts: features written by the workers are the single-process frame, ratings, sandwich intervals
+and bootstrap replicates equal ``rank``'s, and every input record is a battle or a reject. Without Dask,
+``--dask`` fails with the install command (simulated import failure).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stylebias.cli import main
+from stylebias.errors import DataError, UsageError
+from stylebias.formats import load_battles
+from stylebias.rating import FitSettings, rank_battles
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::stylebias.errors.StyleBiasWarning")]
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():  # noqa: ANN201
+    from stylebias.cluster import connect
+
+    with connect("local:2") as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def text_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Three JSONL files of real human votes with texts (the demo's PandaLM part), one bad record each."""
+    human = load_battles(None).battles
+    human = human[human["judge"] == "human"].reset_index(drop=True)
+    folder = tmp_path_factory.mktemp("text")
+    paths = []
+    for i in range(3):
+        path = folder / f"votes-{i}.jsonl"
+        with path.open("w", encoding="utf-8") as f:
+            for r in human.iloc[i * 12 : (i + 1) * 12].itertuples():
+                row = {
+                    "model_a": r.model_a,
+                    "model_b": r.model_b,
+                    "winner": str(r.winner),
+                    "prompt": r.prompt,
+                    "response_a": r.response_a,
+                    "response_b": r.response_b,
+                }
+                f.write(json.dumps(row) + "\n")
+            f.write(json.dumps({"model_a": "x", "model_b": "y", "winner": "banana"}) + "\n")
+        paths.append(str(path))
+    return paths
+
+
+def metadata_table(n: int, seed: int):  # noqa: ANN201
+    """LMArena-shaped metadata-only battles (FastChat's clean_battle schema), 2 % unknown vote labels."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    models = np.array([f"model-{i:02d}" for i in range(7)])
+    a = rng.integers(0, len(models), n)
+    b = (a + rng.integers(1, len(models), n)) % len(models)
+    labels = np.array(["model_a", "model_b", "tie", "tie (bothbad)", "nonsense"])
+    winner = labels[rng.choice(5, n, p=[0.36, 0.34, 0.18, 0.1, 0.02])]
+
+    def counts(*names: str):  # noqa: ANN202
+        return pa.StructArray.from_arrays([pa.array(rng.poisson(1.5, n)) for _ in names], names=list(names))
+
+    meta = {
+        "sum_assistant_a_tokens": pa.array(rng.integers(1, 2000, n)),
+        "sum_assistant_b_tokens": pa.array(rng.integers(1, 2000, n)),
+    }
+    for s in "ab":
+        meta[f"header_count_{s}"] = counts("h1", "h2", "h3", "h4", "h5", "h6")
+        meta[f"list_count_{s}"] = counts("ordered", "unordered")
+        meta[f"bold_count_{s}"] = counts("**", "__")
+    return pa.table(
+        {
+            "question_id": pa.array([f"{seed}-{i}" for i in range(n)]),
+            "model_a": pa.array(models[a]),
+            "model_b": pa.array(models[b]),
+            "winner": pa.array(winner),
+            "judge": pa.array(["arena_user"] * n),
+            "turn": pa.array(np.ones(n, dtype=np.int64)),
+            "conv_metadata": pa.StructArray.from_arrays(list(meta.values()), names=list(meta)),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def metadata_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    import pyarrow.parquet as pq
+
+    folder = tmp_path_factory.mktemp("meta")
+    for i, n in enumerate((1500, 900, 2100)):
+        pq.write_table(metadata_table(n, i), folder / f"battles-{i}.parquet", row_group_size=500)
+    return str(folder)
+
+
+def test_features_on_the_cluster_are_the_single_process_frame(client, text_files, tmp_path) -> None:  # noqa: ANN001
+    from stylebias.cluster import extract_features
+    from stylebias.extract.stream import write_features
+
+    single = tmp_path / "single.parquet"
+    data = load_battles(text_files)
+    expected = write_features(data, single, "style", pairs=True, jobs=1, cache=False)
+    written, ledger = extract_features(
+        text_files, tmp_path / "parts", "style", dask=client, pairs=True, cache=False
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "parts"), pd.read_parquet(single))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "parts_pairs"), pd.read_parquet(tmp_path / "single_pairs.parquet")
+    )
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [
+        f"part-0000{i}.parquet" for i in range(3)
+    ]
+    # every record is a battle or a reject, per file and in total
+    assert written.data == expected.data == {"read": 39, "accepted": 36, "rejected": 3}
+    assert ledger.sources["file"].tolist() == text_files
+    assert (ledger.sources["accepted"] + ledger.sources["rejected"] == ledger.sources["read"]).all()
+    assert ledger.rejects["record"].tolist() == [13, 13, 13]
+    assert written.responses == expected.responses == 72 and written.refusal == expected.refusal
+    for name, mean in expected.means().items():
+        assert written.means()[name] == pytest.approx(mean, rel=1e-12, abs=1e-12)
+
+
+def test_rank_on_the_cluster_equals_rank(client, metadata_dir) -> None:  # noqa: ANN001
+    from stylebias.cluster import rank_files
+
+    settings = FitSettings(ci="bootstrap", rounds=8, seed=3)
+    ref = rank_battles(load_battles(metadata_dir), settings=settings)
+    got, ledger = rank_files(metadata_dir, dask=client, settings=settings)
+    for fit in ("controlled", "raw"):
+        r, g = getattr(ref, fit), getattr(got, fit)
+        assert r.models_ == g.models_ and r.feature_names_ == g.feature_names_
+        for attr in ("ratings_", "rating_low_", "rating_high_"):
+            assert float(np.max(np.abs(getattr(r, attr) - getattr(g, attr)))) < 1e-6
+        assert 400 * float(np.max(np.abs(r.boot_theta_ - g.boot_theta_))) < 1e-6
+    assert got.controlled.feature_names_ == ["tokens", "header_count", "list_count", "bold_count"]
+    assert got.to_json() == ref.to_json()  # the --json document, rounded to 6 decimals
+    assert ledger.accounting() == ref.data and ref.data["rejected"] > 0
+
+
+def test_sandwich_and_mixed_inputs_on_the_cluster(client, metadata_dir, text_files) -> None:  # noqa: ANN001
+    """'auto' means lmarena when any file is metadata-only: the text file is redone with those features;
+    its models never meet the arena's, so the graph splits into components, as in one process."""
+    from stylebias.cluster import rank_files
+
+    paths = [metadata_dir, text_files[0]]
+    ref = rank_battles(load_battles(paths), settings=FitSettings())
+    got, _ = rank_files(paths, dask=client, settings=FitSettings())
+    assert len(got.all_parts()) == len(ref.all_parts()) == 2
+    assert got.to_json() == ref.to_json()
+
+
+def test_cli_dask_runs_on_a_scheduler_address(client, metadata_dir, tmp_path, capsys) -> None:  # noqa: ANN001
+    address = client.scheduler.address
+    with pytest.raises(SystemExit) as done:
+        main(["rank", metadata_dir, "--dask", address, "--json", str(tmp_path / "r.json"), "-q"])
+    assert done.value.code in (0, None)
+    with pytest.raises(SystemExit):
+        main(["rank", metadata_dir, "--json", str(tmp_path / "one.json"), "-q"])
+    assert json.loads((tmp_path / "r.json").read_text()) == json.loads((tmp_path / "one.json").read_text())
+    with pytest.raises(SystemExit) as done:
+        main(["rank", metadata_dir, "--dask", address, "--by", "judge", "-q"])
+    assert done.value.code == 1
+    assert "--by is not available with --dask" in capsys.readouterr().err
+
+
+def test_nothing_usable_on_the_cluster_is_a_data_error(client, tmp_path) -> None:  # noqa: ANN001
+    from stylebias.cluster import rank_files
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"model_a": "a", "model_b": "b", "winner": "banana"}\n' * 3)
+    with pytest.raises(DataError, match="no battles to rank in .*bad.jsonl: 3 records read, all rejected"):
+        rank_files([str(bad)], dask=client)
+
+
+def test_without_dask_the_message_says_how_to_install_it(monkeypatch, metadata_dir, capsys) -> None:  # noqa: ANN001
+    from stylebias.cluster.engine import dask_client
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # "import distributed" now raises ImportError
+    with pytest.raises(UsageError, match=r"pip install 'stylebias\[dask\]'"):
+        dask_client()
+    with pytest.raises(SystemExit) as done:
+        main(["rank", metadata_dir, "--dask", "local:2", "-q"])
+    assert done.value.code == 1
+    assert "pip install 'stylebias[dask]'" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize(
+    "address,parsed",
+    [("local", ("local", None)), ("local:3", ("local", 3)), ("tcp://h:8786", ("tcp://h:8786", None))],
+)
+def test_dask_addresses(address: str, parsed: tuple) -> None:
+    from stylebias.cluster.engine import parse_address
+
+    assert parse_address(address) == parsed
+
+
+@pytest.mark.parametrize("address", ["local:0", "local:x", " "])
+def test_bad_dask_addresses(address: str) -> None:
+    from stylebias.cluster.engine import parse_address
+
+    with pytest.raises(UsageError):
+        parse_address(address)
