@@ -30,18 +30,19 @@ from .solver import LN10, PairLayout, Problem
 #: The columns every chunk has (plus ``weight`` optionally and the feature columns).
 CHUNK_COLUMNS = ("model_a", "model_b", "pref_a")
 WEIGHT = "weight"
-#: The cell table of :class:`ChunkSummary`: battles per (model_a, model_b, pref_a) and their summed weight.
-CELL_COLUMNS = ("model_a", "model_b", "pref_a", "n", "w")
 
 #: What :func:`evaluate_chunk` can be asked for at a parameter vector (see :func:`result_size`).
 KINDS = ("derivatives", "loss", "scores", "sides")
 
 
-def check_chunk(chunk: pd.DataFrame, features: Sequence[str]) -> None:
+def check_chunk(chunk: pd.DataFrame, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Raise :class:`DataError` for a chunk no fit can use: a missing column or model name, a self-battle,
     a vote share outside [0, 1], a bad weight, a feature value that is not finite. Callers that know the
     file and record of each row check before (``stylebias.rating.pipeline.check_finite``); this is the
-    last line for chunks built elsewhere, and names the row of the chunk."""
+    last line for chunks built elsewhere, and names the row of the chunk.
+
+    Returns the rows' model codes ``(a, b)`` into the chunk's models (sorted by name).
+    """
     missing = [c for c in (*CHUNK_COLUMNS, *features) if c not in chunk.columns]
     if missing:
         raise DataError(f"partition lacks column(s) {', '.join(missing)}")
@@ -51,9 +52,14 @@ def check_chunk(chunk: pd.DataFrame, features: Sequence[str]) -> None:
             i = int(np.flatnonzero(mask)[0])
             raise DataError(f"{what} in row {i + 1} of this partition ({int(mask.sum()):,} such rows)")
 
-    a, b = chunk["model_a"], chunk["model_b"]
-    fail((a.isna() | b.isna()).to_numpy(), "missing model name")
-    fail((a.astype(object) == b.astype(object)).to_numpy(dtype=bool), "self-battle (a model against itself)")
+    a, a_names = _codes(chunk["model_a"])
+    b, b_names = _codes(chunk["model_b"])
+    fail((a < 0) | (b < 0), "missing model name")
+    models = sorted(set(a_names) | set(b_names))
+    index = pd.Index(models)
+    a = index.get_indexer(a_names)[a] if len(a_names) else a
+    b = index.get_indexer(b_names)[b] if len(b_names) else b
+    fail(a == b, "self-battle (a model against itself)")
     y = chunk["pref_a"].to_numpy(dtype=np.float64)
     fail(~np.isfinite(y) | (y < 0) | (y > 1), "pref_a outside [0, 1]")
     if WEIGHT in chunk.columns:
@@ -61,18 +67,29 @@ def check_chunk(chunk: pd.DataFrame, features: Sequence[str]) -> None:
         fail(~np.isfinite(w) | (w < 0), "weight not finite and >= 0")
     for f in features:
         fail(~np.isfinite(chunk[f].to_numpy(dtype=np.float64)), f"style feature {f!r} not finite")
+    return a, b, models
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of the values (-1 for a missing one) and the names they index (hashing, no sort of rows)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), [str(c) for c in values.cat.categories]
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), [str(u) for u in uniques]
 
 
 @dataclass(frozen=True)
 class ChunkSummary:
     """The first pass over a chunk: its (pair, outcome) cells and its feature moments.
 
-    ``cells`` has one row per distinct ``(model_a, model_b, pref_a)`` with ``n`` battles and summed
-    weight ``w``: at most three per pair with win/tie/loss votes. It is what the model index, thin models,
-    graph components, battle counts and the plain (style-free) fit need, and where each partition's
-    battles of each pair sit in the fit's order (for the bootstrap draws).
+    ``cells`` has one row per distinct ``(a, b, pref_a)`` with ``n`` battles and summed weight ``w``, where
+    ``a``/``b`` index ``models`` (the chunk's models, sorted): at most three rows per pair with win/tie/loss
+    votes. It is what the model index, thin models, graph components, battle counts and the plain
+    (style-free) fit need, and where each partition's battles of each pair sit in the fit's order (for the
+    bootstrap draws).
     """
 
+    models: list[str]
     cells: pd.DataFrame
     moments: Moments | None
     rows: int
@@ -82,29 +99,29 @@ class ChunkSummary:
 def summarise_chunk(chunk: pd.DataFrame, features: Sequence[str]) -> ChunkSummary:
     """Check the chunk and summarise it (see :class:`ChunkSummary`)."""
     features = list(features)
-    check_chunk(chunk, features)
+    a, b, models = check_chunk(chunk, features)
     weighted = WEIGHT in chunk.columns
     w = chunk[WEIGHT].to_numpy(dtype=np.float64) if weighted else np.ones(len(chunk))
     frame = pd.DataFrame(
+        {"key": a * max(len(models), 1) + b, "pref_a": chunk["pref_a"].to_numpy(dtype=np.float64)}
+    )
+    frame["w"] = w
+    cells = frame.groupby(["key", "pref_a"], sort=True)["w"].agg(["size", "sum"]).reset_index()
+    key = cells["key"].to_numpy()
+    cells = pd.DataFrame(
         {
-            "model_a": chunk["model_a"].astype(str).to_numpy(dtype=object),
-            "model_b": chunk["model_b"].astype(str).to_numpy(dtype=object),
-            "pref_a": chunk["pref_a"].to_numpy(dtype=np.float64),
-            "w": w,
+            "a": (key // max(len(models), 1)).astype(np.int32),
+            "b": (key % max(len(models), 1)).astype(np.int32),
+            "pref_a": cells["pref_a"].to_numpy(),
+            "n": cells["size"].to_numpy(dtype=np.float64),
+            "w": cells["sum"].to_numpy(dtype=np.float64),
         }
     )
-    cells = (
-        frame.groupby(["model_a", "model_b", "pref_a"], sort=True)["w"]
-        .agg(["size", "sum"])
-        .rename(columns={"size": "n", "sum": "w"})
-        .reset_index()
-    )
-    cells["n"] = cells["n"].astype(np.float64)
     moments = None
     if features:
         X = chunk[features].to_numpy(dtype=np.float64)
         moments = Moments.of(X, w if weighted else None)
-    return ChunkSummary(cells[list(CELL_COLUMNS)], moments, len(chunk), weighted)
+    return ChunkSummary(models, cells, moments, len(chunk), weighted)
 
 
 @dataclass(frozen=True)

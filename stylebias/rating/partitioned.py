@@ -122,7 +122,7 @@ class PairTable:
     """The summary pass, added up: every (pair, outcome) cell, the pairs, and each partition's pairs."""
 
     models: list[str]
-    cells: pd.DataFrame  # model_a, model_b, pref_a, n, w; sorted; plus ``pair`` (row of the pair arrays)
+    cells: pd.DataFrame  # key (a * M + b), pref_a, n, w, sorted; ``pair`` = row of the pair arrays
     pair_a: np.ndarray  # model index of A per distinct ordered pair (pairs sorted by (a, b))
     pair_b: np.ndarray
     pair_n: np.ndarray  # battles per pair
@@ -132,28 +132,38 @@ class PairTable:
 
     @classmethod
     def of(cls, summaries: Sequence[Any]) -> PairTable:
-        frames = [s.cells for s in summaries if len(s.cells)]
-        if not frames:
+        held = [s for s in summaries if len(s.cells)]
+        if not held:
             raise DataError("no battles to fit")
-        keys = ["model_a", "model_b", "pref_a"]
-        cells = pd.concat(frames, ignore_index=True).groupby(keys, sort=True)[["n", "w"]].sum().reset_index()
-        models = sorted(set(cells["model_a"]) | set(cells["model_b"]))
+        models = sorted(set().union(*(s.models for s in held)))
         index = pd.Index(models)
-        a = index.get_indexer(cells["model_a"].to_numpy(dtype=object))
-        b = index.get_indexer(cells["model_b"].to_numpy(dtype=object))
-        key = a.astype(np.int64) * len(models) + b
-        pair_keys, cell_pair = np.unique(key, return_inverse=True)
+        M = len(models)
+        keyed = []  # per partition: its cells with global pair keys
+        for s in summaries:
+            if not len(s.cells):
+                keyed.append(None)
+                continue
+            to_global = index.get_indexer(s.models).astype(np.int64)
+            key = to_global[s.cells["a"].to_numpy()] * M + to_global[s.cells["b"].to_numpy()]
+            keyed.append(
+                pd.DataFrame({"key": key, "pref_a": s.cells["pref_a"], "n": s.cells["n"], "w": s.cells["w"]})
+            )
+        cells = (
+            pd.concat([k for k in keyed if k is not None], ignore_index=True)
+            .groupby(["key", "pref_a"], sort=True)[["n", "w"]]
+            .sum()
+            .reset_index()
+        )
+        pair_keys, cell_pair = np.unique(cells["key"].to_numpy(), return_inverse=True)
         cells["pair"] = cell_pair
         pair_n = np.bincount(cell_pair, cells["n"].to_numpy(), minlength=len(pair_keys))
         per_partition = []
-        for s in summaries:
-            if not len(s.cells):
+        for k in keyed:
+            if k is None:
                 per_partition.append((np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)))
                 continue
-            ka = index.get_indexer(s.cells["model_a"].to_numpy(dtype=object)).astype(np.int64)
-            kb = index.get_indexer(s.cells["model_b"].to_numpy(dtype=object))
-            rows = np.searchsorted(pair_keys, ka * len(models) + kb)
-            counts = np.bincount(rows, s.cells["n"].to_numpy(), minlength=len(pair_keys))
+            rows = np.searchsorted(pair_keys, k["key"].to_numpy())
+            counts = np.bincount(rows, k["n"].to_numpy(), minlength=len(pair_keys))
             present = np.flatnonzero(counts)
             per_partition.append((present, counts[present].astype(np.int64)))
         moments = None
@@ -163,8 +173,8 @@ class PairTable:
         return cls(
             models=models,
             cells=cells,
-            pair_a=(pair_keys // len(models)).astype(np.int64),
-            pair_b=(pair_keys % len(models)).astype(np.int64),
+            pair_a=(pair_keys // M).astype(np.int64),
+            pair_b=(pair_keys % M).astype(np.int64),
             pair_n=pair_n,
             per_partition=per_partition,
             moments=moments,
@@ -303,10 +313,10 @@ def _cells_fit(part_cells: pd.DataFrame, n_models: int, pairs: tuple[np.ndarray,
     tie = tie_model(est.ties)
     pair_a, pair_b = pairs
     layout = PairLayout.from_sorted(part_cells["local_pair"].to_numpy(), pair_a, pair_b, n_models)
-    counts = part_cells["n"].to_numpy(dtype=np.float64)
-    problem = Problem(
-        layout, part_cells["pref_a"].to_numpy(dtype=np.float64), None, tie, est.reg, counts, LN10
-    )
+    # contiguous copies: NumPy sums a strided column of a DataFrame block in another order
+    counts = np.ascontiguousarray(part_cells["n"].to_numpy(dtype=np.float64))
+    y = np.ascontiguousarray(part_cells["pref_a"].to_numpy(dtype=np.float64))
+    problem = Problem(layout, y, None, tie, est.reg, counts, LN10)
     theta0 = np.concatenate([np.zeros(n_models), tie.start(problem.y, problem.w)])
     with task("fitting Bradley-Terry", total=None):
         theta, info = newton(problem, theta0, xtol=est.xtol, max_iter=est.max_iter)
@@ -511,17 +521,17 @@ def _fit_part(
     pair_b = model_pos[table.pair_b[part.rows]].astype(np.int32)
     y = cells["pref_a"].to_numpy(dtype=np.float64)
     w = cells["w"].to_numpy(dtype=np.float64)
+    cell_a = pair_a[cells["local_pair"].to_numpy()]
+    cell_b = pair_b[cells["local_pair"].to_numpy()]
     if settings.ties != "half":
         soft = ~np.isin(y, (0.0, 0.5, 1.0))
         if soft.any():
             i = int(np.flatnonzero(soft)[0])
             raise DataError(
                 f"ties={settings.ties!r} needs hard outcomes (win, loss, tie); a battle of "
-                f"{cells['model_a'].iloc[i]!r} vs {cells['model_b'].iloc[i]!r} has soft preference {y[i]!r}. "
+                f"{models[cell_a[i]]!r} vs {models[cell_b[i]]!r} has soft preference {y[i]!r}. "
                 "Use ties='half' for soft preferences."
             )
-    cell_a = pair_a[cells["local_pair"].to_numpy()]
-    cell_b = pair_b[cells["local_pair"].to_numpy()]
     battles = {"n_obs": int(round(cells["n"].sum())), "played": np.bincount(cell_a, w, minlength=P)}
     battles["played"] = battles["played"] + np.bincount(cell_b, w, minlength=P)
     enc = SimpleNamespace(models=models, a=cell_a, b=cell_b)
