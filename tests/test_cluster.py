@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -128,6 +129,22 @@ def test_features_on_the_cluster_are_the_single_process_frame(client, text_files
     assert written.responses == expected.responses == 72 and written.refusal == expected.refusal
     for name, mean in expected.means().items():
         assert written.means()[name] == pytest.approx(mean, rel=1e-12, abs=1e-12)
+
+
+def test_workers_share_the_cache_folder_of_their_machine(client, text_files, tmp_path) -> None:  # noqa: ANN001
+    """Each worker reads and writes the feature cache of its own machine (here both share one disk): a
+    second run is served from it and writes the same values."""
+    from stylebias.cluster import extract_features
+    from stylebias.extract.cache import FeatureCache
+
+    cache = str(tmp_path / "cache")
+    extract_features(text_files, tmp_path / "first", "lmarena", dask=client, cache=cache)
+    battles = load_battles(text_files).battles
+    distinct = len(set(battles["response_a"]) | set(battles["response_b"]))
+    with FeatureCache(Path(cache)) as store:
+        assert len(store) == distinct  # every distinct response, from two worker processes into one file
+    extract_features(text_files, tmp_path / "second", "lmarena", dask=client, cache=cache)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "first"), pd.read_parquet(tmp_path / "second"))
 
 
 def test_rank_on_the_cluster_equals_rank(client, metadata_dir) -> None:  # noqa: ANN001

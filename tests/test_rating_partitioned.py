@@ -237,3 +237,17 @@ def test_soft_votes_with_a_tie_model_are_refused() -> None:
     df = battles(soft=True)
     with pytest.raises(DataError, match="needs hard outcomes"):
         fit_partitions(SerialEngine([df]), FEATURES, FitSettings(ties="davidson"))
+
+
+def test_a_partition_that_changes_between_passes_is_caught() -> None:
+    """Partitions made on the spot must make the same battles every time (the bootstrap checks)."""
+    df = battles(seed=6)
+    calls = iter(range(10_000))
+
+    def drifting() -> pd.DataFrame:
+        return df.iloc[: 2000 + (next(calls) > 0) * 10]
+
+    with pytest.raises(DataError, match="changed between passes"):
+        fit_partitions(
+            SerialEngine([drifting, df.iloc[2010:]]), FEATURES, FitSettings(ci="bootstrap", rounds=2)
+        )

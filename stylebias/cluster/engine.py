@@ -15,8 +15,6 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import numpy as np
-
 from ..errors import UsageError
 from ..rating.chunks import chunk_of
 
@@ -93,13 +91,6 @@ def _apply(fn: Callable[..., Any], source: Any, *args: Any) -> Any:
     return fn(chunk_of(source() if callable(source) else source), *args)
 
 
-def _add(*parts: np.ndarray) -> np.ndarray:
-    total = parts[0]
-    for p in parts[1:]:
-        total = total + p
-    return total
-
-
 class DaskEngine:
     """Partitions on a Dask cluster (:class:`stylebias.rating.partitioned.Engine`).
 
@@ -127,13 +118,17 @@ class DaskEngine:
     ) -> list[Any]:
         return self.client.gather(self._submit(fn, args, per_part))
 
-    def sum(
-        self, fn: Callable[..., np.ndarray], *args: Any, per_part: Sequence[tuple[Any, ...]] | None = None
-    ) -> np.ndarray:
+    def reduce(
+        self,
+        fn: Callable[..., Any],
+        combine: Callable[..., Any],
+        *args: Any,
+        per_part: Sequence[tuple[Any, ...]] | None = None,
+    ) -> Any:
         futures = self._submit(fn, args, per_part)
         while len(futures) > 1:
             futures = [
-                self.client.submit(_add, *futures[i : i + FAN_IN], pure=False)
+                self.client.submit(combine, *futures[i : i + FAN_IN], pure=False)
                 for i in range(0, len(futures), FAN_IN)
             ]
         return futures[0].result()

@@ -124,6 +124,52 @@ def summarise_chunk(chunk: pd.DataFrame, features: Sequence[str]) -> ChunkSummar
     return ChunkSummary(models, cells, moments, len(chunk), weighted)
 
 
+def combine_summaries(*parts: ChunkSummary) -> ChunkSummary:
+    """The summary of the partitions' battles together (in any grouping: an engine adds them in a tree)."""
+    models = sorted(set().union(*(p.models for p in parts)))
+    index = pd.Index(models)
+    M = max(len(models), 1)
+    frames = []
+    moments = None
+    for p in parts:
+        if len(p.cells):
+            to_all = index.get_indexer(p.models).astype(np.int64)
+            key = to_all[p.cells["a"].to_numpy()] * M + to_all[p.cells["b"].to_numpy()]
+            frames.append(
+                pd.DataFrame({"key": key, "pref_a": p.cells["pref_a"], "n": p.cells["n"], "w": p.cells["w"]})
+            )
+        if p.moments is not None:
+            moments = p.moments if moments is None else moments.combine(p.moments)
+    if frames:
+        cells = (
+            pd.concat(frames, ignore_index=True)
+            .groupby(["key", "pref_a"], sort=True)[["n", "w"]]
+            .sum()
+            .reset_index()
+        )
+        key = cells["key"].to_numpy()
+    else:
+        cells, key = pd.DataFrame({"pref_a": [], "n": [], "w": []}), np.zeros(0, dtype=np.int64)
+    cells = pd.DataFrame(
+        {
+            "a": (key // M).astype(np.int32),
+            "b": (key % M).astype(np.int32),
+            "pref_a": cells["pref_a"].to_numpy(dtype=np.float64),
+            "n": cells["n"].to_numpy(dtype=np.float64),
+            "w": cells["w"].to_numpy(dtype=np.float64),
+        }
+    )
+    return ChunkSummary(models, cells, moments, sum(p.rows for p in parts), any(p.weighted for p in parts))
+
+
+def add_arrays(*parts: np.ndarray) -> np.ndarray:
+    """The sum of partitions' array results (what an engine's tree adds)."""
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
 @dataclass(frozen=True)
 class PartSpec:
     """What every partition needs to compute its share of one fit: small, sent with each pass.
@@ -185,17 +231,31 @@ class ChunkProblem:
     base: np.ndarray | None
 
 
-def chunk_problem(chunk: pd.DataFrame, spec: PartSpec) -> ChunkProblem:
-    """The chunk's rows of the part, in the fit's order: by ordered pair, input order within a pair
-    (a stable sort, as the in-memory fit sorts), standardised with the part's scaling."""
+def _part_order(chunk: pd.DataFrame, spec: PartSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The chunk's rows of the part in the fit's order (by ordered pair, input order within a pair: a
+    stable sort, as the in-memory fit sorts) and their pair keys ``a * P + b`` in that order."""
     P = len(spec.models)
     index = pd.Index(list(spec.models))
     a = _model_codes(chunk["model_a"], index)
     b = _model_codes(chunk["model_b"], index)
     rows = np.flatnonzero((a >= 0) & (b >= 0))
     key = a[rows].astype(np.int64) * P + b[rows]
-    order = rows[np.argsort(key, kind="stable")]
-    key = np.sort(key, kind="stable")
+    sort = np.argsort(key, kind="stable")
+    return rows[sort], key[sort]
+
+
+def pair_counts(chunk: pd.DataFrame, spec: PartSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The part's pairs present in this chunk (keys ascending) and their battles here: what the client
+    needs to place each partition's battles in the fit's order (for the bootstrap draws)."""
+    _, key = _part_order(chunk, spec)
+    keys, counts = np.unique(key, return_counts=True)
+    return keys, counts.astype(np.int64)
+
+
+def chunk_problem(chunk: pd.DataFrame, spec: PartSpec) -> ChunkProblem:
+    """The chunk's rows of the part, in the fit's order, standardised with the part's scaling."""
+    P = len(spec.models)
+    order, key = _part_order(chunk, spec)
     keys, counts = np.unique(key, return_counts=True)
     pair = np.repeat(np.arange(len(keys), dtype=np.int32), counts)
     layout = PairLayout.from_sorted(pair, (keys // P).astype(np.int32), (keys % P).astype(np.int32), P)
@@ -287,10 +347,7 @@ def max_abs_eta(chunk: pd.DataFrame, spec: PartSpec, theta: np.ndarray) -> float
 
 def chunk_moments(chunk: pd.DataFrame, spec: PartSpec, features: Sequence[str]) -> Moments:
     """Moments of the raw ``features`` over the chunk's rows of the part (``spec.models``)."""
-    index = pd.Index(list(spec.models))
-    a = _model_codes(chunk["model_a"], index)
-    b = _model_codes(chunk["model_b"], index)
-    rows = (a >= 0) & (b >= 0)
+    rows, _ = _part_order(chunk, spec)
     X = chunk[list(features)].to_numpy(dtype=np.float64)[rows]
     w = chunk[WEIGHT].to_numpy(dtype=np.float64)[rows] if WEIGHT in chunk.columns else None
     return Moments.of(X, w)

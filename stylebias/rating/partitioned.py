@@ -42,12 +42,16 @@ import pandas as pd
 from ..errors import DataError
 from ..progress import task
 from .chunks import (
+    ChunkSummary,
     PartSpec,
     Request,
+    add_arrays,
     chunk_moments,
     chunk_of,
+    combine_summaries,
     evaluate_chunk,
     max_abs_eta,
+    pair_counts,
     result_size,
     summarise_chunk,
 )
@@ -68,8 +72,9 @@ class Engine(Protocol):
     """Where the partitions are and how to run a function on each: Dask, Spark, Ray, or a loop.
 
     ``map(fn, *args, per_part=None)`` returns ``[fn(chunk_i, *args, *per_part[i]) for every partition i]``
-    in partition order; ``sum`` returns the sum of those results (NumPy arrays), which an engine may add
-    up where they are (a tree on the workers). Partition order is the battles' input order.
+    in partition order; ``reduce(fn, combine, ...)`` returns ``combine`` of those results, which an engine
+    may apply where they are (a tree on the workers; ``combine`` takes any number of results and is
+    associative). Partition order is the battles' input order.
     """
 
     def __len__(self) -> int: ...
@@ -78,9 +83,13 @@ class Engine(Protocol):
         self, fn: Callable[..., Any], *args: Any, per_part: Sequence[tuple[Any, ...]] | None = None
     ) -> list[Any]: ...
 
-    def sum(
-        self, fn: Callable[..., np.ndarray], *args: Any, per_part: Sequence[tuple[Any, ...]] | None = None
-    ) -> np.ndarray: ...
+    def reduce(
+        self,
+        fn: Callable[..., Any],
+        combine: Callable[..., Any],
+        *args: Any,
+        per_part: Sequence[tuple[Any, ...]] | None = None,
+    ) -> Any: ...
 
 
 class SerialEngine:
@@ -93,24 +102,27 @@ class SerialEngine:
     def __len__(self) -> int:
         return len(self.parts)
 
-    def _chunk(self, i: int) -> pd.DataFrame:
+    def _run(self, fn: Callable[..., Any], i: int, args: tuple[Any, ...], per_part: Any) -> Any:
         p = self.parts[i]
-        return chunk_of(p() if callable(p) else p)
+        return fn(chunk_of(p() if callable(p) else p), *args, *(per_part[i] if per_part else ()))
 
     def map(
         self, fn: Callable[..., Any], *args: Any, per_part: Sequence[tuple[Any, ...]] | None = None
     ) -> list[Any]:
-        return [fn(self._chunk(i), *args, *(per_part[i] if per_part else ())) for i in range(len(self))]
+        return [self._run(fn, i, args, per_part) for i in range(len(self))]
 
-    def sum(
-        self, fn: Callable[..., np.ndarray], *args: Any, per_part: Sequence[tuple[Any, ...]] | None = None
-    ) -> np.ndarray:
-        total: np.ndarray | None = None
-        for i in range(len(self)):
-            r = fn(self._chunk(i), *args, *(per_part[i] if per_part else ()))
-            total = r if total is None else total + r
-        if total is None:
+    def reduce(
+        self,
+        fn: Callable[..., Any],
+        combine: Callable[..., Any],
+        *args: Any,
+        per_part: Sequence[tuple[Any, ...]] | None = None,
+    ) -> Any:
+        if not len(self):
             raise DataError("no partitions to fit")
+        total = self._run(fn, 0, args, per_part)
+        for i in range(1, len(self)):
+            total = combine(total, self._run(fn, i, args, per_part))
         return total
 
 
@@ -119,66 +131,35 @@ class SerialEngine:
 
 @dataclass
 class PairTable:
-    """The summary pass, added up: every (pair, outcome) cell, the pairs, and each partition's pairs."""
+    """The summary pass, added up: every (pair, outcome) cell and the pairs (sorted by model names)."""
 
     models: list[str]
     cells: pd.DataFrame  # key (a * M + b), pref_a, n, w, sorted; ``pair`` = row of the pair arrays
-    pair_a: np.ndarray  # model index of A per distinct ordered pair (pairs sorted by (a, b))
+    pair_a: np.ndarray  # model index of A per distinct ordered pair
     pair_b: np.ndarray
     pair_n: np.ndarray  # battles per pair
-    per_partition: list[tuple[np.ndarray, np.ndarray]]  # (pair rows ascending, battles) per partition
     moments: Moments | None
     weighted: bool
 
     @classmethod
-    def of(cls, summaries: Sequence[Any]) -> PairTable:
-        held = [s for s in summaries if len(s.cells)]
-        if not held:
+    def of(cls, summary: ChunkSummary) -> PairTable:
+        if not len(summary.cells):
             raise DataError("no battles to fit")
-        models = sorted(set().union(*(s.models for s in held)))
-        index = pd.Index(models)
-        M = len(models)
-        keyed = []  # per partition: its cells with global pair keys
-        for s in summaries:
-            if not len(s.cells):
-                keyed.append(None)
-                continue
-            to_global = index.get_indexer(s.models).astype(np.int64)
-            key = to_global[s.cells["a"].to_numpy()] * M + to_global[s.cells["b"].to_numpy()]
-            keyed.append(
-                pd.DataFrame({"key": key, "pref_a": s.cells["pref_a"], "n": s.cells["n"], "w": s.cells["w"]})
-            )
-        cells = (
-            pd.concat([k for k in keyed if k is not None], ignore_index=True)
-            .groupby(["key", "pref_a"], sort=True)[["n", "w"]]
-            .sum()
-            .reset_index()
+        models, M = summary.models, len(summary.models)
+        cells = summary.cells
+        key = cells["a"].to_numpy().astype(np.int64) * M + cells["b"].to_numpy()
+        pair_keys, cell_pair = np.unique(key, return_inverse=True)
+        cells = pd.DataFrame(
+            {"key": key, "pref_a": cells["pref_a"], "n": cells["n"], "w": cells["w"], "pair": cell_pair}
         )
-        pair_keys, cell_pair = np.unique(cells["key"].to_numpy(), return_inverse=True)
-        cells["pair"] = cell_pair
-        pair_n = np.bincount(cell_pair, cells["n"].to_numpy(), minlength=len(pair_keys))
-        per_partition = []
-        for k in keyed:
-            if k is None:
-                per_partition.append((np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)))
-                continue
-            rows = np.searchsorted(pair_keys, k["key"].to_numpy())
-            counts = np.bincount(rows, k["n"].to_numpy(), minlength=len(pair_keys))
-            present = np.flatnonzero(counts)
-            per_partition.append((present, counts[present].astype(np.int64)))
-        moments = None
-        for s in summaries:
-            if s.moments is not None:
-                moments = s.moments if moments is None else moments.combine(s.moments)
         return cls(
-            models=models,
+            models=list(models),
             cells=cells,
             pair_a=(pair_keys // M).astype(np.int64),
             pair_b=(pair_keys % M).astype(np.int64),
-            pair_n=pair_n,
-            per_partition=per_partition,
-            moments=moments,
-            weighted=any(s.weighted for s in summaries),
+            pair_n=np.bincount(cell_pair, cells["n"].to_numpy(), minlength=len(pair_keys)),
+            moments=summary.moments,
+            weighted=summary.weighted,
         )
 
 
@@ -238,7 +219,7 @@ def passes(engine: Engine, spec: PartSpec, positions: Sequence[tuple[Any, ...]] 
     per_part = [(p,) for p in positions] if positions else None
 
     def evaluate(requests: list[Request]) -> list[np.ndarray]:
-        flat = engine.sum(evaluate_chunk, spec, requests, per_part=per_part)
+        flat = engine.reduce(evaluate_chunk, add_arrays, spec, requests, per_part=per_part)
         out, at = [], 0
         for r in requests:
             size = result_size(r.kind, spec)
@@ -427,25 +408,24 @@ def _spread_bootstrap(evaluate: Evaluate, spec: PartSpec, theta_hat: np.ndarray,
 # ------------------------------------------------------------------------------------------- parts
 
 
-def _positions(table: PairTable, part_rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per partition: its pairs of the part (as part keys) and where its first battle of each sits in the
-    in-memory fit's order (pairs in order, each pair's battles in input order = partition order)."""
-    local = np.full(len(table.pair_n), -1, dtype=np.int64)
-    local[part_rows] = np.arange(len(part_rows))
-    counts = table.pair_n[part_rows].astype(np.int64)
-    running = np.zeros(len(part_rows), dtype=np.int64)
-    np.cumsum(counts[:-1], out=running[1:])
-    models_a, models_b = table.pair_a[part_rows], table.pair_b[part_rows]
-    kept_models = np.unique(np.concatenate([models_a, models_b]))
-    P = len(kept_models)
-    keys_all = np.searchsorted(kept_models, models_a) * P + np.searchsorted(kept_models, models_b)
+def _positions(
+    engine: Engine, spec: PartSpec, part_keys: np.ndarray, part_counts: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per partition: its pairs of the part (keys) and where its first battle of each sits in the
+    in-memory fit's order (pairs in key order, each pair's battles in input order = partition order).
+    ``part_keys``/``part_counts``: every pair of the part, ascending, and its battles. One pass with
+    small replies, made only for the bootstrap (the client then holds partitions x pairs integers)."""
+    firsts = np.zeros(len(part_counts), dtype=np.int64)
+    np.cumsum(part_counts[:-1].astype(np.int64), out=firsts[1:])
     out = []
-    for rows, n in table.per_partition:
-        mine = local[rows]
-        sel = mine >= 0
-        idx, cnt = mine[sel], n[sel]
-        out.append((keys_all[idx], running[idx].copy()))
-        running[idx] += cnt
+    for keys, counts in engine.map(pair_counts, spec):
+        idx = np.searchsorted(part_keys, keys)
+        if len(keys) and (idx.max() >= len(part_keys) or not np.array_equal(part_keys[idx], keys)):
+            raise DataError("a partition changed between passes (its pairs differ from the first pass)")
+        out.append((keys, firsts[idx].copy()))
+        firsts[idx] += counts
+    if not np.array_equal(firsts, np.cumsum(part_counts.astype(np.int64))):
+        raise DataError("a partition changed between passes (its battle counts differ from the first pass)")
     return out
 
 
@@ -469,7 +449,7 @@ def fit_partitions(
     features = list(features)
     with threadpool_limits(limits=1, user_api="blas"):
         with task(f"summarising {len(engine)} partitions", total=None):
-            table = PairTable.of(engine.map(summarise_chunk, features))
+            table = PairTable.of(engine.reduce(summarise_chunk, combine_summaries, features))
         parts, excluded = plan_parts(
             table.models,
             table.pair_a,
@@ -535,7 +515,8 @@ def _fit_part(
     battles = {"n_obs": int(round(cells["n"].sum())), "played": np.bincount(cell_a, w, minlength=P)}
     battles["played"] = battles["played"] + np.bincount(cell_b, w, minlength=P)
     enc = SimpleNamespace(models=models, a=cell_a, b=cell_b)
-    positions = _positions(table, part.rows) if (features or table.weighted) else []
+    part_keys = pair_a.astype(np.int64) * P + pair_b
+    part_counts = table.pair_n[part.rows]
     base = PartSpec(tuple(models), (), np.zeros(0), np.zeros(0), settings.ties, LN10, settings.seed)
 
     def fit(spec: PartSpec, names_in: list[str], dropped: list[str]) -> StyleBT:
@@ -546,6 +527,8 @@ def _fit_part(
         else:
             tie = tie_model(settings.ties)
             theta0 = np.concatenate([np.zeros(P + len(spec.features)), tie.start(y, w)])
+            boot = settings.ci == "bootstrap"
+            positions = _positions(engine, spec, part_keys, part_counts) if boot else []
             solved = _spread_fit(engine, spec, positions, theta0, est)
         return _estimator(params, spec, names_in, dropped, solved, battles)
 
