@@ -5,7 +5,8 @@ The battles are an LMArena-shaped stream made partition by partition *on the wor
 headers, lists, bold) turned into LMArena's normalised pair differences, outcomes from a known
 style-controlled Bradley-Terry model. A partition is a function of ``(seed, index)``, called again at
 every pass and never kept, so no process ever holds more than one partition per worker and the stream is
-never stored whole. For each size, on a fresh cluster of 2 single-threaded worker processes:
+never stored whole (``--keep`` instead makes each once and keeps it on its worker, as ``rank --dask``
+keeps its files' chunks: then the passes cost only the fit's own work). For each size, on a fresh cluster of 2 single-threaded worker processes:
 
 * wall time, worker CPU time (summed over workers), client CPU time, passes and Newton iterations;
 * peak RSS of each worker process (``VmHWM``) and of the client;
@@ -40,54 +41,13 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+# worker processes import the stream's module (pickled by reference, not by value with every task)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT), str(ROOT / "bench"), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 
-N_MODELS = 200
-FEATURES = ["tokens", "header_count", "list_count", "bold_count"]
-TRUE_GAMMA = np.array([0.30, 0.05, 0.10, 0.08])  # per (approximate) SD of each pair feature
-PAIR_SD = np.array([0.35, 0.30, 0.40, 0.40])  # fixed scale of the truth (the fit standardises by the data)
-LN10 = math.log(10)
-
-
-def arena_chunk(seed: int, index: int, rows: int, n_models: int = N_MODELS) -> pd.DataFrame:
-    """Partition ``index`` of the stream: ``rows`` battles, a pure function of its arguments."""
-    habits = np.random.default_rng([seed, 0])
-    pop = 1.0 / np.arange(1, n_models + 1) ** 0.9
-    pop /= pop.sum()
-    beta = habits.normal(0, 0.3, n_models)
-    tok_mu = habits.normal(6.0, 0.5, n_models)
-    md = habits.gamma(2.0, 1.0, n_models)
-    rng = np.random.default_rng([seed, 1, index])
-    cdf = np.cumsum(pop)
-    a = np.minimum(np.searchsorted(cdf, rng.random(rows)), n_models - 1)
-    b = np.minimum(np.searchsorted(cdf, rng.random(rows)), n_models - 1)
-    clash = a == b
-    b[clash] = (b[clash] + 1 + rng.integers(0, n_models - 1, int(clash.sum()))) % n_models
-
-    def side(m: np.ndarray) -> list[np.ndarray]:
-        return [
-            np.maximum(1.0, rng.lognormal(tok_mu[m], 0.6)),
-            rng.poisson(md[m] * 1.2).astype(np.float64),
-            rng.poisson(md[m] * 4.0).astype(np.float64),
-            rng.poisson(md[m] * 2.1).astype(np.float64),
-        ]
-
-    sa, sb = side(a), side(b)
-    X = np.column_stack([(x - y) / (x + y + 1.0) for x, y in zip(sa, sb, strict=True)])
-    p = 1.0 / (1.0 + np.exp(-(LN10 * (beta[a] - beta[b]) + (X / PAIR_SD) @ TRUE_GAMMA)))
-    tie = rng.random(rows) < 0.3
-    q = np.clip((p - 0.15) / 0.7, 0.0, 1.0)
-    y = np.where(tie, 0.5, (rng.random(rows) < q).astype(np.float64))
-    names = pd.Index([f"model-{i:03d}" for i in range(n_models)])
-    frame = pd.DataFrame(
-        {
-            "model_a": pd.Categorical.from_codes(a, categories=names),
-            "model_b": pd.Categorical.from_codes(b, categories=names),
-            "pref_a": y,
-        }
-    )
-    for j, name in enumerate(FEATURES):
-        frame[name] = X[:, j]
-    return frame
+from arena_stream import FEATURES, N_MODELS, PAIR_SD, TRUE_GAMMA, arena_chunk  # noqa: E402
 
 
 def parts_of(total: int, part_rows: int, seed: int) -> list[functools.partial]:
@@ -158,7 +118,11 @@ def distributed_run(total: int, args: argparse.Namespace) -> dict:
     try:
         base = client.run(warm)
         cpu0 = sum(client.run(cpu_seconds).values())
-        engine = Counting(DaskEngine(client, parts_of(total, args.part_rows, args.seed)))
+        parts = parts_of(total, args.part_rows, args.seed)
+        if args.keep:  # made once and kept in worker memory, as rank --dask keeps its files' chunks
+            parts = [client.submit(p, pure=False) for p in parts]
+            client.gather(parts)
+        engine = Counting(DaskEngine(client, parts))
         load_before = load()
         t0, c0 = time.perf_counter(), time.process_time()
         result = fit_partitions(engine, FEATURES, settings)
@@ -182,7 +146,7 @@ def distributed_run(total: int, args: argparse.Namespace) -> dict:
         "client_mb": hwm_mb(),
         "load_before": load_before,
         "load_after": load(),
-        "coef": bt.coef_.tolist(),
+        "coef": (bt.coef_ / bt.feature_scale_ * PAIR_SD).tolist(),  # per the truth's fixed SD
         "ratings": {
             "models": bt.models_,
             "rating": bt.ratings_.tolist(),
@@ -264,6 +228,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates (0: sandwich)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--keep",
+        action="store_true",
+        help="make each partition once and keep it on its worker (not streamed)",
+    )
     ap.add_argument("--no-compare", action="store_true", help="skip the in-memory fit at the first size")
     ap.add_argument("--quick", action="store_true", help="0.2M and 0.5M battles, 100k per partition")
     ap.add_argument("--child", nargs=2, metavar=("BATTLES", "OUT"), help=argparse.SUPPRESS)
@@ -275,7 +244,8 @@ def main() -> None:
         args.sizes, args.part_rows = [0.2, 0.5], 100_000
     print(
         f"partitioned fit, {args.workers} worker processes x 1 thread, {args.part_rows:,} battles per partition, "
-        f"{N_MODELS} models, ci={f'bootstrap x{args.bootstrap}' if args.bootstrap else 'sandwich'}; "
+        f"{N_MODELS} models, ci={f'bootstrap x{args.bootstrap}' if args.bootstrap else 'sandwich'}, "
+        f"partitions {'kept on the workers' if args.keep else 'made again at every pass'}; "
         f"machine: {os.cpu_count()} cores   [{load()}]",
         flush=True,
     )
@@ -298,7 +268,7 @@ def main() -> None:
             compare(run, args)
     truth = dict(zip(FEATURES, TRUE_GAMMA, strict=True))
     print(
-        "style coefficients at the largest size (truth per fixed SD in brackets): "
+        "style coefficients at the largest size, per the truth's fixed SD (truth in brackets): "
         + ", ".join(f"{n} {c:.3f} ({truth[n]:.2f})" for n, c in zip(FEATURES, runs[-1]["coef"], strict=True))
     )
     dim = N_MODELS + len(FEATURES)

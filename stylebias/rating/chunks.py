@@ -353,6 +353,14 @@ def chunk_moments(chunk: pd.DataFrame, spec: PartSpec, features: Sequence[str]) 
     return Moments.of(X, w)
 
 
+def combine_moments(*parts: Moments) -> Moments:
+    """The moments of the partitions' battles together (any grouping)."""
+    total = parts[0]
+    for m in parts[1:]:
+        total = total.combine(m)
+    return total
+
+
 def chunk_of(data: Any) -> pd.DataFrame:
     """A chunk from a DataFrame or an Arrow table (anything with ``to_pandas``)."""
     if isinstance(data, pd.DataFrame):

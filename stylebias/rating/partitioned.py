@@ -29,6 +29,7 @@ order of floating-point summation (measured: docs/distributed.md).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,7 @@ from .chunks import (
     add_arrays,
     chunk_moments,
     chunk_of,
+    combine_moments,
     combine_summaries,
     evaluate_chunk,
     max_abs_eta,
@@ -476,6 +478,66 @@ def fit_partitions(
     return main
 
 
+@dataclass
+class PartCells:
+    """One part's slice of the pair table, in the part's own model index (what its two fits share)."""
+
+    models: list[str]
+    cells: pd.DataFrame  # the part's cells, sorted, with ``local_pair`` (the part's pair id)
+    pair_a: np.ndarray  # model of A per pair of the part (part index), pairs ascending
+    pair_b: np.ndarray
+    pair_n: np.ndarray  # battles per pair of the part
+    cell_a: np.ndarray  # model of A per cell
+    cell_b: np.ndarray
+    y: np.ndarray  # outcome per cell
+    w: np.ndarray  # summed weight per cell
+
+    @classmethod
+    def of(cls, table: PairTable, part: Part) -> PartCells:
+        in_part = np.zeros(len(table.pair_n), dtype=bool)
+        in_part[part.rows] = True
+        cells = table.cells.loc[in_part[table.cells["pair"].to_numpy()]].reset_index(drop=True)
+        local_pair = np.full(len(table.pair_n), -1, dtype=np.int64)
+        local_pair[part.rows] = np.arange(len(part.rows))
+        cells["local_pair"] = local_pair[cells["pair"].to_numpy()]
+        models = list(part.models)
+        position = np.searchsorted(pd.Index(table.models).get_indexer(models), np.arange(len(table.models)))
+        pair_a = position[table.pair_a[part.rows]].astype(np.int32)
+        pair_b = position[table.pair_b[part.rows]].astype(np.int32)
+        pair = cells["local_pair"].to_numpy()
+        return cls(
+            models,
+            cells,
+            pair_a,
+            pair_b,
+            table.pair_n[part.rows],
+            pair_a[pair],
+            pair_b[pair],
+            cells["pref_a"].to_numpy(dtype=np.float64),
+            cells["w"].to_numpy(dtype=np.float64),
+        )
+
+    @property
+    def keys(self) -> np.ndarray:
+        """Pair keys ``a * P + b`` of the part's pairs, ascending (as :func:`~.chunks.pair_counts`)."""
+        return self.pair_a.astype(np.int64) * len(self.models) + self.pair_b
+
+    def played(self) -> np.ndarray:
+        P = len(self.models)
+        return np.bincount(self.cell_a, self.w, minlength=P) + np.bincount(self.cell_b, self.w, minlength=P)
+
+    def check_hard(self, ties: str) -> None:
+        """A tie model needs win/tie/loss votes, as ``StyleBT.fit`` requires."""
+        soft = ~np.isin(self.y, (0.0, 0.5, 1.0))
+        if ties != "half" and soft.any():
+            i = int(np.flatnonzero(soft)[0])
+            raise DataError(
+                f"ties={ties!r} needs hard outcomes (win, loss, tie); a battle of "
+                f"{self.models[self.cell_a[i]]!r} vs {self.models[self.cell_b[i]]!r} has soft preference "
+                f"{self.y[i]!r}. Use ties='half' for soft preferences."
+            )
+
+
 def _fit_part(
     engine: Engine,
     table: PairTable,
@@ -485,89 +547,52 @@ def _fit_part(
     whole: bool,
     winrate_vs: str | None,
 ) -> RankResult:
-    models = list(part.models)
-    P = len(models)
+    """The plain and style-controlled fits of one connected part, and its model table (as ``fit_part``)."""
+    pc = PartCells.of(table, part)
+    pc.check_hard(settings.ties)
     params = settings.estimator_params()
     est = StyleBT(**params)
-    index = pd.Index(table.models)
-    in_part = np.zeros(len(table.pair_n), dtype=bool)
-    in_part[part.rows] = True
-    cells = table.cells.loc[in_part[table.cells["pair"].to_numpy()]].reset_index(drop=True)
-    local_pair = np.full(len(table.pair_n), -1, dtype=np.int64)
-    local_pair[part.rows] = np.arange(len(part.rows))
-    cells["local_pair"] = local_pair[cells["pair"].to_numpy()]
-    model_pos = np.searchsorted(index.get_indexer(models), np.arange(len(table.models)))
-    pair_a = model_pos[table.pair_a[part.rows]].astype(np.int32)
-    pair_b = model_pos[table.pair_b[part.rows]].astype(np.int32)
-    y = cells["pref_a"].to_numpy(dtype=np.float64)
-    w = cells["w"].to_numpy(dtype=np.float64)
-    cell_a = pair_a[cells["local_pair"].to_numpy()]
-    cell_b = pair_b[cells["local_pair"].to_numpy()]
-    if settings.ties != "half":
-        soft = ~np.isin(y, (0.0, 0.5, 1.0))
-        if soft.any():
-            i = int(np.flatnonzero(soft)[0])
-            raise DataError(
-                f"ties={settings.ties!r} needs hard outcomes (win, loss, tie); a battle of "
-                f"{models[cell_a[i]]!r} vs {models[cell_b[i]]!r} has soft preference {y[i]!r}. "
-                "Use ties='half' for soft preferences."
-            )
-    battles = {"n_obs": int(round(cells["n"].sum())), "played": np.bincount(cell_a, w, minlength=P)}
-    battles["played"] = battles["played"] + np.bincount(cell_b, w, minlength=P)
-    enc = SimpleNamespace(models=models, a=cell_a, b=cell_b)
-    part_keys = pair_a.astype(np.int64) * P + pair_b
-    part_counts = table.pair_n[part.rows]
-    base = PartSpec(tuple(models), (), np.zeros(0), np.zeros(0), settings.ties, LN10, settings.seed)
+    P = len(pc.models)
+    battles = {"n_obs": int(round(pc.cells["n"].sum())), "played": pc.played()}
+    base = PartSpec(tuple(pc.models), (), np.zeros(0), np.zeros(0), settings.ties, LN10, settings.seed)
 
     def fit(spec: PartSpec, names_in: list[str], dropped: list[str]) -> StyleBT:
-        est._warn_separation(enc, y, w)
-        warn_without_ties(settings.ties, bool((y == 0.5).any()))
+        est._warn_separation(SimpleNamespace(models=pc.models, a=pc.cell_a, b=pc.cell_b), pc.y, pc.w)
+        warn_without_ties(settings.ties, bool((pc.y == 0.5).any()))
         if not spec.features and not table.weighted:
-            solved = _cells_fit(cells, P, (pair_a, pair_b), est)
+            solved = _cells_fit(pc.cells, P, (pc.pair_a, pc.pair_b), est)
         else:
-            tie = tie_model(settings.ties)
-            theta0 = np.concatenate([np.zeros(P + len(spec.features)), tie.start(y, w)])
+            theta0 = np.concatenate(
+                [np.zeros(P + len(spec.features)), tie_model(spec.ties).start(pc.y, pc.w)]
+            )
             boot = settings.ci == "bootstrap"
-            positions = _positions(engine, spec, part_keys, part_counts) if boot else []
+            positions = _positions(engine, spec, pc.keys, pc.pair_n) if boot else []
             solved = _spread_fit(engine, spec, positions, theta0, est)
         return _estimator(params, spec, names_in, dropped, solved, battles)
 
     plain = fit(base, [], [])
     controlled = plain
     if features:
-        moments = table.moments if whole else _part_moments(engine, base, features)
+        moments = table.moments if whole else engine.reduce(chunk_moments, combine_moments, base, features)
         scaling = scaling_from_moments(moments, features)
-        spec = PartSpec(
-            tuple(models),
-            tuple(scaling.names),
-            scaling.mean,
-            scaling.scale,
-            settings.ties,
-            LN10,
-            settings.seed,
+        spec = dataclasses.replace(
+            base, features=tuple(scaling.names), mean=scaling.mean, scale=scaling.scale
         )
         controlled = fit(spec, features, scaling.dropped)
-    table_ = model_table(controlled, plain)
-    if winrate_vs is not None and winrate_vs in models:
-        table_ = table_.merge(controlled.winrate_vs(winrate_vs), on="model", how="left")
+    models = model_table(controlled, plain)
+    reference = winrate_vs if winrate_vs in pc.models else None
+    if reference is not None:
+        models = models.merge(controlled.winrate_vs(reference), on="model", how="left")
     return RankResult(
-        models=table_,
+        models=models,
         features=controlled.effects(),
         excluded=pd.DataFrame(columns=["model", "battles", "reason"]),
         data={},
         settings={},
         controlled=controlled,
         raw=plain,
-        winrate_reference=winrate_vs if winrate_vs in models else None,
+        winrate_reference=reference,
     )
-
-
-def _part_moments(engine: Engine, spec: PartSpec, features: list[str]) -> Moments:
-    total: Moments | None = None
-    for m in engine.map(chunk_moments, spec, features):
-        total = m if total is None else total.combine(m)
-    assert total is not None
-    return total
 
 
 def _estimator(
