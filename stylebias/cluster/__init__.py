@@ -148,7 +148,9 @@ def rank_files(
         names, named = resolve_spec(request, has_text)
         for i in held:
             if reports[i].features != names:  # "auto" read differently from this file alone: redo it
-                again = client.submit(design_partition, parts[i], request, options, settings.cache, has_text)
+                again = client.submit(
+                    design_partition, parts[i], request, options, settings.cache, has_text, pure=False
+                )
                 chunks[i] = client.submit(operator.getitem, again, 0, pure=False)
         reemit(reports)
         engine = DaskEngine(client, [chunks[i] for i in held])

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, StyleBiasWarning
 from ..progress import task
 from .chunks import (
     ChunkSummary,
@@ -290,7 +291,9 @@ class Solved:
     side_sums: np.ndarray | None  # (P, K) summed standardised features on each model's side
 
 
-def _cells_fit(part_cells: pd.DataFrame, n_models: int, pairs: tuple[np.ndarray, np.ndarray], est: StyleBT):
+def _cells_fit(
+    part_cells: pd.DataFrame, n_models: int, pairs: tuple[np.ndarray, np.ndarray], est: StyleBT
+) -> Solved:
     """The plain fit from cell counts, exactly as ``StyleBT.fit`` makes it for unweighted battles without
     features: the same cell arrays, Newton, sandwich and per-cell Poisson(count) bootstrap."""
     tie = tie_model(est.ties)
@@ -394,10 +397,6 @@ def _spread_bootstrap(evaluate: Evaluate, spec: PartSpec, theta_hat: np.ndarray,
                         failed.append(r)
                     advance(1)
     if failed:
-        import warnings
-
-        from ..errors import StyleBiasWarning
-
         warnings.warn(
             f"{len(failed)} of {est.rounds} bootstrap replicates did not converge in {est.max_iter} Newton "
             "steps; their last iterate is used",
