@@ -6,9 +6,13 @@ headers, lists, bold) turned into LMArena's normalised pair differences, outcome
 style-controlled Bradley-Terry model. A partition is a function of ``(seed, index)``, called again at
 every pass and never kept, so no process ever holds more than one partition per worker and the stream is
 never stored whole (``--keep`` instead makes each once and keeps it on its worker, as ``rank --dask``
-keeps its files' chunks: then the passes cost only the fit's own work). For each size, on a fresh cluster of 2 single-threaded worker processes:
+keeps its files' chunks: then the passes cost only the fit's own work). For each size, on a fresh local
+cluster laid out as a real one: a ``dask scheduler`` process and ``dask worker`` processes (2 single-threaded
+by default) on this machine, the client in this process (``--in-process-scheduler`` uses a ``LocalCluster``
+instead, whose scheduler shares the client's process and adds ~30 ms of CPU per second of wall time to it):
 
-* wall time, worker CPU time (summed over workers), client CPU time, passes and Newton iterations;
+* wall time, worker CPU time (summed over workers), client CPU time, scheduler CPU time, passes and Newton
+  iterations;
 * peak RSS of each worker process (``VmHWM``) and of the client;
 * the machine's load average beside every figure (the 2 cores are shared with other jobs).
 
@@ -25,16 +29,20 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import math
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,6 +83,66 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid``, children not included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int, in_process: bool) -> Iterator[tuple[Any, int | None]]:
+    """A client of a fresh cluster on this machine and the scheduler's pid (``None``: in this process).
+
+    By default the scheduler and the workers are processes of their own (``dask scheduler``, ``dask
+    worker``), as on a real cluster, so this process's CPU time is the client's alone."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if in_process:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+        try:
+            yield client, None
+        finally:
+            client.close()
+            cluster.close()
+        return
+    dask = str(Path(sys.executable).with_name("dask"))
+    with tempfile.TemporaryDirectory() as tmp:
+        address = os.path.join(tmp, "scheduler.json")
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        scheduler = subprocess.Popen(
+            [dask, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", address], **quiet
+        )
+        worker = subprocess.Popen(
+            [dask, "worker", "--scheduler-file", address, "--nworkers", str(workers), "--nthreads", "1"]
+            + ["--no-dashboard", "--local-directory", tmp],
+            **quiet,
+        )
+        try:
+            for _ in range(600):
+                if os.path.exists(address):
+                    break
+                time.sleep(0.1)
+            client = Client(scheduler_file=address, timeout="60s")
+            client.wait_for_workers(workers, timeout=120)
+            try:
+                yield client, scheduler.pid
+            finally:
+                client.close()
+        finally:
+            for proc in (worker, scheduler):
+                proc.terminate()
+                proc.wait(timeout=60)
+
+
 def warm() -> float:
     """Import what the partition functions need (so the baseline RSS includes it); returns VmHWM."""
     import stylebias.rating.chunks  # noqa: F401
@@ -102,20 +170,12 @@ class Counting:
 
 
 def distributed_run(total: int, args: argparse.Namespace) -> dict:
-    import logging
-
-    from distributed import Client, LocalCluster
-
     from stylebias.cluster.engine import DaskEngine
     from stylebias.rating import FitSettings
     from stylebias.rating.partitioned import fit_partitions
 
     settings = FitSettings(ci="bootstrap" if args.bootstrap else "sandwich", rounds=max(args.bootstrap, 2))
-    cluster = LocalCluster(
-        n_workers=args.workers, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
-    )
-    client = Client(cluster)
-    try:
+    with local_cluster(args.workers, args.in_process_scheduler) as (client, scheduler_pid):
         base = client.run(warm)
         cpu0 = sum(client.run(cpu_seconds).values())
         parts = parts_of(total, args.part_rows, args.seed)
@@ -124,14 +184,13 @@ def distributed_run(total: int, args: argparse.Namespace) -> dict:
             client.gather(parts)
         engine = Counting(DaskEngine(client, parts))
         load_before = load()
+        s0 = process_cpu(scheduler_pid) if scheduler_pid else float("nan")
         t0, c0 = time.perf_counter(), time.process_time()
         result = fit_partitions(engine, FEATURES, settings)
         wall, client_cpu = time.perf_counter() - t0, time.process_time() - c0
+        scheduler_cpu = process_cpu(scheduler_pid) - s0 if scheduler_pid else float("nan")
         peaks = client.run(hwm_mb)
         worker_cpu = sum(client.run(cpu_seconds).values()) - cpu0
-    finally:
-        client.close()
-        cluster.close()
     bt = result.controlled
     return {
         "battles": total,
@@ -141,6 +200,7 @@ def distributed_run(total: int, args: argparse.Namespace) -> dict:
         "wall": wall,
         "worker_cpu": worker_cpu,
         "client_cpu": client_cpu,
+        "scheduler_cpu": scheduler_cpu,
         "peak_worker_mb": sorted(peaks.values()),
         "base_worker_mb": sorted(base.values()),
         "client_mb": hwm_mb(),
@@ -233,6 +293,11 @@ def main() -> None:
         action="store_true",
         help="make each partition once and keep it on its worker (not streamed)",
     )
+    ap.add_argument(
+        "--in-process-scheduler",
+        action="store_true",
+        help="a LocalCluster (its scheduler in this process, so the client CPU includes the scheduler's)",
+    )
     ap.add_argument("--no-compare", action="store_true", help="skip the in-memory fit at the first size")
     ap.add_argument("--quick", action="store_true", help="0.2M and 0.5M battles, 100k per partition")
     ap.add_argument("--child", nargs=2, metavar=("BATTLES", "OUT"), help=argparse.SUPPRESS)
@@ -242,13 +307,34 @@ def main() -> None:
         return
     if args.quick:
         args.sizes, args.part_rows = [0.2, 0.5], 100_000
+    # a terminated run still stops its scheduler and worker processes (the finally blocks run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(
-        f"partitioned fit, {args.workers} worker processes x 1 thread, {args.part_rows:,} battles per partition, "
+        f"partitioned fit, {args.workers} worker processes x 1 thread, "
+        f"scheduler {'in the client process' if args.in_process_scheduler else 'in its own process'}, "
+        f"{args.part_rows:,} battles per partition, "
         f"{N_MODELS} models, ci={f'bootstrap x{args.bootstrap}' if args.bootstrap else 'sandwich'}, "
         f"partitions {'kept on the workers' if args.keep else 'made again at every pass'}; "
         f"machine: {os.cpu_count()} cores   [{load()}]",
         flush=True,
     )
+    warm()
+    import distributed  # noqa: F401  (the client's imports, before any fit)
+
+    from stylebias.cluster.engine import DaskEngine  # noqa: F401
+
+    client_idle = hwm_mb()
+    if args.in_process_scheduler:  # what the scheduler in this process costs while nothing runs
+        with local_cluster(args.workers, True) as (client, _):
+            client.run(warm)
+            c0, t0 = time.process_time(), time.perf_counter()
+            time.sleep(10)
+            idle_cpu, idle_wall = time.process_time() - c0, time.perf_counter() - t0
+        print(
+            f"idle LocalCluster: this process used {idle_cpu:.2f} s of CPU in {idle_wall:.1f} s "
+            f"({1000 * idle_cpu / idle_wall:.0f} ms per second of wall time)   [{load()}]",
+            flush=True,
+        )
     runs = []
     for i, millions in enumerate(args.sizes):
         total = int(round(millions * 1_000_000))
@@ -258,9 +344,11 @@ def main() -> None:
         print(
             f"{total:>12,} battles  {run['partitions']:>3} partitions  {run['passes']:>3} passes "
             f"({run['newton']} Newton)  wall {run['wall']:7.1f} s ({per_m:5.2f} s/M)  "
-            f"worker CPU {run['worker_cpu']:7.1f} s  client CPU {run['client_cpu']:5.1f} s  "
+            f"worker CPU {run['worker_cpu']:7.1f} s  client CPU {run['client_cpu']:5.2f} s  "
+            f"scheduler CPU {run['scheduler_cpu']:5.1f} s  "
             f"peak RSS/worker {' / '.join(f'{m:,.0f}' for m in run['peak_worker_mb'])} MB "
-            f"(idle {' / '.join(f'{m:,.0f}' for m in run['base_worker_mb'])})  client {run['client_mb']:,.0f} MB"
+            f"(idle {' / '.join(f'{m:,.0f}' for m in run['base_worker_mb'])})  "
+            f"client {run['client_mb']:,.0f} MB (idle {client_idle:,.0f})"
             f"   [{run['load_before']} -> {run['load_after']}]",
             flush=True,
         )

@@ -131,6 +131,35 @@ def test_features_on_the_cluster_are_the_single_process_frame(client, text_files
         assert written.means()[name] == pytest.approx(mean, rel=1e-12, abs=1e-12)
 
 
+def test_cli_features_on_the_cluster_read_parquet_and_jsonl(client, text_files, tmp_path) -> None:  # noqa: ANN001
+    """``stylebias features A.parquet B.jsonl -o OUT/ --dask ...``: one part per file, read in order they
+    are what ``stylebias features A.parquet B.jsonl -o one.parquet --jobs 1`` writes."""
+    as_parquet = tmp_path / "votes-0.parquet"
+    pd.read_json(text_files[0], lines=True, dtype=False).to_parquet(as_parquet)
+    paths = [str(as_parquet), text_files[1]]
+    address = client.scheduler.address
+    for args in (
+        ["-o", str(tmp_path / "parts"), "--dask", address],
+        ["-o", str(tmp_path / "one.parquet"), "--jobs", "1"],
+    ):
+        with pytest.raises(SystemExit) as done:
+            main(["features", *paths, "--features", "lmarena", "--pairs", "--no-cache", "-q", *args])
+        assert done.value.code in (0, None)
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+    ]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "parts"), pd.read_parquet(tmp_path / "one.parquet")
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "parts_pairs"), pd.read_parquet(tmp_path / "one_pairs.parquet")
+    )
+    assert (
+        len(pd.read_parquet(tmp_path / "parts_pairs")) == 24
+    )  # 12 battles per file; the bad records rejected
+
+
 def test_workers_share_the_cache_folder_of_their_machine(client, text_files, tmp_path) -> None:  # noqa: ANN001
     """Each worker reads and writes the feature cache of its own machine (here both share one disk): a
     second run is served from it and writes the same values."""

@@ -66,10 +66,10 @@ def features(
         stylebias features battles.jsonl -o feats.parquet --features style --pairs
         stylebias features shards/*.parquet -o feats/ --dask local:4     # one Parquet part per file
     """
-    t0 = time.perf_counter()
     if dask is not None:
         from ..cluster import extract_features
 
+        t0 = time.perf_counter()  # loading happens on the workers, inside the timed run
         options = opt.cluster_load_options(fmt, column, label, answers, max_record_bytes)
         with shown_warnings(quiet), progress_bars(quiet):
             written, ledger = extract_features(

@@ -76,6 +76,8 @@ def connect(address: Any) -> Iterator[Any]:
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        # the scheduler's health/metrics server on a free port: no warning when 8787 is taken
+        scheduler_kwargs={"dashboard_address": ":0"},
         silence_logs=logging.ERROR,
     )
     client = client_cls(cluster)
