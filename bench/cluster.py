@@ -1,4 +1,4 @@
-"""Scale of the partitioned Bradley-Terry + style fit on a Dask ``LocalCluster`` (prints figures; not a test).
+"""Scale of the partitioned Bradley-Terry + style fit on a local Dask cluster (prints figures; not a test).
 
 The battles are an LMArena-shaped stream made partition by partition *on the workers*: metadata-only,
 200 models with Zipf-like popularity, 30 % ties, the four ``lmarena`` style counts per side (tokens,
@@ -22,7 +22,9 @@ the largest difference of ratings, interval ends and (with ``--bootstrap``) boot
 Usage::
 
     /work/venv/bin/python bench/cluster.py                      # 2M, 5M, 20M; in-memory check at 2M
-    /work/venv/bin/python bench/cluster.py --sizes 2 5 --bootstrap 20
+    /work/venv/bin/python bench/cluster.py --sizes 1 --bootstrap 10 --part-rows 250000
+    /work/venv/bin/python bench/cluster.py --sizes 2 5 --keep --no-compare
+    /work/venv/bin/python bench/cluster.py --sizes 1 2 --in-process-scheduler --no-compare
     /work/venv/bin/python bench/cluster.py --quick              # 0.2M + 0.5M smoke run
 """
 
@@ -170,6 +172,8 @@ class Counting:
 
 
 def distributed_run(total: int, args: argparse.Namespace) -> dict:
+    from distributed import wait
+
     from stylebias.cluster.engine import DaskEngine
     from stylebias.rating import FitSettings
     from stylebias.rating.partitioned import fit_partitions
@@ -181,7 +185,7 @@ def distributed_run(total: int, args: argparse.Namespace) -> dict:
         parts = parts_of(total, args.part_rows, args.seed)
         if args.keep:  # made once and kept in worker memory, as rank --dask keeps its files' chunks
             parts = [client.submit(p, pure=False) for p in parts]
-            client.gather(parts)
+            wait(parts)  # made on the workers; never brought to the client
         engine = Counting(DaskEngine(client, parts))
         load_before = load()
         s0 = process_cpu(scheduler_pid) if scheduler_pid else float("nan")
@@ -341,11 +345,15 @@ def main() -> None:
         run = distributed_run(total, args)
         runs.append(run)
         per_m = run["wall"] / (total / 1e6)
+        scheduler = (
+            "(scheduler in the client)"
+            if math.isnan(run["scheduler_cpu"])
+            else f"scheduler CPU {run['scheduler_cpu']:5.1f} s"
+        )
         print(
             f"{total:>12,} battles  {run['partitions']:>3} partitions  {run['passes']:>3} passes "
             f"({run['newton']} Newton)  wall {run['wall']:7.1f} s ({per_m:5.2f} s/M)  "
-            f"worker CPU {run['worker_cpu']:7.1f} s  client CPU {run['client_cpu']:5.2f} s  "
-            f"scheduler CPU {run['scheduler_cpu']:5.1f} s  "
+            f"worker CPU {run['worker_cpu']:7.1f} s  client CPU {run['client_cpu']:5.2f} s  {scheduler}  "
             f"peak RSS/worker {' / '.join(f'{m:,.0f}' for m in run['peak_worker_mb'])} MB "
             f"(idle {' / '.join(f'{m:,.0f}' for m in run['base_worker_mb'])})  "
             f"client {run['client_mb']:,.0f} MB (idle {client_idle:,.0f})"
