@@ -4,7 +4,8 @@ Sections (all by default; pick with ``--only``):
 
 * ``mb``: every ``full`` feature of one ~1 MB response, for hostile inputs (long runs of markdown markers,
   unclosed links, 1,000-level nesting, emoji ZWJ sequences, lone surrogates, RTL, CJK) and for real answers
-  concatenated. Target: each under 1 s. Prints seconds per input (after a warm-up, best of ``--repeat``).
+  concatenated. Target: each under 1 s. Prints wall-clock and CPU seconds per input (after a warm-up, best
+  of ``--repeat``) with the machine's load average beside each, since a shared machine slows the wall clock.
 * ``rss``: writes JSONL files of N and ``--factor`` x N battles with unique texts to a temp folder (not the
   repo), then, in a fresh process per file, loads them with ``load_battles`` and streams the ``lmarena``
   features of every response through ``iter_response_features`` (as ``stylebias features -o`` does),
@@ -101,18 +102,25 @@ def bench_mb(repeat: int) -> None:
     names = list(FEATURE_SETS["full"])
     extract_one("Warm up: I cannot help. **Great** question! 👍", "prompt", names)
     print(f"\n## 1 MB responses, all {len(names)} features of the 'full' set (best of {repeat}, seconds)\n")
-    print("| input | chars | seconds |")
-    print("|---|---:|---:|")
-    worst = 0.0
+    print(f"load average at start: {load()}; {os.cpu_count()} cores\n")
+    print("| input | chars | wall s | CPU s | load (1 min) |")
+    print("|---|---:|---:|---:|---:|")
+    worst_wall = worst_cpu = 0.0
     for label, text in one_mb_inputs().items():
-        best = float("inf")
+        wall = cpu = float("inf")
         for _ in range(repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             extract_one(text, None, names)
-            best = min(best, time.perf_counter() - t0)
-        worst = max(worst, best)
-        print(f"| {label} | {len(text):,} | {best:.2f} |", flush=True)
-    print(f"\nslowest: {worst:.2f} s (target < 1 s)")
+            wall = min(wall, time.perf_counter() - t0)
+            cpu = min(cpu, time.process_time() - c0)
+        worst_wall, worst_cpu = max(worst_wall, wall), max(worst_cpu, cpu)
+        print(f"| {label} | {len(text):,} | {wall:.2f} | {cpu:.2f} | {os.getloadavg()[0]:.2f} |", flush=True)
+    print(f"\nslowest: {worst_wall:.2f} s wall, {worst_cpu:.2f} s CPU (target < 1 s); load at end: {load()}")
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages, for the figures printed beside them."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 # ------------------------------------------------------------------------------------------ streaming RSS

@@ -213,11 +213,14 @@ class BattleSet:
         rejects: one row per rejected record: ``file``, ``record`` (line or row number, 1-based, or an id)
             and ``reason``.
         sources: one row per input file: ``file``, ``format``, ``read``, ``accepted``, ``rejected``.
+        unsupported: files that could not be read as battles at all (``file``, ``reason``); only filled
+            when the loader was asked to list them instead of stopping (``validate``).
     """
 
     battles: pd.DataFrame
     rejects: pd.DataFrame = field(default_factory=lambda: empty_rejects())
     sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SOURCE_COLUMNS)))
+    unsupported: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -282,9 +285,9 @@ class BattleSet:
     def validation_summary(self, examples: int = 3) -> dict[str, Any]:
         """Per-file counts and reject reasons with a few example records, as plain JSON-ready values.
 
-        ``{"files": [{file, format, read, accepted, rejected}], "reasons": [{file, reason, count,
-        examples: [{record, detail}]}], "data": {read, accepted, rejected}}``; reasons are grouped by the
-        text before the first colon, largest first.
+        ``{"files": [{file, format, read, accepted, rejected}], "unsupported": [{file, reason}], "reasons":
+        [{file, reason, count, examples: [{record, detail}]}], "data": {read, accepted, rejected}}``;
+        reasons are grouped by the text before the first colon, largest first.
         """
         files = [
             {
@@ -312,7 +315,8 @@ class BattleSet:
                     }
                 )
             reasons.sort(key=lambda r: -r["count"])
-        return {"files": files, "reasons": reasons, "data": self.accounting()}
+        unsupported = [{"file": str(u["file"]), "reason": str(u["reason"])} for u in self.unsupported]
+        return {"files": files, "unsupported": unsupported, "reasons": reasons, "data": self.accounting()}
 
     def select(self, mask: pd.Series | np.ndarray) -> BattleSet:
         """A view with a subset of battles; rejects and per-file accounting are kept as loaded.
@@ -321,7 +325,10 @@ class BattleSet:
         not to a selection.
         """
         return BattleSet(
-            self.battles.loc[np.asarray(mask)].reset_index(drop=True), self.rejects, self.sources
+            self.battles.loc[np.asarray(mask)].reset_index(drop=True),
+            self.rejects,
+            self.sources,
+            self.unsupported,
         )
 
     @classmethod
@@ -332,6 +339,7 @@ class BattleSet:
             return cls(empty_battles())
         if len(parts) == 1:
             return parts[0]
+        unsupported = [u for p in parts for u in p.unsupported]
         frames = [p.battles for p in parts if len(p.battles)]
         if not frames:
             battles = empty_battles()
@@ -341,8 +349,11 @@ class BattleSet:
             battles = normalize_battles(pd.concat(frames, ignore_index=True), copy=False)
         reject_frames = [p.rejects for p in parts if len(p.rejects)]
         rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else empty_rejects()
-        sources = pd.concat([p.sources for p in parts if len(p.sources)], ignore_index=True)
-        return cls(battles, rejects, sources)
+        sources = [p.sources for p in parts if len(p.sources)]
+        table = (
+            pd.concat(sources, ignore_index=True) if sources else pd.DataFrame(columns=list(SOURCE_COLUMNS))
+        )
+        return cls(battles, rejects, table, unsupported)
 
 
 def empty_rejects() -> pd.DataFrame:

@@ -2,9 +2,12 @@
 
 LMArena's ``arena-catalog`` files have the shape ``{category: {model: {rating, rating_q975, rating_q025}}}``
 (``leaderboard-text.json`` raw, ``leaderboard-text-style-control.json`` style-controlled). Ours is
-``{"models": [{"model", "rating", "rating_low", "rating_high", "rank", ...}], ...}``. Both are read into the
-same table (``model, rating, rating_low, rating_high, rank``) so :func:`compare_leaderboards` can line up
-any two of them: rank shifts and rating deltas side by side.
+``{"models": [{"model", "rating", "rating_low", "rating_high", "rank", ...}], ...}`` with every connected
+component's table under ``components`` and, from ``rank --by``, one ranking per group under ``groups``.
+Both are read into the same table (``model, rating, rating_low, rating_high, rank``) so
+:func:`compare_leaderboards` can line up any two of them: rank shifts and rating deltas side by side.
+:func:`style_gain_board` reads one of ours as its controlled board against its raw one: the delta is then
+``style_gain`` (raw − controlled), with the interval the file holds for it.
 """
 
 from __future__ import annotations
@@ -34,48 +37,117 @@ def _number(value: Any, file: str, model: str, key: str) -> float:
     return f
 
 
-def read_leaderboard(path: str | Path, category: str = "full") -> pd.DataFrame:
+def read_leaderboard(
+    path: str | Path, category: str = "full", *, group: str | None = None, raw: bool = False
+) -> pd.DataFrame:
     """Read a leaderboard file into ``model, rating, rating_low, rating_high, rank`` (best first).
 
-    ``category`` selects the table of an LMArena file (``full``, ``coding``, ...); ours has one table (the
-    largest component's, if the graph was split). Ranks of LMArena files are recomputed from their
-    intervals with LMArena's rule; ours keep the rank written in the file.
+    ``category`` selects the table of an LMArena file (``full``, ``coding``, ...). Ours holds every
+    connected component (each model is in one; ranks are within its component), ``group`` selects one
+    group of a ``rank --by`` file (needed when it has several) and ``raw=True`` reads its raw ratings
+    instead of the style-controlled ones. Ranks of LMArena files are recomputed from their intervals with
+    LMArena's rule; ours keep the rank written in the file.
     """
     p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"leaderboard file not found: {p}")
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"not a JSON leaderboard: {exc}", file=str(p)) from None
+    doc = _load(p)
+    if isinstance(doc, dict) and isinstance(doc.get("groups"), list):
+        doc = _group(doc, str(p), group)
     if isinstance(doc, dict) and isinstance(doc.get("models"), list):
-        return _ours(doc, str(p))
+        return _ours(doc, str(p), raw)
     if isinstance(doc, dict) and doc and all(isinstance(v, dict) for v in doc.values()):
+        if raw:
+            raise UsageError(f"{p}: an LMArena board holds one set of ratings; raw ones are in its own file")
         return _lmarena(doc, str(p), category)
     raise DataError(
-        "unrecognised leaderboard: expected stylebias rank --json output ({'models': [...]}) or an LMArena "
-        "leaderboard-*.json ({category: {model: {rating, rating_q025, rating_q975}}})",
+        "unrecognised leaderboard: expected stylebias rank --json output ({'models': [...]} or, with --by, "
+        "{'groups': [...]}) or an LMArena leaderboard-*.json ({category: {model: {rating, rating_q025, "
+        "rating_q975}}})",
         file=str(p),
     )
 
 
-def _ours(doc: dict[str, Any], file: str) -> pd.DataFrame:
-    rows = []
-    for i, m in enumerate(doc["models"]):
-        if not isinstance(m, dict) or not isinstance(m.get("model"), str):
-            raise DataError("models entry has no 'model' name", file=file, record=i + 1)
-        name = m["model"]
-        rating = _number(m.get("rating"), file, name, "rating")
-        low = _number(m.get("rating_low", rating), file, name, "rating_low")
-        high = _number(m.get("rating_high", rating), file, name, "rating_high")
-        rows.append(
-            {"model": name, "rating": rating, "rating_low": low, "rating_high": high, "rank": m.get("rank")}
+def _load(p: Path) -> Any:
+    if not p.is_file():
+        raise UsageError(f"leaderboard file not found: {p}")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"not a JSON leaderboard: {exc}", file=str(p)) from None
+
+
+def _group(doc: dict[str, Any], file: str, group: str | None) -> dict[str, Any]:
+    """The ranking of one group of a ``rank --by`` file (``group`` names it; optional when there is one)."""
+    groups = [g for g in doc["groups"] if isinstance(g, dict)]
+    rated = [g for g in groups if isinstance(g.get("models"), list)]
+    names = [str(g.get("value")) for g in rated]
+    by = doc.get("by", "the --by column")
+    if group is None:
+        if len(rated) == 1:
+            return rated[0]
+        raise UsageError(
+            f"{file} ranks each {by} separately; choose one with --group (one of: {', '.join(names) or 'none'})"
         )
-    board = pd.DataFrame(rows, columns=list(BOARD_COLUMNS))
+    for g in groups:
+        if str(g.get("value")) == group:
+            if "models" not in g:
+                raise DataError(f"{by} = {group} was not rated: {g.get('error', 'no models')}", file=file)
+            return g
+    raise UsageError(f"{file}: no {by} = {group!r}; the groups are: {', '.join(names) or 'none'}")
+
+
+def _ours(doc: dict[str, Any], file: str, raw: bool = False) -> pd.DataFrame:
+    prefix = "rating_raw" if raw else "rating"
+    rank_key = "rank_raw" if raw else "rank"
+    tables = [doc["models"]]
+    if isinstance(doc.get("components"), list):  # every component's own table (the first is doc["models"])
+        tables = [c.get("models") for c in doc["components"] if isinstance(c, dict)]
+    rows = []
+    for table in tables:
+        if not isinstance(table, list):
+            raise DataError("a component has no 'models' list", file=file)
+        for i, m in enumerate(table):
+            if not isinstance(m, dict) or not isinstance(m.get("model"), str):
+                raise DataError("models entry has no 'model' name", file=file, record=i + 1)
+            name = m["model"]
+            if raw and prefix not in m:
+                raise DataError(f"model {name!r} has no raw rating ({prefix})", file=file)
+            rating = _number(m.get(prefix), file, name, prefix)
+            row = {
+                "model": name,
+                "rating": rating,
+                "rating_low": _number(m.get(f"{prefix}_low", rating), file, name, f"{prefix}_low"),
+                "rating_high": _number(m.get(f"{prefix}_high", rating), file, name, f"{prefix}_high"),
+                "rank": m.get(rank_key),
+            }
+            for key in GAIN_KEYS:
+                row[key] = _optional(m.get(key))
+            rows.append(row)
+    board = pd.DataFrame(rows, columns=[*BOARD_COLUMNS, *GAIN_KEYS])
     if board["rank"].isna().any() or not len(board):
         board["rank"] = lmarena_ranks(board["rating_low"].to_numpy(), board["rating_high"].to_numpy())
     board["rank"] = board["rank"].astype(np.int64)
     return _sorted(board, file)
+
+
+#: What our boards say about raw − controlled (read along, used by :func:`style_gain_board`).
+GAIN_KEYS = ("style_gain", "style_gain_low", "style_gain_high")
+
+
+def _optional(value: Any) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else math.nan
+
+
+def style_gain_board(path: str | Path, group: str | None = None) -> pd.DataFrame:
+    """One of our boards as controlled (A) against raw (B): :func:`compare_leaderboards`'s table, whose
+    ``delta`` is raw − controlled = ``style_gain``, with ``delta_low``/``delta_high`` from the file."""
+    a = read_leaderboard(path, group=group)
+    b = read_leaderboard(path, group=group, raw=True)
+    table = compare_leaderboards(a, b)
+    gain = a.set_index("model")
+    table["delta_low"] = table["model"].map(gain["style_gain_low"])
+    table["delta_high"] = table["model"].map(gain["style_gain_high"])
+    return table
 
 
 def _lmarena(doc: dict[str, Any], file: str, category: str) -> pd.DataFrame:
@@ -129,8 +201,10 @@ def compare_leaderboards(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_json(table: pd.DataFrame, a_name: str, b_name: str, category: str) -> dict[str, Any]:
-    """The ``compare --json`` document."""
+    """The ``compare --json`` document (``delta_low``/``delta_high`` when the table has them: one of our
+    boards against its own raw ratings, :func:`style_gain_board`)."""
     cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
+    cols += [c for c in ("delta_low", "delta_high") if c in table.columns]
     models = []
     for row in table[cols].itertuples(index=False):
         rec = {c: plain(v, digits=6) for c, v in zip(cols, row, strict=True)}

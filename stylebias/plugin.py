@@ -5,6 +5,7 @@
     sc.coefficients()                                     # style effects with CIs and odds ratios
     sc.adjust(battles)                                    # style-neutral P(A wins) per battle
     sc.update(new_battles)                                # warm-started refit on old + new
+    StyleControl().fit(more_battles, freeze=sc)           # new models scored on sc's frozen board
     sc.save("model/"); StyleControl.load("model/")        # JSON artifact, no pickle
 
 A thin estimator over the one fit path (:func:`stylebias.rating.fit_design`, with :class:`FitSettings`
@@ -24,6 +25,12 @@ made of its parameters); it adds input adaptation, the stored design for exact u
   extraction only for themselves, and the refit starts from the previous optimum (``StyleBT.fit(init=)``).
   ``save(include_data=True)`` (default) writes the design as a JSON file in the artifact so a loaded model
   can be updated too; ``include_data=False`` gives a small artifact that can predict but not update.
+* **Frozen coefficients.** ``fit(battles, freeze=old)`` scores the models ``old`` does not know with
+  ``old``'s ratings, style coefficients, feature standardisation and tie parameter held fixed (``old``: a
+  fitted ``StyleControl`` or a saved model folder), so adding a model moves no one else; its features,
+  ``reg``, ``ties``, ``scale``, ``base`` and ``anchor`` are taken over (``rank_result_.frozen`` says what).
+* **Weights.** A battle table's ``weight`` column (Arena-Hard-Auto's strong verdicts count 3) is used as
+  frequency weights unless ``weights=False``; ``baseline`` adds each model's score against it.
 """
 
 from __future__ import annotations
@@ -41,7 +48,8 @@ import pandas as pd
 from .battles import SOURCE_COLUMNS, BattleSet, empty_rejects
 from .errors import ArtifactError, DataError, UsageError
 from .rating import Design, FitSettings, RankResult, fit_design
-from .rating.pipeline import check_finite
+from .rating.fit import Frozen
+from .rating.pipeline import battle_weights, check_finite
 from .rating.result import describe_settings, load_rank_artifact
 from .rating.settings import FIELDS, check_components
 from .rows import validate_battles
@@ -92,21 +100,28 @@ def _pair_table(battles: pd.DataFrame, names: list[str], jobs: int | None, cache
     return pair_features(battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
 
 
-def _design(battles: pd.DataFrame, names: list[str], jobs: int | None, cache: bool | str) -> Design:
-    """The compact data a refit needs: model names, outcome, raw pair features (one row per battle)."""
-    X = _pair_table(battles, names, jobs, cache)
+def _design(battles: pd.DataFrame, names: list[str], settings: FitSettings) -> Design:
+    """The compact data a refit needs: model names, outcome, raw pair features (one row per battle) and
+    the battles' frequency weights (their ``weight`` column, unless ``weights=False``)."""
+    frame = battles.reset_index(drop=True)
+    X = _pair_table(battles, names, settings.n_jobs, settings.cache)
     if names:
-        check_finite(X, battles.reset_index(drop=True))
+        check_finite(X, frame)
     pref = battles["pref_a"].to_numpy(dtype=np.float64)
-    return Design(_names(battles, "a"), _names(battles, "b"), pref, X.astype(np.float64))
+    w = battle_weights(frame, settings)
+    return Design(_names(battles, "a"), _names(battles, "b"), pref, X.astype(np.float64), weights=w)
 
 
 def _concat(a: Design, b: Design) -> Design:
+    weights = None
+    if a.weights is not None or b.weights is not None:
+        weights = np.concatenate([d.weights if d.weights is not None else np.ones(len(d)) for d in (a, b)])
     return Design(
         np.concatenate([a.model_a, b.model_a]),
         np.concatenate([a.model_b, b.model_b]),
         np.concatenate([a.pref_a, b.pref_a]),
         pd.concat([a.X, b.X], ignore_index=True),
+        weights=weights,
     )
 
 
@@ -123,6 +138,11 @@ class StyleControl:
         cache: use the on-disk feature cache (``True``), not (``False``) or this cache directory.
         min_battles: drop models with fewer battles (repeatedly), listed in ``excluded_``.
         components: ``"largest"`` (rate the largest connected set of models) or ``"refuse"``.
+        weights: use the battles' ``weight`` column as frequency weights (when there is one).
+        baseline: add each model's score against this model (win rate, 0-100; ``score*`` columns of
+            ``leaderboard()``, see :mod:`stylebias.rating.baseline`); the baseline is put on side B of every
+            battle it plays. ``parity`` (an upstream scorer's numbers) needs the files' row order: use
+            :func:`stylebias.rank_battles` or ``stylebias rank --parity``.
 
     Fitted attributes: ``ratings_`` (controlled Elo, Series), ``ratings_raw_``, ``coef_`` (Series, log-odds
     per SD of each feature), ``feature_names_`` (kept features), ``features_`` (requested), ``n_battles_``
@@ -146,6 +166,9 @@ class StyleControl:
         scale: float = 400.0,
         base: float = 1000.0,
         anchor: tuple[str, float] | None = None,
+        weights: bool = True,
+        baseline: str | None = None,
+        parity: str | None = None,
     ) -> None:
         self.features = features
         self.reg = reg
@@ -161,6 +184,9 @@ class StyleControl:
         self.scale = scale
         self.base = base
         self.anchor = anchor
+        self.weights = weights
+        self.baseline = baseline
+        self.parity = parity
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor parameters (scikit-learn convention): the fields of :class:`FitSettings`."""
@@ -177,6 +203,11 @@ class StyleControl:
     def settings(self) -> FitSettings:
         """The parameters as the fit path takes them (checked)."""
         check_components(self.components, ("largest", "refuse"))
+        if self.parity is not None:
+            raise UsageError(
+                "StyleControl has no parity mode: an upstream scorer's numbers depend on its files' row order; "
+                "use stylebias.rank_battles(..., parity=...) or `stylebias rank --parity`"
+            )
         return FitSettings(**self.get_params()).check()
 
     def __repr__(self) -> str:
@@ -184,19 +215,26 @@ class StyleControl:
         return "StyleControl(" + ", ".join(f"{k}={v!r}" for k, v in changed.items()) + ")"
 
     # ------------------------------------------------------------------------------------------ fitting
-    def fit(self, battles: Any) -> StyleControl:
+    def fit(self, battles: Any, *, freeze: StyleControl | str | Path | None = None) -> StyleControl:
         """Fit raw and style-controlled ratings on ``battles``; returns ``self``.
 
+        ``freeze``: a fitted ``StyleControl`` or a saved model folder (``save()``, ``stylebias fit --save``)
+        whose ratings, style coefficients, feature standardisation and tie parameter are held fixed: only
+        models it does not know are rated, with intervals that carry its uncertainty; its features, ``reg``,
+        ``ties``, ``scale``, ``base`` and ``anchor`` replace this estimator's (``set_params``).
+
         Raises:
-            DataError: no usable battles (the message names the main reject reasons), non-finite features.
+            DataError: no usable battles (the message names the main reject reasons), non-finite features,
+                or (with ``freeze``) no battle that involves a frozen model.
             UsageError: bad parameters.
         """
         from .extract import resolve_spec
 
-        self.settings()
+        self._frozen = None if freeze is None else self._take_frozen(freeze)
+        settings = self.settings()
         bs = as_battleset(battles, usable=True)
         names, spec = resolve_spec(self.features, bs.has_text)
-        design = _design(bs.battles, names, self.n_jobs, self.cache)
+        design = _design(bs.battles, names, settings)
         self.features_ = names
         self.feature_set_ = spec
         self._rejects = bs.rejects.copy()
@@ -204,6 +242,23 @@ class StyleControl:
         self._data = design
         self._refit(None)
         return self
+
+    def _take_frozen(self, freeze: StyleControl | str | Path) -> Frozen:
+        """The fits ``freeze`` holds fixed; this estimator takes over its features and rating settings."""
+        if isinstance(freeze, StyleControl):
+            freeze._check_fitted()
+            frozen = Frozen(freeze.controlled_, freeze.raw_, source="StyleControl")
+            saved = freeze.settings()
+            features: Any = list(freeze.controlled_.feature_names_in_) or None
+        else:
+            from .rating.persist import load_frozen
+
+            frozen, saved = load_frozen(freeze)
+            features = list(frozen.controlled.feature_names_in_) or None
+        self.set_params(
+            features=features, **{k: getattr(saved, k) for k in ("reg", "ties", "scale", "base", "anchor")}
+        )
+        return frozen
 
     def update(self, new_battles: Any) -> StyleControl:
         """Add ``new_battles`` and refit, warm-started from the current fit; returns ``self``.
@@ -221,15 +276,15 @@ class StyleControl:
             )
         bs = as_battleset(new_battles, usable=True)
         if self.features_ and not bs.has_text:
-            from .extract.pairs import META_FEATURES
+            from .extract.registry import needs_text
 
-            need = [f for f in self.features_ if f not in META_FEATURES]
+            need = [f for f in self.features_ if needs_text(f)]
             if need:
                 raise DataError(
                     f"the new battles are metadata-only but this model uses text features {need}; "
                     "they cannot be computed without the response texts"
                 )
-        new = _design(bs.battles, self.features_, self.n_jobs, self.cache)
+        new = _design(bs.battles, self.features_, self.settings())
         self._data = _concat(self._data, new)
         self._rejects = pd.concat([self._rejects, bs.rejects], ignore_index=True)
         self._sources = pd.concat([self._sources, bs.sources], ignore_index=True)
@@ -241,15 +296,26 @@ class StyleControl:
         read = int(self._sources["read"].sum()) if len(self._sources) else len(design) + len(self._rejects)
         accounting = {"read": read, "accepted": len(design), "rejected": len(self._rejects)}
         names = list(design.X.columns)
-        self._set_fitted(
-            fit_design(
-                design if names else dataclasses.replace(design, X=None),
-                settings,
-                data=accounting,
-                describe=describe_settings(settings, names, None),
-                init=init,
-            )
+        design = design if names else dataclasses.replace(design, X=None)
+        if settings.baseline is not None:
+            design = design.toward(settings.baseline)
+            if settings.anchor is None and getattr(self, "_frozen", None) is None:
+                settings = settings.replace(anchor=(settings.baseline, settings.base))
+        frozen = getattr(self, "_frozen", None)
+        result = fit_design(
+            dataclasses.replace(design, frozen=frozen),
+            settings,
+            data=accounting,
+            describe=describe_settings(settings, names, None),
+            init=init,
         )
+        if settings.baseline is not None:
+            from .rating.baseline import baseline_info, baseline_scores
+
+            scores = baseline_scores(result.controlled, result.raw, settings.baseline)
+            result.models = result.models.merge(scores, on="model", how="left")
+            result.baseline = baseline_info(settings.baseline, settings.level, None)
+        self._set_fitted(result)
 
     def _set_fitted(self, result: RankResult) -> None:
         self.rank_result_ = result
@@ -415,7 +481,7 @@ class StyleControl:
             kept = np.isin(d.model_a, bt.models_) & np.isin(d.model_b, bt.models_)
             Xk = d.X.loc[kept, list(bt.feature_names_)] if len(bt.feature_names_) else None
             metrics = in_sample_metrics(bt, d.model_a[kept], d.model_b[kept], d.pref_a[kept], Xk)
-            if include_data:
+            if include_data and getattr(self, "_frozen", None) is None:
                 files[DESIGN_FILE] = _design_json(d)
         summary = self.rank_result_.summary()
         fitted = FittedStyleModel(model=bt, features=features, feature_set=self.feature_set_, data=summary)
@@ -448,6 +514,7 @@ class StyleControl:
         fs = art.payload.get("feature_set")
         self.feature_set_ = fs if isinstance(fs, str) else None
         self._data = data
+        self._frozen = None
         self._rejects = empty_rejects()
         self._sources = pd.DataFrame(columns=list(SOURCE_COLUMNS))
         self._set_fitted(result)
@@ -471,16 +538,16 @@ def _design_json(d: Design) -> str:
     """The design as compact JSON: model codes, outcomes and raw features column by column (exact floats)."""
     codes, models = pd.factorize(pd.concat([pd.Series(d.model_a), pd.Series(d.model_b)], ignore_index=True))
     n = len(d)
-    return json.dumps(
-        {
-            "models": [str(m) for m in models],
-            "a": codes[:n].tolist(),
-            "b": codes[n:].tolist(),
-            "pref_a": d.pref_a.tolist(),
-            "features": {str(c): d.X[c].tolist() for c in d.X.columns},
-        },
-        separators=(",", ":"),
-    )
+    doc = {
+        "models": [str(m) for m in models],
+        "a": codes[:n].tolist(),
+        "b": codes[n:].tolist(),
+        "pref_a": d.pref_a.tolist(),
+        "features": {str(c): d.X[c].tolist() for c in d.X.columns},
+    }
+    if d.weights is not None:
+        doc["weights"] = np.asarray(d.weights, dtype=np.float64).tolist()
+    return json.dumps(doc, separators=(",", ":"))
 
 
 def _design_from_json(text: str, features: list[str]) -> Design:
@@ -507,12 +574,19 @@ def _design_from_json(text: str, features: list[str]) -> Design:
         if not isinstance(col, list) or len(col) != n:
             raise ArtifactError(f"{DESIGN_FILE}: feature {name!r} must have one value per battle")
         cols[name] = np.asarray(col, dtype=np.float64)
+    weights = raw.get("weights")
+    w = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64) if isinstance(weights, list) and len(weights) == n else None
+        if w is None or not (np.isfinite(w).all() and (w >= 0).all()):
+            raise ArtifactError(f"{DESIGN_FILE}: 'weights' must hold one finite number >= 0 per battle")
     names = np.asarray(models, dtype=object)
     return Design(
         names[ia] if n else np.array([], dtype=object),
         names[ib] if n else np.array([], dtype=object),
         pref,
         pd.DataFrame(cols, index=pd.RangeIndex(n)),
+        weights=w,
     )
 
 

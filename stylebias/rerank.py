@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from .outputs import plain
 from .progress import track
 
 SCORE_COLUMN = "win_rate"
+#: Arena-Hard-Auto's leaderboard CSV (v0.1 ``show_result.py --output``): ``model, score, rating_q025, ...``.
+ARENA_HARD_SCORE = "score"
 LC_COLUMN = "length_controlled_winrate"
 SE_COLUMN = "standard_error"
 OUTPUT_FIELDS = ("instruction", "output", "generator")
@@ -52,9 +55,12 @@ def read_score_board(path: str | Path, score_column: str | None = None) -> pd.Da
 
     AlpacaEval's CSV is read natively: first column = model name (its header may be empty or ``name``),
     ``win_rate`` in percent against the reference, ``length_controlled_winrate`` and ``standard_error`` kept.
-    Other boards: CSV with a ``model``/``name`` column (else the first column), JSON as a list of objects,
-    ``{"models": [...]}``, or ``{model: score}``; ``score_column`` names the score. Scores in [0, 1] are read
-    as fractions, larger ones as percent (returned in percent either way, ``attrs["scale"]`` says which).
+    Arena-Hard-Auto's boards too: v0.1's leaderboard CSV (``model, score, ...``: ``score`` is the win rate
+    against the baseline in percent) and v2's printed table (``show_result.py``'s output saved as text:
+    ``Model  Scores (%)  CI (%)`` rows). Other boards: CSV with a ``model``/``name`` column (else the first
+    column), JSON as a list of objects, ``{"models": [...]}``, or ``{model: score}``; ``score_column`` names
+    the score. Scores in [0, 1] are read as fractions, larger ones as percent (returned in percent either
+    way, ``attrs["scale"]`` says which).
     """
     p = Path(path)
     if not p.is_file():
@@ -63,8 +69,12 @@ def read_score_board(path: str | Path, score_column: str | None = None) -> pd.Da
     suffixes = [s.lower() for s in p.suffixes]
     if ".json" in suffixes:
         raw = _json_board(p, column)
+    elif _is_printed_table(p):
+        raw, column = _printed_board(p), ARENA_HARD_SCORE
     else:
         raw = _csv_board(p)
+    if score_column is None and column not in raw.columns and ARENA_HARD_SCORE in raw.columns:
+        column = ARENA_HARD_SCORE  # Arena-Hard-Auto's leaderboard CSV
     if column not in raw.columns:
         hint = "" if score_column else " (use --score-column to name the score column)"
         raise UsageError(
@@ -100,6 +110,46 @@ def read_score_board(path: str | Path, score_column: str | None = None) -> pd.Da
     out.attrs["score_column"] = column
     out.attrs["file"] = str(p)
     return out.reset_index(drop=True)
+
+
+_PRINTED_ROW = re.compile(r"^\s*\d+\s+(\S+)\s+(-?[\d.]+)\s+\(-?([\d.]+) / \+([\d.]+)\)\s*$")
+
+
+def _is_printed_table(p: Path) -> bool:
+    """Arena-Hard-Auto v2's ``show_result.py`` output (a pandas ``to_string`` table under its header)."""
+    try:
+        with open(p, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    return re.search(r"^\s*Model\s+Scores \(%\)\s+CI \(%\)\s*$", head, re.MULTILINE) is not None
+
+
+def _printed_board(p: Path) -> pd.DataFrame:
+    """``model, score, ci_low, ci_high`` from the first table of a saved ``show_result.py`` printout (other
+    lines - headers, the feature coefficients, a second category - are ignored; each row must parse)."""
+    rows, started = [], False
+    for number, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if re.match(r"^\s*Model\s+Scores \(%\)", line):
+            if started:
+                break  # a second table (another category): one board per file
+            started = True
+            continue
+        if not started or not line.strip():
+            continue
+        m = _PRINTED_ROW.match(line)
+        if m is None:
+            if re.match(r"^\s*\d+\s", line):
+                raise DataError(
+                    f"unreadable row of a show_result.py table: {line.strip()!r}", file=str(p), record=number
+                )
+            break
+        rows.append(
+            {"model": m[1], ARENA_HARD_SCORE: float(m[2]), "ci_low": float(m[3]), "ci_high": float(m[4])}
+        )
+    if not rows:
+        raise DataError("no rows under the 'Model  Scores (%)  CI (%)' header", file=str(p))
+    return pd.DataFrame(rows)
 
 
 def _csv_board(p: Path) -> pd.DataFrame:
@@ -143,9 +193,11 @@ def _json_board(p: Path, column: str) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------- the outputs
 @dataclass
 class ModelOutputs:
-    """Answers read from AlpacaEval ``model_outputs.json`` files, with a rejects ledger."""
+    """Answers read from AlpacaEval ``model_outputs.json`` files or LLM-judge benchmark folders (Arena-Hard-Auto,
+    MT-Bench ``model_answer/``), with a rejects ledger. ``key`` is what answers are matched on: the
+    instruction text (AlpacaEval) or the question id (benchmarks); ``meta_*`` the answers' own style counts."""
 
-    outputs: pd.DataFrame  # generator, instruction, output, source_file, source_record
+    outputs: pd.DataFrame  # generator, key, instruction, output, [meta_*], source_file, source_record
     rejects: pd.DataFrame  # file, record, reason
     files: list[str] = field(default_factory=list)
 
@@ -156,15 +208,39 @@ def read_model_outputs(paths: str | os.PathLike[str] | Sequence[str | os.PathLik
     A record that is not an object, lacks a field or has a non-string one is rejected with its file and
     1-based record number; so is a second answer by the same generator to the same instruction (the
     first is kept). The model name is the ``generator`` field, not the file name.
+
+    A folder laid out as an LLM-judge benchmark (``model_answer/``, e.g. Arena-Hard-Auto's, or the
+    ``model_answer/`` folder itself) is read as that benchmark's answers instead: one per (model, question),
+    the model named by its answer file, matched on the question id (:func:`stylebias.formats.benchmark_answers`).
     """
-    from .formats import DEFAULT_MAX_RECORD_BYTES, JSON_EXTS, Bad, expand_paths, iter_json_records, split_ext
+    from .formats import (
+        ANSWER_DIR,
+        DEFAULT_MAX_RECORD_BYTES,
+        JSON_EXTS,
+        Bad,
+        benchmark_answers,
+        expand_paths,
+        iter_json_records,
+        split_ext,
+    )
 
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     files: list[str] = []
     seen: set[tuple[str, str]] = set()
-    named = {os.fspath(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)}
-    for display, path, _ in expand_paths(paths):
+    given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    named = {os.fspath(p) for p in given}
+    plain: list[Any] = []
+    for p in given:
+        folder = Path(p)
+        if folder.is_dir() and ((folder / ANSWER_DIR).is_dir() or folder.name == ANSWER_DIR):
+            got, bad = benchmark_answers(folder)
+            rows += got
+            rejects += bad
+            files += sorted({r["source_file"] for r in got})
+        else:
+            plain.append(p)
+    for display, path, _ in expand_paths(plain) if plain else []:
         if split_ext(path)[0] not in JSON_EXTS:
             if display in named:
                 raise UsageError(f"{display}: model outputs must be JSON (.json, .jsonl, optionally .gz)")
@@ -187,15 +263,19 @@ def read_model_outputs(paths: str | os.PathLike[str] | Sequence[str | os.PathLik
             rows.append(
                 {
                     "generator": rec["generator"].strip(),
+                    "key": rec["instruction"],
                     "instruction": rec["instruction"],
                     "output": rec["output"],
                     "source_file": display,
                     "source_record": number,
                 }
             )
-    cols = ["generator", "instruction", "output", "source_file", "source_record"]
+    cols = ["generator", "key", "instruction", "output", "source_file", "source_record"]
+    meta = sorted({k for r in rows for k in r if k.startswith("meta_")})
     return ModelOutputs(
-        pd.DataFrame(rows, columns=cols), pd.DataFrame(rejects, columns=["file", "record", "reason"]), files
+        pd.DataFrame(rows, columns=cols + meta),
+        pd.DataFrame(rejects, columns=["file", "record", "reason"]),
+        files,
     )
 
 
@@ -302,7 +382,9 @@ def pair_with_reference(
             f"no outputs for the reference model {reference!r} among the outputs given "
             f"(generators found: {have or 'none'}); add its model_outputs.json"
         )
-    ref_out = by_model[reference].set_index("instruction")["output"]
+    ref_rows = by_model[reference].set_index("key")
+    ref_out = ref_rows["output"]
+    meta = [c for c in outs.outputs.columns if c.startswith("meta_")]
     not_reranked: list[dict[str, str]] = []
     frames: list[pd.DataFrame] = []
     info: dict[str, dict[str, int]] = {}
@@ -313,7 +395,7 @@ def pair_with_reference(
             not_reranked.append({"model": m, "reason": "no outputs given for this model"})
             continue
         mine = by_model[m]
-        shared = mine[mine["instruction"].isin(ref_out.index)]
+        shared = mine[mine["key"].isin(ref_out.index)]
         n_unmatched = len(mine) - len(shared)
         if len(shared) < min_matched:
             not_reranked.append(
@@ -324,19 +406,21 @@ def pair_with_reference(
                 }
             )
             continue
-        frames.append(
-            pd.DataFrame(
-                {
-                    "model_a": m,
-                    "model_b": reference,
-                    "prompt": shared["instruction"].to_numpy(),
-                    "response_a": shared["output"].to_numpy(),
-                    "response_b": ref_out.loc[shared["instruction"]].to_numpy(),
-                    "source_file": shared["source_file"].to_numpy(),
-                    "source_record": shared["source_record"].to_numpy(),
-                }
-            )
+        frame = pd.DataFrame(
+            {
+                "model_a": m,
+                "model_b": reference,
+                "prompt": shared["instruction"].to_numpy(),
+                "response_a": shared["output"].to_numpy(),
+                "response_b": ref_out.loc[shared["key"]].to_numpy(),
+                "source_file": shared["source_file"].to_numpy(),
+                "source_record": shared["source_record"].to_numpy(),
+            }
         )
+        for col in meta:  # the answers' own style counts, A = the model, B = the reference
+            frame[f"{col}_a"] = shared[col].to_numpy()
+            frame[f"{col}_b"] = ref_rows.loc[shared["key"], col].to_numpy()
+        frames.append(frame)
         info[m] = {
             "n_matched": len(shared),
             "n_unmatched": n_unmatched,

@@ -148,6 +148,35 @@ def test_no_private_imports_across_packages(module: str, path: Path) -> None:
             )
 
 
+#: The rating internals a fit is made of. Outside ``rating`` nothing builds or solves a Bradley-Terry problem
+#: itself: every fit goes through ``rating.fit_design`` (the one fit path), so only constants may be read here.
+FIT_INTERNALS = {"stylebias.rating.solver": {"LN10"}, "stylebias.rating.likelihood": set()}
+
+
+@pytest.mark.parametrize("module,path", modules(), ids=[m for m, _ in modules()])
+def test_fits_go_through_the_one_fit_path(module: str, path: Path) -> None:
+    if unit(module) == "rating":
+        return
+    for target, names, line in imports(module, path):
+        allowed = FIT_INTERNALS.get(target)
+        if allowed is not None:
+            extra = sorted(set(names) - allowed) or ([] if names else [target])
+            assert not extra, (
+                f"{path.name}:{line}: imports {extra} from {target}; fit through rating.fit_design"
+            )
+        if target in ("stylebias.rating", "stylebias.rating.estimator"):
+            assert "StyleBT" not in names, (
+                f"{path.name}:{line}: fits StyleBT directly; fit through rating.fit_design"
+            )
+
+
+def test_explain_modules_are_checked() -> None:
+    """The vote model's modules are among those the rules above walk (a new module is checked by itself)."""
+    checked = {m for m, _ in modules()}
+    for name in ("api", "cv", "select", "linear", "intervals", "result", "votemodel", "attribution"):
+        assert f"stylebias.explain.{name}" in checked
+
+
 #: Inside ``formats``: what every loader module may share (the record readers, the per-record driver, the
 #: benchmark folder layout), and the one loader family split over several modules.
 FORMATS_SHARED = {"_base", "_io", "_benchmark"}

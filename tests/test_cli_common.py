@@ -36,7 +36,7 @@ def test_rank_json_on_stdout_is_clean(fixtures, capsys: pytest.CaptureFixture[st
 
 def test_validate_csv_on_stdout(fixtures, capsys: pytest.CaptureFixture[str]) -> None:
     src = str(fixtures / "formats" / "lmarena_conversations.jsonl")
-    assert run(["validate", src, "--csv", "-"]) == 0
+    assert run(["validate", src, "--csv", "-", "--max-rejected", "1"]) == 0  # a fixture of mostly bad records
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows and int(rows[0]["read"]) == int(rows[0]["accepted"]) + int(rows[0]["rejected"])
 

@@ -27,3 +27,17 @@ def test_command_help(name: str) -> None:
     assert "--json" in res.output, f"{name} lacks --json"
     if name != "features":  # features writes its table with -o x.csv
         assert "--csv" in res.output, f"{name} lacks --csv"
+
+
+def test_bootstrap_defaults_are_the_libraries() -> None:
+    """The CLI writes its --boot defaults as literals (it imports no model code at start-up); they are the
+    library's: explain's 100, the report's smaller default."""
+    import inspect
+
+    from stylebias.cli.explain import explain
+    from stylebias.cli.report import report
+    from stylebias.explain.api import DEFAULT_BOOT
+    from stylebias.report.build import REPORT_BOOT
+
+    assert inspect.signature(explain).parameters["boot"].default == DEFAULT_BOOT
+    assert inspect.signature(report).parameters["boot"].default == REPORT_BOOT < DEFAULT_BOOT

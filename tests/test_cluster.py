@@ -8,6 +8,7 @@ and bootstrap replicates equal ``rank``'s, and every input record is a battle or
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -24,6 +25,23 @@ from stylebias.rating import FitSettings, rank_battles
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::stylebias.errors.StyleBiasWarning")]
 
 distributed = pytest.importorskip("distributed")
+
+
+def assert_same_document(got: object, ref: object, path: str = "") -> None:
+    """Two ``--json`` documents with the same keys and texts and numbers equal to 1e-6 (their 6-decimal
+    rounding can differ by one unit where a value sits on a rounding boundary)."""
+    if isinstance(ref, dict):
+        assert isinstance(got, dict) and set(got) == set(ref), path
+        for k in ref:
+            assert_same_document(got[k], ref[k], f"{path}.{k}")
+    elif isinstance(ref, list):
+        assert isinstance(got, list) and len(got) == len(ref), path
+        for i, (g, r) in enumerate(zip(got, ref, strict=True)):
+            assert_same_document(g, r, f"{path}[{i}]")
+    elif isinstance(ref, float) and isinstance(got, float):
+        assert got == pytest.approx(ref, abs=1.5e-6, nan_ok=True), path
+    else:
+        assert got == ref, path
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +207,7 @@ def test_rank_on_the_cluster_equals_rank(client, metadata_dir) -> None:  # noqa:
             assert float(np.max(np.abs(getattr(r, attr) - getattr(g, attr)))) < 1e-6
         assert 400 * float(np.max(np.abs(r.boot_theta_ - g.boot_theta_))) < 1e-6
     assert got.controlled.feature_names_ == ["tokens", "header_count", "list_count", "bold_count"]
-    assert got.to_json() == ref.to_json()  # the --json document, rounded to 6 decimals
+    assert_same_document(got.to_json(), ref.to_json())  # the --json document
     assert ledger.accounting() == ref.data and ref.data["rejected"] > 0
 
 
@@ -199,10 +217,40 @@ def test_sandwich_and_mixed_inputs_on_the_cluster(client, metadata_dir, text_fil
     from stylebias.cluster import rank_files
 
     paths = [metadata_dir, text_files[0]]
-    ref = rank_battles(load_battles(paths), settings=FitSettings())
+    data = load_battles(paths)
+    # partitions carry no prompts, so the effects' distinct-prompt counts are unknown there (NaN)
+    data = dataclasses.replace(data, battles=data.battles.drop(columns=["prompt"]))
+    ref = rank_battles(data, settings=FitSettings())
     got, _ = rank_files(paths, dask=client, settings=FitSettings())
     assert len(got.all_parts()) == len(ref.all_parts()) == 2
-    assert got.to_json() == ref.to_json()
+    assert_same_document(got.to_json(), ref.to_json())
+
+
+def test_weights_on_the_cluster_as_in_one_process(client, tmp_path) -> None:  # noqa: ANN001
+    """A ``weight`` column counts as frequency weights on the workers too (and ``weights=False`` drops it)."""
+    from stylebias.cluster import rank_files
+
+    rng = np.random.default_rng(5)
+    paths = []
+    for i in range(2):
+        path = tmp_path / f"weighted-{i}.jsonl"
+        with path.open("w") as f:
+            for _ in range(400):
+                a, b = rng.choice(6, 2, replace=False)
+                winner = ["model_a", "model_b", "tie"][rng.integers(3)]
+                row = {
+                    "model_a": f"m{a}",
+                    "model_b": f"m{b}",
+                    "winner": winner,
+                    "weight": int(rng.integers(1, 4)),
+                }
+                f.write(json.dumps(row) + "\n")
+        paths.append(str(path))
+    for settings in (FitSettings(features=None), FitSettings(features=None, weights=False)):
+        ref = rank_battles(load_battles(paths), settings=settings)
+        got, _ = rank_files(paths, dask=client, settings=settings)
+        assert_same_document(got.to_json(), ref.to_json())
+        assert got.settings["weights"] is settings.weights
 
 
 def test_cli_dask_runs_on_a_scheduler_address(client, metadata_dir, tmp_path, capsys) -> None:  # noqa: ANN001
@@ -212,7 +260,9 @@ def test_cli_dask_runs_on_a_scheduler_address(client, metadata_dir, tmp_path, ca
     assert done.value.code in (0, None)
     with pytest.raises(SystemExit):
         main(["rank", metadata_dir, "--json", str(tmp_path / "one.json"), "-q"])
-    assert json.loads((tmp_path / "r.json").read_text()) == json.loads((tmp_path / "one.json").read_text())
+    assert_same_document(
+        json.loads((tmp_path / "r.json").read_text()), json.loads((tmp_path / "one.json").read_text())
+    )
     with pytest.raises(SystemExit) as done:
         main(["rank", metadata_dir, "--dask", address, "--by", "judge", "-q"])
     assert done.value.code == 1
@@ -226,6 +276,20 @@ def test_nothing_usable_on_the_cluster_is_a_data_error(client, tmp_path) -> None
     bad.write_text('{"model_a": "a", "model_b": "b", "winner": "banana"}\n' * 3)
     with pytest.raises(DataError, match="no battles to rank in .*bad.jsonl: 3 records read, all rejected"):
         rank_files([str(bad)], dask=client)
+
+
+def test_mostly_rejected_on_the_cluster_exits_3(client, tmp_path, capsys) -> None:  # noqa: ANN001
+    """More than --max-rejected of the records rejected is said first and exits 3, as in one process."""
+    path = tmp_path / "mostly-bad.jsonl"
+    texts = {"prompt": "Name a colour.", "response_a": "Blue.", "response_b": "**Red**, I think!"}
+    good = [{"model_a": "a", "model_b": "b", "winner": w, **texts} for w in ("model_a", "model_b", "tie")]
+    bad = [{"model_a": "a", "model_b": "b", "winner": "banana"}] * 4
+    path.write_text("".join(json.dumps(r) + "\n" for r in good + bad))
+    for command in (["rank", "--features", "none"], ["features", "-o", str(tmp_path / "out"), "--no-cache"]):
+        with pytest.raises(SystemExit) as done:
+            main([*command, str(path), "--dask", client.scheduler.address, "-q"])
+        assert done.value.code == 3
+        assert "4 of 7 records (57%) were rejected" in " ".join(capsys.readouterr().err.split())
 
 
 def test_without_dask_the_message_says_how_to_install_it(monkeypatch, metadata_dir, capsys) -> None:  # noqa: ANN001

@@ -60,7 +60,7 @@ def synthetic(n: int = 2400, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]
 @pytest.fixture(scope="module")
 def result():
     df, X = synthetic()
-    return explain_battles(df, X, folds=4, seed=3)
+    return explain_battles(df, X, folds=4, inner_folds=3, seed=3, boot=30)
 
 
 def test_grouped_folds_partition_rows_and_keep_prompts_together():
@@ -170,10 +170,10 @@ def test_per_model_points_add_up_and_signs_follow_the_side(result):
 
 def test_vote_model_beats_baselines_on_a_nonlinear_truth(result):
     s = result.cv.scores["log_loss"]
-    assert s["style_strength"] < s["length_only"] < s["prior"]
-    assert s["style_strength"] < s["bt_style"]  # the truth saturates in length: trees beat the linear BT
+    assert s["vote_model"] < s["length_only"] < s["prior"]
+    assert s["vote_model"] < s["bt_style"]  # the truth saturates in length: trees beat the linear BT
     assert result.cv.predictions.notna().all().all()
-    assert 0.5 < result.cv.scores.loc["style_strength", "auc"] <= 1
+    assert 0.5 < result.cv.scores.loc["vote_model", "auc"] <= 1
 
 
 def test_json_shape_sentence_and_determinism(result):
@@ -189,7 +189,7 @@ def test_json_shape_sentence_and_determinism(result):
     assert s.startswith("m4 won ") and "% of its battles" in s and "style-neutral" in s
     assert result.top_movers(2) == list(result.models.sort_values("mover", ascending=False)["model"].head(2))
     df, X = synthetic()
-    again = explain_battles(df, X, folds=4, seed=3).to_json()
+    again = explain_battles(df, X, folds=4, inner_folds=3, seed=3, boot=30).to_json()
     assert json.dumps(again, sort_keys=True) == json.dumps(doc, sort_keys=True)
 
 
@@ -232,6 +232,6 @@ def test_rows_rejected_by_validation_take_their_feature_rows_with_them():
     X.loc[5, "tokens"] = 123.0  # a marker that must not survive
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = explain_battles(df, X, folds=2, bradley_terry=False)
+        res = explain_battles(df, X, folds=2, inner_folds=2, search="linear", boot=0, bradley_terry=False)
     assert len(res.X) == 599 and res.X["tokens"].max() < 1
     assert res.data["rejected"] == 1

@@ -19,7 +19,7 @@ from .test_explain_core import synthetic
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     df, X = synthetic(n=1200, seed=5)
-    res = explain_battles(df, X, folds=3, seed=1, bradley_terry=False)
+    res = explain_battles(df, X, folds=3, inner_folds=3, seed=1, boot=0, bradley_terry=False)
     folder = tmp_path_factory.mktemp("vote") / "m"
     save_vote_model(res.vote_model, folder, data_description="synthetic")
     return df, X, res, folder

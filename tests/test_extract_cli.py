@@ -20,7 +20,11 @@ def test_features_parquet_with_pairs(fixtures, tmp_path, monkeypatch, capsys) ->
     monkeypatch.setenv("STYLEBIAS_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "f.parquet"
     src = str(fixtures / "formats" / "lmarena_conversations.jsonl")
-    assert run(["features", src, "-o", str(out), "--pairs", "--jobs", "1", "--quiet"]) == 0
+    # the fixture is mostly deliberately bad records (a loader test): allow them
+    assert (
+        run(["features", src, "-o", str(out), "--pairs", "--jobs", "1", "--quiet", "--max-rejected", "1"])
+        == 0
+    )
     resp = pd.read_parquet(out)
     pairs = pd.read_parquet(tmp_path / "f_pairs.parquet")
     assert list(resp.columns[:3]) == ["battle_id", "side", "model"]
@@ -38,7 +42,8 @@ def test_features_parquet_with_pairs(fixtures, tmp_path, monkeypatch, capsys) ->
 def test_features_csv_lmarena_from_metadata(fixtures, tmp_path, capsys) -> None:
     out = tmp_path / "meta.csv"
     src = str(fixtures / "formats" / "arena_metadata.jsonl")
-    assert run(["features", src, "-o", str(out), "--features", "lmarena", "--no-cache"]) == 0
+    cmd = ["features", src, "-o", str(out), "--features", "lmarena", "--no-cache", "--max-rejected", "1"]
+    assert run(cmd) == 0
     df = pd.read_csv(out)
     assert list(df.columns) == [
         "battle_id",
@@ -66,3 +71,13 @@ def test_usage_errors(tmp_path, capsys) -> None:
     assert "--output must end in" in capsys.readouterr().err
     assert run(["features", "-o", str(tmp_path / "x.parquet"), "--features", "tokenz", "-q"]) == 1
     assert "unknown feature(s): 'tokenz'" in capsys.readouterr().err
+
+
+def test_features_without_output_is_a_usage_error_and_writes_nothing(fixtures, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    src = str(fixtures / "formats" / "generic_votes.csv")
+    code = run(["features", src, "--column", "model_a=left_model", "--column", "model_b=right_model",
+                "--column", "winner=verdict", "--features", "tokens"])  # fmt: skip
+    assert code == 1
+    assert "--output" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

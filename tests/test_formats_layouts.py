@@ -314,3 +314,28 @@ def test_counts_that_are_not_counts_reject_their_row(tmp_path: Path) -> None:
         5: "bad value: meta_tokens_a='-3' is not a count",
         6: "bad value: meta_tokens_a='x' is not a number",
     }
+
+
+@pytest.mark.shared
+def test_constants_and_label_maps_on_the_real_llama3_file(shared_data: Path) -> None:
+    """The same real file read the generic way: constant model names, the vote's own labels mapped."""
+    path = shared_data / LLAMA
+    data = load_battles(
+        path,
+        columns={"prompt": "question", "response_a": "llama-3-70b-instruct", "response_b": "not_llama",
+                 "winner": "preference"},
+        constants={"model_a": "llama-3-70b", "model_b": "the-field", "judge": "arena-crowd"},
+        labels={"winner": {"llama-3-70b-instruct": "model_a", "not_llama": "model_b"}},
+    )  # fmt: skip
+    assert data.accounting() == {"read": 720, "accepted": 720, "rejected": 0}
+    b = data.battles
+    assert set(b["model_a"]) == {"llama-3-70b"} and set(b["model_b"]) == {"the-field"}
+    assert set(b["judge"]) == {"arena-crowd"} and (b["winner"] == "model_a").sum() == 371
+    # without the label map every row is an unknown vote label, named with the fix
+    unmapped = load_battles(
+        path,
+        columns={"response_a": "llama-3-70b-instruct", "response_b": "not_llama", "winner": "preference"},
+        constants={"model_a": "llama-3-70b", "model_b": "the-field"},
+        allow_empty=True,
+    )
+    assert unmapped.rejected == 720 and "--label winner=" in unmapped.rejects["reason"].iloc[0]

@@ -97,7 +97,7 @@ def test_fit_on_fastchat_metadata_frame_equals_stylebt_on_its_counts(old_new):
     # the simulated style effect is found: longer answers win
     assert sc.coefficients().set_index("name").loc["tokens", "low"] > 0
     board = sc.leaderboard()
-    assert list(board.columns[:11]) == [
+    assert list(board.columns[:14]) == [
         "model",
         "battles",
         "rating",
@@ -108,6 +108,9 @@ def test_fit_on_fastchat_metadata_frame_equals_stylebt_on_its_counts(old_new):
         "rating_raw_low",
         "rating_raw_high",
         "rank_raw",
+        "style_gain",
+        "style_gain_low",
+        "style_gain_high",
         "shift",
     ]
     assert board["rating"].is_monotonic_decreasing

@@ -265,3 +265,22 @@ def test_real_validation_matches_reported_rho(shared_data):
     assert rho["score_raw"] == pytest.approx(0.767, abs=0.01)
     assert rho["lc"] == pytest.approx(0.855, abs=0.01)
     assert rho["score_style_neutral"] == pytest.approx(0.829, abs=0.01)
+
+
+def test_cli_summarises_many_models_without_outputs(capsys, rr, tmp_path):
+    """A board of 203 models, a few with outputs: one summary line with the count, every name in --json."""
+    board = tmp_path / "big.csv"
+    lines = (rr / "ae2_leaderboard.csv").read_text().splitlines()
+    extra = [f"model-{i:03d},{20 + i / 10},1.0,1,1,0,805,20.0,community,900,20.0," for i in range(201)]
+    board.write_text("\n".join([*lines, *extra]) + "\n")
+    out = tmp_path / "r.json"
+    code, stdout, err = run(
+        capsys, "rerank", str(board), "--outputs", str(rr), "--reference", REF_AE, "--json", str(out),
+        "--rounds", "0",
+    )  # fmt: skip
+    assert code == 0, err
+    not_reranked = json.loads(out.read_text())["not_reranked"]
+    assert len(not_reranked) == 203  # NullModel, Yi-34B-Chat and the 201 added
+    assert "203 models" in stdout and f"not_reranked in --json {out}" in stdout
+    assert "model-150" not in stdout  # not one row per model
+    assert len(stdout.splitlines()) < 40

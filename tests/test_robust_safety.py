@@ -368,9 +368,15 @@ def test_explain_and_rerank_csv_exports_neutralise_hostile_names(hostile_file, f
     import gzip
     import shutil
 
-    run_cli(
-        "explain", str(hostile_file / "=evil.jsonl"), "--features", "lmarena", "--folds", "2", "--jobs", "1"
-    )
+    quick = [
+        "--folds",
+        "2",
+        "--inner-folds",
+        "2",
+        "--boot",
+        "5",
+    ]  # the names, not the statistics, matter here
+    run_cli("explain", str(hostile_file / "=evil.jsonl"), "--features", "lmarena", *quick, "--jobs", "1")
     # (the call above prints; the CSV is what matters)
     out = tmp_path / "e.csv"
     run_cli(
@@ -378,8 +384,7 @@ def test_explain_and_rerank_csv_exports_neutralise_hostile_names(hostile_file, f
         str(hostile_file / "=evil.jsonl"),
         "--features",
         "lmarena",
-        "--folds",
-        "2",
+        *quick,
         "--csv",
         str(out),
         "-q",

@@ -34,12 +34,15 @@ def test_validate_fixture_with_rejects(tmp_path: Path, capsys: pytest.CaptureFix
             str(out_csv),
         ]
     )
-    assert code == 0
-    printed = capsys.readouterr().out
+    assert code == 3  # 8 of 12 records rejected: more than --max-rejected 50 %, said first
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "Battle files" in printed and "Reject reasons" in printed
     assert "12 records read = 4 accepted + 8 rejected" in printed
+    assert "8 of 12 records (67%) were rejected" in captured.err
     payload = json.loads(out_json.read_text())
-    assert set(payload) == {"files", "reasons", "data"}
+    assert set(payload) == {"problems", "files", "unsupported", "reasons", "data"}
+    assert [p["kind"] for p in payload["problems"]] == ["rejected"]
     assert payload["data"] == {"read": 12, "accepted": 4, "rejected": 8}
     assert payload["files"][0]["format"] == "lmarena"
     kinds = {r["reason"] for r in payload["reasons"]}
@@ -156,3 +159,24 @@ def test_load_input_warns_with_counts(capsys: pytest.CaptureFixture[str]) -> Non
         parse_columns(["model_a"])
     with pytest.raises(UsageError, match="given twice"):
         parse_columns(["model_a=x", "model_a=y"])
+
+
+def test_validate_dir_lists_unsupported_files_and_goes_on(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a_notes.json").write_text(json.dumps({"hello": 1}))  # not battles
+    (folder / "b_broken.parquet").write_bytes(b"PAR1 nope")  # not readable
+    (folder / "c_votes.csv").write_text((FX / "generic_votes.csv").read_text())
+    out_json = tmp_path / "v.json"
+    code = run(["validate", str(folder), "--format", "generic", "--column", "model_a=left_model",
+                "--column", "model_b=right_model", "--column", "winner=verdict", "--json", str(out_json)])  # fmt: skip
+    captured = capsys.readouterr()
+    payload = json.loads(out_json.read_text())
+    # every file is listed: the readable one with its counts, the others as unsupported with a reason
+    assert [f["file"] for f in payload["files"]] == [str(folder / "c_votes.csv")]
+    assert payload["files"][0]["accepted"] > 0
+    reasons = {Path(u["file"]).name: u["reason"] for u in payload["unsupported"]}
+    assert set(reasons) == {"a_notes.json", "b_broken.parquet"}
+    assert "Parquet" in reasons["b_broken.parquet"]
+    assert "unsupported" in captured.out and "c_votes.csv" in captured.out
+    assert code == 2 and "2 of 3 file(s) could not be read as battles" in captured.err

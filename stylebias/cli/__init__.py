@@ -1,7 +1,8 @@
 """The ``stylebias`` command: a thin typer layer over the library.
 
 Each subcommand lives in its own module in this package and registers itself on :data:`app`. The
-library raises; :func:`main` turns errors into one readable line and an exit code (1 usage, 2 data).
+library raises; :func:`main` turns errors into one readable line and an exit code (1 usage, 2 data); a
+command whose result is degenerate ends with exit code 3 itself (``common.finish``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ app = typer.Typer(
         "[bold]fit[/] + [bold]rerank[/] correct a board that publishes only answers and scores; "
         "[bold]compare[/] two published leaderboards.\n\n"
         "Every command takes --json FILE (- for stdout) and --quiet; exit codes: 0 ok, 1 usage error, "
-        "2 data error (the message names the file and record). Docs: docs/ in the source tree."
+        "2 data error (the message names the file and record), 3 degenerate result (said first: more than "
+        "--max-rejected of the records rejected, every rating equal, or a part that could not be fitted). "
+        "Docs: docs/ in the source tree."
     ),
     no_args_is_help=True,
     add_completion=False,

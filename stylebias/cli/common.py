@@ -1,7 +1,8 @@
 """Shared pieces of the command line: the console, progress bars, output files, exit codes.
 
 The CLI only parses options, calls the library and prints; everything it prints comes from library
-objects. Exit codes: 0 ok, 1 usage error, 2 data error.
+objects. Exit codes: 0 ok, 1 usage error, 2 data error, 3 degenerate result (printed first: too many records
+rejected, every rating equal, or a part that could not be fitted; the outputs are still written).
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import contextlib
 import csv
 import io
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -30,10 +33,30 @@ from rich.progress import (
 from ..outputs import safe_cell, write_text
 from ..progress import use_reporter
 
-EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
+EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DEGENERATE = 0, 1, 2, 3
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+#: Width of the tables when no terminal is attached at all (output piped or redirected with no terminal to
+#: ask): wide enough that a table is never wrapped, so model names reach a file or a pipe whole.
+UNWRAPPED_WIDTH = 1000
+
+
+def output_width() -> int | None:
+    """``None`` (rich's own choice: ``COLUMNS``, else the real width of any terminal on stdin, stdout or
+    stderr) when there is a terminal to ask; :data:`UNWRAPPED_WIDTH` when there is none, instead of rich's
+    fallback of 80 columns that wrapped model names in piped output."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return None
+    for fd in (0, 1, 2):
+        try:
+            if os.get_terminal_size(fd).columns > 0:
+                return None
+        except (OSError, ValueError):
+            continue
+    return UNWRAPPED_WIDTH
+
+
+console = Console(stderr=False, highlight=False, width=output_width())
+err_console = Console(stderr=True, highlight=False, width=output_width())
 
 
 def data_to_stdout(args: Sequence[str]) -> bool:
@@ -166,6 +189,30 @@ def write_outputs(
             write(path)
             if str(path) != "-":
                 console.print(f"[dim]wrote {escape(str(path))}[/]")
+
+
+def show_problems(problems: Sequence[Any]) -> None:
+    """Say first, on stderr and even with ``--quiet``, why the result about to be shown is degenerate."""
+    for p in problems:
+        err_console.print(f"[bold red]problem:[/] {escape(str(p))}", markup=True, highlight=False)
+
+
+def finish(problems: Sequence[Any]) -> None:
+    """End a command whose result is degenerate with exit code 3 (after its tables and files)."""
+    if problems:
+        err_console.print(
+            f"[bold red]exit {EXIT_DEGENERATE}:[/] degenerate result ({len(problems)} problem(s), listed first)",
+            markup=True,
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_DEGENERATE)
+
+
+def heading(text: str) -> None:
+    """A rule with a title (``--by`` groups): as wide as the terminal, at most 100 columns."""
+    from rich.rule import Rule
+
+    console.print(Rule(text), width=min(console.width, 100))
 
 
 def shift_style(arrow: str) -> str:

@@ -1,4 +1,5 @@
-"""``stylebias compare A.json B.json``: two leaderboards side by side, rank shifts and rating deltas."""
+"""``stylebias compare A.json [B.json]``: two leaderboards side by side, rank shifts and rating deltas; one
+board of ours alone: its style-controlled ratings against its raw ones (Δ = what style bought)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,25 @@ from .common import console, shift_style, write_outputs
 @app.command("compare")
 def compare(
     board_a: Annotated[Path, typer.Argument(help="First leaderboard (ours or LMArena leaderboard-*.json).")],
-    board_b: Annotated[Path, typer.Argument(help="Second leaderboard (e.g. the style-controlled one).")],
+    board_b: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Second leaderboard (e.g. the style-controlled one). Omitted: A must be ours, and its "
+            "style-controlled ratings are compared with its raw ones.",
+            show_default=False,
+        ),
+    ] = None,
     category: Annotated[
         str, typer.Option("--category", help="Category of LMArena files (full, coding, hard_6, ...).")
     ] = "full",
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            help="Group of a `stylebias rank --by` file (e.g. a judge or language); needed when it has several.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: opt.JsonOpt = None,
     csv_out: opt.CsvOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
@@ -36,22 +52,34 @@ def compare(
     ] = None,
     quiet: opt.QuietOpt = False,
 ) -> None:
-    """Compare two leaderboards: rank shifts (LMArena's rank rule) and rating deltas, B minus A.
+    """Compare two leaderboards: rank shifts (LMArena's rank rule) and rating deltas, Δ = B minus A.
 
     Reads LMArena's published leaderboard JSON (one category, --category) or a board written by
-    `stylebias rank --json`. Example, LMArena's raw vs style-controlled board of 2025-04-24:
+    `stylebias rank --json` (every component; one group of a --by file with --group). With one board of
+    ours, A is its style-controlled board and B its raw one: Δ = raw − controlled, what style bought each
+    model, with the interval the file holds (the rank table's Δ column). Between two files Δ has no
+    interval: how the two boards' errors are correlated is unknown. Example, LMArena's raw vs
+    style-controlled board of 2025-04-24:
 
         stylebias compare leaderboard-text.json leaderboard-text-style-control.json -m maverick
+        stylebias compare ranks.json                       # ours: controlled vs raw, Δ with its interval
     """
-    from ..leaderboards import compare_leaderboards, comparison_json, read_leaderboard
+    from ..leaderboards import compare_leaderboards, comparison_json, read_leaderboard, style_gain_board
 
-    a = read_leaderboard(board_a, category)
-    b = read_leaderboard(board_b, category)
-    table = compare_leaderboards(a, b)
-    doc = comparison_json(table, str(board_a), str(board_b), category)
+    if board_b is None:
+        table = style_gain_board(board_a, group)
+        name_a, name_b = f"{board_a.name} (style-controlled)", f"{board_a.name} (raw)"
+        delta = "Δ raw − ctrl"
+    else:
+        a = read_leaderboard(board_a, category, group=group)
+        b = read_leaderboard(board_b, category, group=group)
+        table = compare_leaderboards(a, b)
+        name_a, name_b, delta = board_a.name, board_b.name, "Δ B − A"
+    doc = comparison_json(table, name_a, name_b, category)
+    has_ci = "delta_low" in table.columns
 
     t = Table(
-        title=f"{escape(board_a.name)} → {escape(board_b.name)}  [dim](category {escape(category)})[/]",
+        title=f"{escape(name_a)} → {escape(name_b)}  [dim](category {escape(category)})[/]",
         title_justify="left",
         show_edge=False,
         header_style="bold",
@@ -62,7 +90,8 @@ def compare(
         ("rank A", "right"),
         ("rating B", "right"),
         ("rank B", "right"),
-        ("Δ rating", "right"),
+        (delta, "right"),
+        *((("Δ 95% CI", "right"),) if has_ci else ()),
         ("shift", "center"),
     ):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -86,10 +115,17 @@ def compare(
             _num(r["rating_b"]),
             _int(r["rank_b"]),
             "" if r["present"] != "both" else f"{r['delta']:+.1f}",
+            *([_interval(r["delta_low"], r["delta_high"])] if has_ci else []),
             f"[{shift_style(arrow)}]{arrow}[/]",
         )
     if len(shown) < len(table):
         t.caption = f"{len(table) - len(shown)} more models not shown" + (f" (--top {top})" if top else "")
+    if board_b is None:
+        t.caption = (t.caption + ". " if t.caption else "") + (
+            "Δ = raw − ctrl: Elo that style bought (+) or cost (−) each model, on the file's scale (see "
+            "style_gain_relative_to in it)"
+        )
+    t.caption_justify = "left"
     s = doc["summary"]
     console.print(t)
     console.print(
@@ -97,10 +133,14 @@ def compare(
         f"{s['moved_up']} moved up, {s['moved_down']} down; Δ rating median {_num(s['median_delta'])}, "
         f"mean |Δ| {_num(s['mean_abs_delta'])}[/]"
     )
-    cols = ["model", "present", "rating_a", "rank_a", "rating_b", "rank_b", "delta", "shift"]
+    cols = list(doc["models"][0]) if doc["models"] else []
     write_outputs(
         json_out, lambda: doc, csv_out, lambda: (cols, [[m[c] for c in cols] for m in doc["models"]])
     )
+
+
+def _interval(low: float, high: float) -> str:
+    return "" if low != low or high != high else f"{low:+.0f}…{high:+.0f}"
 
 
 def _num(v: float | None) -> str:

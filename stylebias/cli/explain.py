@@ -11,7 +11,7 @@ from rich.table import Table
 
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_csv, write_json
+from .common import console, progress_bars, shown_warnings, write_outputs
 
 
 @app.command("explain")
@@ -49,9 +49,42 @@ def explain(
     label: opt.LabelOpt = None,
     answers: opt.AnswersOpt = None,
     folds: Annotated[
-        int, typer.Option("--folds", help="Cross-validation folds (grouped by prompt).", min=2)
+        int,
+        typer.Option(
+            "--folds", help="Outer cross-validation folds (grouped by prompt): the held-out scores.", min=2
+        ),
     ] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the fold split and LightGBM.")] = 0,
+    inner_folds: Annotated[
+        int,
+        typer.Option(
+            "--inner-folds",
+            help="Inner folds of each training fold (grouped by prompt): where the vote model is chosen.",
+            min=2,
+        ),
+    ] = 5,
+    reg: Annotated[
+        str,
+        typer.Option(
+            "--reg",
+            help=(
+                "L2 penalty of the plain Bradley-Terry + style fits (the BT baseline and the BT view): auto = "
+                "chosen by grouped cross-validation from 0.5-2048, or a number (0.5 = LMArena's). The vote "
+                "model's own penalties are always chosen by cross-validation."
+            ),
+        ),
+    ] = "auto",
+    search: Annotated[
+        str,
+        typer.Option(
+            "--search",
+            help="Vote-model candidates: auto (length-only, BT + style on a penalty grid, residual trees) "
+            "or linear (no trees; faster).",
+        ),
+    ] = "auto",
+    boot: opt.BootOpt = 100,  # explain.api.DEFAULT_BOOT (a literal: the CLI imports no model code)
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the fold split, LightGBM and the bootstrap.")
+    ] = 0,
     load: Annotated[
         str | None,
         typer.Option(
@@ -68,6 +101,7 @@ def explain(
             show_default=False,
         ),
     ] = None,
+    note: opt.NoteOpt = None,
     plots: Annotated[
         Path | None,
         typer.Option("--plots", help="Write the figures (PNG and SVG) into this folder.", show_default=False),
@@ -81,12 +115,14 @@ def explain(
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
     quiet: opt.QuietOpt = False,
 ) -> None:
-    """Explain why each model won: a LightGBM vote model of style + Bradley-Terry strength, explained with SHAP.
+    """Explain why each model won: a vote model chosen by nested cross-validation, with intervals.
 
-    Prints the vote model's held-out log-loss, Brier and AUC next to baselines (prior, length-only logistic,
-    Bradley-Terry + style), then per model: observed win rate, style-neutral win rate (same style on both
-    sides) and the points of win rate each style group bought or cost, next to the Bradley-Terry view (raw −
-    controlled rating split per feature). Method: docs/explain.md.
+    The vote model's complexity (length-only, Bradley-Terry + style on a penalty grid, residual LightGBM
+    trees) is chosen on inner folds; its held-out log-loss, Brier and AUC come from outer folds grouped by
+    prompt, next to baselines (prior, length-only logistic, Bradley-Terry + style). Then per model: observed
+    win rate, style-neutral win rate (every style difference set to 0, same opponents) and the points of win
+    rate each style group bought or cost, with 95 % bootstrap intervals; the Bradley-Terry view of the same
+    numbers, and a note wherever the two disagree. Method: docs/explain.md.
 
     Examples:
 
@@ -94,13 +130,25 @@ def explain(
         stylebias explain votes.jsonl --plots figs/ --json why.json --save models/my_vote
         stylebias explain new_votes.jsonl --load models/my_vote
     """
-    from ..explain import explain_battles, save_vote_model
+    from ..explain import data_description, explain_battles, save_vote_model
 
     data = opt.load_input(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )
     with shown_warnings(quiet), progress_bars(quiet):
-        result = explain_battles(data, features, model=load, folds=folds, seed=seed, judge=judge, jobs=jobs)
+        result = explain_battles(
+            data,
+            features,
+            model=load,
+            folds=folds,
+            inner_folds=inner_folds,
+            seed=seed,
+            judge=judge,
+            reg=reg,
+            search=search,
+            boot=boot,
+            jobs=jobs,
+        )
         chosen = list(model) if model else result.top_movers(top)
         for m in chosen:
             result.model_row(m)  # UsageError naming the model if absent
@@ -112,36 +160,21 @@ def explain(
     if plots is not None:
         console.print(f"[dim]wrote {len(written)} figure files to {escape(str(plots))}[/]")
     if save is not None:
-        save_vote_model(result.vote_model, save, data_description=describe(data, judge))
+        save_vote_model(result.vote_model, save, data_description=data_description(data, judge), notes=note)
         console.print(f"[dim]saved the vote model to {escape(str(save))}[/]")
-    if json_out is not None:
-        write_json(json_out, result.to_json())
-        console.print(f"[dim]wrote {escape(str(json_out))}[/]")
-    if csv_out is not None:
-        header, rows = models_csv(result)
-        write_csv(csv_out, header, rows)
-        console.print(f"[dim]wrote {escape(str(csv_out))}[/]")
-
-
-def describe(data: Any, judge: str | None) -> str:
-    files = ", ".join(sorted(map(str, data.sources["file"]))) if len(data.sources) else "a battle table"
-    return f"{files}" + (f" (judge {judge})" if judge else "")
-
-
-def models_csv(result: Any) -> tuple[list[str], list[list[Any]]]:
-    groups = list(result.group_points.columns)
-    base = ["model", "battles", "observed", "predicted", "neutral", "style_points"]
-    bt = [c for c in ("rating_raw", "rating", "bt_shift") if c in result.models.columns]
-    header = base + [f"points_{g}" for g in groups] + bt
-    rows = []
-    for r in result.models.to_dict("records"):
-        gp = result.group_points.loc[r["model"]]
-        rows.append([r[c] for c in base] + [float(gp[g]) for g in groups] + [r[c] for c in bt])
-    return header, rows
+    write_outputs(json_out, result.to_json, csv_out, result.models_csv)
 
 
 def _pts(v: float) -> str:
     return f"{v:+.1f}"
+
+
+def _rate(v: float, lo: float, hi: float) -> str:
+    import math
+
+    if math.isfinite(lo) and math.isfinite(hi):
+        return f"{v:.1%} ({100 * lo:.0f}–{100 * hi:.0f})"
+    return f"{v:.1%}"
 
 
 def show(result: Any, models: list[str], movers: bool) -> None:
@@ -149,23 +182,26 @@ def show(result: Any, models: list[str], movers: bool) -> None:
         console.print(scores_table(result))
         console.print(
             "[dim]  log-loss = mean cross-entropy of P(A wins) vs pref_a (ties 0.5, soft as given); "
-            "AUC on non-tie battles only[/]"
+            "AUC on non-tie battles only; each outer fold's choice was made on inner folds of its training "
+            "battles[/]"
         )
+        console.print(choice_line(result), highlight=False)
     else:
         vm = result.vote_model.metrics
         console.print(
-            f"[dim]reused saved vote model (no refit); its held-out log-loss when fitted: "
+            f"[dim]reused saved vote model (no refit, no intervals); its held-out log-loss when fitted: "
             f"{vm.get('cv_log_loss', float('nan')):.4f} (length-only {vm.get('length_only_log_loss', float('nan')):.4f})[/]"
         )
     console.print(points_table(result, models, movers))
     for m in models:
         console.print(f"  • {escape(result.model_sentence(m))}", highlight=False)
+        for note in result.model_notes(m):
+            console.print(f"    [dim]– {escape(note)}[/]", highlight=False)
     if result.rank is not None:
         console.print(bt_table(result, models))
         console.print(
-            "[dim]  BT = γ_k × mean z_k on the model's side (Elo, relative to the average style difference; "
-            "sums to ≈ raw − ctrl). SHAP = mean TreeSHAP on its side × 400/ln10 (Elo-equivalent, relative to "
-            "no style difference).[/]"
+            "[dim]  BT points: the same split from the Bradley-Terry + style fit (same definition of "
+            "style-neutral: every style difference 0, same opponents and sides); vote = the vote model's.[/]"
         )
     console.print(feature_table(result))
     d = result.data
@@ -175,13 +211,29 @@ def show(result: Any, models: list[str], movers: bool) -> None:
     )
 
 
-def scores_table(result: Any) -> Table:
-    from ..explain.cv import LABELS, MODELS
+def choice_line(result: Any) -> str:
+    """Which vote model the explanations come from, and the test that picked it."""
+    label = result.vote_model.candidate.get("label", result.vote_model.kind)
+    sel = result.cv.selection
+    text = f"explanations from: [bold]{escape(str(label))}[/]"
+    t = getattr(sel, "test", None) or {}
+    if t.get("reference_log_loss") is not None and "pick_log_loss" in t:
+        ref = escape(str(t.get("reference", "length-only")))
+        verdict = "richer model kept" if t.get("passed") else f"{ref} kept"
+        text += (
+            f" [dim](inner CV on all battles: best richer pick {t['pick_log_loss']:.4f} vs {ref} "
+            f"{t['reference_log_loss']:.4f}, SE {t['se']:.4f}; {verdict}: a richer model must win by 2 SE)[/]"
+        )
+    elif t.get("note"):
+        text += f" [dim]({escape(str(t['note']))})[/]"
+    return text
 
+
+def scores_table(result: Any) -> Table:
     cv = result.cv
     t = Table(
-        title=f"Held-out vote prediction ({cv.folds} folds grouped by prompt; {cv.n_battles:,} battles, "
-        f"{cv.n_prompts:,} prompts)",
+        title=f"Held-out vote prediction (nested: {cv.folds} outer folds grouped by prompt, {cv.inner_folds} "
+        f"inner; {cv.n_battles:,} battles, {cv.n_prompts:,} prompts)",
         title_justify="left",
         show_edge=False,
     )
@@ -189,24 +241,38 @@ def scores_table(result: Any) -> Table:
     t.add_column("log-loss", justify="right", style="bold")
     t.add_column("Brier", justify="right")
     t.add_column("AUC", justify="right")
-    for m in MODELS:
+    for m in cv.scores.index:
         s = cv.scores.loc[m]
-        t.add_row(escape(LABELS[m]), f"{s['log_loss']:.4f}", f"{s['brier']:.4f}", f"{s['auc']:.3f}")
+        t.add_row(escape(cv.label(m)), f"{s['log_loss']:.4f}", f"{s['brier']:.4f}", f"{s['auc']:.3f}")
     return t
 
 
 def shown_groups(result: Any, models: list[str], min_points: float = 0.5) -> list[str]:
-    """Groups worth a column: at least ``min_points`` for one shown model (the rest are listed as ~0)."""
+    """Groups worth a column: at least ``min_points`` (or an interval excluding 0) for one shown model."""
     gp = result.group_points.loc[models]
-    keep = [g for g in gp.columns if (gp[g].abs() >= min_points).any()]
+    keep = []
+    for g in gp.columns:
+        big = (gp[g].abs() >= min_points).any()
+        clear = any((lambda lo, hi: lo > 0 or hi < 0)(*result.point_interval(m, g)) for m in models)
+        if big or clear:
+            keep.append(g)
     return keep or list(gp.columns[:1])
+
+
+def _points_cell(result: Any, m: str, g: str) -> str:
+    """The points; dim when the interval includes 0 (the sentences give the intervals)."""
+    v = float(result.group_points.at[m, g])
+    lo, hi = result.point_interval(m, g)
+    if lo == lo and hi == hi and not (lo > 0 or hi < 0):  # finite interval that includes 0
+        return f"[dim]{_pts(v)}[/]"
+    return _pts(v)
 
 
 def points_table(result: Any, models: list[str], movers: bool) -> Table:
     from ..explain.design import GROUP_WORDS
 
     groups = shown_groups(result, models)
-    title = "Why they won: win rate and the points each style group bought (+) or cost (−)"
+    title = "Why they won: win rate and the points each style group bought (+) or cost (−); dim = 95 % interval includes 0"
     if movers:
         title += " — top movers"
     t = Table(title=title, title_justify="left", show_edge=False)
@@ -214,19 +280,18 @@ def points_table(result: Any, models: list[str], movers: bool) -> Table:
     t.add_column("battles", justify="right")
     t.add_column("won", justify="right", style="bold")
     t.add_column("model pred.", justify="right")
-    t.add_column("neutral", justify="right")
+    t.add_column("style-neutral", justify="right")
     for g in groups:
         t.add_column(GROUP_WORDS.get(g, g), justify="right")
     for m in models:
         r = result.model_row(m)
-        gp = result.group_points.loc[m]
         t.add_row(
             escape(m),
             f"{int(r['battles']):,}",
             f"{r['observed']:.1%}",
             f"{r['predicted']:.1%}",
-            f"{r['neutral']:.1%}",
-            *[_pts(float(gp[g])) for g in groups],
+            _rate(r["neutral"], r.get("neutral_low", float("nan")), r.get("neutral_high", float("nan"))),
+            *[_points_cell(result, m, g) for g in groups],
         )
     return t
 
@@ -234,33 +299,33 @@ def points_table(result: Any, models: list[str], movers: bool) -> Table:
 def bt_table(result: Any, models: list[str]) -> Table:
     from ..explain.design import GROUP_WORDS
 
-    per = 400.0 / 2.302585092994046
     t = Table(
-        title="Cross-check per style group, Elo: Bradley-Terry (γ·mean z) / vote model (SHAP)",
+        title="Bradley-Terry view: ratings, style-neutral win rate and points per group (BT / vote model)",
         title_justify="left",
         show_edge=False,
     )
     t.add_column("model", overflow="fold", min_width=14)
     t.add_column("raw", justify="right")
     t.add_column("ctrl", justify="right", style="bold")
-    t.add_column("raw−ctrl", justify="right")
+    t.add_column("neutral · BT", justify="right")
     groups = shown_groups(result, models)
     for g in groups:
         t.add_column(GROUP_WORDS.get(g, g), justify="right")
     for m in models:
         r = result.model_row(m)
-        bt = result.bt_contributions.loc[m] if m in result.bt_contributions.index else None
         cells = []
         for g in groups:
-            fs = result.groups[g]
-            b = float(sum(bt.get(f, 0.0) for f in fs)) if bt is not None else float("nan")
-            s = float(result.feature_shap.loc[m, fs].sum()) * per
-            cells.append(f"{b:+.0f} / {s:+.0f}")
+            b = float(result.bt_points.at[m, g]) if result.bt_points is not None else float("nan")
+            cells.append(f"{b:+.1f} / {float(result.group_points.at[m, g]):+.1f}")
         t.add_row(
             escape(m),
             f"{r.get('rating_raw', float('nan')):.0f}",
             f"{r.get('rating', float('nan')):.0f}",
-            f"{r.get('bt_shift', float('nan')):+.0f}",
+            _rate(
+                r.get("neutral_bt", float("nan")),
+                r.get("neutral_bt_low", float("nan")),
+                r.get("neutral_bt_high", float("nan")),
+            ),
             *cells,
         )
     return t
@@ -270,16 +335,22 @@ def feature_table(result: Any, limit: int = 10) -> Table:
     import pandas as pd
 
     f = result.features.sort_values("mean_abs_shap", ascending=False, kind="stable").head(limit)
-    t = Table(title="Features by mean |SHAP| (log-odds)", title_justify="left", show_edge=False)
+    t = Table(
+        title="Features by mean |contribution| (log-odds; linear part + TreeSHAP of the trees)",
+        title_justify="left",
+        show_edge=False,
+    )
     t.add_column("feature")
     t.add_column("group")
-    t.add_column("mean |SHAP|", justify="right", style="bold")
+    t.add_column("mean |contrib.|", justify="right", style="bold")
+    t.add_column("vote coef (per RMS)", justify="right")
     t.add_column("BT coef (per SD)", justify="right")
     for r in f.to_dict("records"):
         t.add_row(
             escape(str(r["feature"])),
             escape(str(r["group"])),
             f"{r['mean_abs_shap']:.3f}",
+            f"{r['coef_per_rms']:+.3f}",
             "dropped" if pd.isna(r["bt_coef"]) else f"{r['bt_coef']:+.3f}",
         )
     return t

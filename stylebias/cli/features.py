@@ -15,7 +15,7 @@ from rich.table import Table
 
 from . import app
 from . import options as opt
-from .common import console, err_console, progress_bars, shown_warnings, write_outputs
+from .common import console, err_console, finish, progress_bars, show_problems, shown_warnings, write_outputs
 
 
 @app.command("features")
@@ -26,10 +26,11 @@ def features(
         typer.Option(
             "--output",
             "-o",
-            help="Per-response features (.parquet or .csv); with --dask a directory of Parquet parts.",
+            help="Per-response features (.parquet or .csv; with --dask a directory of Parquet parts); "
+            "required, so nothing is written where you did not ask.",
             show_default=False,
         ),
-    ] = Path("features.parquet"),
+    ] = ...,  # type: ignore[assignment]
     feature_spec: Annotated[
         str,
         typer.Option(
@@ -56,6 +57,7 @@ def features(
     answers: opt.AnswersOpt = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
     dask: opt.DaskOpt = None,
+    max_rejected: opt.MaxRejectedOpt = opt.MAX_REJECTED_SHARE,
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Extract style features (length, markdown, emoji, flattery, refusal, tone) from battle files.
@@ -66,6 +68,8 @@ def features(
         stylebias features battles.jsonl -o feats.parquet --features style --pairs
         stylebias features shards/*.parquet -o feats/ --dask local:4     # one Parquet part per file
     """
+    from ..rating.checks import rejected_problem
+
     if dask is not None:
         from ..cluster import extract_features
 
@@ -77,17 +81,24 @@ def features(
             )
         if not quiet and ledger.rejected:
             opt.warn_rejects(ledger)
+        rejected = rejected_problem(ledger, max_rejected)
+        problems = [] if rejected is None else [rejected]
+        show_problems(problems)
     else:
         from ..extract.stream import write_features
 
         data = opt.load_input(paths, fmt, column, max_record_bytes, quiet, labels=label, answers=answers)
+        rejected = rejected_problem(data, max_rejected)
+        problems = [] if rejected is None else [rejected]
+        show_problems(problems)
         t0 = time.perf_counter()
         with shown_warnings(quiet), progress_bars(quiet):
             written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)
     dt = time.perf_counter() - t0
-    write_outputs(json_out, written.to_json)
+    write_outputs(json_out, lambda: {"problems": [p.to_json() for p in problems], **written.to_json()})
     if not quiet:
         _print(written, dt)
+    finish(problems)
 
 
 def _print(written: Any, dt: float) -> None:

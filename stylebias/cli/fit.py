@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_outputs
+from .common import console, finish, progress_bars, show_problems, shown_warnings, write_outputs
 from .rank import feature_table
 
 
@@ -46,25 +46,24 @@ def fit(
             help="Disconnected comparison graph (e.g. two judges): largest (fit the biggest part) or refuse.",
         ),
     ] = "largest",
+    weights: opt.WeightsOpt = True,
     title: Annotated[
         str | None, typer.Option("--title", help="Title of the model card.", show_default=False)
     ] = None,
-    note: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--note", help="Extra line for the model card's notes (repeatable).", show_default=False
-        ),
-    ] = None,
+    note: opt.NoteOpt = None,
     json_out: opt.JsonOpt = None,
     csv_out: opt.CsvOpt = None,
     jobs: opt.JobsOpt = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    max_rejected: opt.MaxRejectedOpt = opt.MAX_REJECTED_SHARE,
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Fit Bradley-Terry with style covariates on battles and save it for `stylebias rerank --load`.
 
     The saved folder holds artifact.json (ratings, style coefficients, feature standardisation, covariance,
-    data summary; JSON only, no pickle) and MODEL_CARD.md. Needs response texts.
+    data summary, and the fit without style; JSON only, no pickle) and MODEL_CARD.md. Needs response texts
+    (or metadata for the lmarena and arena-hard sets). `stylebias rank NEW --load DIR` then scores new
+    models with all of it held fixed.
 
     Examples:
 
@@ -72,9 +71,12 @@ def fit(
         stylebias fit annotations/ --features lmarena --save ae2_lmarena --json fit.json
     """
     from ..rating import FitSettings
+    from ..rating.checks import fit_problems
     from ..rating.persist import fit_style_model, save_fitted
 
-    settings = FitSettings(features=features, reg=reg, ties=ties, components=components, n_jobs=jobs)
+    settings = FitSettings(
+        features=features, reg=reg, ties=ties, components=components, n_jobs=jobs, weights=weights
+    )
     data = opt.load_input(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )
@@ -83,6 +85,8 @@ def fit(
         extra = {"notes": list(note)} if note else None
         folder = save_fitted(fitted, save, metrics, title=title, extra_card=extra)
     bt = fitted.model
+    problems = fit_problems(bt, data, max_rejected)
+    show_problems(problems)
     acc = data.accounting()
     console.print(
         f"[bold]{acc['accepted']:,}[/] battles ({acc['read']:,} read, {acc['rejected']:,} rejected), "
@@ -97,6 +101,7 @@ def fit(
     console.print(f"saved to [bold]{escape(str(folder))}[/] (artifact.json, MODEL_CARD.md)")
     effects = bt.effects().drop(columns=["sentence"])
     doc = {
+        "problems": [p.to_json() for p in problems],
         "saved": str(folder),
         "features": list(fitted.features),
         "feature_set": fitted.feature_set,
@@ -110,3 +115,4 @@ def fit(
         csv_out,
         lambda: (list(effects.columns), effects.itertuples(index=False, name=None)),
     )
+    finish(problems)

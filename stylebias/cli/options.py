@@ -20,6 +20,7 @@ from rich.markup import escape
 from ..battles import BattleSet
 from ..errors import UsageError
 from ..formats import DEFAULT_MAX_RECORD_BYTES
+from ..rating.checks import MAX_REJECTED_SHARE as MAX_REJECTED_SHARE  # the default, re-exported
 from .common import err_console, progress_bars, shown_warnings
 
 PathsArg = Annotated[
@@ -208,6 +209,19 @@ def warn_rejects(data: BattleSet, limit: int = 8) -> None:
         err_console.print(f"  ... and {len(reasons) - limit} more reason(s)", highlight=False)
 
 
+MaxRejectedOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-rejected",
+        help=(
+            "Largest share of input records that may be rejected (0-1); above it the command says so first "
+            "and exits with code 3 (degenerate result) after its output. 1 = never."
+        ),
+        min=0.0,
+        max=1.0,
+    ),
+]
+
 # Options shared by the commands (one definition, one help text). The defaults are FitSettings' own.
 JsonOpt = Annotated[
     Path | None, typer.Option("--json", help="Write the result as JSON ('-' = stdout).", show_default=False)
@@ -228,11 +242,21 @@ StyleFeaturesOpt = Annotated[
         "--features",
         help=(
             "Style features to control for: style (one per concept: length, markdown, emoji, flattery, "
-            "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), full (every "
-            "feature, incl. near-duplicates), a family, or a comma list; none = no style control. Default: "
-            "style when the battles have response texts, lmarena when they are metadata-only."
+            "refusal, tone, readability), lmarena (LMArena's 4: tokens, headers, lists, bold), lmarena-2025 "
+            "(+ emoji and tone levels), arena-hard / arena-hard-v0.1 (Arena-Hard-Auto's own length and "
+            "markdown terms), full (every feature, incl. near-duplicates), a family, or a comma list; none = "
+            "no style control. Default: style when the battles have response texts, lmarena when they are "
+            "metadata-only."
         ),
         show_default=False,
+    ),
+]
+WeightsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--weights/--no-weights",
+        help="Use the battles' weight column as frequency weights when they have one (Arena-Hard-Auto: a "
+        "strong verdict counts as 3 battles, as upstream counts it).",
     ),
 ]
 CiOpt = Annotated[str, typer.Option("--ci", help="Interval method: sandwich (fast, robust) or bootstrap.")]
@@ -250,6 +274,19 @@ RegOpt = Annotated[
     float,
     typer.Option(
         "--reg", help="L2 penalty reg/2*||theta||^2 on the summed log-loss (0.5 = FastChat/LMArena).", min=0.0
+    ),
+]
+NoteOpt = Annotated[
+    list[str] | None,
+    typer.Option("--note", help="Extra line for the saved model's card (repeatable).", show_default=False),
+]
+BootOpt = Annotated[
+    int,
+    typer.Option(
+        "--boot",
+        help="Prompt-bootstrap replicates for the intervals of the explanation's numbers (each refits the chosen "
+        "vote model); 0 = no intervals.",
+        min=0,
     ),
 ]
 JobsOpt = Annotated[

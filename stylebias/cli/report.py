@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from . import app
 from . import options as opt
-from .common import console, progress_bars, shown_warnings, write_outputs
+from .common import console, finish, progress_bars, show_problems, shown_warnings, write_outputs
 from .rank import parse_features
 
 
@@ -35,17 +35,23 @@ def report(
     seed: opt.SeedOpt = 0,
     no_explain: Annotated[
         bool,
-        typer.Option("--no-explain", help="Skip the LightGBM + SHAP part (faster; ratings and cards stay)."),
+        typer.Option(
+            "--no-explain", help="Skip the vote model and its explanations (faster; ratings and cards stay)."
+        ),
     ] = False,
+    boot: opt.BootOpt = 30,  # report.build.REPORT_BOOT (a literal: the CLI imports no model code)
     jobs: opt.JobsOpt = None,
     json_out: opt.JsonOpt = None,
     csv_out: opt.CsvOpt = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    max_rejected: opt.MaxRejectedOpt = opt.MAX_REJECTED_SHARE,
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report of the raw and style-controlled ranking.
 
     Contents: data accounting (read/accepted/rejected with reasons), leaderboard raw vs style-controlled with rank-shift arrows, forest plot with intervals, slope chart of rank shifts, style effects, SHAP summary of the vote model, and a "why it won" card per model.
+
+    The cards' intervals come from --boot prompt-bootstrap replicates, 30 by default (explain uses 100: each replicate refits the vote model, so fewer keep the report quick; their ends are rougher).
 
     The file has inline CSS and SVG only (no scripts, no fonts or images fetched, no CDN), so it opens offline and can be mailed or archived. Every name that came from the data is HTML-escaped. Details: docs/report.md.
 
@@ -56,6 +62,7 @@ def report(
         stylebias report arena.json --features lmarena --no-explain -o arena.html
     """
     from ..rating import FitSettings
+    from ..rating.checks import result_problems
     from ..rating.pipeline import GroupedRanks
     from ..report import build_report, write_report
 
@@ -64,13 +71,20 @@ def report(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )
     with shown_warnings(quiet), progress_bars(quiet):
-        built = build_report(data, settings=settings, title=title, explain=not no_explain)
+        built = build_report(data, settings=settings, title=title, explain=not no_explain, boot=boot)
         path = write_report(built, output)
+    problems = result_problems(built.rank, data, max_rejected)
+    show_problems(problems)
     size = path.stat().st_size
     write_outputs(
         json_out,
-        lambda: {"report": {"path": str(path), "bytes": size}, **built.rank.to_json()},
+        lambda: {
+            "report": {"path": str(path), "bytes": size},
+            "problems": [p.to_json() for p in problems],
+            **built.rank.to_json(),
+        },
         csv_out,
         GroupedRanks(None, [(None, built.rank)], data.accounting()).csv,
     )
     console.print(f"wrote {escape(str(path))} ({_size(size)})")
+    finish(problems)

@@ -116,13 +116,38 @@ def rerank(
             rounds=rounds,
             seed=seed,
         )
-    show(result)
+    show(result, json_out)
     header = [c for c in CSV_COLUMNS if c in result.models.columns]
     rows = result.models.to_dict("records")
     write_outputs(json_out, result.to_json, csv_out, lambda: (header, [[r[c] for c in header] for r in rows]))
 
 
-def show(result: Any) -> None:
+#: A reason shared by more models than this is one summary line, not one row per model.
+LIST_AT_MOST = 5
+
+
+def show_not_reranked(not_reranked: Any, json_out: Path | None) -> None:
+    """Models left out, by reason: a few are listed, a long list (a board of 200 models of which a
+    handful have outputs) is one line with its count and where the full list is."""
+    where = f"--json {json_out}" if json_out is not None and str(json_out) != "-" else "--json FILE"
+    nt = Table(title="Not re-ranked", title_justify="left", show_edge=False)
+    nt.add_column("model", overflow="fold")
+    nt.add_column("reason")
+    for reason, group in not_reranked.groupby("reason", sort=False):
+        names = [str(m) for m in group["model"]]
+        if len(names) <= LIST_AT_MOST:
+            for name in names:
+                nt.add_row(escape(name), escape(str(reason)))
+        else:
+            shown = ", ".join(names[:3])
+            nt.add_row(
+                f"{len(names):,} models",
+                escape(f"{reason} (e.g. {shown}; every name is under not_reranked in {where})"),
+            )
+    console.print(nt)
+
+
+def show(result: Any, json_out: Path | None = None) -> None:
     """The re-ranked table, then what was not re-ranked and why, then where the numbers came from."""
     m = result.models
     has_ci = "score_style_neutral_low" in m.columns
@@ -170,12 +195,7 @@ def show(result: Any) -> None:
             f"outputs without a reference answer, {r['n_reference_missing']} reference instructions unanswered[/]"
         )
     if len(result.not_reranked):
-        nt = Table(title="Not re-ranked", title_justify="left", show_edge=False)
-        nt.add_column("model", overflow="fold")
-        nt.add_column("reason")
-        for r in result.not_reranked.itertuples(index=False):
-            nt.add_row(escape(str(r.model)), escape(str(r.reason)))
-        console.print(nt)
+        show_not_reranked(result.not_reranked, json_out)
     s = result.settings
     console.print(
         f"[dim]{len(m)} models re-ranked, {len(result.not_reranked)} not; {s['outputs_read']:,} output records "

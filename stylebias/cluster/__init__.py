@@ -132,7 +132,9 @@ def rank_files(
     request = settings.features
     with connect(dask) as client:
         designed = [
-            client.submit(design_partition, p, request, options, settings.cache, None, pure=False)
+            client.submit(
+                design_partition, p, request, options, settings.cache, None, settings.weights, pure=False
+            )
             for p in parts
         ]
         chunks = [client.submit(operator.getitem, f, 0, pure=False) for f in designed]
@@ -149,7 +151,14 @@ def rank_files(
         for i in held:
             if reports[i].features != names:  # "auto" read differently from this file alone: redo it
                 again = client.submit(
-                    design_partition, parts[i], request, options, settings.cache, has_text, pure=False
+                    design_partition,
+                    parts[i],
+                    request,
+                    options,
+                    settings.cache,
+                    has_text,
+                    settings.weights,
+                    pure=False,
                 )
                 chunks[i] = client.submit(operator.getitem, again, 0, pure=False)
         reemit(reports)

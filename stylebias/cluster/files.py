@@ -31,7 +31,9 @@ from ..errors import DataError, StyleBiasWarning
 from ..extract import pair_features, resolve_spec
 from ..extract.stream import pairs_path, write_features
 from ..formats import DEFAULT_MAX_RECORD_BYTES, expand_paths, load_file
-from ..rating.pipeline import check_finite
+from ..rating.chunks import WEIGHT
+from ..rating.pipeline import battle_weights, check_finite
+from ..rating.settings import FitSettings
 
 #: One file's part of a partitioned output directory.
 PART_NAME = "part-{:05d}.parquet"
@@ -143,11 +145,17 @@ def extract_partition(
 
 
 def design_partition(
-    part: FilePartition, request: Any, options: LoadOptions, cache: bool | str, has_text: bool | None = None
+    part: FilePartition,
+    request: Any,
+    options: LoadOptions,
+    cache: bool | str,
+    has_text: bool | None = None,
+    weights: bool = True,
 ) -> tuple[pd.DataFrame, Report]:
-    """One file as a fit chunk: ``model_a``, ``model_b`` (categorical), ``pref_a`` and the raw pair
-    features the request means (``"auto"`` is decided from this file's texts unless ``has_text`` says
-    what all files have), every value checked finite with the file and record named."""
+    """One file as a fit chunk: ``model_a``, ``model_b`` (categorical), ``pref_a``, the battles' ``weight``
+    column as frequency weights (when ``weights`` and the file has one, checked as in one process) and the
+    raw pair features the request means (``"auto"`` is decided from this file's texts unless ``has_text``
+    says what all files have), every value checked finite with the file and record named."""
     with collected() as caught:
         data = options.load(part)
         battles = empty_battles() if data is None else data.battles
@@ -164,6 +172,9 @@ def design_partition(
                 "pref_a": battles["pref_a"].to_numpy(dtype=np.float64),
             }
         )
+        w = battle_weights(battles, FitSettings(weights=weights)) if len(battles) else None
+        if w is not None:
+            chunk[WEIGHT] = w
         for j, name in enumerate(names):
             chunk[name] = X.iloc[:, j].to_numpy(dtype=np.float64) if X is not None else np.zeros(0)
     report = _report(data, caught, rows=len(chunk), has_text=local_text, features=names, feature_set=named)

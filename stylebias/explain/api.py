@@ -1,165 +1,36 @@
-"""``explain_battles``: why each model won — vote model, held-out scores, group points, SHAP, BT cross-check.
+"""``explain_battles``: why each model won — chosen vote model, nested held-out scores, points with intervals.
 
-One call runs the whole explanation on a :class:`~stylebias.battles.BattleSet` (or a battle DataFrame):
-pair features -> grouped cross-validation of the vote model and its baselines -> final vote model on all
-battles (or a loaded one, no refit) -> per-battle TreeSHAP and exact group Shapley values -> per-model
-observed / predicted / style-neutral win rates and the points each style group bought or cost -> the
-Bradley-Terry view of the same question (raw minus style-controlled rating split per feature).
+One call runs the whole pipeline on a :class:`~stylebias.battles.BattleSet` (or a battle DataFrame):
+pair features -> nested grouped cross-validation (the vote model's complexity chosen on inner folds, scored on
+outer folds, next to BT + style, length-only and the prior) -> the same choice on all battles and the chosen
+model fitted on them (or a loaded one, no refit) -> per-battle contributions and exact group Shapley values ->
+per-model observed / predicted / style-neutral win rates and the points each style group bought or cost ->
+prompt-bootstrap intervals -> the Bradley-Terry view of the same numbers, and where the two views disagree.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from ..battles import BattleSet
 from ..errors import DataError, StyleBiasWarning, UsageError
-from ..outputs import plain
-from ..progress import task
+from ..progress import task, use_reporter
+from ..rating import FitSettings
 from ..rows import validate_battles
 from .attribution import group_shapley, per_model
-from .cv import CVReport, cross_validate
+from .cv import nested_cv
 from .design import GROUP_WORDS, feature_groups, group_of, prompt_groups
-from .votemodel import VoteModel, fit_strength, fit_vote_model
+from .intervals import LEVEL, Index, bootstrap_attribution, bt_attribution, percentile
+from .result import ExplainResult, fmt_points, fmt_signed
+from .select import SEARCHES, Spec, Votes, check_reg, fit_spec, quiet_fits
+from .votemodel import VoteModel
 
-#: numbers of the ``--json`` document, rounded like every other command's
-_clean = partial(plain, digits=6)
-
-
-@dataclass
-class ExplainResult:
-    """Everything ``stylebias explain`` shows; tables are DataFrames, ``to_json()`` is the ``--json`` document.
-
-    * ``models``: one row per model — ``battles, observed, predicted, neutral`` (win rates in [0, 1], ties
-      half, from the model's side), ``style_points`` (= 100 (predicted - neutral)), ``mover`` (= 100 |observed
-      - neutral|), ``rating_raw``, ``rating``, ``bt_shift`` (raw - controlled Elo) when the BT view ran.
-    * ``group_points``: index model, one column per style group, win-rate points bought (+) or cost (-);
-      rows add up to ``style_points`` exactly. (``family_points`` is the same table.)
-    * ``feature_shap``: index model, mean TreeSHAP log-odds per feature from the model's side.
-    * ``bt_contributions``: index model, Elo points per feature (gamma_k x mean z_k on its side).
-    * ``features``: one row per feature: group, mean |SHAP|, mean SHAP (A's side), BT coefficient.
-    * ``cv``: held-out scores of the vote model and baselines (``None`` when a saved model was reused).
-    """
-
-    models: pd.DataFrame
-    group_points: pd.DataFrame
-    feature_shap: pd.DataFrame
-    bt_contributions: pd.DataFrame
-    features: pd.DataFrame
-    vote_model: VoteModel
-    cv: CVReport | None
-    battles: pd.DataFrame  # model_a, model_b, pref_a, prompt group id
-    X: pd.DataFrame
-    shap: np.ndarray
-    group_phi: pd.DataFrame
-    p: np.ndarray
-    p_neutral: np.ndarray
-    groups: dict[str, list[str]]
-    rank: Any = None
-    data: dict[str, int] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def family_points(self) -> pd.DataFrame:
-        """Alias of ``group_points`` (the report and docs call the style groups feature families)."""
-        return self.group_points
-
-    # ------------------------------------------------------------------------------------------------
-    def top_movers(self, n: int = 5) -> list[str]:
-        """Models with the largest |observed - style-neutral| win rate, largest first (ties by name)."""
-        m = self.models.sort_values(["mover", "model"], ascending=[False, True], kind="stable")
-        return [str(x) for x in m["model"].head(n)]
-
-    def model_row(self, model: str) -> dict[str, Any]:
-        rows = self.models[self.models["model"] == model]
-        if not len(rows):
-            close = [m for m in self.models["model"] if model.lower() in str(m).lower()]
-            hint = f" (did you mean: {', '.join(close[:5])}?)" if close else ""
-            raise UsageError(f"model {model!r} is not in these battles{hint}")
-        return rows.iloc[0].to_dict()
-
-    def model_sentence(self, model: str, min_points: float = 0.5) -> str:
-        """ "M won 64 % of its battles (style-neutral 55 %); length bought 9 points, emoji 3, refusals cost 2." """
-        r = self.model_row(model)
-        pts = self.group_points.loc[model]
-        bought = [(g, v) for g, v in pts.items() if v >= min_points]
-        cost = [(g, -v) for g, v in pts.items() if v <= -min_points]
-        bought.sort(key=lambda t: (-t[1], t[0]))
-        cost.sort(key=lambda t: (-t[1], t[0]))
-
-        def words(items: list[tuple[str, float]], verb: str) -> str:
-            out = []
-            for i, (g, v) in enumerate(items):
-                w = GROUP_WORDS.get(g, g)
-                unit = " point" if round(v) == 1 else " points"
-                out.append(f"{w} {verb} {v:.0f}{unit}" if i == 0 else f"{w} {v:.0f}")
-            return ", ".join(out)
-
-        head = (
-            f"{model} won {100 * r['observed']:.0f} % of its battles (vote model {100 * r['predicted']:.0f} %; "
-            f"style-neutral {100 * r['neutral']:.0f} %)"
-        )
-        parts = [p for p in (words(bought, "bought"), words(cost, "cost")) if p]
-        if not parts:
-            return head + f"; no style group moved it by {min_points:g} points or more."
-        return head + "; " + "; ".join(parts) + "."
-
-    # ------------------------------------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        """``{"vote_model": {...}, "models": {name: {...}}, "features": {name: {...}}, "groups", ...}``."""
-        vm = dict(self.cv.vote_model_json()) if self.cv is not None else dict(self.vote_model.metrics)
-        vm.update(
-            {
-                "reused_saved_model": self.cv is None,
-                "rounds": self.vote_model.num_rounds,
-                "offset": "bt_strength" if self.vote_model.use_strength else "intercept",
-                "features": list(self.vote_model.features),
-            }
-        )
-        models: dict[str, Any] = {}
-        for r in self.models.to_dict("records"):
-            m = str(r["model"])
-            entry: dict[str, Any] = {
-                "battles": int(r["battles"]),
-                "observed_winrate": _clean(r["observed"]),
-                "predicted_winrate": _clean(r["predicted"]),
-                "neutral_winrate": _clean(r["neutral"]),
-                "style_points": _clean(r["style_points"]),
-                "groups": {g: _clean(v) for g, v in self.group_points.loc[m].items()},
-                "shap_log_odds": {f: _clean(v) for f, v in self.feature_shap.loc[m].items()},
-                "sentence": self.model_sentence(m),
-            }
-            if "rating" in r and r.get("rating") is not None and not pd.isna(r.get("rating")):
-                bt = self.bt_contributions.loc[m] if m in self.bt_contributions.index else None
-                entry["bradley_terry"] = {
-                    "rating_raw": _clean(r["rating_raw"]),
-                    "rating_controlled": _clean(r["rating"]),
-                    "raw_minus_controlled": _clean(r["bt_shift"]),
-                    "style_elo": {} if bt is None else {f: _clean(v) for f, v in bt.items()},
-                    "groups_elo": {}
-                    if bt is None
-                    else {g: _clean(sum(bt.get(f, 0.0) for f in fs)) for g, fs in self.groups.items()},
-                }
-            models[m] = entry
-        features = {
-            str(r["feature"]): {k: _clean(v) for k, v in r.items() if k != "feature"}
-            for r in self.features.to_dict("records")
-        }
-        return {
-            "vote_model": vm,
-            "models": models,
-            "features": features,
-            "groups": {g: list(fs) for g, fs in self.groups.items()},
-            "top_movers": self.top_movers(),
-            "data": dict(self.data),
-            "settings": dict(self.settings),
-        }
+#: Bootstrap replicates for the intervals (prompts resampled); 0 = no intervals.
+DEFAULT_BOOT = 100
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -204,28 +75,48 @@ def explain_battles(
     *,
     model: VoteModel | str | None = None,
     folds: int = 5,
+    inner_folds: int = 5,
     seed: int = 0,
     judge: str | None = None,
-    reg: float = 0.5,
-    params: dict[str, Any] | None = None,
+    reg: float | str = "auto",
+    search: str = "auto",
+    boot: int = DEFAULT_BOOT,
     jobs: int | None = None,
     bradley_terry: bool = True,
+    rank: Any = None,
 ) -> ExplainResult:
     """Explain why each model won (see the module docstring and ``docs/explain.md``).
 
     Args:
         data: battles (``None`` = the embedded demo).
         features: ``"auto"`` (``style`` with texts, ``lmarena`` for metadata-only battles), a set name, a
-            comma list or a list; ignored when ``model`` is given (the saved model's features are used).
-        model: a fitted :class:`VoteModel`, or a saved model folder / shipped name to load; reused as is.
-        folds, seed: grouped cross-validation (folds by prompt) and the LightGBM seed.
+            comma list, a list or a precomputed feature table; ignored when ``model`` is given (the saved
+            model's features are used).
+        model: a fitted :class:`VoteModel`, or a saved model folder / shipped name to load; reused as is
+            (no cross-validation, no refit, no intervals).
+        folds, inner_folds: outer folds (grouped by prompt) for the held-out scores; inner folds of each
+            training fold for choosing the vote model and the BT penalty.
+        seed: seed of the fold split, LightGBM and the bootstrap.
         judge: keep only battles of this judge (exact, else substring).
-        reg: L2 penalty of the Bradley-Terry fits (strength offset, BT + style baseline, BT view).
-        bradley_terry: also run ``rank_battles`` for the BT cross-check (raw vs controlled ratings).
+        reg: L2 penalty of the plain Bradley-Terry + style fits (the baseline and the BT view): ``"auto"`` =
+            chosen by grouped cross-validation, or a number (0.5 = LMArena's). The vote model's own
+            penalties are always chosen by cross-validation.
+        search: ``"auto"`` (linear candidates and residual trees) or ``"linear"`` (no trees; faster).
+        boot: prompt-bootstrap replicates for the intervals (0 = none).
+        jobs: workers for feature extraction and bootstrap threads (None = every core); results do not
+            depend on it.
+        bradley_terry: also run ``rank_battles`` for the BT view (ratings, the same split, agreement check).
+        rank: a :class:`~stylebias.rating.RankResult` already fitted on these battles and features (e.g. the
+            report's) to use as the BT view instead of fitting one; implies ``bradley_terry``.
     """
     from ..extract import pair_features, resolve_spec
     from ..rating.pipeline import check_finite, validate_frame
 
+    reg = check_reg(reg)
+    if search not in SEARCHES:
+        raise UsageError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
+    if not isinstance(boot, int) or boot < 0 or boot == 1:
+        raise UsageError(f"boot must be 0 (no intervals) or at least 2 replicates, got {boot!r}")
     if isinstance(data, pd.DataFrame):
         full, features = validate_frame(data, features)
     else:
@@ -240,6 +131,7 @@ def explain_battles(
 
         model = load_vote_model(model)  # type: ignore[arg-type]
     named = None
+    n_jobs = 0 if jobs is None else jobs  # extraction workers: 0 = every core
     if isinstance(features, pd.DataFrame):
         if model is not None:
             missing = [f for f in model.features if f not in features.columns]
@@ -253,7 +145,6 @@ def explain_battles(
         X: pd.DataFrame | None = features.reset_index(drop=True)
     else:
         names, named = resolve_spec(list(model.features) if model is not None else features, bs.has_text)
-        n_jobs = 0 if jobs is None else jobs
         X = pair_features(battles, names, jobs=n_jobs).reset_index(drop=True) if names else None
     if X is None or X.shape[1] == 0:
         raise UsageError("explain needs at least one style feature")
@@ -262,16 +153,19 @@ def explain_battles(
     B = battles["model_b"].astype(str).to_numpy(dtype=object)
     y = battles["pref_a"].to_numpy(dtype=np.float64)
     gid = prompt_groups(battles["prompt"])
+    tokens = _tokens_feature(battles, X, n_jobs)
+    votes = Votes(A, B, y, X, tokens, gid)
 
     cv = None
+    chosen: Spec | None = None
+    bt_reg = FitSettings().reg if reg == "auto" else float(reg)
     if model is None:
-        tokens = _tokens_feature(battles, X, 0 if jobs is None else jobs)
-        cv = cross_validate(A, B, y, X, tokens, gid, folds=folds, seed=seed, params=params, reg=reg)
-        with task("final vote model", total=1) as advance:
-            sf = fit_strength(A, B, y, X, reg=reg)
-            vote = fit_vote_model(
-                A, B, y, X, rounds=cv.rounds, params={**(params or {}), "seed": seed}, strength=sf
-            )
+        cv, final = nested_cv(votes, folds=folds, inner_folds=inner_folds, seed=seed, reg=reg, search=search)
+        chosen = final.chosen
+        if reg == "auto" and final.bt_reg is not None:
+            bt_reg = final.bt_reg
+        with task("final vote model", total=1) as advance, use_reporter(None), quiet_fits():
+            vote = fit_spec(chosen, votes, seed=seed)
             vote.metrics = cv.vote_model_json()
             advance(1)
         vote.trained_on = {
@@ -294,25 +188,50 @@ def explain_battles(
 
     groups = feature_groups(vote.features)
     offset = vote.offset(A, B)
-    with task("TreeSHAP per battle", total=1) as advance:
+    with task("contributions per battle", total=1) as advance:
         shap = vote.contributions(X)
         advance(1)
-    g = shap.sum(axis=1)
-    p = expit(offset + g)
-    p0 = expit(offset)
+    p0 = 1.0 / (1.0 + np.exp(-offset))
     phi = group_shapley(vote, X, offset, groups)
+    p = p0 + phi.to_numpy().sum(axis=1)
     summary, gpoints, fshap = per_model(A, B, y, p, p0, phi, shap, vote.features)
     summary["mover"] = 100.0 * (summary["observed"] - summary["neutral"]).abs()
+    index = Index.of(list(summary["model"]), A, B)
 
-    rank = None
+    low = high = None
+    if chosen is not None and boot:
+        draws = bootstrap_attribution(chosen, votes, groups, index, rounds=boot, seed=seed, n_jobs=jobs)
+        for name, arr in (("predicted", draws.predicted), ("neutral", draws.neutral)):
+            lo, hi = percentile(arr, LEVEL)
+            summary[f"{name}_low"], summary[f"{name}_high"] = lo, hi
+        sp_lo, sp_hi = percentile(100.0 * (draws.predicted - draws.neutral), LEVEL)
+        summary["style_points_low"], summary["style_points_high"] = sp_lo, sp_hi
+        g_lo, g_hi = percentile(draws.points, LEVEL)
+        low = pd.DataFrame(g_lo, index=gpoints.index, columns=gpoints.columns)
+        high = pd.DataFrame(g_hi, index=gpoints.index, columns=gpoints.columns)
+    else:
+        for c in ("predicted", "neutral", "style_points"):
+            summary[f"{c}_low"] = summary[f"{c}_high"] = np.nan
+
     bt_contrib = pd.DataFrame(index=pd.Index([], name="model"), columns=vote.features, dtype=float)
-    coef = {}
-    if bradley_terry:
+    bt_pts = bt_lo = bt_hi = None
+    coef: dict[str, float] = {}
+    if rank is not None:
+        missing = sorted(
+            {f for pt in rank.all_parts() for f in pt.controlled.feature_names_} - set(X.columns)
+        )
+        if missing:
+            raise UsageError(f"the given rank result uses feature(s) not computed here: {', '.join(missing)}")
+        bt_reg = rank.settings.get("reg", bt_reg)
+    elif bradley_terry:
         from ..rating import rank_battles
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), task("Bradley-Terry view", total=1) as advance:
             warnings.simplefilter("ignore", StyleBiasWarning)
-            rank = rank_battles(bs if len(bs.battles) == len(battles) else battles, X, reg=reg)
+            settings = FitSettings(reg=bt_reg, n_jobs=jobs)
+            rank = rank_battles(bs if len(bs.battles) == len(battles) else battles, X, settings=settings)
+            advance(1)
+    if rank is not None:
         parts = rank.all_parts()
         bt_contrib = (
             pd.concat([pt.contributions() for pt in parts]).reindex(columns=vote.features).fillna(0.0)
@@ -320,9 +239,22 @@ def explain_battles(
         bt_contrib.index.name = "model"
         mt = pd.concat([pt.models for pt in parts])[["model", "rating_raw", "rating"]]
         mt["bt_shift"] = mt["rating_raw"] - mt["rating"]
-        summary = summary.merge(mt, on="model", how="left")
         main = rank.controlled
         coef = dict(zip(main.feature_names_, main.coef_, strict=True))
+        with task("Bradley-Terry view: same split, intervals", total=1) as advance:
+            bt_point, bt_draws = bt_attribution(rank, votes, groups, index, rounds=max(boot, 0), seed=seed)
+            advance(1)
+        summary["predicted_bt"], summary["neutral_bt"] = bt_point.predicted, bt_point.neutral
+        bt_pts = pd.DataFrame(bt_point.points, index=gpoints.index, columns=gpoints.columns)
+        if bt_draws is not None:
+            lo, hi = percentile(bt_draws.neutral, LEVEL)
+            summary["neutral_bt_low"], summary["neutral_bt_high"] = lo, hi
+            g_lo, g_hi = percentile(bt_draws.points, LEVEL)
+            bt_lo = pd.DataFrame(g_lo, index=gpoints.index, columns=gpoints.columns)
+            bt_hi = pd.DataFrame(g_hi, index=gpoints.index, columns=gpoints.columns)
+        else:
+            summary["neutral_bt_low"] = summary["neutral_bt_high"] = np.nan
+        summary = summary.merge(mt, on="model", how="left")
     summary = summary.sort_values(["observed", "model"], ascending=[False, True], kind="stable")
     summary = summary.reset_index(drop=True)
 
@@ -332,6 +264,10 @@ def explain_battles(
             "group": [group_of(f) for f in vote.features],
             "mean_abs_shap": np.abs(shap).mean(axis=0) if len(shap) else 0.0,
             "mean_shap_a": shap.mean(axis=0) if len(shap) else 0.0,
+            "coef_per_rms": [
+                float(vote.coef.get(f, 0.0)) * float(np.sqrt(np.mean(X[f].to_numpy(dtype=np.float64) ** 2)))
+                for f in vote.features
+            ],
             "bt_coef": [coef.get(f, np.nan) for f in vote.features],
         }
     )
@@ -339,12 +275,17 @@ def explain_battles(
         "features": list(vote.features),
         "feature_set": named,  # None: a list, a comma list or a precomputed table
         "folds": folds if cv is not None else None,
+        "inner_folds": inner_folds if cv is not None else None,
         "seed": seed,
         "judge": judge,
         "reg": reg,
+        "bt_reg": bt_reg if rank is not None else None,
+        "search": search,
+        "boot": boot if chosen is not None else 0,
+        "level": LEVEL,
     }
     acc["explained"] = len(battles)
-    return ExplainResult(
+    result = ExplainResult(
         models=summary,
         group_points=gpoints,
         feature_shap=fshap,
@@ -362,4 +303,87 @@ def explain_battles(
         rank=rank,
         data=acc,
         settings=settings,
+        group_points_low=low,
+        group_points_high=high,
+        bt_points=bt_pts,
+        bt_points_low=bt_lo,
+        bt_points_high=bt_hi,
+        level=LEVEL,
     )
+    result.agreement = agreement_table(result)
+    return result
+
+
+def agreement_table(result: ExplainResult) -> pd.DataFrame:
+    """Where the BT view's interval excludes 0: does the vote model's card agree in sign, and if not, why."""
+    cols = ["model", "group", "bt_points", "bt_low", "bt_high", "points", "low", "high", "status", "reason"]
+    if result.bt_points is None or result.bt_points_low is None or result.bt_points_high is None:
+        return pd.DataFrame(columns=cols)
+    vote = result.vote_model
+    label = vote.candidate.get("label", vote.kind)
+    pct = f"{round(100 * result.level)} %"
+    rows = []
+    for m in result.group_points.index:
+        if m not in result.bt_points.index:
+            continue
+        for g in result.group_points.columns:
+            b, blo, bhi = (
+                float(t.at[m, g]) for t in (result.bt_points, result.bt_points_low, result.bt_points_high)
+            )
+            if not (np.isfinite(blo) and np.isfinite(bhi)) or not (blo > 0 or bhi < 0):
+                continue
+            v = float(result.group_points.at[m, g])
+            lo, hi = result.point_interval(m, g)
+            words = GROUP_WORDS.get(g, g)
+            b_lo, b_hi = sorted((abs(blo), abs(bhi)))
+            bt_text = (
+                f"Bradley-Terry + style: {words} {'bought' if b > 0 else 'cost'} {m} {fmt_points(abs(b))} "
+                f"points ({pct} CI {fmt_points(b_lo)} to {fmt_points(b_hi)})"
+            )
+            vm_text = fmt_signed(v) + (
+                f", {fmt_signed(lo)} to {fmt_signed(hi)}" if np.isfinite(lo) and np.isfinite(hi) else ""
+            )
+            used = vote.uses_group(result.groups.get(g, []))
+            same_sign = np.sign(v) == np.sign(b) and v != 0
+            ci_zero = np.isfinite(lo) and np.isfinite(hi) and lo <= 0 <= hi
+            if same_sign and not ci_zero:
+                status, reason = "agree", ""
+            elif same_sign:
+                status = "weaker"
+                reason = (
+                    f"{bt_text}; the vote model agrees in direction ({vm_text}) but its interval includes 0: "
+                    "it shrinks style effects more (penalty chosen by cross-validation) and its interval "
+                    "comes from a bootstrap over prompts."
+                )
+            elif not used:
+                status = "disagree"
+                reason = (
+                    f"{bt_text}; the chosen vote model ({label}) leaves {words} out, because on held-out "
+                    "votes the candidates that use it did not predict clearly better (by two standard "
+                    "errors, grouped cross-validation)."
+                )
+            else:
+                status = "disagree"
+                why = (
+                    f"its trees model {words} together with the other features (interactions, saturation), "
+                    "which can change the average"
+                    if vote.booster is not None
+                    else "it shrinks style effects more (penalty chosen by cross-validation), so correlated "
+                    "features share the effect differently"
+                )
+                reason = f"{bt_text}; the vote model gives {vm_text}: {why}."
+            rows.append(
+                {
+                    "model": m,
+                    "group": g,
+                    "bt_points": b,
+                    "bt_low": blo,
+                    "bt_high": bhi,
+                    "points": v,
+                    "low": lo,
+                    "high": hi,
+                    "status": status,
+                    "reason": reason,
+                }
+            )
+    return pd.DataFrame(rows, columns=cols)

@@ -43,7 +43,7 @@ def _sample(n: int, k: int = _MAX_POINTS, seed: int = 0) -> np.ndarray:
 
 
 def shap_beeswarm(result: Any, max_features: int = 12) -> Any:
-    """SHAP summary: one row per feature (by mean |SHAP|), a dot per battle at its SHAP value (log-odds of A
+    """Contribution summary: one row per feature (by mean |value|), a dot per battle at its value (log-odds of A
     winning), coloured by the feature's rank-scaled pair value (blue = A has less, red = A has more)."""
     shap = np.asarray(result.shap)
     X = result.X[result.vote_model.features].to_numpy(dtype=np.float64)
@@ -63,8 +63,8 @@ def shap_beeswarm(result: Any, max_features: int = 12) -> Any:
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([_label(result.vote_model.features[j]) for j in order])
-    ax.set_xlabel("SHAP value (log-odds that A wins)")
-    ax.set_title("What moved each vote (TreeSHAP of the side-blind vote model)")
+    ax.set_xlabel("contribution (log-odds that A wins)")
+    ax.set_title("What moved each vote (vote model: linear terms + TreeSHAP of its trees)")
     if sc is not None:
         cb = fig.colorbar(sc, ax=ax, pad=0.01)
         cb.set_label("pair feature (A − B), rank-scaled")
@@ -122,7 +122,7 @@ def length_dependence(result: Any, feature: str = "tokens") -> Any:
         ax.legend(loc="best", fontsize=8)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel(_label(f"{feature} pair feature (A − B)/(A + B + 1)"))
-    ax.set_ylabel("SHAP value (log-odds that A wins)")
+    ax.set_ylabel("contribution (log-odds that A wins)")
     ax.set_title(_label(f"Dependence of the vote on {feature}"))
     fig.tight_layout()
     return fig

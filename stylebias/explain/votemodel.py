@@ -1,23 +1,22 @@
-"""The vote model: LightGBM on antisymmetric pair features, with model strength as an offset.
+"""The vote model: P(A wins) = sigma(offset + w . x + g(x)), and the metrics every predictor is scored with.
 
-P(A wins) = sigma(offset + g(x)), where
+* ``offset`` is the model-strength difference ``ln10 (beta_A - beta_B)`` of a side-blind Bradley-Terry fit
+  (a model the fit never saw gets 0, the prior mean of the penalised fit), or a constant intercept for the
+  models without strengths (the prior and the length-only logistic);
+* ``w . x`` is a linear style term on the raw antisymmetric pair features (:mod:`stylebias.explain.linear`);
+* ``g`` is an optional LightGBM model of what the linear terms miss, made *side-blind*: it is trained on every
+  battle both ways round (x, y, init) and (-x, 1 - y, -init), with the linear margin as ``init``, and predicts
+  ``g(x) = (f(x) - f(-x)) / 2``. So g(0) = 0 exactly, g(-x) = -g(x), and screen position can never be
+  credited to style.
 
-* ``offset`` is the Bradley-Terry strength difference ``ln10 * (beta_A - beta_B)`` of a style-controlled
-  :class:`~stylebias.rating.StyleBT` fit (one fit per connected component of the comparison graph; a model
-  the fit never saw gets 0, the prior mean of the penalised fit), or, for the style-only variant, a constant
-  intercept logit(mean pref_a) of the training votes;
-* ``g`` is a LightGBM model of the pair features made *side-blind*: it is trained on every battle both ways
-  round (x, y, offset) and (-x, 1 - y, -offset), and predicts ``g(x) = (f(x) - f(-x)) / 2``. So g(0) = 0 exactly
-  (no style difference, no style effect), g(-x) = -g(x) (swapping the screen sides swaps the prediction), and
-  screen position can never be credited to style.
-
-The objective is LightGBM's ``cross_entropy`` (labels in [0, 1]): soft preferences and ties (0.5) are used as
-given, which is exactly the log-loss every model and baseline is scored on.
+Which of these pieces a fitted model has, and how strongly each is penalised, is chosen from the data by
+grouped cross-validation (:mod:`stylebias.explain.select`). The tree objective is LightGBM's
+``cross_entropy`` (labels in [0, 1]): soft preferences and ties (0.5) are used as given, which is exactly the
+log-loss every model and baseline is scored on.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,14 +26,15 @@ import pandas as pd
 from scipy.special import expit
 
 from ..errors import UsageError
+from ..rating import FitSettings
 from ..rating.solver import LN10
 
 EPS = 1e-15
 
-#: Small, regularised, deterministic LightGBM settings (see docs/explain.md for why each).
+#: Deterministic LightGBM settings shared by every tree configuration (see docs/explain.md for why each).
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "cross_entropy",
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 15,
     "max_depth": 6,
     "min_data_in_leaf": 50,
@@ -48,7 +48,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "seed": 0,
     "verbose": -1,
 }
-MAX_ROUNDS = 400
+MAX_ROUNDS = 200
 EARLY_STOPPING = 30
 
 
@@ -106,6 +106,14 @@ def scores(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------------- strength
+def lookup(values: dict[str, float], keys: Sequence[str], default: float = 0.0) -> np.ndarray:
+    """``values[k]`` for every key (``default`` for unknown keys), vectorised without a string-dtype copy."""
+    index = pd.Index(list(values), dtype=object)
+    pos = index.get_indexer(pd.Index(np.asarray(keys, dtype=object), dtype=object))
+    table = np.append(np.fromiter(values.values(), dtype=np.float64, count=len(values)), default)
+    return table[np.where(pos >= 0, pos, len(values))]
+
+
 @dataclass
 class StrengthFit:
     """Style-controlled Bradley-Terry strengths (natural log-odds), one StyleBT per connected component."""
@@ -116,17 +124,14 @@ class StrengthFit:
 
     def offset(self, model_a: Sequence[str], model_b: Sequence[str]) -> np.ndarray:
         """ln10 (beta_A - beta_B) per battle; a model the fit never saw counts as 0."""
-        s = pd.Series(self.strength, dtype=np.float64)
-        a = pd.Series(np.asarray(model_a, dtype=object)).map(s).fillna(0.0).to_numpy(dtype=np.float64)
-        b = pd.Series(np.asarray(model_b, dtype=object)).map(s).fillna(0.0).to_numpy(dtype=np.float64)
-        return a - b
+        return lookup(self.strength, model_a) - lookup(self.strength, model_b)
 
     def bt_margin(self, model_a: Sequence[str], model_b: Sequence[str], X: pd.DataFrame) -> np.ndarray:
         """The BT + style baseline's log-odds: strength difference + its component's style term."""
         eta = self.offset(model_a, model_b)
-        comp = pd.Series(np.asarray(model_a, dtype=object)).map(self.component)
-        comp_b = pd.Series(np.asarray(model_b, dtype=object)).map(self.component)
-        comp = comp.fillna(comp_b).fillna(-1).to_numpy(dtype=np.int64)
+        known = {m: float(c) for m, c in self.component.items()}
+        comp_a = lookup(known, model_a, -1.0)
+        comp = np.where(comp_a >= 0, comp_a, lookup(known, model_b, -1.0)).astype(np.int64)
         for c, bt in enumerate(self.fits):
             rows = np.flatnonzero(comp == c)
             if len(rows) and len(bt.coef_):
@@ -142,21 +147,23 @@ def fit_strength(
     model_b: Sequence[str],
     pref_a: np.ndarray,
     X: pd.DataFrame | None,
-    reg: float = 0.5,
+    settings: FitSettings | None = None,
     side_blind: bool = True,
 ) -> StrengthFit:
     """Fit StyleBT (style-controlled, FastChat objective) per connected component; strengths in log-odds.
 
-    ``side_blind=True`` (the vote model's offset) fits every battle both ways round with weight 1/2 each, so
-    the pair features have mean exactly 0, StyleBT's centring is a no-op and ``beta`` is each model's strength
-    at *zero* style difference, with no screen-side term. (Plain StyleBT centres z at the average style
-    difference, which leaves a constant ``gamma . mean/scale`` acting as an A-side bias - on AlpacaEval, where
-    A is always the baseline, it would count the baseline's length once in the offset and again in g.)
-    ``side_blind=False`` is plain StyleBT, the BT + style baseline.
+    ``settings`` are the fit's (:class:`~stylebias.rating.FitSettings`; default: ``rank``'s, reg 0.5).
+    ``side_blind=True`` fits every battle both ways round with weight 1/2 each, so the pair features have
+    mean exactly 0, StyleBT's centring is a no-op and ``beta`` is each model's strength at *zero* style
+    difference, with no screen-side term; it equals the linear vote model with one penalty for every feature
+    (:func:`stylebias.explain.linear.fit_linear`). (Plain StyleBT centres z at the average style difference,
+    which leaves a constant ``gamma . mean/scale`` acting as an A-side bias - on AlpacaEval, where A is
+    always the baseline, it would count the baseline's length once in the offset and again in the style
+    term.) ``side_blind=False`` is plain StyleBT, the BT + style baseline.
     """
     import warnings
 
-    from ..rating import Design, FitSettings, fit_design
+    from ..rating import Design, fit_design
 
     A = np.asarray(model_a, dtype=object)
     B = np.asarray(model_b, dtype=object)
@@ -172,7 +179,7 @@ def fit_strength(
     if len(y):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # separation / dropped-feature notices belong to `rank`
-            result = fit_design(design, FitSettings(reg=reg), raw=False)
+            result = fit_design(design, settings or FitSettings(), raw=False)
         for part in result.all_parts():
             bt = part.controlled
             fits.append(bt)
@@ -180,24 +187,6 @@ def fit_strength(
                 strength[str(m)] = float(LN10 * beta)
                 component[str(m)] = part.component
     return StrengthFit(strength, fits, component)
-
-
-# ---------------------------------------------------------------------------------------------------- baselines
-def fit_length_logistic(tokens: np.ndarray, y: np.ndarray, ridge: float = 1e-6) -> tuple[float, float]:
-    """Logistic regression of pref_a on the length pair feature with an intercept (Newton, soft labels)."""
-    x = np.asarray(tokens, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    D = np.column_stack([np.ones_like(x), x])
-    w = np.zeros(2)
-    for _ in range(50):
-        p = expit(D @ w)
-        g = D.T @ (p - y) + ridge * w
-        H = (D * (p * (1 - p))[:, None]).T @ D + ridge * np.eye(2)
-        step = np.linalg.solve(H, g)
-        w -= step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return float(w[0]), float(w[1])
 
 
 # ---------------------------------------------------------------------------------------------------- LightGBM
@@ -212,12 +201,14 @@ def train_booster(
     params: dict[str, Any],
     rounds: int,
     valid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
 ) -> Any:
     """Train on the side-swapped augmentation; with ``valid``, stop early on its (augmented) log-loss."""
     import lightgbm as lgb
 
     Xa, ya, ia = _augment(X, y, init)
-    train = lgb.Dataset(Xa, label=ya, init_score=ia, params={"verbose": -1}, free_raw_data=True)
+    wa = None if weights is None else np.concatenate([weights, weights])
+    train = lgb.Dataset(Xa, label=ya, init_score=ia, weight=wa, params={"verbose": -1}, free_raw_data=True)
     kwargs: dict[str, Any] = {}
     if valid is not None:
         Xv, yv, iv = _augment(*valid)
@@ -231,20 +222,52 @@ def train_booster(
 
 
 def side_blind_margin(booster: Any, X: np.ndarray) -> np.ndarray:
-    """g(x) = (f(x) - f(-x)) / 2: the style part of the log-odds, exactly antisymmetric."""
+    """g(x) = (f(x) - f(-x)) / 2: the trees' part of the log-odds, exactly antisymmetric."""
     if booster is None or X.shape[0] == 0:
         return np.zeros(X.shape[0])
-    both = booster.predict(np.vstack([X, -X]), raw_score=True)
+    both = booster.predict(np.vstack([X, -X]), raw_score=True, num_threads=1)
     n = X.shape[0]
     return (both[:n] - both[n:]) / 2.0
 
 
+def _leaf_values(booster: Any, leaves: np.ndarray) -> np.ndarray:
+    """(trees, max leaf id + 1) table of the outputs of the leaves that ``leaves`` (n, trees) reaches."""
+    T = leaves.shape[1]
+    table = np.zeros((T, int(leaves.max()) + 1 if leaves.size else 1))
+    for t in range(T):
+        for leaf in np.unique(leaves[:, t]):
+            table[t, leaf] = booster.get_leaf_output(t, int(leaf))
+    return table
+
+
+def staged_side_blind_margin(booster: Any, X: np.ndarray, step: int) -> np.ndarray:
+    """g(x) after 0, step, 2 step, ... trees, shape (checkpoints, n), from one leaf-index prediction.
+
+    One ``pred_leaf`` call and the leaf-value table replace a prediction per checkpoint (LightGBM's per-call
+    overhead dominates on small folds).
+    """
+    n = X.shape[0]
+    T = booster.num_trees()
+    checkpoints = np.arange(0, T + 1, step)
+    if n == 0 or T == 0:
+        return np.zeros((len(checkpoints), n))
+    leaves = booster.predict(np.vstack([X, -X]), pred_leaf=True, num_threads=1).reshape(2 * n, T)
+    values = _leaf_values(booster, leaves)[np.arange(T)[None, :], leaves]  # (2n, T)
+    g = (values[:n] - values[n:]) / 2.0
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(g, axis=1)], axis=1)  # (n, T + 1)
+    return cum[:, checkpoints].T
+
+
+# ---------------------------------------------------------------------------------------------------- the model
 @dataclass
 class VoteModel:
-    """A fitted vote model: LightGBM booster, feature list, strength offsets (or intercept), settings, metrics.
+    """A fitted vote model: strengths (or an intercept), linear style coefficients, optional trees, settings.
 
-    ``predict_proba(model_a, model_b, X)`` = sigma(offset + g(X)). ``contributions(X)`` = per-feature TreeSHAP of
-    g (LightGBM's built-in TreeSHAP, symmetrised the same way), so ``offset + contributions.sum(1)`` is the margin.
+    ``predict_proba(model_a, model_b, X)`` = sigma(offset + X . coef + g(X)). ``contributions(X)`` = per-feature
+    log-odds contributions of the style part: ``coef_k x_k`` plus the trees' TreeSHAP (LightGBM's built-in,
+    symmetrised the same way as g), so ``offset + contributions.sum(1)`` is the margin. ``candidate`` records
+    what was chosen (``kind``: ``prior``, ``length_only``, ``linear`` or ``trees``; penalties; tree settings;
+    ``label``).
     """
 
     features: list[str]
@@ -256,8 +279,29 @@ class VoteModel:
     num_rounds: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     trained_on: dict[str, Any] = field(default_factory=dict)
+    coef: dict[str, float] = field(default_factory=dict)
+    candidate: dict[str, Any] = field(default_factory=dict)
 
-    def matrix(self, X: pd.DataFrame) -> np.ndarray:
+    @property
+    def coef_vector(self) -> np.ndarray:
+        return np.array([float(self.coef.get(f, 0.0)) for f in self.features], dtype=np.float64)
+
+    @property
+    def kind(self) -> str:
+        return str(self.candidate.get("kind", "trees" if self.booster is not None else "linear"))
+
+    def uses_group(self, features: Sequence[str]) -> bool:
+        """Whether any of ``features`` can move a prediction (a non-zero coefficient or a tree split on it)."""
+        if any(self.coef.get(f, 0.0) != 0.0 for f in features):
+            return True
+        if self.booster is None:
+            return False
+        gain = self.booster.feature_importance(importance_type="split")
+        return any(gain[self.features.index(f)] > 0 for f in features if f in self.features)
+
+    def matrix(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        if not isinstance(X, pd.DataFrame):
+            return np.asarray(X, dtype=np.float64)
         missing = [f for f in self.features if f not in X.columns]
         if missing:
             raise UsageError(f"the vote model needs feature(s) {', '.join(missing)} that were not computed")
@@ -269,55 +313,31 @@ class VoteModel:
         return StrengthFit(self.strength).offset(model_a, model_b)
 
     def style_margin(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        arr = self.matrix(X) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
-        return side_blind_margin(self.booster, arr)
+        """The style part of the log-odds, linear + trees; 0 where every pair feature is 0."""
+        arr = self.matrix(X)
+        out = arr @ self.coef_vector if self.coef else np.zeros(arr.shape[0])
+        return out + side_blind_margin(self.booster, arr)
 
     def decision_function(
-        self, model_a: Sequence[str], model_b: Sequence[str], X: pd.DataFrame
+        self, model_a: Sequence[str], model_b: Sequence[str], X: pd.DataFrame | np.ndarray
     ) -> np.ndarray:
         return self.offset(model_a, model_b) + self.style_margin(X)
 
-    def predict_proba(self, model_a: Sequence[str], model_b: Sequence[str], X: pd.DataFrame) -> np.ndarray:
+    def predict_proba(
+        self, model_a: Sequence[str], model_b: Sequence[str], X: pd.DataFrame | np.ndarray
+    ) -> np.ndarray:
         """P(A wins) per battle."""
         return expit(self.decision_function(model_a, model_b, X))
 
     def contributions(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Per-feature TreeSHAP values of g on the log-odds scale, shape (n, K); rows sum to g(x)."""
-        arr = self.matrix(X) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
+        """Per-feature log-odds contributions of the style part, shape (n, K); rows sum to the style margin."""
+        arr = self.matrix(X)
         n, k = arr.shape
+        out = arr * self.coef_vector[None, :] if self.coef else np.zeros((n, k))
         if self.booster is None or n == 0:
-            return np.zeros((n, k))
-        both = self.booster.predict(np.vstack([arr, -arr]), pred_contrib=True)
-        return (both[:n, :k] - both[n:, :k]) / 2.0
+            return out
+        both = self.booster.predict(np.vstack([arr, -arr]), pred_contrib=True, num_threads=1)
+        return out + (both[:n, :k] - both[n:, :k]) / 2.0
 
     def model_string(self) -> str:
         return "" if self.booster is None else str(self.booster.model_to_string())
-
-
-def fit_vote_model(
-    model_a: Sequence[str],
-    model_b: Sequence[str],
-    pref_a: np.ndarray,
-    X: pd.DataFrame,
-    *,
-    rounds: int,
-    params: dict[str, Any] | None = None,
-    use_strength: bool = True,
-    strength: StrengthFit | None = None,
-    reg: float = 0.5,
-) -> VoteModel:
-    """Fit on all given battles with a fixed number of rounds (chosen by cross-validation)."""
-    params = {**DEFAULT_PARAMS, **(params or {})}
-    y = np.asarray(pref_a, dtype=np.float64)
-    features = list(X.columns)
-    if use_strength:
-        sf = strength if strength is not None else fit_strength(model_a, model_b, y, X, reg=reg)
-        init = sf.offset(model_a, model_b)
-        s, intercept = sf.strength, 0.0
-    else:
-        prior = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
-        intercept = math.log(prior / (1 - prior))
-        init = np.full(len(y), intercept)
-        s = {}
-    booster = train_booster(X.to_numpy(np.float64), y, init, params, max(int(rounds), 1))
-    return VoteModel(features, booster, s, intercept, use_strength, params, int(rounds))

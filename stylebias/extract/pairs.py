@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, UsageError
-from .registry import FEATURE_BY_NAME, FEATURE_SETS, REFUSAL_LEVELS, resolve_features
+from .registry import DERIVED_BY_NAME, FEATURE_BY_NAME, FEATURE_SETS, REFUSAL_LEVELS, resolve_features
 
 #: Features that can be read from LMArena ``conv_metadata`` (``meta_<name>_a`` / ``meta_<name>_b``).
 META_FEATURES: tuple[str, ...] = FEATURE_SETS["lmarena"]
@@ -75,6 +75,10 @@ def pair_features(
 
     names = resolve_features(features)
     df = _battle_frame(battles)
+    if any(n in DERIVED_BY_NAME for n in names):  # other pipelines' terms (registry.DERIVED_FEATURES)
+        from .derived import derived_pair_features
+
+        return derived_pair_features(df, names, jobs=jobs, cache=cache, chunk_size=chunk_size)
     n = len(df)
     out = pd.DataFrame(index=df.index)
     if n == 0:

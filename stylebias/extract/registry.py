@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from ..errors import UsageError
 
 #: How a per-response value becomes a pair value. Every kind is antisymmetric in (a, b).
@@ -106,6 +108,143 @@ FEATURE_SETS["style"] = (
 REFUSAL_LEVELS: dict[str, int] = {"none": 0, "partial": 1, "full": 2}
 
 
+# ---------------------------------------------------------------------------------- derived pair features
+# Other pipelines' style terms, built from the per-response features above by a fixed formula on the two
+# sides (``extract/derived.py`` computes them). ``meta``: the inputs are read from a battle's ``meta_*``
+# columns first (the pipeline's own counts, e.g. Arena-Hard-Auto's ``token_len`` from another tokenizer),
+# from the texts only where those are missing.
+#
+# Formulas (a = side A, b = side B; every one flips sign when A and B swap):
+#   ``count``   (a - b) / (a + b + 1)                        on the first input
+#   ``share``   (a - b) / (a + b)                            on the first input (no +1: 0/0 is not finite)
+#   ``density`` d = input0 / (input1 + 1) per side, then (d_a - d_b) / (d_a + d_b + 1)
+#   ``tone:L``  1 if the side's tone level (:func:`tone_levels`) is L, else 0; then a - b
+
+DerivedFormula = Literal["count", "share", "density"] | str
+
+
+@dataclass(frozen=True)
+class DerivedFeature:
+    """A pair feature computed from per-response features of both sides by a named formula."""
+
+    name: str
+    inputs: tuple[str, ...]
+    formula: DerivedFormula
+    meta: bool
+    description: str
+
+
+_AH = "Arena-Hard-Auto"
+_TONE_INPUTS = ("positivity", "exclamations", "emoji_count", "flattery")
+DERIVED_FEATURES: tuple[DerivedFeature, ...] = (
+    # Arena-Hard-Auto v2 (show_result.py::print_leaderboard_with_style_features)
+    DerivedFeature(
+        "arena_hard_length", ("tokens",), "share", True, f"{_AH} v2 length: (a - b) / (a + b) of token_len"
+    ),
+    *(
+        DerivedFeature(
+            f"arena_hard_{c.split('_')[0]}_density",
+            (c, "tokens"),
+            "density",
+            True,
+            f"{_AH} v2 markdown density: {c} / (token_len + 1) per side, then (a - b) / (a + b + 1)",
+        )
+        for c in ("header_count", "list_count", "bold_count")
+    ),
+    # Arena-Hard-Auto v0.1 (utils_math.py::construct_style_matrices): LMArena's terms on its own counts
+    *(
+        DerivedFeature(
+            f"arena_hard_v01_{c}",
+            (c,),
+            "count",
+            True,
+            f"{_AH} v0.1: (a - b) / (a + b + 1) of {c} (metadata first)",
+        )
+        for c in ("tokens", "header_count", "list_count", "bold_count")
+    ),
+    # LMArena 2025 sentiment control: one tone level per answer, neutral the reference (offline stand-in)
+    *(
+        DerivedFeature(
+            f"tone_{level.replace(' ', '_')}",
+            _TONE_INPUTS,
+            f"tone:{level}",
+            False,
+            f"tone level {level!r} (offline: VADER positivity, exclamations, emoji, flattery), 1/0 per side",
+        )
+        for level in ("very negative", "negative", "positive", "very positive")
+    ),
+)
+DERIVED_BY_NAME: dict[str, DerivedFeature] = {f.name: f for f in DERIVED_FEATURES}
+
+FEATURE_SETS["arena-hard"] = (
+    "arena_hard_length",
+    "arena_hard_header_density",
+    "arena_hard_list_density",
+    "arena_hard_bold_density",
+)
+FEATURE_SETS["arena-hard-v0.1"] = tuple(f"arena_hard_v01_{c}" for c in FEATURE_SETS["lmarena"])
+FEATURE_SETS["lmarena-2025"] = (
+    *FEATURE_SETS["lmarena"],
+    "emoji_count",
+    "tone_very_negative",
+    "tone_negative",
+    "tone_positive",
+    "tone_very_positive",
+)
+
+#: Tone levels, in order, and the offline rule's cut-offs (fixed a priori, not tuned: VADER's usual +-0.05
+#: for positive/negative, stronger outer bands; see docs/features.md).
+TONE_LEVELS: tuple[str, ...] = ("very negative", "negative", "neutral", "positive", "very positive")
+TONE_CUTS: dict[str, float] = {
+    "very_positive": 0.5,
+    "enthusiastic": 0.2,
+    "positive": 0.05,
+    "negative": -0.05,
+    "very_negative": -0.4,
+    "exclamations": 1.0,
+}
+
+
+def tone_levels(positivity: Any, exclamations: Any, emoji_count: Any, flattery: Any) -> np.ndarray:
+    """Tone level per answer (index into :data:`TONE_LEVELS`) from its offline tone signals.
+
+    very positive: positivity >= 0.5, or >= 0.2 with an enthusiasm marker (>= 1 exclamation per 100 words,
+    an emoji, or flattery of the user); positive: >= 0.05; very negative: <= -0.4; negative: <= -0.05;
+    else neutral. Arrays in, an int array out.
+    """
+    pos = np.asarray(positivity, dtype=np.float64)
+    keen = (
+        (np.asarray(exclamations, dtype=np.float64) >= TONE_CUTS["exclamations"])
+        | (np.asarray(emoji_count, dtype=np.float64) >= 1)
+        | (np.asarray(flattery, dtype=np.float64) > 0)
+    )
+    c = TONE_CUTS
+    level = np.full(pos.shape, 2, dtype=np.int64)
+    level[pos >= c["positive"]] = 3
+    level[(pos >= c["very_positive"]) | ((pos >= c["enthusiastic"]) & keen)] = 4
+    level[pos <= c["negative"]] = 1
+    level[pos <= c["very_negative"]] = 0
+    return level
+
+
+def needs_text(name: str) -> bool:
+    """Whether a feature can only come from response texts (not from a battle's ``meta_*`` counts)."""
+    if name in DERIVED_BY_NAME:
+        d = DERIVED_BY_NAME[name]
+        return not d.meta or any(i not in FEATURE_SETS["lmarena"] for i in d.inputs)
+    return name not in FEATURE_SETS["lmarena"]
+
+
+def base_features(names: list[str]) -> list[str]:
+    """The per-response features behind ``names`` (derived ones replaced by their inputs), in order."""
+    out: list[str] = []
+    for n in names:
+        for i in DERIVED_BY_NAME[n].inputs if n in DERIVED_BY_NAME else (n,):
+            if i not in out:
+                out.append(i)
+    return out
+
+
 def resolve_features(spec: str | list[str] | tuple[str, ...] | None = "lmarena") -> list[str]:
     """Turn a feature spec into an ordered list of feature names.
 
@@ -126,10 +265,11 @@ def resolve_features(spec: str | list[str] | tuple[str, ...] | None = "lmarena")
         item = raw.strip()
         if not item:
             continue
-        if as_list and item in FEATURE_BY_NAME:
+        known = item in FEATURE_BY_NAME or item in DERIVED_BY_NAME
+        if as_list and known:
             names: tuple[str, ...] | None = (item,)
         else:
-            names = FEATURE_SETS.get(item) or ((item,) if item in FEATURE_BY_NAME else None)
+            names = FEATURE_SETS.get(item) or ((item,) if known else None)
         if names is None:
             unknown.append(item)
             continue
@@ -139,7 +279,7 @@ def resolve_features(spec: str | list[str] | tuple[str, ...] | None = "lmarena")
     if unknown:
         raise UsageError(
             f"unknown feature(s): {', '.join(repr(u) for u in unknown)}. Valid sets: "
-            f"{', '.join(FEATURE_SETS)}; valid features: {', '.join(FEATURE_BY_NAME)}"
+            f"{', '.join(FEATURE_SETS)}; valid features: {', '.join([*FEATURE_BY_NAME, *DERIVED_BY_NAME])}"
         )
     if not out:
         raise UsageError("no features selected: give a set name (lmarena, full) or feature names")
@@ -165,5 +305,5 @@ def resolve_spec(spec: Any, has_text: bool) -> tuple[list[str], str | None]:
 
 def families_for(features: list[str]) -> list[str]:
     """Families that must run to produce ``features`` (in computation order)."""
-    needed = {FEATURE_BY_NAME[f].family for f in features}
+    needed = {FEATURE_BY_NAME[f].family for f in base_features(features)}
     return [fam for fam in FAMILIES if fam in needed]

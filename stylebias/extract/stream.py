@@ -18,7 +18,7 @@ from ..battles import BattleSet
 from ..errors import DataError, UsageError
 from ..outputs import safe_cell
 from .pairs import META_FEATURES, pair_features
-from .registry import resolve_features
+from .registry import base_features, resolve_features
 from .runner import iter_response_features
 
 SUFFIXES = (".parquet", ".csv")
@@ -87,7 +87,10 @@ def write_features(
     output = Path(output)
     if output.suffix not in SUFFIXES:
         raise UsageError(f"--output must end in {' or '.join(SUFFIXES)}, got {output.name!r}")
-    names = resolve_features(features)
+    requested = resolve_features(features)
+    names = base_features(
+        requested
+    )  # per response: a derived pair feature's inputs (registry.DERIVED_FEATURES)
     battles = data.battles
     if not len(battles):
         raise DataError("no battles to extract features from")
@@ -108,7 +111,7 @@ def write_features(
             sink.write(rows)
             summary.add(rows)
     if pairs:
-        z = pair_features(data, names, jobs=jobs, cache=cache)
+        z = pair_features(data, requested, jobs=jobs, cache=cache)
         ids = battles[["battle_id", "model_a", "model_b", "winner", "pref_a"]].copy()
         ids["winner"] = ids["winner"].astype(object)
         path = pairs_path(output)

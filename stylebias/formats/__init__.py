@@ -25,19 +25,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..battles import BattleSet
+from ..battles import BattleSet, empty_battles
 from ..errors import DataError, StyleBiasWarning, UsageError
 from ..resources import demo_dir
 from . import _io, alpaca_eval, arena_hard, generic, hf, hh, kaggle, lmarena, mtbench, pandalm
 from ._base import LoadContext, peek_keys
-from ._benchmark import JUDGMENT_DIR, is_benchmark_root
+from ._benchmark import ANSWER_DIR, JUDGMENT_DIR, is_benchmark_root
+from ._benchmark import benchmark_answers as _benchmark_answers
 from ._io import DEFAULT_MAX_RECORD_BYTES, JSON_EXTS, Bad, iter_json_records, split_ext
 
 __all__ = [
+    "ANSWER_DIR",
     "DEFAULT_MAX_RECORD_BYTES",
     "FORMATS",
     "JSON_EXTS",
     "Bad",
+    "benchmark_answers",
     "detect_format",
     "expand_paths",
     "iter_json_records",
@@ -296,6 +299,14 @@ def _in_judgments(path: Path) -> bool:
     return JUDGMENT_DIR in Path(os.path.abspath(path)).parts[:-1]
 
 
+def benchmark_answers(
+    folder: str | os.PathLike[str], *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> tuple[list[dict], list[dict]]:
+    """The answers of an LLM-judge benchmark folder (Arena-Hard-Auto, MT-Bench: ``model_answer/`` and
+    ``question.jsonl``) without its judgments: ``(rows, rejects)``, see :func:`._benchmark.benchmark_answers`."""
+    return _benchmark_answers(Path(folder), LoadContext(str(folder), max_record_bytes))
+
+
 def load_battles(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     format: str | None = None,  # noqa: A002 - the natural public name
@@ -306,6 +317,7 @@ def load_battles(
     answers: str | os.PathLike[str] | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     allow_empty: bool = False,
+    list_unsupported: bool = False,
 ) -> BattleSet:
     """Load battles from files, directories, globs or ``hf://owner/name[@rev][:split]``; none -> the demo.
 
@@ -320,6 +332,8 @@ def load_battles(
             MT-Bench judgments that are not in the upstream layout.
         max_record_bytes: reject any single record larger than this (a clear error, not a swap storm).
         allow_empty: return an empty set instead of raising when no record was accepted (``validate``).
+        list_unsupported: a file whose format cannot be detected or that cannot be read is listed in
+            ``unsupported`` with the reason, and loading goes on (``validate``), instead of raising.
 
     Raises:
         UsageError: unknown format name, bad mapping, missing path.
@@ -330,7 +344,13 @@ def load_battles(
         return load_demo(max_record_bytes=max_record_bytes)
     parts = []
     for display, path, skip_unknown in expand_paths(paths):
-        part = _load_file(path, display, format, ctx, skip_unknown=skip_unknown)
+        try:
+            part = _load_file(path, display, format, ctx, skip_unknown=skip_unknown)
+        except DataError as exc:
+            if not list_unsupported:
+                raise
+            reason = str(exc).removeprefix(f"{display}: ")
+            part = BattleSet(empty_battles(), unsupported=[{"file": display, "reason": reason}])
         if part is not None:
             parts.append(part)
     data = BattleSet.concat(parts)

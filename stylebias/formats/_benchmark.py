@@ -35,7 +35,7 @@ from typing import Any
 
 from ..battles import PREF_FROM_WINNER
 from ..errors import StyleBiasWarning, UsageError
-from ..rows import SURROGATE, Reject, count, is_null, text
+from ..rows import SURROGATE, Reject, count, is_null, join_turns, text
 from . import _io
 from ._base import LoadContext, iter_records
 
@@ -370,3 +370,46 @@ def benchmark_for(judgment_file: Path, ctx: LoadContext, fmt: str) -> Benchmark:
         questions = read_questions(question_file, ctx) if question_file is not None else {}
         cache[key] = Benchmark(answers, questions)
     return cache[key]
+
+
+# ------------------------------------------------------------------------------------------ answers alone
+
+
+def benchmark_answers(folder: Path, ctx: LoadContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every answer of a benchmark folder (or of a ``model_answer/`` folder): ``(rows, rejects)``.
+
+    One row per (model, question): ``generator`` (the answer file's name, as upstream keys it), ``key`` (the
+    question id), ``instruction`` (the question's text from ``question.jsonl`` beside it, else the answer
+    file's own user turns, else the id), ``output`` (the assistant turns joined), ``meta_<stem>`` style
+    counts from the answer's metadata, ``source_file``, ``source_record`` (the question id). An answer that
+    cannot be used is a reject with the reason. For boards that publish answers but no votes (``rerank``).
+    """
+    answer_dir = answers_folder(folder)
+    root = answer_dir.parent if answer_dir.name == ANSWER_DIR else answer_dir
+    qfile = root / QUESTION_FILE
+    questions = read_questions(qfile, ctx) if qfile.is_file() else {}
+    answers = AnswerDir(answer_dir, ctx)
+    rows: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    for name in sorted(answers._files):
+        file = answers._load(name)
+        for problem in file.unreadable:
+            rejects.append({"file": file.display, "record": problem.split(":", 1)[0], "reason": problem})
+        for qid, ans in file.answers.items():
+            if ans.problem:
+                rejects.append({"file": file.display, "record": qid, "reason": ans.problem})
+                continue
+            q = questions.get(qid)
+            prompt = join_turns(list(q.turns)) if q is not None else join_turns(list(ans.user_turns)) or qid
+            rows.append(
+                {
+                    "generator": name,
+                    "key": qid,
+                    "instruction": prompt,
+                    "output": join_turns(list(ans.turns)),
+                    **{f"meta_{stem}": v for stem, v in ans.meta.items()},
+                    "source_file": file.display,
+                    "source_record": qid,
+                }
+            )
+    return rows, rejects

@@ -9,7 +9,8 @@ the model as B, ``games[1]`` the swap (v0.1 ``gen_judgment.py::judgment``: ``if 
 Two schema generations, told apart per record:
 
 * **v0.1** (``question_id``, ``model``, ``judge``, ``games[{user_prompt, judgment: text, score}]``): the baseline
-  is the run's ``baseline_model``, ``gpt-4-0314`` (``config/judge_config.yaml``; ``show_result.py --baseline``).
+  is the run's ``baseline_model``, ``gpt-4-0314`` (``config/judge_config.yaml``; ``show_result.py --baseline``),
+  or the line's own ``baseline`` field when it has one (upstream's lines do not name it).
   Labels ``A>>B, A>B, A=B, B>A, B>>A`` (``show_result.py::get_battles_from_row``); any other label gets weight 0
   there, i.e. that game is dropped alone, so here it is rejected alone.
 * **v2** (``uid``, ``category``, ``judge``, ``model``, ``baseline``, ``games[{score, judgment: {answer}, prompt}]``):
@@ -130,10 +131,10 @@ def _check_partner(games: list[Any], k: int) -> None:
 
 
 def _baseline(rec: dict[str, Any], generation: str, category: Any) -> str:
+    if "baseline" in rec:  # v2 writes it; a v0.1 line judged against another baseline may carry it too
+        return model_name(rec.get("baseline"), "baseline")
     if generation == "v0.1":
         return V01_BASELINE
-    if "baseline" in rec:
-        return model_name(rec.get("baseline"), "baseline")
     if isinstance(category, str) and category in V2_BASELINES:
         return V2_BASELINES[category]
     raise Reject(f"unknown baseline: the record has no baseline and category {category!r} names none")

@@ -32,7 +32,7 @@ CHUNK_COLUMNS = ("model_a", "model_b", "pref_a")
 WEIGHT = "weight"
 
 #: What :func:`evaluate_chunk` can be asked for at a parameter vector (see :func:`result_size`).
-KINDS = ("derivatives", "loss", "scores", "sides")
+KINDS = ("derivatives", "loss", "scores", "sides", "support", "cross")
 
 
 def check_chunk(chunk: pd.DataFrame, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -206,7 +206,15 @@ class Request:
 def result_size(kind: str, spec: PartSpec) -> int:
     """Length of one request's share in :func:`evaluate_chunk`'s flat result."""
     dim, P, K = spec.dim, len(spec.models), len(spec.features)
-    return {"derivatives": dim + dim * dim, "loss": 1, "scores": 1 + dim * dim, "sides": P * K + P}[kind]
+    raw_dim = dim - K
+    return {
+        "derivatives": dim + dim * dim,
+        "loss": 1,
+        "scores": 1 + dim * dim,
+        "sides": P * K + P,
+        "support": K,
+        "cross": 1 + raw_dim * dim,
+    }[kind]
 
 
 def _model_codes(values: pd.Series, index: pd.Index) -> np.ndarray:
@@ -222,13 +230,15 @@ class ChunkProblem:
     """A chunk as the solver sees it: the part's rows sorted by ordered pair, and where the pairs are.
 
     ``keys`` are the distinct pairs present (``a * P + b`` in the part's model index, ascending) and
-    ``counts`` their battles here; ``base`` the rows' frequency weights (``None``: one each).
+    ``counts`` their battles here; ``base`` the rows' frequency weights (``None``: one each); ``support``
+    per feature the weighted battles whose raw pair feature is not 0 (what each style effect rests on).
     """
 
     problem: Problem
     keys: np.ndarray
     counts: np.ndarray
     base: np.ndarray | None
+    support: np.ndarray
 
 
 def _part_order(chunk: pd.DataFrame, spec: PartSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -262,11 +272,14 @@ def chunk_problem(chunk: pd.DataFrame, spec: PartSpec) -> ChunkProblem:
     y = chunk["pref_a"].to_numpy(dtype=np.float64)[order]
     base = chunk[WEIGHT].to_numpy(dtype=np.float64)[order] if WEIGHT in chunk.columns else None
     Z = None
+    support = np.zeros(0)
     if spec.features:
         X = chunk[list(spec.features)].to_numpy(dtype=np.float64)[order]
         Z = np.asfortranarray((X - spec.mean) / spec.scale)
+        nonzero = X != 0.0
+        support = (nonzero if base is None else base[:, None] * nonzero).sum(axis=0).astype(np.float64)
     problem = Problem(layout, y, Z, tie_model(spec.ties), 0.0, base, spec.model_scale)
-    return ChunkProblem(problem, keys, counts.astype(np.int64), base)
+    return ChunkProblem(problem, keys, counts.astype(np.int64), base, support)
 
 
 def evaluate_chunk(
@@ -303,8 +316,25 @@ def evaluate_chunk(
             if cp.base is not None:
                 w *= cp.base
             problem = base_problem.with_weights(w, base_problem.ws)
-        out.append(_share(problem, req, spec))
+        if req.kind == "support":
+            out.append(cp.support)
+        elif req.kind == "cross":
+            out.append(_cross(problem, req, spec))
+        else:
+            out.append(_share(problem, req, spec))
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def _cross(problem: Problem, req: Request, spec: PartSpec) -> np.ndarray:
+    """The summed weight and the raw and controlled fits' score cross moment (:func:`~.gain.cross_sum`);
+    ``req.theta`` is the raw fit's parameters followed by the controlled fit's."""
+    from .gain import cross_sum
+
+    theta = np.asarray(req.theta, dtype=np.float64)
+    raw_dim = spec.dim - len(spec.features)
+    plain = Problem(problem.layout, problem.y, None, problem.tie, 0.0, problem.w, spec.model_scale)
+    B, n = cross_sum(plain, problem, theta[:raw_dim], theta[raw_dim:])
+    return np.concatenate([[n], B.ravel()])
 
 
 def _share(problem: Problem, req: Request, spec: PartSpec) -> np.ndarray:

@@ -9,6 +9,7 @@ ordered (A, B) pair). Summing per pair first and then per model turns 1.7M-long 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,18 +36,21 @@ class Encoded:
     pair_b: np.ndarray  # int32 model_b index per pair id
 
 
-def encode_models(model_a: Any, model_b: Any) -> Encoded:
+def encode_models(model_a: Any, model_b: Any, extra: Sequence[str] = ()) -> Encoded:
     """Index models (sorted by name) and the ordered pairs the battles use.
 
     Sorting by name makes every downstream array, and so every output, independent of input row order.
     Uses hashing (``pd.factorize``, fast on pandas' Arrow-backed strings) rather than sorting the battles.
+    ``extra`` names models to index even if no battle has them (a saved board's models held fixed).
     """
     sa = model_a if isinstance(model_a, pd.Series) else pd.Series(np.asarray(model_a, dtype=object))
     sb = model_b if isinstance(model_b, pd.Series) else pd.Series(np.asarray(model_b, dtype=object))
     n = len(sa)
-    codes, uniques = pd.factorize(
-        pd.concat([sa.reset_index(drop=True), sb.reset_index(drop=True)], ignore_index=True)
-    )
+    parts = [sa.reset_index(drop=True), sb.reset_index(drop=True)]
+    if len(extra):
+        parts.append(pd.Series(np.asarray(list(extra), dtype=object)))
+    codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
+    codes = codes[: 2 * n]
     if (codes < 0).any():
         i = int(np.flatnonzero(codes < 0)[0]) % max(n, 1)
         raise DataError(f"battle {i + 1} has a missing model name")
@@ -129,7 +133,7 @@ def standardise(
     if bad.any():
         col, row = np.argwhere(bad.T)[0]
         raise DataError(
-            f"feature {names[col]!r} is not finite ({X[row, col]!r}) in battle {row + 1} "
+            f"feature {names[col]!r} is not finite ({float(X[row, col])}) in battle {row + 1} "
             f"({int(bad[:, col].sum())} such values in that column)"
         )
     if fixed is not None:

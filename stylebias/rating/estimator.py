@@ -26,10 +26,11 @@ from scipy.special import expit
 from ..errors import DataError, StyleBiasWarning, UsageError
 from ..progress import task
 from .design import components, encode_models, standardise
-from .intervals import bootstrap, sandwich
+from .intervals import bootstrap, frozen_sandwich, sandwich
 from .likelihood import tie_model
 from .settings import FitSettings
 from .solver import LN10, PairLayout, Problem, SolveInfo, newton
+from .support import SUPPORT_COLUMNS, describe_support, feature_support, unit, verdict
 
 #: One row per style feature in :meth:`StyleBT.effects`.
 EFFECT_COLUMNS = (
@@ -41,6 +42,9 @@ EFFECT_COLUMNS = (
     "odds_ratio_low",
     "odds_ratio_high",
     "feature_sd",
+    "feature_unit",
+    *SUPPORT_COLUMNS,
+    "verdict",
     "sentence",
 )
 
@@ -114,6 +118,9 @@ class StyleBT:
         scaling: tuple[np.ndarray, np.ndarray] | None = None,
         model_scale: float = LN10,
         resamples: np.ndarray | None = None,
+        fixed: StyleBT | None = None,
+        cells: bool = True,
+        prompts: np.ndarray | None = None,
     ) -> StyleBT:
         """Fit ratings and style coefficients. ``Z`` holds *raw* pair features (standardised here).
 
@@ -125,6 +132,14 @@ class StyleBT:
         ``scaling``, ``model_scale`` and ``resamples`` reproduce a fit made elsewhere (FastChat's): a fixed
         ``(mean, scale)`` standardisation, the logit per rating unit (``L`` above) and, with
         ``ci="bootstrap"``, the replicates' battle weights (one row per replicate) instead of Poisson draws.
+        ``fixed`` (frozen coefficients): a fitted ``StyleBT`` whose ratings, style coefficients, feature
+        standardisation and tie parameter are held at their values; only the ratings of models it does not
+        know are fitted, and its models are rated even without battles here (see :meth:`_fixed_start`).
+        ``cells=False`` keeps a fit without features per battle instead of collapsing it into (pair,
+        outcome) cells: same optimum and sandwich, and its bootstrap replicates then draw exactly the
+        per-battle weights a style-controlled fit of the same battles draws (paired replicates).
+        ``prompts``: an integer id per battle for its prompt (-1 unknown), for the effects' support counts
+        (``support_``: battles and distinct prompts with a non-zero difference in each kept feature).
 
         BLAS is limited to one thread for the duration of the fit: the only BLAS work left is the
         Cholesky factorisation of the ~135x135 Hessian, which threaded OpenBLAS made 50x slower on a
@@ -134,7 +149,19 @@ class StyleBT:
 
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(
-                model_a, model_b, pref_a, Z, feature_names, weights, init, scaling, model_scale, resamples
+                model_a,
+                model_b,
+                pref_a,
+                Z,
+                feature_names,
+                weights,
+                init,
+                scaling,
+                model_scale,
+                resamples,
+                fixed,
+                cells,
+                prompts,
             )
 
     def _fit(
@@ -149,8 +176,18 @@ class StyleBT:
         scaling: tuple[np.ndarray, np.ndarray] | None,
         model_scale: float,
         resamples: np.ndarray | None,
+        fixed: StyleBT | None = None,
+        cells: bool = True,
+        prompts: np.ndarray | None = None,
     ) -> StyleBT:
         self._check_params()
+        if fixed is not None:
+            if self.ci == "bootstrap":
+                raise UsageError(
+                    "a fit with fixed (saved) parameters has sandwich intervals only: the saved "
+                    "covariance is carried into the new models' intervals (ci='sandwich')"
+                )
+            Z, feature_names, scaling = _fixed_features(fixed, Z, feature_names, self, model_scale)
         y = np.asarray(pref_a, dtype=np.float64)
         n = len(y)
         if not (len(model_a) == len(model_b) == n):
@@ -160,21 +197,17 @@ class StyleBT:
         bad = ~np.isfinite(y) | (y < 0) | (y > 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"pref_a must be in [0, 1]; battle {i + 1} has {y[i]!r}")
+            raise DataError(f"pref_a must be in [0, 1]; battle {i + 1} has {float(y[i])!r}")
         hard = (y == 0.0) | (y == 0.5) | (y == 1.0)
         if self.ties != "half" and not hard.all():
-            i = int(np.flatnonzero(~hard)[0])
-            raise DataError(
-                f"ties={self.ties!r} needs hard outcomes (win, loss, tie); battle {i + 1} has soft "
-                f"preference {y[i]!r}. Use ties='half' for soft preferences."
-            )
+            raise DataError(soft_outcomes_message(self.ties, y, hard))
         w = None
         if weights is not None:
             w = np.asarray(weights, dtype=np.float64)
             if len(w) != n or not np.isfinite(w).all() or (w < 0).any():
                 raise DataError("weights must be finite, non-negative and one per battle")
 
-        enc = encode_models(model_a, model_b)
+        enc = encode_models(model_a, model_b, extra=() if fixed is None else fixed.models_)
         P = len(enc.models)
         same = enc.a == enc.b
         if same.any():
@@ -183,7 +216,14 @@ class StyleBT:
         if P < 2:
             raise DataError(f"need at least two models to rate, found {P}: {enc.models}")
         pair_counts = np.bincount(enc.pair, minlength=len(enc.pair_a)).astype(np.float64)
-        comp = components(enc.pair_a, enc.pair_b, P, pair_counts)
+        free = None if fixed is None else ~np.isin(np.asarray(enc.models, dtype=object), fixed.models_)
+        link_a, link_b = enc.pair_a, enc.pair_b
+        if free is not None:  # the saved models share one scale: link them as if they had played
+            held = np.flatnonzero(~free)
+            link_a = np.concatenate([enc.pair_a, np.full(len(held) - 1, held[0])])
+            link_b = np.concatenate([enc.pair_b, held[1:]])
+            pair_counts = np.concatenate([pair_counts, np.zeros(len(held) - 1)])
+        comp = components(link_a, link_b, P, pair_counts)
         if comp.max() > 0:
             raise DataError(
                 "comparison graph is disconnected; ratings in different components share no scale. "
@@ -203,8 +243,13 @@ class StyleBT:
             if len(X) != n:
                 raise ValueError(f"Z has {len(X)} rows but there are {n} battles")
             std = standardise(X, [str(s) for s in names], w, scaling)
+            kept_cols = [[str(s) for s in names].index(k) for k in std.names]
+            support = feature_support(X[:, kept_cols], w, prompts)
         else:
             std = standardise(np.zeros((n, 0)), [])
+            support = feature_support(np.zeros((n, 0)), w, prompts)
+        support.index = pd.Index(std.names, name="feature")
+        self.support_ = support
         # the caller's column order, so a plain array with every input column can be predicted on
         self.feature_names_in_ = [str(s) for s in names] if Z is not None else []
         self.feature_names_ = std.names
@@ -229,7 +274,7 @@ class StyleBT:
         # they collapse further into (pair, outcome) cells: same optimum, same sandwich, and Poisson(count)
         # per cell is exactly the per-battle Poisson bootstrap.
         counts = None
-        if K == 0 and w is None and resamples is None:
+        if K == 0 and w is None and resamples is None and cells:
             pair, yy, counts = _outcome_cells(enc.pair, y, hard.all())
             Zs, ws = None, counts
         else:
@@ -246,10 +291,13 @@ class StyleBT:
         theta0 = np.concatenate([np.zeros(P + K), tie.start(problem.y, problem.w)])
         if init is not None:
             theta0 = warm_start(init, enc.models, std, self.ties, theta0)
+        mask = None
+        if fixed is not None:
+            theta0, mask = self._fixed_start(fixed, enc.models, theta0, free)
         with task("fitting Bradley-Terry" + (" + style" if K else ""), total=None):
-            theta, info = newton(problem, theta0, xtol=self.xtol, max_iter=self.max_iter)
+            theta, info = newton(problem, theta0, xtol=self.xtol, max_iter=self.max_iter, free=mask)
         check_solution(info, self.reg, self.max_iter, lambda: float(np.abs(problem.eta(theta)).max()))
-        if self.reg == 0.0:
+        if self.reg == 0.0 and fixed is None:
             theta[:P] -= theta[:P].mean()
         self.theta_ = theta
         self.n_iter_ = info.n_iter
@@ -259,10 +307,16 @@ class StyleBT:
         self.coef_ = theta[P : P + K]
         self.tie_param_ = theta[P + K :]
 
-        V, H = sandwich(problem, theta)
+        self.fixed_models_ = (
+            [] if free is None else [m for m, f in zip(enc.models, free, strict=True) if not f]
+        )
+        if mask is not None:
+            V, H = frozen_sandwich(problem, theta, mask, _fixed_covariance(fixed, enc.models))
+        else:
+            V, H = sandwich(problem, theta)
         self.hessian_ = H
         self.boot_theta_ = None
-        if self.ci == "bootstrap":
+        if self.ci == "bootstrap" and fixed is None:
             self.boot_theta_ = bootstrap(
                 problem,
                 theta,
@@ -285,6 +339,29 @@ class StyleBT:
         self._summarise()
         self._style_side_means(enc, std.Z, fw)
         return self
+
+    def _fixed_start(
+        self, fixed: StyleBT, models: list[str], theta0: np.ndarray, free: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Start of a frozen fit and its mask of free parameters.
+
+        The saved ratings (by model name), style coefficients (the saved standardisation is applied to the
+        features, so they mean the same per SD) and tie parameter are copied in and held; the other
+        models' ratings start where ``theta0`` has them (0, or a warm start) and are the only free ones.
+        """
+        if fixed.ties != self.ties or len(fixed.tie_param_) != len(theta0) - len(models) - len(fixed.coef_):
+            raise UsageError(f"the fixed fit uses ties={fixed.ties!r}, this one ties={self.ties!r}")
+        P, K = len(models), len(fixed.coef_)
+        theta = np.array(theta0, dtype=np.float64, copy=True)
+        saved = dict(zip(fixed.models_, np.asarray(fixed.beta_, dtype=np.float64), strict=True))
+        for i, m in enumerate(models):
+            if not free[i]:
+                theta[i] = saved[m]
+        theta[P : P + K] = fixed.coef_
+        theta[P + K :] = fixed.tie_param_
+        mask = np.zeros(len(theta), dtype=bool)
+        mask[:P] = free
+        return theta, mask
 
     # ------------------------------------------------------------------------------------------------
     @classmethod
@@ -325,6 +402,13 @@ class StyleBT:
         self.boot_theta_ = None if boot is None else np.asarray(boot, dtype=np.float64).reshape(-1, n_theta)
         side = np.asarray(state["side_mean_z"], dtype=np.float64).reshape(P, K)
         self.side_mean_z_ = pd.DataFrame(side, index=models, columns=names)
+        self.fixed_models_ = list(state.get("fixed_models", []))
+        saved = state.get("support")  # absent in artifacts written before support was counted
+        self.support_ = pd.DataFrame(
+            {c: [np.nan] * K for c in SUPPORT_COLUMNS} if saved is None else saved,
+            index=pd.Index(names, name="feature"),
+            dtype=np.float64,
+        )
         self._summarise()
         return self
 
@@ -519,11 +603,16 @@ class StyleBT:
         return self.side_mean_z_ * self.coef_ * self.elo_per_logit
 
     def effects(self) -> pd.DataFrame:
-        """One row per kept feature: coefficient, interval, odds ratio and a plain-language sentence."""
+        """One row per kept feature: coefficient, interval, odds ratio, what one SD of the pair feature is,
+        its support (battles and prompts with a non-zero difference; NaN when unknown), the verdict and a
+        plain-language sentence saying all of it."""
         rows = []
         pct = round(self.level * 100)
+        support = getattr(self, "support_", None)
         for j, name in enumerate(self.feature_names_):
             coef, lo, hi = float(self.coef_[j]), float(self.coef_low_[j]), float(self.coef_high_[j])
+            sd = float(self.feature_scale_[j])
+            n_b, n_p = (math.nan, math.nan) if support is None else (float(v) for v in support.iloc[j])
             rows.append(
                 {
                     "name": name,
@@ -533,8 +622,12 @@ class StyleBT:
                     "odds_ratio": math.exp(coef),
                     "odds_ratio_low": math.exp(lo),
                     "odds_ratio_high": math.exp(hi),
-                    "feature_sd": float(self.feature_scale_[j]),
-                    "sentence": effect_sentence(name, coef, lo, hi, float(self.feature_scale_[j]), pct),
+                    "feature_sd": sd,
+                    "feature_unit": unit(name),
+                    "battles_nonzero": n_b,
+                    "prompts_nonzero": n_p,
+                    "verdict": verdict(coef, lo, hi, math.inf if math.isnan(n_b) else n_b, n_p),
+                    "sentence": effect_sentence(name, coef, lo, hi, sd, pct, support=(n_b, n_p)),
                 }
             )
         return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
@@ -592,6 +685,52 @@ def warm_start(prev: StyleBT, models: list[str], std: Any, ties: str, default: n
     return theta
 
 
+def _fixed_features(
+    fixed: StyleBT, Z: Any, names: Sequence[str] | None, new: StyleBT, model_scale: float
+) -> tuple[Any, list[str] | None, tuple[np.ndarray, np.ndarray] | None]:
+    """The features of a frozen fit: the fixed fit's kept features, in its order, with its standardisation.
+
+    The saved coefficients are per SD of the *saved* standardisation, so the new battles are standardised
+    with the saved mean and scale (no column is dropped or re-estimated).
+    """
+    if not hasattr(fixed, "beta_"):
+        raise UsageError("fixed must be a fitted StyleBT")
+    if not math.isclose(fixed.model_scale_, model_scale):
+        raise UsageError("the fixed fit uses another logit per rating unit (model_scale)")
+    if (new.scale, new.base) != (fixed.scale, fixed.base):
+        raise UsageError(
+            f"the fixed fit's rating scale is scale={fixed.scale}, base={fixed.base}; this one "
+            f"scale={new.scale}, base={new.base}"
+        )
+    kept = list(fixed.feature_names_)
+    if not kept:
+        return None, None, None
+    if Z is None:
+        raise UsageError(f"the fixed fit uses style features ({', '.join(kept)}); pass them")
+    if isinstance(Z, pd.DataFrame):
+        have = list(Z.columns) if names is None else [str(n) for n in names]
+        frame = pd.DataFrame(Z.to_numpy(dtype=np.float64), columns=have)
+    else:
+        arr = np.asarray(Z, dtype=np.float64)
+        arr = arr[:, None] if arr.ndim == 1 else arr
+        have = [str(n) for n in names] if names is not None else list(fixed.feature_names_in_)
+        frame = pd.DataFrame(arr, columns=have)
+    missing = [f for f in kept if f not in frame.columns]
+    if missing:
+        raise UsageError(f"the battles lack feature(s) the fixed fit uses: {', '.join(missing)}")
+    scaling = (np.asarray(fixed.feature_mean_), np.asarray(fixed.feature_scale_))
+    return frame[kept], kept, scaling
+
+
+def _fixed_covariance(fixed: StyleBT, models: list[str]) -> np.ndarray:
+    """The fixed fit's covariance over the parameters held here, in this fit's order (saved models by name,
+    then its style coefficients and tie parameter)."""
+    Pf = fixed.n_models_
+    pos = {m: i for i, m in enumerate(fixed.models_)}
+    order = [pos[m] for m in models if m in pos] + list(range(Pf, len(fixed.theta_)))
+    return fixed.covariance_[np.ix_(order, order)]
+
+
 def _outcome_cells(pair: np.ndarray, y: np.ndarray, hard: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Collapse battles into (pair, outcome) cells sorted by pair: (cell pair id, outcome, battle count)."""
     if hard:
@@ -608,14 +747,42 @@ def _outcome_cells(pair: np.ndarray, y: np.ndarray, hard: bool) -> tuple[np.ndar
     )
 
 
-def effect_sentence(name: str, coef: float, low: float, high: float, sd: float, pct: int = 95) -> str:
-    """ "Answering with +1 SD more length than the opponent multiplies the odds of winning by 1.28"."""
+def effect_sentence(
+    name: str,
+    coef: float,
+    low: float,
+    high: float,
+    sd: float,
+    pct: int = 95,
+    *,
+    support: tuple[float, float] | None = None,
+) -> str:
+    """ "Answering with +1 SD more length than the opponent multiplies the odds of winning by 1.28".
+
+    ``support`` = (battles, prompts) with a non-zero difference in the feature (NaN: unknown): named in the
+    sentence, and below the documented minimum the verdict is "too few battles to tell".
+    """
     label = name.replace("_", " ")
     odds, lo, hi = math.exp(coef), math.exp(low), math.exp(high)
-    verdict = "no clear effect" if low <= 0 <= high else ("helps" if coef > 0 else "hurts")
+    n_b, n_p = support if support is not None else (math.nan, math.nan)
+    known = not math.isnan(n_b)
+    said = verdict(coef, low, high, n_b if known else math.inf, n_p)
+    basis = f"; {describe_support(n_b, n_p)} differ in it" if known else ""
     return (
-        f"Answering with +1 SD more {label} than the opponent (1 SD = {sd:.3g} of the pair feature) "
-        f"multiplies the odds of winning by {odds:.2f} ({pct}% CI {lo:.2f}-{hi:.2f}; {verdict})."
+        f"Answering with +1 SD more {label} than the opponent (1 SD = {sd:.3g} {unit(name)}{basis}) "
+        f"multiplies the odds of winning by {odds:.2f} ({pct}% CI {lo:.2f}-{hi:.2f}; {said})."
+    )
+
+
+def soft_outcomes_message(ties: str, y: np.ndarray, hard: np.ndarray) -> str:
+    """Why an explicit tie model cannot fit these battles, in words (counts and one example value)."""
+    soft = int((~hard).sum())
+    example = float(y[np.flatnonzero(~hard)[0]])
+    return (
+        f"ties={ties!r} counts each vote as a win, a loss or a tie, but {soft:,} of {len(y):,} battles here "
+        f"carry a soft preference: a share of the vote strictly between 0 and 1 (e.g. {example:.8g}), as an "
+        "LLM judge's probability or an average of several annotators gives. Use ties='half' (CLI: --ties "
+        "half), which reads a share of the vote as it is."
     )
 
 

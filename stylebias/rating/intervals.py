@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import StyleBiasWarning
 from ..progress import task
-from .solver import Problem, Workspace, newton, solve_psd
+from .solver import Problem, Workspace, free_hessian, newton, solve_psd
 
 
 def sandwich(problem: Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +78,52 @@ def robust_covariance(
         C[:P, :P] -= 1.0 / P
         V = C @ V @ C.T
     return V
+
+
+def frozen_sandwich(
+    problem: Problem, theta: np.ndarray, free: np.ndarray, fixed_cov: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(V, H)`` when only the ``free`` parameters were fitted and the rest held at saved estimates.
+
+    The free parameters solve ``g_f(theta_f; theta_x) = 0`` on the new battles with ``theta_x`` fixed at
+    values estimated earlier, on other battles, with covariance ``fixed_cov`` (the saved fit's). Their
+    variance has two parts: the sandwich of the new battles with ``theta_x`` known, ``H_ff^-1 B_ff
+    H_ff^-1``, and the saved uncertainty carried through the estimating equation by the implicit function
+    theorem, ``J fixed_cov J^T`` with ``J = d theta_f / d theta_x = -H_ff^-1 H_fx``. Treating the two data
+    sets as independent, ``V`` is the full covariance: ``fixed_cov`` on the fixed block (unchanged), the
+    sum above on the free block and ``J fixed_cov`` between them.
+    """
+    H = problem.hessian(problem.terms(theta))
+    fixed = ~free
+    V = np.zeros((problem.dim, problem.dim))
+    V[np.ix_(fixed, fixed)] = fixed_cov
+    if not free.any():
+        return V, H
+    t = problem.unit_terms(theta)
+    w = problem.w
+    u = t.d_eta
+    fw = np.ones_like(u) if w is None else w
+    h_tau = h_tt = None
+    if problem.E:
+        h_tau = fw * u * t.d_tau
+        h_tt = float((fw * t.d_tau * t.d_tau).sum())
+    B = problem.second_moment(fw * u * u, h_tau, h_tt or 0.0)[np.ix_(free, free)]
+    n = float(fw.sum())
+    # at the optimum the free scores sum to -reg * theta_f (the penalty's share; 0 for a tie parameter)
+    total = np.where(np.arange(problem.dim) < problem.P + problem.K, -problem.reg * theta, 0.0)[free]
+    if n > 0:
+        B -= np.outer(total, total) / n
+    q = int(free.sum())
+    if n > q + 1:
+        B *= n / (n - q)
+    Hf = free_hessian(problem, H, free)
+    Vc = solve_psd(Hf, solve_psd(Hf, B).T)
+    J = -solve_psd(Hf, H[np.ix_(free, fixed)])
+    Vff = Vc + J @ fixed_cov @ J.T
+    V[np.ix_(free, free)] = 0.5 * (Vff + Vff.T)
+    V[np.ix_(free, fixed)] = J @ fixed_cov
+    V[np.ix_(fixed, free)] = (J @ fixed_cov).T
+    return V, H
 
 
 #: CDF of Poisson(1) at 0, 1, 2, ... (to 1 - 1e-17): inverse-CDF sampling from uniforms is exact and 4x

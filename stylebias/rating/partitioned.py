@@ -61,6 +61,7 @@ from .chunks import (
 from .design import Moments, scaling_from_moments
 from .estimator import StyleBT, check_solution, warn_without_ties
 from .fit import Part, plan_parts
+from .gain import finish_cross, style_gain
 from .intervals import bootstrap, robust_covariance, sandwich
 from .likelihood import tie_model
 from .result import RankResult, model_table
@@ -289,6 +290,7 @@ class Solved:
     hessian: np.ndarray
     boot: np.ndarray | None
     side_sums: np.ndarray | None  # (P, K) summed standardised features on each model's side
+    support: np.ndarray | None = None  # (K,) weighted battles with a non-zero raw pair feature
 
 
 def _cells_fit(
@@ -350,8 +352,8 @@ def _spread_fit(
     )
     if est.reg == 0.0:
         theta[:P] -= theta[:P].mean()
-    derivs, loss, scores, sides = evaluate(
-        [Request(kind, theta) for kind in ("derivatives", "loss", "scores", "sides")]
+    derivs, loss, scores, sides, support = evaluate(
+        [Request(kind, theta) for kind in ("derivatives", "loss", "scores", "sides", "support")]
     )
     H = problem.hessian(Sums(derivs[:dim], derivs[dim:].reshape(dim, dim)))
     objective = float(loss[0]) + penalty_value(theta, est.reg, P + K)
@@ -364,7 +366,7 @@ def _spread_fit(
             boot[:, :P] -= boot[:, :P].mean(axis=1, keepdims=True)
         if len(boot) > 1:
             V = np.cov(boot, rowvar=False)
-    return Solved(theta, info.n_iter, info.converged, objective, np.atleast_2d(V), H, boot, side)
+    return Solved(theta, info.n_iter, info.converged, objective, np.atleast_2d(V), H, boot, side, support)
 
 
 def _spread_bootstrap(evaluate: Evaluate, spec: PartSpec, theta_hat: np.ndarray, est: StyleBT) -> np.ndarray:
@@ -451,7 +453,7 @@ def fit_partitions(
     with threadpool_limits(limits=1, user_api="blas"):
         with task(f"summarising {len(engine)} partitions", total=None):
             table = PairTable.of(engine.reduce(summarise_chunk, combine_summaries, features))
-        parts, excluded = plan_parts(
+        parts, excluded, _ = plan_parts(
             table.models,
             table.pair_a,
             table.pair_b,
@@ -460,12 +462,19 @@ def fit_partitions(
             winrate_vs=winrate_vs,
         )
         shown = settings.to_json() if describe is None else describe
+        if describe is not None and "weights" in shown:  # whether weights were there and used, as in memory
+            shown = {**shown, "weights": table.weighted}
         results = []
         for part in parts:
             anchor = settings.anchor
             here = settings if anchor is None or anchor[0] in part.models else settings.replace(anchor=None)
             whole = len(parts) == 1 and len(part.rows) == len(table.pair_n)
             result = _fit_part(engine, table, part, features, here, whole, winrate_vs)
+            if anchor is not None and here.anchor is None:
+                result.notes.append(
+                    f"no model {anchor[0]} in this component: its ratings are centred on its average model "
+                    f"({settings.base:g}) instead of anchored"
+                )
             result.component = part.component
             result.excluded = excluded
             result.data = dict(data or {})
@@ -555,10 +564,14 @@ def _fit_part(
     battles = {"n_obs": int(round(pc.cells["n"].sum())), "played": pc.played()}
     base = PartSpec(tuple(pc.models), (), np.zeros(0), np.zeros(0), settings.ties, LN10, settings.seed)
 
-    def fit(spec: PartSpec, names_in: list[str], dropped: list[str]) -> StyleBT:
+    # with a bootstrap, the raw fit draws the controlled fit's per-battle weights: paired replicates (as
+    # in memory, where the raw fit is then not collapsed into outcome cells)
+    paired = settings.ci == "bootstrap" and bool(features)
+
+    def fit(spec: PartSpec, names_in: list[str], dropped: list[str], cells: bool = True) -> StyleBT:
         est._warn_separation(SimpleNamespace(models=pc.models, a=pc.cell_a, b=pc.cell_b), pc.y, pc.w)
         warn_without_ties(settings.ties, bool((pc.y == 0.5).any()))
-        if not spec.features and not table.weighted:
+        if not spec.features and not table.weighted and cells:
             solved = _cells_fit(pc.cells, P, (pc.pair_a, pc.pair_b), est)
         else:
             theta0 = np.concatenate(
@@ -569,7 +582,7 @@ def _fit_part(
             solved = _spread_fit(engine, spec, positions, theta0, est)
         return _estimator(params, spec, names_in, dropped, solved, battles)
 
-    plain = fit(base, [], [])
+    plain = fit(base, [], [], cells=not paired)
     controlled = plain
     if features:
         moments = table.moments if whole else engine.reduce(chunk_moments, combine_moments, base, features)
@@ -578,7 +591,11 @@ def _fit_part(
             base, features=tuple(scaling.names), mean=scaling.mean, scale=scaling.scale
         )
         controlled = fit(spec, features, scaling.dropped)
-    models = model_table(controlled, plain)
+    cross = None
+    if controlled is not plain and controlled.boot_theta_ is None:
+        cross = _cross_moment(engine, spec, plain, controlled)
+    gain = style_gain(controlled, plain, paired_bootstrap=paired, cross=cross)
+    models = model_table(controlled, plain, gain)
     reference = winrate_vs if winrate_vs in pc.models else None
     if reference is not None:
         models = models.merge(controlled.winrate_vs(reference), on="model", how="left")
@@ -591,6 +608,18 @@ def _fit_part(
         controlled=controlled,
         raw=plain,
         winrate_reference=reference,
+    )
+
+
+def _cross_moment(engine: Engine, spec: PartSpec, raw: StyleBT, controlled: StyleBT) -> np.ndarray:
+    """The raw and controlled fits' score cross moment (for the sandwich interval of their difference):
+    one pass, each partition its sum, finished as in memory (:func:`~.gain.finish_cross`)."""
+    (flat,) = passes(engine, spec)([Request("cross", np.concatenate([raw.theta_, controlled.theta_]))])
+    raw_dim, dim = len(raw.theta_), spec.dim
+    P, K = len(spec.models), len(spec.features)
+    B = flat[1:].reshape(raw_dim, dim)
+    return finish_cross(
+        B, float(flat[0]), (raw.reg, P, raw_dim), (controlled.reg, P + K, dim), raw.theta_, controlled.theta_
     )
 
 
@@ -623,6 +652,8 @@ def _estimator(
         "boot_theta": solved.boot,
         "side_mean_z": side,
     }
+    if solved.support is not None and K:
+        state["support"] = {"battles_nonzero": list(solved.support), "prompts_nonzero": [np.nan] * K}
     est = StyleBT._from_state(params, state)
     est.hessian_ = solved.hessian
     return est

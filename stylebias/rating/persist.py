@@ -21,10 +21,14 @@ Payload (``artifact.json`` -> ``payload``)::
     covariance        list[list[float]]  (P + K + T) square
     boot_theta        list[list[float]] | null  bootstrap replicates (ci="bootstrap")
     side_mean_z       list[list[float]]  P x K, for ``style_contributions``
+    support           dict       battles_nonzero, prompts_nonzero: one number (or null) per kept feature
+                                 (absent in artifacts written before the effects counted their support)
     n_battles         list[float]  battles per model;  n_obs int;  converged bool;  n_iter int
     objective         float
     data              dict       data summary: battles, models, judges, sources, date
-    extra             dict       caller's extra payload (a saved ranking's raw fit and excluded models)
+    fixed_models      list[str]  models whose ratings a frozen fit held at a saved fit's (optional; [] otherwise)
+    extra             dict       caller's extra payload (a saved ranking's raw fit and excluded models; a
+                                 ``stylebias fit`` artifact's fit without style under ``raw``)
     settings          dict       the FitSettings of the fit (absent in artifacts written before it existed)
 """
 
@@ -43,8 +47,10 @@ import pandas as pd
 from ..artifacts import load_artifact, require, save_artifact
 from ..battles import BattleSet
 from ..errors import ArtifactError, StyleBiasError, UsageError
+from ..outputs import plain
 from .estimator import StyleBT
 from .settings import ESTIMATOR_FIELDS, FitSettings, check_components, saved_anchor
+from .support import SUPPORT_COLUMNS, describe_support
 
 KIND = "style-bt"
 
@@ -182,11 +188,13 @@ def stylebt_payload(
         "covariance": _matrix(model.covariance_),
         "boot_theta": None if model.boot_theta_ is None else _matrix(model.boot_theta_),
         "side_mean_z": _matrix(model.side_mean_z_.to_numpy()),
+        "support": {c: plain(model.support_[c].to_numpy()) for c in SUPPORT_COLUMNS},
         "n_battles": np.asarray(model.n_battles_, dtype=np.float64).tolist(),
         "n_obs": int(model.n_obs_),
         "converged": bool(model.converged_),
         "n_iter": int(model.n_iter_),
         "objective": float(model.objective_),
+        "fixed_models": list(getattr(model, "fixed_models_", [])),
         "data": dict(data or {}),
         "extra": dict(extra_payload or {}),
     }
@@ -278,11 +286,17 @@ def stylebt_from_payload(payload: dict[str, Any]) -> StyleBT:
     boot = None
     if payload.get("boot_theta") is not None:
         boot = _check_matrix(payload, "boot_theta", None, n)
+        if len(boot) < 2:
+            raise ArtifactError("payload: field 'boot_theta' needs at least two bootstrap replicates")
     side = _check_matrix(payload, "side_mean_z", P, K) if K else np.zeros((P, 0))
     if params["anchor"] is not None and params["anchor"][0] not in models:
         raise ArtifactError(f"payload.params: anchor model {params['anchor'][0]!r} is not among 'models'")
+    held = payload.get("fixed_models", [])
+    if not (isinstance(held, list) and all(isinstance(m, str) and m in models for m in held)):
+        raise ArtifactError("payload: field 'fixed_models' must list models of field 'models'")
     state = {
         **payload,
+        "support": _support(payload.get("support"), K),
         "feature_names_in": _names_in(payload, names),
         "covariance": cov,
         "boot_theta": boot,
@@ -317,6 +331,31 @@ def load_stylebt(path_or_name: str | Path) -> FittedStyleModel:
         created=art.created,
         settings=settings_of(art.payload),
     )
+
+
+def load_frozen(path_or_name: str | Path) -> tuple[Any, FitSettings]:
+    """A saved model as the fits a new fit holds fixed: ``(Frozen, its FitSettings)``.
+
+    Reads any ``style-bt`` artifact: ``stylebias fit --save`` (the raw fit under ``extra.raw`` when the
+    artifact has one), ``StyleControl.save`` / ``RankResult.save`` (``extra.style_control.raw``), or a
+    shipped model (no raw fit: the controlled one stands in for it).
+    """
+    from .fit import Frozen
+
+    fitted = load_stylebt(path_or_name)
+    extra = fitted.extra if isinstance(fitted.extra, dict) else {}
+    ranking = extra.get("style_control")
+    raw_payload = ranking.get("raw") if isinstance(ranking, dict) else extra.get("raw")
+    raw = None
+    if isinstance(raw_payload, dict):
+        try:
+            raw = stylebt_from_payload(raw_payload)
+        except ArtifactError as exc:
+            where = None if fitted.path is None else str(fitted.path / "artifact.json")
+            raise ArtifactError(f"payload.extra raw fit: {exc}", file=where) from None
+    settings = fitted.settings or FitSettings()
+    source = str(fitted.path) if fitted.path is not None else str(path_or_name)
+    return Frozen(fitted.model, raw, source=source), settings.replace(features=tuple(fitted.features))
 
 
 # --------------------------------------------------------------------------------------------- fit + card
@@ -377,7 +416,7 @@ def fit_style_model(
         )
     check_components(settings.components, ("largest", "refuse"))
     prep = prepare(data, settings.features, settings)
-    result = fit_design(prep.design, settings, raw=False)
+    result = fit_design(prep.design, settings)
     model = result.controlled
     frame = prep.battles.iloc[result.battle_rows]
     design = prep.design.take(result.battle_rows)
@@ -390,7 +429,13 @@ def fit_style_model(
     if isinstance(data, BattleSet):
         summary["records"] = {k: int(v) for k, v in data.accounting().items()}
     metrics = in_sample_metrics(model, design.model_a, design.model_b, design.pref_a, design.X)
-    fitted = FittedStyleModel(model, prep.feature_names, prep.feature_set, summary, settings=settings)
+    # the fit without style is kept too, so the model can later hold a board fixed (rank --load) both ways
+    extra = (
+        {"raw": stylebt_payload(result.raw, features=prep.feature_names)} if result.raw is not model else {}
+    )
+    fitted = FittedStyleModel(
+        model, prep.feature_names, prep.feature_set, summary, extra=extra, settings=settings
+    )
     return fitted, metrics
 
 
@@ -399,7 +444,13 @@ def model_card(fitted: FittedStyleModel, metrics: dict[str, Any], title: str | N
     bt, d = fitted.model, fitted.data
     effects = {
         str(r["name"]): f"{r['coef']:+.3f} log-odds per SD (odds x{r['odds_ratio']:.2f}, "
-        f"95% CI {r['odds_ratio_low']:.2f}-{r['odds_ratio_high']:.2f})"
+        f"95% CI {r['odds_ratio_low']:.2f}-{r['odds_ratio_high']:.2f}; {r['verdict']}"
+        + (
+            ""
+            if math.isnan(r["battles_nonzero"])
+            else f"; {describe_support(r['battles_nonzero'], r['prompts_nonzero'])} differ in it"
+        )
+        + f"; 1 SD = {r['feature_sd']:.3g} {r['feature_unit']})"
         for r in bt.effects().to_dict("records")
     }
     records = d.get("records", {})
@@ -468,6 +519,25 @@ def save_fitted(
         extra_payload=fitted.extra,
         settings=None if fitted.settings is None else fitted.settings.portable(),
     )
+
+
+def _support(raw: Any, K: int) -> dict[str, list[float]] | None:
+    """The saved support counts (``None`` when the artifact predates them); malformed: ``ArtifactError``."""
+    if raw is None:
+        return None
+    ok = isinstance(raw, dict) and all(
+        isinstance(raw.get(c), list)
+        and len(raw[c]) == K
+        and all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool) and v >= 0) for v in raw[c]
+        )
+        for c in SUPPORT_COLUMNS
+    )
+    if not ok:
+        raise ArtifactError(
+            f"payload: field 'support' must hold {', '.join(SUPPORT_COLUMNS)}: {K} counts (or null) each"
+        )
+    return {c: [math.nan if v is None else float(v) for v in raw[c]] for c in SUPPORT_COLUMNS}
 
 
 def _names_in(payload: dict[str, Any], names: list[str]) -> list[str]:

@@ -8,7 +8,8 @@ Thin models, disconnected graphs and the two fits are :func:`stylebias.rating.fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,9 +18,14 @@ import pandas as pd
 from ..battles import BattleSet
 from ..errors import DataError, UsageError
 from ..rows import validate_battles
-from .fit import Design, fit_design
+from .baseline import SCORE_COLUMNS
+from .checks import MAX_REJECTED_SHARE, ResultProblem, grouped_problems
+from .fit import Design, Frozen, fit_design
 from .result import EXPORT_COLUMNS, WINRATE_COLUMNS, RankResult, describe_settings
-from .settings import FitSettings
+from .settings import PARITY_FEATURES, FitSettings
+
+#: The battle column holding frequency weights (Arena-Hard-Auto: how many battles upstream counts a game as).
+WEIGHT_COLUMN = "weight"
 
 
 def check_finite(X: pd.DataFrame, battles: pd.DataFrame) -> None:
@@ -35,6 +41,42 @@ def check_finite(X: pd.DataFrame, battles: pd.DataFrame) -> None:
             file=str(src.get("source_file")),
             record=src.get("source_record"),
         )
+
+
+def battle_weights(battles: pd.DataFrame, settings: FitSettings) -> np.ndarray | None:
+    """The battles' ``weight`` column as frequency weights (``None``: no column, or ``weights=False``).
+
+    A weight that is missing, negative or not a finite number is a :class:`DataError` naming the battle.
+    """
+    if not settings.weights or WEIGHT_COLUMN not in battles.columns:
+        return None
+    w = pd.to_numeric(battles[WEIGHT_COLUMN], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        src = battles.iloc[i]
+        raise DataError(
+            f"battle weight {str(battles[WEIGHT_COLUMN].iloc[i])!r} is not a finite number >= 0 "
+            f"({int(bad.sum()):,} such battles); fix the column or use --no-weights",
+            file=str(src.get("source_file")),
+            record=src.get("source_record"),
+        )
+    return w
+
+
+def resolve_baseline(value: str | None, battles: pd.DataFrame) -> str | None:
+    """``"auto"``: the battles' own ``baseline`` column when it names one model (Arena-Hard-Auto writes it);
+    any other value is the baseline as given."""
+    if value != "auto":
+        return value
+    names = sorted({str(v) for v in battles["baseline"].dropna()}) if "baseline" in battles.columns else []
+    if len(names) != 1:
+        found = f"they name {len(names)}: {', '.join(names[:6])}" if names else "they have no baseline column"
+        raise UsageError(
+            f"--baseline auto needs battles against one baseline, but {found}; give --baseline MODEL "
+            "or split the battles (e.g. --by category)"
+        )
+    return names[0]
 
 
 def validate_frame(df: pd.DataFrame, features: Any) -> tuple[BattleSet, Any]:
@@ -64,6 +106,7 @@ class Prepared:
     settings: FitSettings
     feature_names: list[str]
     feature_set: str | None
+    design_features: pd.DataFrame | None = None
 
 
 def prepare(data: BattleSet | pd.DataFrame, features: Any, settings: FitSettings) -> Prepared:
@@ -94,9 +137,18 @@ def prepare(data: BattleSet | pd.DataFrame, features: Any, settings: FitSettings
         )
     if X is not None:
         check_finite(X, battles)
-    # only the three columns a fit needs; the (possibly text-heavy) battle table is never copied
-    design = Design(battles["model_a"], battles["model_b"], battles["pref_a"].to_numpy(dtype=np.float64), X)
-    return Prepared(bs, battles, design, settings, names, named)
+    # only the columns a fit needs; the (possibly text-heavy) battle table is never copied
+    design = Design(
+        battles["model_a"],
+        battles["model_b"],
+        battles["pref_a"].to_numpy(dtype=np.float64),
+        X,
+        weights=battle_weights(battles, settings),
+        prompts=battles["prompt"] if "prompt" in battles else None,
+    )
+    if settings.baseline is not None:
+        design = design.toward(settings.baseline)
+    return Prepared(bs, battles, design, settings, names, named, X)
 
 
 def rank_battles(
@@ -106,6 +158,7 @@ def rank_battles(
     settings: FitSettings | None = None,
     winrate_vs: str | None = None,
     init: RankResult | None = None,
+    frozen: tuple[Frozen, FitSettings] | None = None,
     **options: Any,
 ) -> RankResult:
     """Rank models with and without style control.
@@ -115,21 +168,84 @@ def rank_battles(
     table (one row per battle). ``winrate_vs`` adds each model's style-neutral win rate against that model;
     ``init``: a previous result on overlapping data (e.g. before new battles arrived) whose fits warm-start
     these: same optimum, fewer Newton iterations.
+
+    ``frozen`` (from :func:`stylebias.rating.persist.load_frozen`): a saved fit and its settings; its ratings,
+    style coefficients and feature standardisation stay fixed and only models it does not know are rated
+    (its features, ``reg``, ``ties``, ``scale``, ``base`` and ``anchor`` apply; ``settings`` gives the rest).
+    With ``settings.baseline`` every model also gets its score against the baseline (:mod:`.baseline`;
+    the baseline is anchored at ``base`` unless an anchor is given), as ``settings.parity`` says.
     """
     settings = (settings or FitSettings()).replace(**options)
+    if frozen is not None:
+        saved = frozen[1]
+        keep = ("n_jobs", "cache", "min_battles", "ci", "level", "weights", "baseline", "parity")
+        settings = saved.replace(**{k: getattr(settings, k) for k in keep}, components="largest")
+        features = list(frozen[0].controlled.feature_names_in_) or None
     if features is ...:
         features = settings.features
     elif not isinstance(features, pd.DataFrame):
         settings = settings.replace(features=features)
+    bs = data if isinstance(data, BattleSet) else None
+    if settings.baseline is not None:
+        battles = bs.battles if bs is not None else data
+        settings = settings.replace(baseline=resolve_baseline(settings.baseline, battles))
+        if settings.anchor is None and frozen is None:
+            settings = settings.replace(anchor=(settings.baseline, settings.base))
+    if settings.parity is not None:
+        wanted = PARITY_FEATURES[settings.parity]
+        if features in ("auto", ...):
+            features = wanted
+            settings = settings.replace(features=wanted)
+        elif features != wanted:
+            raise UsageError(
+                f"--parity {settings.parity} controls for its own style terms: use --features {wanted} "
+                f"(or leave --features out), not {features!r}"
+            )
     prep = prepare(data, features, settings)
-    return fit_design(
-        prep.design,
+    design = prep.design
+    if frozen is not None:
+        design = dataclasses.replace(design, frozen=frozen[0])
+    describe = describe_settings(settings, prep.feature_names, prep.feature_set)
+    describe["weights"] = design.weights is not None  # whether the battles had weights and they were used
+    result = fit_design(
+        design,
         settings,
         data=prep.data.accounting(),
-        describe=describe_settings(settings, prep.feature_names, prep.feature_set),
+        describe=describe,
         winrate_vs=winrate_vs,
         init=init,
     )
+    if settings.baseline is not None:
+        add_scores(result, prep, settings)
+    return result
+
+
+def add_scores(result: RankResult, prep: Prepared, settings: FitSettings) -> None:
+    """Put every model's score against ``settings.baseline`` into ``result.models`` and ``result.baseline``."""
+    from .baseline import baseline_info, baseline_scores
+
+    baseline = settings.baseline
+    assert baseline is not None
+    if baseline not in result.controlled.models_:  # a DataError: with --by, the other groups still run
+        raise DataError(f"--baseline: model {baseline!r} is not among the rated models")
+    scores = baseline_scores(result.controlled, result.raw, baseline)
+    extra: dict[str, Any] = {}
+    if settings.parity is not None:
+        from .arena_hard import parity_scores
+
+        rows = result.battle_rows if result.battle_rows is not None else np.arange(len(prep.battles))
+        X = None if prep.design.X is None else prep.design_features.iloc[rows]
+        upstream, extra = parity_scores(
+            prep.battles.iloc[rows], X, settings.parity, baseline, seed=settings.seed, rounds=settings.rounds
+        )
+        cols = [c for c in SCORE_COLUMNS if not c.startswith("score_equal_style")]
+        scores = scores.drop(columns=cols).merge(upstream[["model", *cols]], on="model", how="left")
+        extra["score_raw"] = (
+            f"as {settings.parity} show_result.py computes it (see stylebias.rating.arena_hard)"
+        )
+        extra["score"] = extra["score_raw"] + ", with its style control"
+    result.models = result.models.merge(scores, on="model", how="left")
+    result.baseline = baseline_info(baseline, settings.level, settings.parity, extra)
 
 
 @dataclass
@@ -139,28 +255,33 @@ class GroupedRanks:
     column: str | None
     groups: list[tuple[Any, RankResult | str]]
     data: dict[str, int]
+    problems: list[ResultProblem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--json`` document: a plain ranking without ``--by``, else ``{"by", "groups", "data"}``."""
+        """The ``--json`` document: a plain ranking without ``--by``, else ``{"by", "groups", "data"}``;
+        both with ``problems`` (why the result is degenerate, if it is: :mod:`.checks`)."""
+        problems = [p.to_json() for p in self.problems]
         if self.column is None:
             only = self.groups[0][1]
             assert isinstance(only, RankResult)
-            return only.to_json()
+            return {"problems": problems, **only.to_json()}
         out: list[dict[str, Any]] = []
         for value, result in self.groups:
             if isinstance(result, str):
                 out.append({"value": value, "error": result})
             else:
                 out.append({"value": value, **result.to_json()})
-        return {"by": self.column, "groups": out, "data": dict(self.data)}
+        return {"by": self.column, "problems": problems, "groups": out, "data": dict(self.data)}
 
     def csv(self) -> tuple[list[str], list[list[Any]]]:
         """``(header, rows)`` of the model tables: group value (with ``--by``), component, the exported columns."""
         by = self.column
         header = ([by] if by else []) + ["component", *EXPORT_COLUMNS]
-        has_wr = any(not isinstance(r, str) and "winrate" in r.models.columns for _, r in self.groups)
-        if has_wr:
-            header += WINRATE_COLUMNS
+        extra: list[str] = []
+        for name, cols in (("winrate", WINRATE_COLUMNS), ("score", SCORE_COLUMNS)):
+            if any(not isinstance(r, str) and name in r.models.columns for _, r in self.groups):
+                extra += cols
+        header += extra
         rows: list[list[Any]] = []
         for value, result in self.groups:
             if isinstance(result, str):
@@ -168,21 +289,26 @@ class GroupedRanks:
             for part in result.all_parts():
                 for rec in part.models.to_dict("records"):
                     row = ([value] if by else []) + [part.component + 1] + [rec[c] for c in EXPORT_COLUMNS]
-                    if has_wr:
-                        row += [rec.get(c) for c in WINRATE_COLUMNS]
-                    rows.append(row)
+                    rows.append(row + [rec.get(c) for c in extra])
         return header, rows
 
 
-def rank_battles_by(data: BattleSet, column: str | None, **kwargs: Any) -> GroupedRanks:
+def rank_battles_by(
+    data: BattleSet, column: str | None, *, max_rejected: float = MAX_REJECTED_SHARE, **kwargs: Any
+) -> GroupedRanks:
     """:func:`rank_battles` per value of ``column`` (e.g. ``language`` or ``judge``), in sorted value order;
     ``column=None`` ranks everything once.
 
     A group that cannot be ranked (one model, no battles) yields its error message instead of a result,
-    so one thin group does not hide the others.
+    so one thin group does not hide the others. An ``anchor`` or ``winrate_vs`` model missing from a group
+    is left out of that group's fit (its ratings are centred on its average model) with a note saying so;
+    missing from every group, it is a :class:`UsageError`. ``problems`` lists what makes the result
+    degenerate (more than ``max_rejected`` of the records rejected, equal ratings, skipped parts).
     """
     if column is None:
-        return GroupedRanks(None, [(None, rank_battles(data, **kwargs))], data.accounting())
+        only = GroupedRanks(None, [(None, rank_battles(data, **kwargs))], data.accounting())
+        only.problems = grouped_problems(only, data, max_rejected)
+        return only
     battles = data.battles
     if column not in battles.columns:
         raise UsageError(
@@ -195,11 +321,57 @@ def rank_battles_by(data: BattleSet, column: str | None, **kwargs: Any) -> Group
     if keys.isna().any():
         uniq.append(None)
     features = kwargs.pop("features", ...)
+    wanted = _group_models(kwargs)
+    present = set(battles["model_a"]) | set(battles["model_b"])
+    for option, model in wanted.items():
+        if model not in present:
+            raise UsageError(f"{option}: model {model!r} is in none of the battles")
     for value in uniq:
         mask = keys.isna().to_numpy() if value is None else (keys == value).to_numpy()
         part_features = features.loc[mask] if isinstance(features, pd.DataFrame) else features
+        group = data.select(mask)
+        here = set(group.battles["model_a"]) | set(group.battles["model_b"])
+        lacking = {o: m for o, m in wanted.items() if m not in here}
         try:
-            out.append((value, rank_battles(data.select(mask), part_features, **kwargs)))
+            result = rank_battles(group, part_features, **_without(kwargs, lacking))
         except DataError as exc:
             out.append((value, str(exc)))
-    return GroupedRanks(column, out, data.accounting())
+            continue
+        for option, model in lacking.items():
+            result.notes.insert(0, _lacking_note(option, model, column, value, result))
+        out.append((value, result))
+    grouped = GroupedRanks(column, out, data.accounting())
+    grouped.problems = grouped_problems(grouped, data, max_rejected)
+    return grouped
+
+
+def _group_models(kwargs: dict[str, Any]) -> dict[str, str]:
+    """The models ``--anchor`` and ``--winrate-vs`` name, by option."""
+    out = {}
+    settings = kwargs.get("settings")
+    anchor = kwargs.get("anchor", None if settings is None else settings.anchor)
+    if anchor is not None:
+        out["--anchor"] = str(anchor[0])
+    if kwargs.get("winrate_vs") is not None:
+        out["--winrate-vs"] = str(kwargs["winrate_vs"])
+    return out
+
+
+def _without(kwargs: dict[str, Any], lacking: dict[str, str]) -> dict[str, Any]:
+    """``kwargs`` for a group that lacks the models in ``lacking``: no anchor, no win-rate reference."""
+    out = dict(kwargs)
+    if "--anchor" in lacking:
+        out["anchor"] = None
+    if "--winrate-vs" in lacking:
+        out["winrate_vs"] = None
+    return out
+
+
+def _lacking_note(option: str, model: str, column: str, value: Any, result: RankResult) -> str:
+    base = result.controlled.base
+    if option == "--anchor":
+        return (
+            f"{column} = {value} has no battles of {model}: {option} does not apply, the ratings are centred "
+            f"on this group's average model ({base:g})"
+        )
+    return f"{column} = {value} has no battles of {model}: no {option} win rates in this group"

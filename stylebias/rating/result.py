@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ArtifactError, StyleBiasError
-from ..outputs import records
+from ..outputs import plain, records
+from .baseline import SCORE_COLUMNS
 from .estimator import EFFECT_COLUMNS, StyleBT
+from .gain import GAIN_COLUMNS, describe_reference, gain_reference, gain_sentence, style_gain
 from .ranks import lmarena_ranks, shift_arrow
 from .settings import FitSettings
 
@@ -27,12 +29,13 @@ MODEL_COLUMNS = (
     "rating_raw_low",
     "rating_raw_high",
     "rank_raw",
+    *GAIN_COLUMNS,
     "shift",
 )
 #: The model table's columns in ``--json`` and ``--csv`` (the shift arrow is for people, not files).
 EXPORT_COLUMNS = tuple(c for c in MODEL_COLUMNS if c != "shift")
 WINRATE_COLUMNS = ("winrate", "winrate_low", "winrate_high")
-FEATURE_COLUMNS = tuple(c for c in EFFECT_COLUMNS if c != "feature_sd")
+FEATURE_COLUMNS = EFFECT_COLUMNS
 EXCLUDED_COLUMNS = ["model", "battles", "reason"]
 #: Where a saved ranking keeps what a ``style-bt`` artifact of the controlled fit alone does not hold.
 EXTRA_KEY = "style_control"
@@ -48,6 +51,11 @@ class RankResult:
     results when the graph was split. ``controlled``/``raw``: the fitted :class:`StyleBT` objects (the
     linear predictor, standardisation, covariance and bootstrap replicates live there). ``fit_settings``:
     the :class:`FitSettings` of the fit; ``battle_rows``: positions of the battles this part was fitted on.
+    ``frozen``: what a frozen fit held fixed (``Frozen.describe()``), ``None`` for an ordinary fit.
+    ``baseline``: how the ``score*`` columns against a baseline were computed (``None``: no baseline).
+    ``skipped`` (on the first result): components that could not be fitted (``component``, ``models``,
+    ``battles``, ``reason``); ``notes``: what a reader of this part's table must know (e.g. the anchor model
+    is not in it, so its ratings are centred instead).
     """
 
     models: pd.DataFrame
@@ -62,6 +70,10 @@ class RankResult:
     winrate_reference: str | None = None
     fit_settings: FitSettings | None = None
     battle_rows: np.ndarray | None = None
+    frozen: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_battles(self) -> int:
@@ -76,6 +88,22 @@ class RankResult:
         records_ = {k: int(v) for k, v in self.data.items()}
         return {"battles": self.n_battles, "models": int(self.controlled.n_models_), "records": records_}
 
+    @property
+    def style_gain_reference(self) -> str | None:
+        """The model ``style_gain`` (raw − controlled) is relative to, or ``None``: the average model."""
+        return gain_reference(self.controlled)
+
+    def reference_text(self) -> str:
+        """Where the zero of these ratings and of ``style_gain`` is, in words (for captions and sentences)."""
+        return describe_reference(self.controlled)
+
+    def gain_sentence(self, model: str) -> str:
+        """What style bought ``model`` (raw − controlled, its interval, the reference), as one sentence."""
+        rows = self.models[self.models["model"] == model]
+        if not len(rows):
+            raise StyleBiasError(f"model {model!r} is not in this ranking")
+        return gain_sentence(rows.iloc[0], self.reference_text(), self.controlled.level)
+
     def contributions(self) -> pd.DataFrame:
         """Elo points each feature adds to each model's raw rating (see ``StyleBT.style_contributions``)."""
         return self.controlled.style_contributions()
@@ -87,7 +115,8 @@ class RankResult:
         When the comparison graph was split, the top-level ``models``/``features`` are the largest
         component's and ``components`` lists every component's own tables (``component`` 1 = largest).
         """
-        out = self._part_json()
+        out = {"component": self.component + 1, **self._part_json()}
+        out["skipped"] = plain(self.skipped)
         if self.parts:
             out["components"] = [
                 {"component": p.component + 1, **{k: v for k, v in p._part_json().items() if k != "data"}}
@@ -96,10 +125,14 @@ class RankResult:
         return out
 
     def _part_json(self) -> dict[str, Any]:
-        model_cols = [*EXPORT_COLUMNS, *(c for c in WINRATE_COLUMNS if c in self.models.columns)]
+        extra_cols = (*WINRATE_COLUMNS, *SCORE_COLUMNS)
+        model_cols = [*EXPORT_COLUMNS, *(c for c in extra_cols if c in self.models.columns)]
         return {
             "models": records(self.models, model_cols),
             "features": records(self.features, FEATURE_COLUMNS),
+            # style_gain = rating_raw - rating, relative to this model (the anchor) or, when null, the average
+            "style_gain_relative_to": self.style_gain_reference,
+            "notes": list(self.notes),
             "data": dict(self.data),
             "excluded": records(self.excluded, EXCLUDED_COLUMNS),
             "settings": dict(self.settings),
@@ -111,7 +144,18 @@ class RankResult:
                 "dropped_features": list(self.controlled.dropped_features_),
                 "tie_parameter": [round(float(t), 6) for t in self.controlled.tie_param_],
             },
+            **self._frozen_json(),
+            **({} if self.baseline is None else {"baseline": dict(self.baseline)}),
         }
+
+    def _frozen_json(self) -> dict[str, Any]:
+        """``{"frozen": {...}}`` for a fit that held saved parameters fixed: what, from where, which models
+        were rated here (the rest kept their saved ratings), and whether the raw fit was frozen too."""
+        if self.frozen is None:
+            return {}
+        held = set(self.controlled.fixed_models_)
+        fitted = [m for m in self.controlled.models_ if m not in held]
+        return {"frozen": {**self.frozen, "fitted_models": fitted}}
 
     # ------------------------------------------------------------------------------------------ artifact
     def save(
@@ -143,6 +187,11 @@ class RankResult:
                 ],
                 "rejects": int(rejects),
                 "design": next(iter(files), None) if files else None,
+                # the interval of raw - controlled needs the battles (or paired replicates): keep it
+                "style_gain": [
+                    {"model": str(r.model), "low": plain(r.style_gain_low), "high": plain(r.style_gain_high)}
+                    for r in self.models.itertuples(index=False)
+                ],
             }
         }
         payload = stylebt_payload(
@@ -184,7 +233,7 @@ def load_rank_artifact(path: str | Path) -> tuple[RankResult, Any]:
     records_ = art.payload.get("data", {}).get("records", {})
     excluded = pd.DataFrame(extra.get("excluded") or [], columns=EXCLUDED_COLUMNS)
     result = RankResult(
-        models=model_table(controlled, raw),
+        models=model_table(controlled, raw, _saved_gain(controlled, raw, extra.get("style_gain"))),
         features=controlled.effects(),
         excluded=excluded,
         data={k: int(records_.get(k, 0)) for k in ("read", "accepted", "rejected")},
@@ -196,10 +245,26 @@ def load_rank_artifact(path: str | Path) -> tuple[RankResult, Any]:
     return result, art
 
 
-def model_table(controlled: StyleBT, raw: StyleBT) -> pd.DataFrame:
-    """One row per model, best controlled rating first: controlled and raw ratings, intervals, LMArena
-    ranks, shift. The raw fit's values are aligned by model name, so the two fits' model orders never need
-    to agree."""
+def _saved_gain(controlled: StyleBT, raw: StyleBT, saved: Any) -> pd.DataFrame | None:
+    """The style gain with the interval a saved ranking kept (artifacts written before it: no interval)."""
+    if not isinstance(saved, list):
+        return None
+    bounds = {r.get("model"): (r.get("low"), r.get("high")) for r in saved if isinstance(r, dict)}
+    gain = style_gain(controlled, raw)
+    for j, col in enumerate(("style_gain_low", "style_gain_high")):
+        gain[col] = [_finite(bounds.get(m, (None, None))[j]) for m in gain["model"]]
+    return gain
+
+
+def _finite(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else float("nan")
+
+
+def model_table(controlled: StyleBT, raw: StyleBT, gain: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per model, best first (controlled rank, then rating): controlled and raw ratings, intervals,
+    LMArena ranks, what style bought the model (``style_gain*``, :mod:`.gain`; ``gain`` gives its interval,
+    else it is NaN) and the shift. The raw fit's values are aligned by model name, so the two fits' model
+    orders never need to agree."""
     models = controlled.models_
     raw_rating = raw.ratings_.reindex(models).to_numpy()
     raw_low = raw.rating_low_.reindex(models).to_numpy()
@@ -218,10 +283,14 @@ def model_table(controlled: StyleBT, raw: StyleBT) -> pd.DataFrame:
             "rank_raw": lmarena_ranks(raw_low, raw_high),
         }
     )
+    gain = style_gain(controlled, raw) if gain is None else gain
+    table = table.merge(gain, on="model", how="left", validate="one_to_one")
     table["shift"] = [shift_arrow(r, c) for r, c in zip(table["rank_raw"], table["rank"], strict=True)]
-    return table.sort_values(["rating", "model"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
+    # LMArena's rank is not monotone in the rating (a wide interval can rank better than a higher, narrow
+    # one), so the table is ordered by rank first: ranks read 1, 1, 2, ... down the page
+    return table.sort_values(
+        ["rank", "rating", "model"], ascending=[True, False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def describe_settings(
@@ -245,4 +314,7 @@ def describe_settings(
         "components": settings.components,
         "scale": settings.scale,
         "base": settings.base,
+        "weights": settings.weights,
+        "baseline": settings.baseline,
+        "parity": settings.parity,
     }

@@ -2,7 +2,10 @@
 
 The CLI builds it from its options, ``StyleControl`` from its parameters, :mod:`.persist` from a saved
 artifact (every ``style-bt`` artifact keeps it); :func:`stylebias.rating.fit.fit_design` consumes it. A new
-rating option is added here and nowhere else. ``features`` is the request (``"auto"``, a set, a family, a
+rating option is added here and nowhere else. ``weights``: use the battles' ``weight`` column (Arena-Hard's
+strong verdicts count 3) as frequency weights; ``baseline``: add the score against that model (win rate,
+0-100, :mod:`stylebias.rating.baseline`) with the baseline on side B of every battle it plays; ``parity``:
+compute that score as an upstream scorer does (:mod:`stylebias.rating.arena_hard`). ``features`` is the request (``"auto"``, a set, a family, a
 comma list, names, or ``None`` for no style control: :func:`stylebias.extract.resolve_spec`); the
 objective and intervals are documented on :class:`~stylebias.rating.StyleBT`; ``components`` on
 :func:`~stylebias.rating.fit.component_policy`; ``n_jobs`` and ``cache`` never change a result.
@@ -22,6 +25,10 @@ from .likelihood import TIES
 COMPONENT_POLICIES = ("split", "largest", "refuse")
 #: Interval methods: the sandwich (robust) covariance or a Poisson bootstrap.
 CI_METHODS = ("sandwich", "bootstrap")
+#: Upstream scorers a baseline-anchored score can reproduce exactly (``stylebias.rating.arena_hard``).
+PARITY_MODES = ("arena-hard-v0.1", "arena-hard-v2")
+#: The feature set each upstream scorer controls for (its own normalisation of length and markdown).
+PARITY_FEATURES = {"arena-hard-v0.1": "arena-hard-v0.1", "arena-hard-v2": "arena-hard"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,9 @@ class FitSettings:
     scale: float = 400.0
     base: float = 1000.0
     anchor: tuple[str, float] | None = None
+    weights: bool = True
+    baseline: str | None = None
+    parity: str | None = None
 
     def __post_init__(self) -> None:
         # lists (from JSON or a caller) become tuples so the object stays hashable and frozen in spirit
@@ -79,6 +89,12 @@ class FitSettings:
         if not isinstance(self.min_battles, int) or self.min_battles < 1:
             raise UsageError(f"min_battles must be an integer >= 1, got {self.min_battles!r}")
         check_components(self.components)
+        if self.parity is not None and self.parity not in PARITY_MODES:
+            raise UsageError(f"parity must be one of {', '.join(PARITY_MODES)}, got {self.parity!r}")
+        if self.parity is not None and self.baseline is None:
+            raise UsageError(
+                "parity reproduces a baseline-anchored score: give the baseline (--baseline MODEL)"
+            )
         return self
 
     def estimator_params(self) -> dict[str, Any]:

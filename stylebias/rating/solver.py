@@ -334,9 +334,18 @@ def solve_psd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def newton(
-    problem: Problem, theta0: np.ndarray, *, xtol: float = 1e-9, max_iter: int = 100
+    problem: Problem,
+    theta0: np.ndarray,
+    *,
+    xtol: float = 1e-9,
+    max_iter: int = 100,
+    free: np.ndarray | None = None,
 ) -> tuple[np.ndarray, SolveInfo]:
-    """Minimise ``problem.objective`` by Newton steps until the largest step is below ``xtol``."""
+    """Minimise ``problem.objective`` by Newton steps until the largest step is below ``xtol``.
+
+    ``free`` (a boolean mask over ``theta``): only those parameters move; the others stay at their
+    ``theta0`` values (see :func:`free_step`).
+    """
     theta = np.array(theta0, dtype=np.float64, copy=True)
     t = problem.terms(theta)
     if t is None:
@@ -344,9 +353,12 @@ def newton(
     g = problem.gradient(theta, t)
     step_max = math.inf
     for it in range(1, max_iter + 1):
-        step = -solve_psd(problem.hessian(t), g)
-        if problem.reg == 0.0:
-            step[: problem.P] -= step[: problem.P].mean()
+        if free is not None:
+            step = free_step(problem, problem.hessian(t), g, free)
+        else:
+            step = -solve_psd(problem.hessian(t), g)
+            if problem.reg == 0.0:
+                step[: problem.P] -= step[: problem.P].mean()
         step_max = float(np.abs(step).max()) if len(step) else 0.0
         if step_max <= xtol:
             return theta + step, SolveInfo(it, True, step_max)
@@ -370,3 +382,30 @@ def newton(
             g_c = problem.gradient(cand, t_c)
         theta, t, g = cand, t_c, g_c
     return theta, SolveInfo(max_iter, False, step_max)
+
+
+# ------------------------------------------------------------------------------ fixed parameters
+def free_hessian(problem: Problem, H: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """The block of the penalised Hessian ``H`` over the ``free`` parameters.
+
+    With ``reg = 0`` :meth:`Problem.hessian` pins the common shift of the ratings with ``1 1^T / P``; when
+    some parameters are held fixed they pin it already, so that term is taken out again.
+    """
+    Hf = H[np.ix_(free, free)].copy()
+    if problem.reg == 0.0:
+        rating = free[: problem.P]
+        n = int(rating.sum())
+        Hf[:n, :n] -= 1.0 / problem.P  # free ratings come first in the free block (theta's order)
+    return Hf
+
+
+def free_step(problem: Problem, H: np.ndarray, g: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """The Newton step when only the ``free`` parameters move: ``H_ff s_f = -g_f``, ``s = 0`` elsewhere.
+
+    This is Newton's method on the objective restricted to the free coordinates (the others at their
+    current, fixed values), so it converges to the constrained optimum; nothing else changes.
+    """
+    step = np.zeros_like(g)
+    if free.any():
+        step[free] = -solve_psd(free_hessian(problem, H, free), g[free])
+    return step

@@ -7,9 +7,11 @@
 Per-model "why it won" cards use the Bradley-Terry decomposition of the style-controlled fit:
 
 * observed score: the model's share of the vote in its battles (ties half);
-* style-neutral score: the expected share in the *same* battles (same opponents) if both answers had the same
-  style, ``0.5 (σ(d - c) + σ(d + c))`` with ``d`` the controlled rating difference in log-odds and ``c`` the
-  style term of identical answers (the construction of :meth:`StyleBT.winrate_vs`, averaged over sides);
+* style-neutral score: the expected share in the *same* battles (same opponents, same screen sides) if both
+  answers had the same style, i.e. every pair feature 0: ``σ(d - c)`` with ``d`` the controlled rating
+  difference in log-odds and ``c`` the centring constant of the standardised style term (z = -mean/scale at
+  identical style). This is the definition the vote model uses too (docs/methods.md), so the card's two
+  style-neutral scores answer the same question;
 * Elo points bought or cost per feature family: :meth:`StyleBT.style_contributions` summed per family.
 
 With explanations on (LightGBM + SHAP, :mod:`stylebias.explain`), the vote model's per-model sentence and
@@ -31,6 +33,12 @@ from ..errors import StyleBiasWarning
 from ..progress import task
 from ..rating.settings import FitSettings
 from ..rating.solver import LN10
+
+#: Prompt-bootstrap replicates of the report's explanation intervals. ``explain`` uses 100; each replicate
+#: refits the chosen vote model (with trees, a few hundred milliseconds on the demo), and 30 keep the page
+#: quick while the cards still say which effects are distinguishable from 0 (``report --boot 100`` for
+#: explain's precision).
+REPORT_BOOT = 30
 
 
 @dataclass
@@ -107,7 +115,7 @@ def win_rates(battles: pd.DataFrame, est: Any) -> tuple[np.ndarray, np.ndarray]:
     coef = np.asarray(est.coef_, dtype=np.float64)
     c = float(coef @ (est.feature_mean_ / est.feature_scale_)) if len(coef) else 0.0
     d = LN10 * (beta[ia] - beta[ib])
-    neutral_a = 0.5 * (expit(d - c) + expit(d + c))  # A's expected share with identical styles
+    neutral_a = expit(d - c)  # A's expected share with identical styles, same opponents and sides
     P = len(models)
     played = np.bincount(ia, minlength=P) + np.bincount(ib, minlength=P)
     won = np.bincount(ia, y, minlength=P) + np.bincount(ib, 1 - y, minlength=P)
@@ -176,14 +184,17 @@ def build_report(
     settings: FitSettings | None = None,
     title: str | None = None,
     explain: bool = True,
+    boot: int = REPORT_BOOT,
     explain_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> ReportData:
     """Rank ``data`` (default: the embedded demo) and gather the report's tables, cards and figures.
 
     ``features``, ``settings`` and the other keywords go to :func:`stylebias.rating.rank_battles`.
-    ``explain=False`` skips the LightGBM/SHAP part (faster); when it fails on this data the report says so
-    instead of failing.
+    ``explain=False`` skips the vote model and its explanations (faster); when they fail on this data the
+    report says so instead of failing. ``boot``: prompt-bootstrap replicates of the explanation's intervals
+    (:data:`REPORT_BOOT`, fewer than ``explain``'s default: each replicate refits the chosen vote model);
+    ``explain_options`` go to :func:`stylebias.explain.explain_battles` as they are.
     """
     from ..formats import load_battles
     from ..rating.pipeline import rank_battles
@@ -208,7 +219,8 @@ def build_report(
     )
     if explain:
         wanted = settings.features if features is ... else features
-        add_explanations(report, data, wanted, jobs=settings.n_jobs, **(explain_options or {}))
+        options = {"jobs": settings.n_jobs, "seed": settings.seed, "boot": boot, **(explain_options or {})}
+        add_explanations(report, data, wanted, **options)
     else:
         report.explain_note = "SHAP explanations were skipped (--no-explain)."
     return report
@@ -218,11 +230,12 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
     """Fill the SHAP summary and the cards' vote-model view from :mod:`stylebias.explain`.
 
     The seam to the explain module is this one function. It calls ``explain_battles(data, features=...,
-    bradley_terry=False, **options)`` (the report already has the Bradley-Terry fits), then per card
+    rank=report.rank, **options)`` (the report's Bradley-Terry fit is the BT view), then per card
     ``ExplainResult.model_sentence(model)`` and the rows of ``ExplainResult.models`` / ``group_points``
     (observed, vote-model predicted and style-neutral win rates; win-rate points per style group, which add
-    up exactly to predicted - neutral), and ``stylebias.explain.plots.shap_beeswarm(result)`` for the SHAP
-    summary. A failure on this data leaves a note in the report instead of an error.
+    up exactly to predicted - neutral), ``ExplainResult.model_card(model)`` for their intervals and the notes
+    where the vote model and Bradley-Terry differ, and ``stylebias.explain.plots.shap_beeswarm(result)`` for
+    the SHAP summary. A failure on this data leaves a note in the report instead of an error.
     """
     if features is None or (isinstance(features, list | tuple) and not features):
         report.explain_note = "SHAP explanations need style features; this report was made without them."
@@ -231,7 +244,8 @@ def add_explanations(report: ReportData, data: BattleSet, features: Any, **optio
 
     try:
         with task("report: explain (LightGBM + SHAP)", total=None):
-            result = ex.explain_battles(data, features=features, bradley_terry=False, **options)
+            # the report's own Bradley-Terry fit is the BT view, so the cards' notes compare with it
+            result = ex.explain_battles(data, features=features, rank=report.rank, **options)
     except Exception as exc:  # the report must still render the ranking part
         warnings.warn(
             f"report: SHAP explanations failed ({exc}); shown without them", StyleBiasWarning, stacklevel=2
@@ -290,3 +304,11 @@ def _explain_cards(report: ReportData, result: Any) -> None:
             "neutral": float(r["neutral"]),
             "groups": groups,
         }
+        full = result.model_card(card.model)  # intervals, notes where the two views differ
+        card.explain.update(
+            neutral_low=full["neutral_low"],
+            neutral_high=full["neutral_high"],
+            groups_ci={g["group"]: (g["low"], g["high"]) for g in full["groups"]},
+            notes=list(full["notes"]),
+            vote_model=full["vote_model"],
+        )

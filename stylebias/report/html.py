@@ -490,11 +490,17 @@ def model_card(
         "neutral · BT", card.neutral, "neu", "Bradley-Terry + style: expected share with identical style"
     )
     if ex:
+        lo, hi = ex.get("neutral_low"), ex.get("neutral_high")
+        ci = (
+            f"; 95 % interval {_pct(lo)} to {_pct(hi)}"
+            if isinstance(lo, float) and isinstance(hi, float) and math.isfinite(lo) and math.isfinite(hi)
+            else ""
+        )
         rates += _rate_row(
             "neutral · vote model",
             ex["neutral"],
             "vm",
-            "LightGBM vote model: expected share with no style difference",
+            "vote model: expected share with no style difference, same opponents" + ci,
         )
     blocks: list[Any] = []
     if ex.get("groups"):
@@ -520,6 +526,7 @@ def model_card(
         el("div", rates, class_="rates"),
         el("p", f"{verdict}; {gap}."),
         el("p", card.sentence, class_="note") if card.sentence else None,
+        *[el("p", note, class_="note") for note in ex.get("notes", [])],
         *blocks,
         class_="card",
         id=f"card-{index}",
@@ -560,9 +567,12 @@ def section_cards(report: ReportData) -> Markup:
                 el("strong", "neutral · vote model"),
                 " and the ",
                 el("strong", "points bars"),
-                ": the LightGBM vote model's prediction with no style difference, and the win-rate points each "
-                "style group bought or cost (exact Shapley values over groups; they add up to predicted − "
-                "neutral).",
+                ": the vote model's prediction with no style difference (the model chosen by nested "
+                "cross-validation, from length-only to Bradley-Terry + style with residual trees), and the "
+                "win-rate points each style group bought or cost (exact Shapley values over groups; they add up "
+                "to predicted − neutral). Both style-neutral scores use the same definition: every style "
+                "difference set to 0, same opponents and sides. The sentence gives 95 % bootstrap intervals; "
+                "a note says where the vote model and Bradley-Terry disagree, and why.",
             ),
             el(
                 "li",
