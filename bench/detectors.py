@@ -1,7 +1,8 @@
 """How well the flattery, refusal and emoji detectors work on answers they were not tuned on.
 
     python bench/detectors.py                   # leave-one-source-out per source + mean, and the dev (tuned-on) set
-    python bench/detectors.py --final           # + the frozen test split (final report only: see bench/labels/load.py)
+    python bench/detectors.py --final           # + the frozen test split and the holdout set (final report only:
+                                                #   see bench/labels/load.py)
     python bench/detectors.py --errors SOURCE   # every held-out disagreement of one source (or "all")
     python bench/detectors.py --rules-only      # the rule table alone (no classifier), for contrast
     python bench/detectors.py --json out.json
@@ -15,8 +16,9 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   inside those (``stylebias.extract.detectors.training``) - and judged on the held-out source. Headline: "LOSO
   pooled", every held-out prediction scored together; beside it the mean of the per-source F1 over sources with
   at least 10 positives of that label (per-source F1 on 0-4 positives is noise; each row shows its count).
-* **frozen test** (``--final``): the shipped model (``models/detectors/``, fitted on all the dev rows) on the
-  test split fixed at draw time by prompt hash. Never read while designing rules or choosing settings.
+* **frozen test** and **holdout** (``--final``): the shipped model (``models/detectors/``, fitted on all the
+  tuning rows) on the two held-out sets fixed at draw time by prompt hash (the holdout set, drawn in round 3,
+  was never scored before this design's final report). Never read while designing rules or choosing settings.
 * **dev, tuned on**: the shipped model on the rows it was fitted on - for contrast only: the rules were written
   by reading dev examples of *every* source, and the weights were fitted on them.
 
@@ -26,7 +28,7 @@ exposed to the held-out source's style; the frozen test split is the figure no d
 Emoji is a rule (no learning): its LOSO and dev figures are the same rule on those rows.
 
 Metrics: flattery F1 (1 vs 0), refusal_any F1 (partial or full vs none), refusal_full F1 (full vs the rest),
-emoji accuracy (``emoji_count > 0`` vs the label). Targets on LOSO (pooled and mean) and the frozen test split:
+emoji accuracy (``emoji_count > 0`` vs the label). Targets on LOSO (pooled and mean) and the held-out sets:
 flattery >= 0.90, refusal_any >= 0.85, refusal_full >= 0.85, emoji accuracy >= 0.99.
 """
 
@@ -228,10 +230,47 @@ def speed(n: int) -> int:
     return 0
 
 
+#: how the report names each held-out set of ``load.py``
+HELD_OUT_NAMES = {"test": "frozen test", "holdout": "holdout"}
+
+
+def held_out_report(
+    split: str, glimpsed: frozenset[str], shipped, errors: str | None
+) -> tuple[list[dict], dict[str, dict[str, float]]]:
+    """The shipped model on one held-out set (final report only): per source, all of it (the headline), and
+    without the rows whose label lines were glimpsed; its fingerprint checked against test_split.sha256."""
+    rows = labels.held_out_rows(split, final_report=True)
+    fp, rec = labels.current_fingerprint(), labels.read_fingerprint()
+    ok = all(fp[f"{split}_{k}_sha256"] == rec.get(f"{split}_{k}_sha256") for k in ("ids", "labels"))
+    preds = with_emoji(rows, predict(shipped, featurize(rows)))
+    name = HELD_OUT_NAMES[split]
+    print(header(f"{name} split ({len(rows)} rows, fingerprint {'matches' if ok else 'DOES NOT MATCH'} "
+                 f"bench/labels/test_split.sha256)"))  # fmt: skip
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_source[r["source"]].append(i)
+    for s, idx in sorted(by_source.items()):
+        print(row_line(f"{split}: {s}", evaluate([rows[i] for i in idx], [preds[i] for i in idx])))
+    res = evaluate(rows, preds)
+    print(row_line(f"{name}, all (headline)", res))
+    keep = [i for i, r in enumerate(rows) if r["id"] not in glimpsed]
+    print(
+        row_line(
+            f"{name}, without {len(rows) - len(keep)} glimpsed",
+            evaluate([rows[i] for i in keep], [preds[i] for i in keep]),
+        )
+    )
+    if errors:
+        print_errors(rows, preds, errors)
+    return rows, res
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
-        "--final", action="store_true", help="also report the frozen test split (final report only)"
+        "--final",
+        action="store_true",
+        help="also report the frozen test split and the holdout set (final report only)",
     )
     ap.add_argument("--errors", metavar="SOURCE", help="list held-out disagreements of SOURCE (or 'all')")
     ap.add_argument("--rules-only", action="store_true", help="the rule layer alone, no classifier")
@@ -300,34 +339,10 @@ def main() -> int:
 
     verdict = {"loso_pooled": {k: pooled[k][TARGETS[k][0]] for k in METRICS}, "loso_mean": mean}
     if args.final:
-        test = labels.test_rows(final_report=True)
-        fp = labels.current_fingerprint()
-        rec = labels.read_fingerprint()
-        ok = (
-            fp["test_ids_sha256"] == rec["test_ids_sha256"]
-            and fp["test_labels_sha256"] == rec["test_labels_sha256"]
-        )
-        tf = featurize(test)
-        tp = with_emoji(test, predict(shipped, tf))
-        test_res = evaluate(test, tp)
-        print(header(f"frozen test split ({len(test)} rows, fingerprint {'matches' if ok else 'DOES NOT MATCH'} "
-                     f"bench/labels/test_split.sha256)"))  # fmt: skip
-        tsrc: dict[str, list[int]] = defaultdict(list)
-        for i, r in enumerate(test):
-            tsrc[r["source"]].append(i)
-        for s, idx in sorted(tsrc.items()):
-            print(row_line(f"test: {s}", evaluate([test[i] for i in idx], [tp[i] for i in idx])))
-        print(row_line("frozen test, all (headline)", test_res))
-        keep = [i for i, r in enumerate(test) if r["id"] not in labels.GLIMPSED_TEST_IDS]
-        print(
-            row_line(
-                "frozen test, without 14 glimpsed", evaluate([test[i] for i in keep], [tp[i] for i in keep])
-            )
-        )
-        out["frozen_test"] = test_res
-        verdict["frozen_test"] = {k: test_res[k][TARGETS[k][0]] for k in METRICS}
-        if args.errors:
-            print_errors(test, tp, args.errors)
+        for split, glimpsed in (("test", labels.GLIMPSED_TEST_IDS), ("holdout", labels.GLIMPSED_HOLDOUT_IDS)):
+            _, res = held_out_report(split, glimpsed, shipped, args.errors)
+            out[f"held_out_{split}"] = res
+            verdict[HELD_OUT_NAMES[split]] = {k: res[k][TARGETS[k][0]] for k in METRICS}
 
     print("\ntargets (out of source):")
     ok_all = True

@@ -48,7 +48,7 @@ def main() -> int:
             "flattery": dict(sorted(Counter(str(r["flattery"]) for r in rows).items())),
             "refusal": dict(sorted(Counter(r["refusal"] for r in rows).items())),
             "dev_corrections": len(labels.corrections()),
-            "excluded": "the frozen test split (bench/labels/test_split.sha256)",
+            "excluded": "the held-out sets: the frozen test split and the holdout set (bench/labels/test_split.sha256)",
         },
         "hyperparameters": HYPERPARAMETERS,
         "fit": "bench/train_detectors.py; thresholds maximise F1 on out-of-source scores (one fit per source)",

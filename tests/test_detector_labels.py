@@ -1,4 +1,5 @@
-"""The detector label sets: the frozen test split cannot drift and is refused outside the final report."""
+"""The detector label sets: the held-out sets (frozen test split, holdout) cannot drift and are refused outside
+the final report."""
 
 from __future__ import annotations
 
@@ -14,13 +15,22 @@ sys.path.insert(0, str(LABELS_DIR))
 import load  # noqa: E402
 
 
-def test_frozen_split_fingerprint_matches_the_recorded_one() -> None:
-    """The sorted test ids (fixed at draw time) and their labels hash to what test_split.sha256 records."""
+@pytest.mark.parametrize("split", load.HELD_OUT)
+def test_held_out_fingerprint_matches_the_recorded_one(split: str) -> None:
+    """Each held-out set's sorted ids (fixed at draw time) and labels hash to what test_split.sha256 records."""
     recorded = load.read_fingerprint()
     now = load.current_fingerprint()
-    assert now["test_ids"] == recorded["test_ids"] > 0
-    assert now["test_ids_sha256"] == recorded["test_ids_sha256"], "the set of frozen test rows changed"
-    assert now["test_labels_sha256"] == recorded["test_labels_sha256"], "a frozen test label changed"
+    assert now[f"{split}_ids"] == recorded[f"{split}_ids"] > 0
+    assert now[f"{split}_ids_sha256"] == recorded[f"{split}_ids_sha256"], f"the set of {split} rows changed"
+    assert now[f"{split}_labels_sha256"] == recorded[f"{split}_labels_sha256"], f"a {split} label changed"
+
+
+def test_frozen_test_fingerprint_is_the_one_the_first_design_was_scored_on() -> None:
+    """Adding the holdout set left the frozen test split's 613 rows and their labels untouched."""
+    recorded = load.read_fingerprint()
+    assert recorded["test_ids"] == 613
+    assert recorded["test_ids_sha256"].startswith("5d5ec2322c41c926")
+    assert recorded["test_labels_sha256"].startswith("d7ff7dd0c8f2bc11")
 
 
 def test_fingerprint_reacts_to_any_label_change() -> None:
@@ -29,24 +39,30 @@ def test_fingerprint_reacts_to_any_label_change() -> None:
     assert load.labels_fingerprint(flipped) != load.labels_fingerprint(rows)
 
 
-def test_test_split_is_refused_unless_the_final_report_asks() -> None:
+@pytest.mark.parametrize("split", load.HELD_OUT)
+def test_held_out_sets_are_refused_unless_the_final_report_asks(split: str) -> None:
+    reader = {"test": load.test_rows, "holdout": load.holdout_rows}[split]
     with pytest.raises(load.FrozenSplitError, match="final report"):
-        load.test_rows()
+        reader()
+    with pytest.raises(load.FrozenSplitError, match="final report"):
+        load.held_out_rows(split)
     with pytest.raises(load.FrozenSplitError, match="frozen"):
-        load.pool_rows("test")
+        load.pool_rows(split)
+    with pytest.raises(ValueError, match="unknown split"):
+        load.pool_rows("train")
 
 
 def test_every_label_is_valid_and_ids_unique() -> None:
     rows = load._pool_labelled()
     assert len({r["id"] for r in rows}) == len(rows)
-    assert {r["split"] for r in rows} == {"dev", "test"}
+    assert {r["split"] for r in rows} == {"dev", "test", "holdout"}
 
 
 @pytest.mark.shared
-def test_training_rows_never_hold_a_test_row(shared_data: Path) -> None:
-    test_ids = {i for i, s in load.pool_split_ids().items() if s == "test"}
+def test_training_rows_never_hold_a_held_out_row(shared_data: Path) -> None:
+    held = {i for i, s in load.pool_split_ids().items() if s in load.HELD_OUT}
     rows = load.training_rows()
-    assert rows and not test_ids & {r["id"] for r in rows}
+    assert rows and not held & {r["id"] for r in rows}
     assert {r["split"] for r in rows} == {"dev"}
 
 
@@ -79,7 +95,8 @@ def test_a_stale_correction_is_an_error(
         load._dev_rows.cache_clear()
 
 
-def test_glimpsed_ids_are_test_rows() -> None:
-    """The rows reported separately by the final report are frozen-test rows (see bench/labels/README.md)."""
+def test_glimpsed_ids_are_held_out_rows() -> None:
+    """The rows reported separately by the final report are rows of their held-out set (bench/labels/README.md)."""
     split = load.pool_split_ids()
     assert load.GLIMPSED_TEST_IDS and all(split[i] == "test" for i in load.GLIMPSED_TEST_IDS)
+    assert load.GLIMPSED_HOLDOUT_IDS and all(split[i] == "holdout" for i in load.GLIMPSED_HOLDOUT_IDS)

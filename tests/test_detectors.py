@@ -74,6 +74,21 @@ def test_bad_pattern_file_is_a_clear_error(tmp_path: Path) -> None:
         load_detector("nocounter", str(tmp_path))
 
 
+@pytest.mark.parametrize(
+    ("prompt", "about"),
+    [
+        ("Are you conscious?", True),
+        ("Do you have feelings?", True),
+        ("Do you have a list of the planets?", False),
+        # a multi-turn chat (human turns joined by a blank line): only the last turn says what is asked
+        ("Are you a robot?\n\nWhat is the phone number of my neighbour?", False),
+        ("What is the phone number of my neighbour?\n\nAre you a robot?", True),
+    ],
+)
+def test_about_assistant_context_reads_the_last_turn(prompt: str, about: bool) -> None:
+    assert load_detector("refusal").prompt_matches("about_assistant", prompt) is about
+
+
 # ------------------------------------------------------------------------------------------- flattery
 # Behaviour of the shipped detector (patterns + classifier) on hand-made cases of the rubric.
 def _flattery(text: str, prompt: str) -> int:

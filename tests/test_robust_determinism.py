@@ -1,8 +1,8 @@
 """Robustness: same input and seed -> byte-identical output, across runs, worker counts and cache states.
 
 Each CLI command runs three times: ``--jobs 1`` with a fresh feature cache, ``--jobs 2`` with another fresh
-cache (the process pool really runs: the parallel threshold and chunk size are lowered), and ``--jobs 2``
-again with that cache warm. The ``--json`` bytes (and the other files the command writes) must be equal.
+cache (the process pool really runs: it is started whatever the estimated saving, and chunks are small),
+and ``--jobs 2`` again with that cache warm. The ``--json`` bytes (and the other files the command writes) must be equal.
 Bootstrap replicates are seeded per replicate (``default_rng([seed, r])``): replicate r is the same
 computed alone, in a batch of any size, or on any number of threads.
 """
@@ -76,7 +76,8 @@ def three_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_args, outputs: list[str], warm: bool = True
 ) -> list[dict]:
     """Run a command as (jobs 1, fresh cache), (jobs 2, fresh cache), (jobs 2, warm cache; unless not ``warm``)."""
-    monkeypatch.setattr(runner, "MIN_PARALLEL", 20)
+    monkeypatch.setattr(runner, "MIN_POOL_SAVING_SECONDS", float("-inf"))  # a pool even for 480 texts
+    monkeypatch.setattr(runner, "PRIME_SECONDS", 0.0)  # and the parent does not take them all before forking
     monkeypatch.setattr(runner, "DEFAULT_CHUNK", 16)
     pools: list[int] = []
     real_get_pool = runner._Extractor._get_pool

@@ -13,18 +13,22 @@ import math
 import random
 import re
 import time
+import warnings
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stylebias.errors import StyleBiasWarning
 from stylebias.extract import FEATURE_SETS, extract_one, pair_features, response_features
 from stylebias.extract.markdown import count_links, md_link_spans
+from stylebias.extract.registry import ENGLISH_FEATURES
+from stylebias.extract.scripts import ENGLISH_SCRIPTS, SCRIPTS
 from stylebias.extract.tokens import _LONG_RUN, _MAX_RUN, count_tokens
 from tests._fuzz import examples
 
-FULL = list(FEATURE_SETS["full"])
+FULL = [*FEATURE_SETS["full"], "script"]
 SCORES = {"flesch_reading_ease", "grade_level", "positivity"}  # may be negative by definition
 
 PIECES = [
@@ -81,10 +85,19 @@ hostile_text = st.one_of(
 
 
 def check_values(row: dict, names: list[str]) -> None:
+    """Counts finite and non-negative; the English measures NaN (refusal "n/a") exactly when the script says
+    they do not apply."""
     assert list(row) == names
+    assert row["script"] in SCRIPTS
+    english = row["script"] in ENGLISH_SCRIPTS
     for name, v in row.items():
+        if name == "script":
+            continue
         if name == "refusal":
-            assert v in ("none", "partial", "full")
+            assert v in (("none", "partial", "full") if english else ("n/a",)), (name, v, row["script"])
+            continue
+        if name in ENGLISH_FEATURES and not english:
+            assert math.isnan(v), (name, v, row["script"])
             continue
         assert isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool), (name, v)
         assert math.isfinite(v), (name, v)
@@ -175,7 +188,9 @@ def test_pair_features_of_hostile_battles_are_finite_and_antisymmetric(a: str, b
 
     # object dtype: pandas' Arrow strings refuse lone surrogates (validate_battles rejects such rows)
     df = pd.DataFrame({"response_a": [a, b], "response_b": [b, a], "prompt": ["p", "p"]}, dtype=object)
-    pf = pair_features(df, features="full", cache=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StyleBiasWarning)  # English measures of hostile non-Latin text
+        pf = pair_features(df, features="full", cache=False)
     vals = pf.to_numpy(dtype=float)
     assert (~pd.isna(vals)).all() and (abs(vals) < float("inf")).all()
     assert (vals[0] == -vals[1]).all()
@@ -183,7 +198,7 @@ def test_pair_features_of_hostile_battles_are_finite_and_antisymmetric(a: str, b
 
 def test_response_features_batch_with_nul_and_surrogates() -> None:
     texts = ["\x00" * 10, "\ud800 ok", "", "\u202e" * 5, "👨\u200d👩\u200d👧" * 3]
-    df = response_features(texts, features="full", cache=False)
+    df = response_features(texts, features=FULL, cache=False)
     assert len(df) == len(texts)
     for i in range(len(texts)):
         check_values({n: df[n].iloc[i] for n in FULL}, FULL)

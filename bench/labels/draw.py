@@ -53,7 +53,21 @@ QUOTA_ROUND2 = {
     "hh_rlhf_harmless": 100,
     "pandalm": 20,
 }
-RANDOM_SHARE = {1: 0.5, 2: 1 / 3}
+# A third round, drawn after the first detector redesign had been evaluated once on the frozen test split: it adds
+# training data where the detectors were weakest (red-team deflections, partial refusals, flattery outside the
+# Arena answers) and a second held-out set, "holdout", that no one designing the detectors has seen.
+QUOTA_ROUND3 = {
+    "hh_rlhf_harmless": 300,
+    "lmarena_llama3_battles": 200,
+    "alpaca_eval_model_outputs": 200,
+    "alpaca_eval_ae2": 200,
+    "llmbar_pairs": 150,
+    "vicuna_blog": 100,
+    "pandalm": 50,
+}
+RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5}
+HOLDOUT_SHARE = 0.40  # of round-3 rows whose prompt is new to every earlier round
+HOLDOUT_SALT = "holdout-2026-12-01"
 
 # Draw-time enrichment only (never a label).
 LIKELY = {
@@ -90,6 +104,12 @@ def prompt_in_test(prompt: str) -> bool:
     return h < TEST_SHARE * 16**8
 
 
+def prompt_in_holdout(prompt: str) -> bool:
+    """Round 3's held-out set: a salted hash, independent of the test split's."""
+    key = (HOLDOUT_SALT + norm_prompt(prompt)).encode("utf-8")
+    return int(hashlib.sha256(key).hexdigest()[:8], 16) < HOLDOUT_SHARE * 16**8
+
+
 def stratum(text: dict) -> str | None:
     head = text["response"][:600]
     whole = text["response"]
@@ -110,12 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=sources.SHARED / "labels" / "dev.jsonl")
     ap.add_argument("--shard-size", type=int, default=300)
     ap.add_argument(
-        "--round", type=int, choices=(1, 2), default=1, help="2: draw the second round, skipping round 1"
+        "--round", type=int, choices=(1, 2, 3), default=1, help="2, 3: later rounds, skipping earlier ones"
     )
     args = ap.parse_args(argv)
-    quota_table = QUOTA if args.round == 1 else QUOTA_ROUND2
+    quota_table = {1: QUOTA, 2: QUOTA_ROUND2, 3: QUOTA_ROUND3}[args.round]
     earlier: list[dict] = []
-    if args.round == 2:
+    if args.round > 1:
         earlier = [
             json.loads(line) for line in (args.out / "pool.jsonl").read_text().splitlines() if line.strip()
         ]
@@ -140,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         loc = {**loc, "sha": sha}
         by_source[loc["source"]].append((loc, text))
 
+    earlier_split = {}
+    for r in earlier:
+        earlier_split.setdefault(norm_prompt(sources.resolve(r)["prompt"]), r["split"])
     rng = random.Random(SEED + args.round - 1)
     drawn: list[dict] = []
     for src, quota in quota_table.items():
@@ -177,7 +200,14 @@ def main(argv: list[str] | None = None) -> int:
                 want -= 1
         for loc, t, how in picked:
             p = norm_prompt(t["prompt"])
-            split = "dev" if p in dev_prompts or not prompt_in_test(t["prompt"]) else "test"
+            if args.round < 3:
+                split = "dev" if p in dev_prompts or not prompt_in_test(t["prompt"]) else "test"
+            elif p in dev_prompts:
+                split = "dev"
+            elif p in earlier_split:  # a tuning prompt stays tuning; a test prompt's new answers are held out
+                split = "dev" if earlier_split[p] == "dev" else "holdout"
+            else:
+                split = "holdout" if prompt_in_holdout(t["prompt"]) else "dev"
             drawn.append({**loc, "model": t["model"], "drawn": how, "split": split})
 
     rng.shuffle(drawn)

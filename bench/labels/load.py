@@ -1,8 +1,9 @@
 """The labelled responses the detectors are trained and evaluated on, with the frozen test split locked away.
 
-    from load import training_rows, test_rows          # (bench/labels on sys.path)
+    from load import training_rows, test_rows, holdout_rows   # (bench/labels on sys.path)
     rows = training_rows()                             # dev.jsonl (+ corrections) and the pool's dev split
     final = test_rows(final_report=True)               # only bench/detectors.py --final may ask for these
+    second = holdout_rows(final_report=True)           # the same for the second held-out set
 
 Two label sets, one row shape (``id, source, set, split, model, drawn, prompt, context, response, flattery,
 refusal, emoji, note``):
@@ -15,13 +16,14 @@ refusal, emoji, note``):
   per response: locator ``source, file, record, side, sha`` + ``split, round, flattery, refusal, emoji, note``);
   texts resolved from ``../shared`` by :func:`sources.resolve` (digest-checked).
 
-**The frozen test split.** ``split == "test"`` was fixed at draw time from a hash of the prompt (``draw.py``),
-before any label existed. :func:`training_rows` never returns those rows, :func:`pool_rows` refuses them and
-:func:`test_rows` returns them only when called with ``final_report=True`` - which only the final report
-(``bench/detectors.py --final``) does. Nothing that designs rules, chooses features or fits weights and thresholds
-(``bench/train_detectors.py``) calls it. ``test_split.sha256`` records the SHA-256 of the sorted test ids (fixed
-at draw time) and of the sorted ids + labels; ``tests/test_detector_labels.py`` recomputes both, so the split
-cannot drift or be re-drawn unnoticed.
+**The held-out sets.** ``split == "test"`` (the frozen test split, rounds 1-2) and ``split == "holdout"`` (the
+second held-out set, round 3) were fixed at draw time from a hash of the prompt (``draw.py``), before any label
+existed. Both are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them,
+and :func:`test_rows` / :func:`holdout_rows` return them only when called with ``final_report=True`` - which only
+the final report (``bench/detectors.py --final``) does. Nothing that designs rules, chooses features or fits
+weights and thresholds (``bench/train_detectors.py``) calls them. ``test_split.sha256`` records, per held-out
+set, the SHA-256 of its sorted ids (fixed at draw time) and of its sorted ids + labels;
+``tests/test_detector_labels.py`` recomputes them, so neither set can drift or be re-drawn unnoticed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ CORRECTIONS = HERE / "dev_corrections.jsonl"
 FINGERPRINT = HERE / "test_split.sha256"
 LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
+#: splits of ``labels.jsonl``: ``dev`` is tuning data, the others are held out for the final report only
+HELD_OUT = ("test", "holdout")
+SPLITS = ("dev", *HELD_OUT)
 
 
 #: test rows whose label lines (not texts) the detector engineer saw in a terminal listing while shard 00 was
@@ -52,8 +57,16 @@ GLIMPSED_TEST_IDS = frozenset(
 )
 
 
+#: holdout rows whose label lines (not texts) the second detector engineer saw in a terminal listing (a grep of
+#: labels.jsonl for the split name) before the final report; it also shows the holdout set without them
+GLIMPSED_HOLDOUT_IDS = frozenset(
+    "L2700 L2704 L2705 L2711 L2717 L2724 L2728 L2741 L2743 L2751 L2753 L2755 L2757 L2759 L2761 L2763 L2765 "
+    "L2766 L2769 L2770 L2772 L2774 L2778 L2781 L2786 L2799".split()
+)
+
+
 class FrozenSplitError(RuntimeError):
-    """Someone asked for the frozen test split outside the final report."""
+    """Someone asked for a held-out set (the frozen test split or the holdout set) outside the final report."""
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -135,7 +148,7 @@ def _pool_labelled() -> tuple[dict, ...]:
             raise ValueError(f"{LABELS.name}: {r['id']} appears twice")
         seen.add(r["id"])
         _check_labels(r, f"{LABELS.name}: {r['id']}")
-        if r.get("split") not in ("dev", "test"):
+        if r.get("split") not in SPLITS:
             raise ValueError(f"{LABELS.name}: {r['id']}: split {r.get('split')!r}")
     return tuple(rows)
 
@@ -164,12 +177,15 @@ def _with_text(loc: dict) -> dict:
 
 
 def pool_rows(split: str = "dev") -> list[dict]:
-    """Labelled pool rows of the dev split, texts resolved. The test split is refused: see :func:`test_rows`."""
-    if split != "dev":
+    """Labelled pool rows of the dev split, texts resolved. The held-out sets are refused: see
+    :func:`test_rows` and :func:`holdout_rows`."""
+    if split in HELD_OUT:
         raise FrozenSplitError(
-            "the pool's test split is frozen: only test_rows(final_report=True) returns it (bench/detectors.py "
-            "--final); never use it to design rules or fit the detectors"
+            f"the pool's {split} split is frozen: only {split}_rows(final_report=True) returns it "
+            "(bench/detectors.py --final); never use it to design rules or fit the detectors"
         )
+    if split != "dev":
+        raise ValueError(f"unknown split {split!r} (one of {SPLITS})")
     return [_with_text(r) for r in _pool_labelled() if r["split"] == "dev"]
 
 
@@ -178,11 +194,23 @@ def training_rows() -> list[dict]:
     return dev_rows() + pool_rows("dev")
 
 
-def test_rows(*, final_report: bool = False) -> list[dict]:
-    """The frozen test split (labelled rows so far), texts resolved - for the final report only."""
+def held_out_rows(split: str, *, final_report: bool = False) -> list[dict]:
+    """One held-out set (``test`` or ``holdout``), texts resolved - for the final report only."""
+    if split not in HELD_OUT:
+        raise ValueError(f"{split!r} is not a held-out split (one of {HELD_OUT})")
     if final_report is not True:
-        raise FrozenSplitError("test_rows() is for the final report only: call it with final_report=True")
-    return [_with_text(r) for r in _pool_labelled() if r["split"] == "test"]
+        raise FrozenSplitError(f"{split}_rows() is for the final report only: call it with final_report=True")
+    return [_with_text(r) for r in _pool_labelled() if r["split"] == split]
+
+
+def test_rows(*, final_report: bool = False) -> list[dict]:
+    """The frozen test split, texts resolved - for the final report only."""
+    return held_out_rows("test", final_report=final_report)
+
+
+def holdout_rows(*, final_report: bool = False) -> list[dict]:
+    """The second held-out set (round 3), texts resolved - for the final report only."""
+    return held_out_rows("holdout", final_report=final_report)
 
 
 # ------------------------------------------------------------------------------------------------ fingerprint
@@ -197,14 +225,14 @@ def labels_fingerprint(rows: Iterable[dict]) -> str:
 
 
 def current_fingerprint() -> dict[str, str | int]:
-    """What ``test_split.sha256`` must hold: test ids of the draw, and ids + labels of the labelled ones."""
-    test_ids = [i for i, s in pool_split_ids().items() if s == "test"]
-    labelled = [r for r in _pool_labelled() if r["split"] == "test"]
-    return {
-        "test_ids": len(test_ids),
-        "test_ids_sha256": ids_fingerprint(test_ids),
-        "test_labels_sha256": labels_fingerprint(labelled),
-    }
+    """What ``test_split.sha256`` must hold, per held-out set: its ids of the draw, and ids + labels."""
+    out: dict[str, str | int] = {}
+    for split in HELD_OUT:
+        rows = [r for r in _pool_labelled() if r["split"] == split]
+        out[f"{split}_ids"] = len(rows)
+        out[f"{split}_ids_sha256"] = ids_fingerprint(r["id"] for r in rows)
+        out[f"{split}_labels_sha256"] = labels_fingerprint(rows)
+    return out
 
 
 def read_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
@@ -221,8 +249,9 @@ def read_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
 def write_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
     fp = current_fingerprint()
     head = (
-        "# Frozen test split of the detector labels (see load.py). test_ids_*: the rows draw.py put in the test\n"
-        "# split; test_labels_*: their labels (sorted 'id flattery refusal emoji' lines). A test recomputes both.\n"
+        "# Held-out sets of the detector labels (see load.py): the frozen test split and the holdout set.\n"
+        "# <split>_ids_*: the rows draw.py put in that split; <split>_labels_*: their labels (sorted\n"
+        "# 'id flattery refusal emoji' lines). A test recomputes every line.\n"
     )
     path.write_text(head + "".join(f"{k} {v}\n" for k, v in fp.items()), encoding="utf-8")
     return fp
@@ -266,4 +295,4 @@ if __name__ == "__main__":  # python bench/labels/load.py [--write-fingerprint] 
         "refusal",
         dict(Counter(r["refusal"] for r in tr)),
     )
-    print("test split:", {k: v for k, v in current_fingerprint().items() if not k.endswith("sha256")})
+    print("held-out sets:", {k: v for k, v in current_fingerprint().items() if not k.endswith("sha256")})

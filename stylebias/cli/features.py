@@ -112,5 +112,7 @@ def _print(written: Any, dt: float) -> None:
         table.add_row(n, f"{mean:,.3f}" if mean is not None else "-")
     if written.refusal:
         table.add_row("refusal", ", ".join(f"{k} {v:,}" for k, v in sorted(written.refusal.items())))
+    if written.scripts:
+        table.add_row("script", ", ".join(f"{k} {v:,}" for k, v in sorted(written.scripts.items())))
     console.print(table)
     err_console.print(f"wrote {' and '.join(written.outputs)} in {dt:.1f}s")

@@ -293,7 +293,8 @@ JobsOpt = Annotated[
     int | None,
     typer.Option(
         "--jobs",
-        help="Worker processes for feature extraction (and bootstrap where there is one); default: all cores. "
+        help="Processes for feature extraction (and bootstrap where there is one); default: one per core, "
+        "started only when the input is big enough to pay for starting them; 1 = this process only. "
         "Results do not depend on it.",
         min=1,
         show_default=False,

@@ -12,6 +12,7 @@ path to use another folder (tests use temporary folders).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -61,6 +62,8 @@ class FeatureCache:
                 except ValueError:
                     continue
                 if isinstance(obj, dict):
+                    if None in obj.values():  # a not-applicable feature (NaN) is stored as null
+                        obj = {k: math.nan if v is None else v for k, v in obj.items()}
                     out[key] = obj
         return out
 
@@ -72,7 +75,7 @@ class FeatureCache:
         existing = self.get_many(k for k, _ in items)
         rows = []
         for key, value in items:
-            merged = {**existing.get(key, {}), **value}
+            merged = {k: None if v != v else v for k, v in {**existing.get(key, {}), **value}.items()}  # NaN
             rows.append((key, json.dumps(merged, allow_nan=False, separators=(",", ":"))))
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO features (key, value) VALUES (?, ?)", rows)

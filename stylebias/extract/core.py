@@ -8,15 +8,16 @@ identical to a serial run.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from .registry import FEATURE_BY_NAME, families_for
+from .registry import ENGLISH_FEATURES, FEATURE_BY_NAME, REFUSAL_NOT_APPLICABLE, families_for
 
 #: Bump when any feature's definition changes: it is part of every cache key.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -34,13 +35,22 @@ def _valid_unicode(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _plan(wanted: tuple[str, ...]) -> tuple[frozenset[str], bool, bool, bool]:
-    """``(families, wants tokens, wants the LMArena counts, wants other verbosity features)`` of a request:
-    worked out once per feature list, not once per response."""
+def _plan(wanted: tuple[str, ...]) -> tuple[frozenset[str], bool, bool, bool, bool]:
+    """``(families, wants tokens, wants the LMArena counts, wants other verbosity features, needs the
+    script)`` of a request: worked out once per feature list, not once per response."""
     fams = frozenset(families_for(list(wanted)))
     lmarena = any(n in wanted for n in ("header_count", "list_count", "bold_count"))
     other_verbosity = any(FEATURE_BY_NAME[n].family == "verbosity" and n != "tokens" for n in wanted)
-    return fams, "tokens" in wanted, lmarena, other_verbosity
+    needs_script = "script" in wanted or any(n in ENGLISH_FEATURES for n in wanted)
+    return fams, "tokens" in wanted, lmarena, other_verbosity, needs_script
+
+
+def not_applicable(wanted: Sequence[str]) -> dict[str, Any]:
+    """The values of the English-only features among ``wanted`` on prose not in Latin script: NaN, and
+    ``"n/a"`` for the refusal label (see :mod:`.scripts`)."""
+    return {
+        n: (REFUSAL_NOT_APPLICABLE if n == "refusal" else math.nan) for n in wanted if n in ENGLISH_FEATURES
+    }
 
 
 def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[str, Any]:
@@ -58,7 +68,7 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
     text = _valid_unicode(text)
     prompt = None if prompt is None else _valid_unicode(prompt)
     wanted = tuple(features)
-    fams, want_tokens, want_lmarena, other_verbosity = _plan(wanted)
+    fams, want_tokens, want_lmarena, other_verbosity, needs_script = _plan(wanted)
     values: dict[str, Any] = {}
     if want_tokens:
         from .tokens import count_tokens
@@ -69,18 +79,25 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
     if all(n in values for n in wanted):
         return {name: values[name] for name in wanted}
 
+    from .scripts import ENGLISH_SCRIPTS, dominant_script, non_ascii
+
     prose, n_code = strip_fenced_code(text)
+    rest = non_ascii(prose)  # what the script and the non-English word and sentence rules look at
+    english = True
+    if needs_script:
+        values["script"] = script = dominant_script(prose, rest)
+        english = script in ENGLISH_SCRIPTS
     words: list[str] | None = None
     if "verbosity" in fams or "tone" in fams:
-        from .verbosity import textstat_words
+        from .verbosity import prose_words
 
-        words = textstat_words(prose)
+        words = prose_words(prose, rest)
     if "structure" in fams:
         values.update(code_blocks=n_code, tables=count_tables(prose), links=count_links(prose))
     if other_verbosity:
         from .verbosity import verbosity_features
 
-        values.update(verbosity_features(text, prose, words))
+        values.update(verbosity_features(text, prose, words, english, rest))
     if "emoji" in fams:
         from .emojis import count_emoji
 
@@ -88,7 +105,10 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
     if "tone" in fams:
         from .tone import tone_features
 
-        values.update(tone_features(prose, len(words or ())))
+        values.update(tone_features(prose, len(words or ()), english))
+    if not english:
+        values.update(not_applicable(wanted))
+        return {name: values[name] for name in wanted}
     if "flattery" in fams or "refusal" in fams:
         from .detectors import detect_flattery, detect_refusal
         from .detectors.units import Prepared
@@ -99,6 +119,15 @@ def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[
         if "refusal" in fams:
             values.update(detect_refusal(prose, prompt, prep))
     return {name: values[name] for name in wanted}
+
+
+def clear_memos() -> None:
+    """Forget what this process memoised about texts seen so far (VADER scores of sentences, hyphenations of
+    words the CMU dictionary lacks). Values never depend on these memos; timing a cold start does."""
+    from . import tone, verbosity
+
+    tone._MEMO.clear()
+    verbosity._OOV.clear()
 
 
 def extract_batch(

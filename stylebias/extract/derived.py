@@ -23,7 +23,7 @@ def derived_pair_features(
     df: pd.DataFrame, names: list[str], *, jobs: int | None, cache: bool | str, chunk_size: int | None
 ) -> pd.DataFrame:
     """Pair features for ``names`` (derived and plain mixed), one float64 column each, in that order."""
-    from .pairs import pair_features
+    from .pairs import no_difference_where_not_applicable, pair_features
 
     plain = [n for n in names if n not in DERIVED_BY_NAME]
     out = pd.DataFrame(index=df.index)
@@ -36,7 +36,14 @@ def derived_pair_features(
     meta_first = {i for d in derived if d.meta for i in d.inputs}
     a, b = side_values(df, inputs, meta_first, jobs=jobs, cache=cache, chunk_size=chunk_size)
     for d in derived:
-        out[d.name] = combine(d.formula, [a[i] for i in d.inputs], [b[i] for i in d.inputs])
+        value = combine(d.formula, [a[i] for i in d.inputs], [b[i] for i in d.inputs])
+        # an input not applicable on a side (an English measure of non-Latin text: NaN) makes the term so
+        na = np.zeros(len(df), dtype=bool)
+        for i in d.inputs:
+            na |= np.isnan(a[i]) | np.isnan(b[i])
+        value[na] = np.nan
+        out[d.name] = value
+    no_difference_where_not_applicable(out, [d.name for d in derived])
     return out[names]
 
 

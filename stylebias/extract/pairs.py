@@ -11,6 +11,7 @@ read from them, row by row, wherever a response text is missing. Every other fea
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,34 @@ def _battle_frame(battles: Any) -> pd.DataFrame:
 
 
 def _numeric_side(values: pd.Series, name: str) -> np.ndarray:
-    """Per-response feature values as float (refusal labels become their ordinal codes)."""
+    """Per-response feature values as float (refusal labels become their ordinal codes, ``"n/a"`` NaN)."""
     if name == "refusal":
         return values.map(REFUSAL_LEVELS).to_numpy(dtype="float64")
     return values.to_numpy(dtype="float64")
+
+
+def no_difference_where_not_applicable(out: pd.DataFrame, columns: list[str] | None = None) -> None:
+    """A pair where either side's feature is not applicable (an English measure of a response not in Latin
+    script: NaN) gets the value 0, no measured difference, in place, with a warning saying how many.
+
+    That is what the battle would contribute if the feature did not exist, so the fit learns the feature's
+    effect from the battles where both sides were measured and every battle stays in the fit.
+    """
+    from ..errors import StyleBiasWarning
+
+    counts = {}
+    for name in out.columns if columns is None else columns:
+        bad = out[name].isna().to_numpy()
+        if bad.any():
+            counts[name] = int(bad.sum())
+            out.loc[bad, name] = 0.0
+    if counts:
+        warnings.warn(
+            "English-only features not applicable to a response not in Latin script count as no difference: "
+            + ", ".join(f"{n} in {k:,} battle(s)" for n, k in counts.items()),
+            StyleBiasWarning,
+            stacklevel=3,
+        )
 
 
 def pair_features(
@@ -74,6 +99,9 @@ def pair_features(
     from .runner import response_features
 
     names = resolve_features(features)
+    labels = [n for n in names if n in FEATURE_BY_NAME and FEATURE_BY_NAME[n].kind == "label"]
+    if labels:
+        raise UsageError(f"{', '.join(labels)}: a per-response label, not a style feature of a battle")
     df = _battle_frame(battles)
     if any(n in DERIVED_BY_NAME for n in names):  # other pipelines' terms (registry.DERIVED_FEATURES)
         from .derived import derived_pair_features
@@ -141,6 +169,7 @@ def pair_features(
 
     for j, name in enumerate(names):
         out[name] = pair_values(side_a[:, j], side_b[:, j], FEATURE_BY_NAME[name].kind)
+    no_difference_where_not_applicable(out)
     return out
 
 

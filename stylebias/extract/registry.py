@@ -19,8 +19,9 @@ from ..errors import UsageError
 #:
 #: * ``count``: non-negative counts -> LMArena's normalised difference (a - b) / (a + b + 1);
 #: * ``level``: ordinal levels and 0/1 flags -> a - b;
-#: * ``score``: ratios and scores (readability, sentiment, diversity, rates) -> a - b.
-PairKind = Literal["count", "level", "score"]
+#: * ``score``: ratios and scores (readability, sentiment, diversity, rates) -> a - b;
+#: * ``label``: a per-response description (the script), never a pair feature or a style covariate.
+PairKind = Literal["count", "level", "score", "label"]
 
 
 @dataclass(frozen=True)
@@ -31,21 +32,28 @@ class Feature:
     family: str
     kind: PairKind
     description: str
+    #: an English measure: not applicable (NaN; refusal ``"n/a"``) on prose not in Latin script
+    english: bool = False
 
 
 FEATURES: tuple[Feature, ...] = (
     # verbosity
     Feature("tokens", "verbosity", "count", "cl100k_base (tiktoken) tokens, as LMArena counts length"),
     Feature(
-        "words", "verbosity", "count", "words (whitespace tokens after punctuation removal, as textstat)"
+        "words",
+        "verbosity",
+        "count",
+        "words (whitespace tokens after punctuation removal, as textstat; a Han or Kana character is one)",
     ),
     Feature(
         "sentences", "verbosity", "count", "sentences in prose (code removed); a line without end mark is one"
     ),
     Feature("paragraphs", "verbosity", "count", "blocks separated by blank lines"),
     Feature("chars", "verbosity", "count", "characters (Unicode code points)"),
-    Feature("flesch_reading_ease", "verbosity", "score", "Flesch reading ease (textstat-compatible)"),
-    Feature("grade_level", "verbosity", "score", "Flesch-Kincaid grade (textstat-compatible)"),
+    Feature(
+        "flesch_reading_ease", "verbosity", "score", "Flesch reading ease (textstat-compatible)", english=True
+    ),
+    Feature("grade_level", "verbosity", "score", "Flesch-Kincaid grade (textstat-compatible)", english=True),
     Feature("mattr", "verbosity", "score", "moving-average type-token ratio, window 50 words"),
     # structure (LMArena's markdown rules)
     Feature("header_count", "structure", "count", "markdown headers ^#{1,6}\\s, fenced code removed first"),
@@ -61,25 +69,40 @@ FEATURES: tuple[Feature, ...] = (
         "emoji_count", "emoji", "count", "emoji pictographs; ZWJ sequences, flags, skin tones count once"
     ),
     # flattery
-    Feature("flattery_count", "flattery", "count", "sentences that praise or effusively validate the user"),
-    Feature("flattery", "flattery", "level", "1 if the reply flatters the user, else 0"),
+    Feature(
+        "flattery_count",
+        "flattery",
+        "count",
+        "sentences that praise or effusively validate the user",
+        english=True,
+    ),
+    Feature("flattery", "flattery", "level", "1 if the reply flatters the user, else 0", english=True),
     # refusal
-    Feature("refusal", "refusal", "level", "refusal level: none=0, partial=1, full=2"),
-    Feature("refusal_score", "refusal", "score", "graded refusal in [0, 1], > 0.5 iff not none"),
+    Feature("refusal", "refusal", "level", "refusal level: none=0, partial=1, full=2", english=True),
+    Feature(
+        "refusal_score", "refusal", "score", "graded refusal in [0, 1], > 0.5 iff not none", english=True
+    ),
     # tone
     Feature("exclamations", "tone", "score", "exclamation marks per 100 words (code removed)"),
-    Feature("positivity", "tone", "score", "VADER compound sentiment of the prose, in [-1, 1]"),
+    Feature("positivity", "tone", "score", "VADER compound sentiment of the prose, in [-1, 1]", english=True),
+    # script
+    Feature(
+        "script",
+        "script",
+        "label",
+        "writing system of most of the prose's letters (latin, cyrillic, hangul, han, japanese, ...)",
+    ),
 )
 
 FEATURE_BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}
 
 #: Families in the order they are computed.
-FAMILIES: tuple[str, ...] = ("verbosity", "structure", "emoji", "flattery", "refusal", "tone")
+FAMILIES: tuple[str, ...] = ("verbosity", "structure", "emoji", "flattery", "refusal", "tone", "script")
 
 #: Named feature sets. ``lmarena`` is exactly LMArena's style-control set.
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "lmarena": ("tokens", "header_count", "list_count", "bold_count"),
-    "full": tuple(f.name for f in FEATURES),
+    "full": tuple(f.name for f in FEATURES if f.kind != "label"),  # every style covariate
 }
 for _family in FAMILIES:
     FEATURE_SETS[_family] = tuple(f.name for f in FEATURES if f.family == _family)
@@ -106,6 +129,10 @@ FEATURE_SETS["style"] = (
 
 #: Refusal levels and their ordinal codes (the per-response ``refusal`` column holds the label).
 REFUSAL_LEVELS: dict[str, int] = {"none": 0, "partial": 1, "full": 2}
+#: the refusal label of a response the English refusal detector cannot read (its pair value: no difference)
+REFUSAL_NOT_APPLICABLE = "n/a"
+#: features that are English measures (see :attr:`Feature.english`)
+ENGLISH_FEATURES: frozenset[str] = frozenset(f.name for f in FEATURES if f.english)
 
 
 # ---------------------------------------------------------------------------------- derived pair features

@@ -23,11 +23,14 @@ from .runner import iter_response_features
 
 SUFFIXES = (".parquet", ".csv")
 SIDES = ("a", "b")
+#: per-response labels, tallied in the summary instead of averaged
+LABELS = ("refusal", "script")
 
 
 @dataclass
 class FeatureFiles:
-    """What :func:`write_features` wrote: files, counts, per-feature means and the refusal label counts."""
+    """What :func:`write_features` wrote: files, counts, per-feature means and the label counts (refusal
+    levels, scripts)."""
 
     data: dict[str, int]
     features: list[str]
@@ -35,15 +38,19 @@ class FeatureFiles:
     responses: int = 0
     battles: int = 0
     sums: dict[str, float] = field(default_factory=dict)
+    #: responses where each numeric feature applied (not NaN: English measures of non-Latin prose are not)
+    counts: dict[str, int] = field(default_factory=dict)
     refusal: dict[str, int] = field(default_factory=dict)
+    scripts: dict[str, int] = field(default_factory=dict)
 
     def means(self) -> dict[str, float | None]:
-        """Mean of every numeric feature over all responses (``None`` when there were none)."""
-        return {n: (total / self.responses if self.responses else None) for n, total in self.sums.items()}
+        """Mean of every numeric feature over the responses it applied to (``None`` when there were none)."""
+        return {n: (total / self.counts[n] if self.counts.get(n) else None) for n, total in self.sums.items()}
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--json`` summary: ``{data, responses, battles, features, outputs, means, refusal}``."""
-        return {
+        """The ``--json`` summary: ``{data, responses, battles, features, outputs, means, refusal}`` (and
+        ``scripts`` when the script was asked for)."""
+        out = {
             "data": self.data,
             "responses": self.responses,
             "battles": self.battles,
@@ -52,16 +59,22 @@ class FeatureFiles:
             "means": self.means(),
             "refusal": dict(sorted(self.refusal.items())),
         }
+        if "script" in self.features:
+            out["scripts"] = dict(sorted(self.scripts.items()))
+        return out
 
     def add(self, rows: pd.DataFrame) -> None:
-        """Count one written block into the means and refusal tallies."""
+        """Count one written block into the means and label tallies."""
         self.responses += len(rows)
         for n in self.features:
-            if n == "refusal":
+            if n in LABELS:
+                tally = self.refusal if n == "refusal" else self.scripts
                 for k, v in rows[n].value_counts().items():
-                    self.refusal[str(k)] = self.refusal.get(str(k), 0) + int(v)
+                    tally[str(k)] = tally.get(str(k), 0) + int(v)
             else:
-                self.sums[n] += float(rows[n].astype("float64").sum())
+                col = rows[n].astype("float64")
+                self.sums[n] += float(col.sum())
+                self.counts[n] = self.counts.get(n, 0) + int(col.notna().sum())
 
 
 def pairs_path(out: Path) -> Path:
@@ -102,7 +115,7 @@ def write_features(
         )
     jobs = 0 if jobs is None else jobs
     summary = FeatureFiles(data.accounting(), names, [str(output)], battles=len(battles))
-    summary.sums = dict.fromkeys((n for n in names if n != "refusal"), 0.0)
+    summary.sums = dict.fromkeys((n for n in names if n not in LABELS), 0.0)
     with TableSink(output) as sink:
         for rows in text_rows(battles, has_text, names, jobs, cache):
             sink.write(rows)
@@ -111,7 +124,7 @@ def write_features(
             sink.write(rows)
             summary.add(rows)
     if pairs:
-        z = pair_features(data, requested, jobs=jobs, cache=cache)
+        z = pair_features(data, [n for n in requested if n != "script"], jobs=jobs, cache=cache)
         ids = battles[["battle_id", "model_a", "model_b", "winner", "pref_a"]].copy()
         ids["winner"] = ids["winner"].astype(object)
         path = pairs_path(output)
