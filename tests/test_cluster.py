@@ -145,7 +145,9 @@ def test_features_on_the_cluster_are_the_single_process_frame(client, text_files
     assert (ledger.sources["accepted"] + ledger.sources["rejected"] == ledger.sources["read"]).all()
     assert ledger.rejects["record"].tolist() == [13, 13, 13]
     assert written.responses == expected.responses == 72 and written.refusal == expected.refusal
+    assert written.counts == expected.counts and written.scripts == expected.scripts
     for name, mean in expected.means().items():
+        assert mean is not None
         assert written.means()[name] == pytest.approx(mean, rel=1e-12, abs=1e-12)
 
 

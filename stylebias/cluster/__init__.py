@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..extract import resolve_features, resolve_spec
-from ..extract.stream import FeatureFiles, pairs_path
+from ..extract.stream import LABELS, FeatureFiles, pairs_path
 from ..rating.partitioned import fit_partitions
 from ..rating.result import RankResult, describe_settings
 from ..rating.settings import FitSettings
@@ -98,7 +98,7 @@ def extract_features(
     if not ledger.accepted:
         raise no_battles(ledger, "no battles to extract features from")
     summary = FeatureFiles(ledger.accounting(), names, [str(out)] + ([str(pairs_dir)] if pairs_dir else []))
-    summary.sums = dict.fromkeys((n for n in names if n != "refusal"), 0.0)
+    summary.sums = dict.fromkeys((n for n in names if n not in LABELS), 0.0)
     for r in reports:
         done = r.extracted
         if not done.get("outputs"):
@@ -107,8 +107,11 @@ def extract_features(
         summary.battles += done["battles"]
         for n, v in done["sums"].items():
             summary.sums[n] += v
-        for k, v in done["refusal"].items():
-            summary.refusal[k] = summary.refusal.get(k, 0) + v
+        for n, v in done["counts"].items():
+            summary.counts[n] = summary.counts.get(n, 0) + v
+        for tally, part in ((summary.refusal, done["refusal"]), (summary.scripts, done["scripts"])):
+            for k, v in part.items():
+                tally[k] = tally.get(k, 0) + v
     return summary, ledger
 
 

@@ -139,7 +139,9 @@ def extract_partition(
         "responses": written.responses,
         "battles": written.battles,
         "sums": written.sums,
+        "counts": written.counts,
         "refusal": written.refusal,
+        "scripts": written.scripts,
     }
     return _report(data, caught, rows=len(data.battles), extracted=extracted)
 
