@@ -168,11 +168,13 @@ class ExplainResult:
             neutral += f", {pct} CI {fmt_pct(r['neutral_low'])}–{fmt_pct(r['neutral_high'])}"
         head = f"{model} won {fmt_pct(r['observed'])} % of its battles (vote model {fmt_pct(r['predicted'])} %; {neutral})"
         rows = self.groups_of(model)
-        bought, cost, unclear = [], [], []
+        bought, cost, unclear, tiny = [], [], [], []
         for g in rows:
             v = g["points"]
             if self.has_intervals and _finite(g["low"], g["high"]):
-                if g["distinguishable"]:
+                if g["distinguishable"] and abs(v) < 0.05:  # real but prints as "0.0 (0.0 to 0.0)"
+                    tiny.append(g)
+                elif g["distinguishable"]:
                     (bought if v > 0 else cost).append(g)
                 elif g["used"] and abs(v) >= 0.05:
                     unclear.append(g)
@@ -201,6 +203,8 @@ class ExplainResult:
         parts = [p for p in (words(bought, "bought"), words(cost, "cost")) if p]
         if unclear:
             parts.append(_join([g["words"] for g in unclear]) + " not distinguishable from 0")
+        if tiny:
+            parts.append(_join([g["words"] for g in tiny]) + " moved it by less than 0.05 points")
         if not parts:
             what = (
                 "no style group's effect is distinguishable from 0"
