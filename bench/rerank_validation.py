@@ -68,6 +68,7 @@ def annotation_outputs(battles: pd.DataFrame, models: list[str]) -> pd.DataFrame
     return pd.DataFrame(
         {
             "generator": sub["model_b"].to_numpy(),
+            "key": sub["prompt"].to_numpy(),  # what pair_with_reference matches answers on
             "instruction": sub["prompt"].to_numpy(),
             "output": sub["response_b"].to_numpy(),
             "source_file": sub["source_file"].to_numpy(),
@@ -186,6 +187,8 @@ def main() -> None:
         "verbosity": list(FEATURE_SETS["verbosity"]),
         "style": list(FEATURE_SETS["style"]),
         "full": list(FEATURE_SETS["full"]),
+        # best of the family ablation on the main set; scored on the wide set too, to see whether it holds
+        "style, no verbosity": [c for c in FEATURE_SETS["style"] if c not in FEATURE_SETS["verbosity"]],
     }
     results: dict[str, object] = {"n_battles": len(battles), "reference": REFERENCE}
     fits: dict[str, object] = {}
@@ -345,9 +348,9 @@ def main() -> None:
         f"battles: {len(battles):,}; reference {REFERENCE}; LMArena {LMARENA.parent.name} style control, full"
     )
     print("\nSpearman rho with LMArena (main set: model_outputs, no leak)")
-    print(f"  {'features':<14} {'n':>3} {'raw':>7} {'LC':>7} {'stylebias':>10}")
+    print(f"  {'features':<19} {'n':>3} {'raw':>7} {'LC':>7} {'stylebias':>10}")
     for name, r in by_set.items():
-        print(f"  {name:<14} {len(main):>3} {r['raw']:>7.3f} {r['lc']:>7.3f} {r['stylebias']:>10.3f}")
+        print(f"  {name:<19} {len(main):>3} {r['raw']:>7.3f} {r['lc']:>7.3f} {r['stylebias']:>10.3f}")
     b = results["main"]["bootstrap_95"]
     print(
         f"  bootstrap over models ({args.rounds}), main = {args.main}: raw {b['raw']}, LC {b['lc']}, "

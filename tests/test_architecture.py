@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "report": {"battles", "errors", "explain", "extract", "formats", "outputs", "progress", "rating"},
     "fastchat": {"battles", "rows", "errors", "extract", "formats", "outputs", "progress", "rating"},
+    "cluster": {"battles", "errors", "extract", "formats", "outputs", "progress", "rating"},
     "plugin": {
         "artifacts",
         "battles",
@@ -56,6 +57,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "cli": {
         "battles",
+        "cluster",
         "errors",
         "explain",
         "extract",
@@ -254,3 +256,19 @@ def test_every_reject_reason_has_one_documented_kind() -> None:
     assert documented - set(code) == set(), (
         f"kinds in the table that no loader gives: {documented - set(code)}"
     )
+
+
+def test_only_the_dask_adapter_imports_dask() -> None:
+    """The partition-level work is plain functions over pandas chunks; Dask is one thin adapter module, so
+    another engine (Spark, Ray) is another adapter, and nothing else needs the optional dependency."""
+    offenders = []
+    for module, path in modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            if any(n.split(".")[0] in ("dask", "distributed") for n in names):
+                offenders.append(module)
+    assert set(offenders) == {"stylebias.cluster.engine"}, offenders

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from copy import copy as shallow_copy
 
 import numpy as np
 import pandas as pd
@@ -341,3 +342,18 @@ def test_bootstrap_does_not_depend_on_the_number_of_threads():
         two = explain_battles(df, X, jobs=2, **kw)
     assert one.group_points_low.equals(two.group_points_low)
     assert one.models["neutral_high"].equals(two.models["neutral_high"])
+
+
+def test_a_real_but_tiny_group_is_said_to_be_tiny_not_printed_as_zero(planted):
+    res = shallow_copy(planted)
+    model, group = res.group_points.index[0], res.group_points.columns[0]
+    res.group_points, res.group_points_low, res.group_points_high = (
+        t.copy() for t in (res.group_points, res.group_points_low, res.group_points_high)
+    )
+    res.group_points.at[model, group] = 0.02
+    res.group_points_low.at[model, group] = 0.01
+    res.group_points_high.at[model, group] = 0.03
+    sentence = res.model_sentence(model)
+    words = next(g["words"] for g in res.groups_of(model) if g["group"] == group)
+    assert f"{words} moved it by less than 0.05 points" in sentence
+    assert "0.0 points" not in sentence and "0.0 to 0.0" not in sentence

@@ -22,11 +22,15 @@ EVIL_QUOTES = "q\"u'o&te <b>bold</b>"
 EVIL_PROMPT = "<img src=x onerror=alert(1)> \"'&"
 EVIL_JUDGE = "<iframe src=//evil>"
 EVIL_FEATURE = "<svg onload=alert(1)>"
+EVIL_ANSWER = "</script><script>alert(2)</script><details open ontoggle=alert(3)>"
+#: Long enough to be cut in the example battles (and the note saying so).
+LONG_ANSWER = "<b>" + "very long answer " * 100
 
 #: Every element the report may contain; anything else (img, script, iframe, link, ...) came from data.
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "nav", "main", "footer", "section", "div",
     "span", "h1", "h2", "h3", "h4", "p", "a", "strong", "code", "table", "thead", "tbody", "tr", "th", "td",
+    "label", "input", "script",
     "ul", "li", "details", "summary", "svg", "g", "desc", "line", "rect", "circle", "text", "path", "defs", "clippath", "use",
     "polyline", "polygon", "tspan", "lineargradient", "stop", "image",
 }  # fmt: skip
@@ -45,6 +49,19 @@ class TagCollector(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+
+
+def our_script_only(page: str) -> str:
+    """The page without its one inline script, after checking that it is exactly the package's constant
+    and that the Content-Security-Policy allows it by hash and nothing else."""
+    from stylebias.report.script import SCRIPT, script_hash
+
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", page, flags=re.S | re.I)
+    assert scripts == [SCRIPT]
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page).group(1)
+    assert csp.startswith("default-src &#x27;none&#x27;; ")
+    assert f"script-src {script_hash(scripts[0])};".replace("'", "&#x27;") in csp
+    return page.replace(f"<script>{SCRIPT}</script>", "")
 
 
 def parse(page: str) -> TagCollector:
@@ -70,7 +87,7 @@ def hostile_battles(n: int = 400, seed: int = 0) -> pd.DataFrame:
                 "model_a": models[a],
                 "model_b": models[b],
                 "prompt": EVIL_PROMPT,
-                "response_a": "x" * int(rng.integers(5, 50)),
+                "response_a": EVIL_ANSWER + "x" * int(rng.integers(5, 50)) if i % 3 else LONG_ANSWER,
                 "response_b": "y" * int(rng.integers(5, 50)),
                 "winner": winner,
                 "judge": EVIL_JUDGE,
@@ -105,6 +122,7 @@ def test_markup_helpers_escape_by_default():
 
 def test_every_data_string_is_escaped(hostile_report):
     data, report, page = hostile_report
+    page = our_script_only(page)
     low = page.lower()
     assert "<script" not in low and "<img" not in low and "<iframe" not in low and "<svg onload" not in low
     parsed = parse(page)
@@ -117,10 +135,13 @@ def test_every_data_string_is_escaped(hostile_report):
         EVIL_QUOTES,
         EVIL_JUDGE,
         EVIL_FEATURE,
+        EVIL_PROMPT,
+        EVIL_ANSWER,
         "<DataFrame>",
         "Report for <script>x</script>",
     ):
         assert s in text, s
+    assert "ontoggle" not in [name for name, _ in parsed.attrs]
     # and the rejected row's reason (which quotes the bad label) is there, escaped
     assert data.rejected == 1 and "&lt;script&gt;bad()&lt;/script&gt;" in page
 
@@ -143,6 +164,7 @@ def test_page_is_self_contained(hostile_report):
 
 def assert_self_contained(page: str) -> None:
     """No stylesheet links, imports or fetched URLs; references are fragments or inline data URIs."""
+    page = our_script_only(page)
     assert not re.search(r"<link\b", page, re.I)
     assert not re.search(r"@import|url\((?!#)", page, re.I)  # url(#clip) is a reference inside the page
     for name, value in parse(page).attrs:
@@ -165,7 +187,7 @@ def test_numbers_match_the_library(hostile_report):
         acc["rejected"],
     ]
     result = report.rank
-    board = re.search(r'<table class="leaderboard">.*?</table>', page, re.S).group(0)
+    board = re.search(r'<table class="leaderboard sortable">.*?</table>', page, re.S).group(0)
     for r in result.models.to_dict("records"):
         assert h(r["model"]) in board
         assert f"{r['rating']:,.1f}" in board and f"{r['rating_raw']:,.1f}" in board
@@ -190,7 +212,8 @@ def test_card_scores_are_the_bradley_terry_quantities():
         pb = est.predict_proba(b.loc[as_b, "model_a"], b.loc[as_b, "model_b"])[:, 2]
         assert card.neutral == pytest.approx((pa.sum() + pb.sum()) / (len(pa) + len(pb)))
         assert card.families == []
-    assert "No style features in this fit; it scores" in render_html(report)
+    page = render_html(report)
+    assert "No style features in this fit, so no Δ" in page and "Δ raw − ctrl" not in page
 
 
 def test_split_graph_gets_one_table_per_component():
@@ -200,7 +223,7 @@ def test_split_graph_gets_one_table_per_component():
     )
     data = validate_battles(pd.concat([df, other], ignore_index=True))
     page = render_html(build_report(data, features=None, explain=False))
-    assert page.count('<table class="leaderboard">') == 2
+    assert page.count('<table class="leaderboard sortable">') == 2
     assert "2 disconnected components" in page and "Component 2 of 2" in page
 
 
@@ -265,7 +288,7 @@ def test_cli_writes_report_and_json(capsys, tmp_path):
     assert code == 0, err
     assert "wrote" in stdout and "r.html" in stdout and "kB" in stdout
     page = out.read_text(encoding="utf-8")
-    assert "<title>T &lt;x&gt;</title>" in page and "<script" not in page.lower()
+    assert "<title>T &lt;x&gt;</title>" in page and "<script" not in our_script_only(page).lower()
     import json
 
     doc = json.loads(js.read_text())
@@ -300,10 +323,15 @@ def test_demo_report(capsys, tmp_path):
         in page
     )
     models = set(data.battles["model_a"]) | set(data.battles["model_b"])
-    for m in models:
-        assert f'<td class="model">{h(m)}</td>' in page, m
-        assert f"<h4>{h(m)}</h4>" in page, m
-    assert page.count('<table class="leaderboard">') == 2  # AlpacaEval and PandaLM share no model
+    for m in models:  # every leaderboard row links to its model's card
+        link = re.search(f'<td class="model"><a href="#(card-[0-9]+)">{re.escape(h(m))}</a></td>', page)
+        assert link, m
+        assert re.search(
+            f'<details class="card" id="{link.group(1)}" data-model="{re.escape(h(m))}"><summary><h4>', page
+        )
+    assert page.count('<table class="leaderboard sortable">') == 2  # AlpacaEval and PandaLM share no model
+    assert_cards_agree_with_delta(page, len(models))
+    assert page.count('<details class="example">') == 3 * len(models)  # three example battles per model
 
 
 def test_explain_seam_embeds_shap_and_sentences(monkeypatch):
@@ -326,7 +354,12 @@ def test_explain_seam_embeds_shap_and_sentences(monkeypatch):
 
     def explain_battles(data, features=None, **kw):
         calls["n"] = len(data.battles)
-        return FakeResult()
+        result = FakeResult()
+        n = len(data.battles)
+        result.battles = data.battles[["model_a", "model_b", "pref_a"]].reset_index(drop=True)
+        result.p_neutral = np.full(n, 0.5)
+        result.p = 0.5 + np.linspace(-0.3, 0.3, n)  # the vote model's per-battle numbers
+        return result
 
     def shap_beeswarm(result):
         fig, ax = plt.subplots(figsize=(4, 2))
@@ -356,6 +389,14 @@ def test_explain_seam_embeds_shap_and_sentences(monkeypatch):
         in page
     )
     assert set(parse(page).tags) <= ALLOWED_TAGS
+    # example battles come from the vote model's per-battle numbers when it ran
+    move = np.linspace(-0.3, 0.3, len(data.battles))
+    b = data.battles.reset_index(drop=True)
+    for card in report.cards:
+        mine = ((b["model_a"] == card.model) | (b["model_b"] == card.model)).to_numpy()
+        assert [abs(e["move"]) for e in card.examples] == pytest.approx(sorted(np.abs(move[mine]))[::-1][:3])
+        assert {e["source"] for e in card.examples} == {"vote model"}
+    assert "battles where style moved its vote most (vote model)" in page
 
 
 def test_explain_failure_leaves_a_note(monkeypatch):
@@ -410,6 +451,187 @@ def test_metadata_only_bootstrap_report(capsys, tmp_path):
     # the real explain module ran (LightGBM + SHAP): beeswarm embedded, vote-model view on every card
     assert "SHAP summary of the vote model" in page and page.count("neutral · vote model</span>") == 5
     assert "Win-rate points per style group" in page
+    # the vote model's sentence is labelled as the different quantity it is (win rates, not Δ)
+    assert (
+        page.count(
+            "<strong>Vote model</strong> (win rates and win-rate points against no style difference; a different quantity from Δ)"
+        )
+        == 5
+    )
+    assert "No example answers: these battles carry no answer texts" in page
     assert '<table class="scores">' in page and "length-only logistic" in page  # held-out scores vs baselines
     assert_self_contained(page)
     assert set(parse(page).tags) <= ALLOWED_TAGS
+
+
+# ---------------------------------------------------------------------------------------------------- Δ
+class RowsAndCards(HTMLParser):
+    """Leaderboard rows (model -> cell texts and sort keys) and cards (model -> gain sentence, summary)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: dict[str, list[tuple[str | None, str]]] = {}
+        self.gain: dict[str, str] = {}
+        self.summary: dict[str, str] = {}
+        self._row: str | None = None
+        self._cell: list[str] | None = None
+        self._card: str | None = None
+        self._grab: str | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "tr" and "data-model" in a:
+            self._row = a["data-model"]
+            self.rows[self._row] = []
+        elif tag == "td" and self._row is not None:
+            self.rows[self._row].append((a.get("data-v"), ""))
+        elif tag == "details" and a.get("class") == "card":
+            self._card = a["data-model"]
+        elif self._card is not None and tag == "p" and a.get("class") == "gain":
+            self._grab, self.gain[self._card] = "gain", ""
+        elif self._card is not None and tag == "summary" and self._card not in self.summary:
+            self._grab, self.summary[self._card] = "summary", ""
+
+    def handle_endtag(self, tag):
+        if tag == "tr":
+            self._row = None
+        if (tag == "p" and self._grab == "gain") or (tag == "summary" and self._grab == "summary"):
+            self._grab = None
+
+    def handle_data(self, data):
+        if self._row is not None and self.rows[self._row]:
+            key, text = self.rows[self._row][-1]
+            self.rows[self._row][-1] = (key, text + data)
+        if self._grab == "gain":
+            self.gain[self._card] += data
+        elif self._grab == "summary":
+            self.summary[self._card] += data
+
+
+DELTA_COLUMN = 6  # rank, model, battles, raw, raw rank, controlled, then Δ
+
+
+def assert_cards_agree_with_delta(page: str, n_models: int) -> dict[str, float]:
+    """Every card's "style bought/cost" sentence and summary line say the leaderboard's Δ: same sign, same
+    size, same model; nothing else on the page claims what style added or took. Returns model -> Δ."""
+    board = re.search(r'<section id="leaderboard">.*?</section>', page, re.S).group(0)
+    rows = RowsAndCards()
+    rows.feed(board)
+    cards = RowsAndCards()
+    cards.feed(re.search(r'<section id="cards">.*?</section>', page, re.S).group(0))
+    assert len(rows.rows) == len(cards.gain) == n_models
+    out = {}
+    for model, cells in rows.rows.items():
+        key, text = cells[DELTA_COLUMN]
+        shown = text.split("to")[0].strip()
+        shown = re.match(r"[+-][0-9,.]+", shown).group(0)  # "+333.3" then its interval "+310 to +356"
+        delta = float(shown.replace(",", ""))
+        assert abs(float(key) - delta) <= 0.05 + 1e-9, (model, key, shown)
+        sentence = cards.gain[model]
+        m = re.fullmatch(
+            r"Style (bought|cost) (.+) ([0-9,]+\.[0-9]) Elo .*= ([+-][0-9,]+\.[0-9])\.", sentence
+        )
+        assert m, sentence
+        assert m.group(2) == model
+        assert (m.group(1) == "bought") == (not shown.startswith("-")), (sentence, shown)
+        assert float(m.group(3).replace(",", "")) == abs(delta) and m.group(4) == shown, (sentence, shown)
+        assert f"Δ {shown} Elo" in cards.summary[model], cards.summary[model]
+        out[model] = delta
+    low = page.lower()
+    assert "style added" not in low and "style took" not in low
+    return out
+
+
+def test_leaderboard_and_cards_show_one_delta(hostile_report):
+    """The Δ column is rating/gain.py's style_gain, interval included; every card says the same number."""
+    _, report, page = hostile_report
+    deltas = assert_cards_agree_with_delta(page, len(report.rank.models))
+    for r in report.rank.models.to_dict("records"):
+        assert deltas[r["model"]] == round(r["style_gain"], 1)
+        assert f"{r['style_gain_low']:+.0f} to {r['style_gain_high']:+.0f}" in page
+        assert np.isclose(r["style_gain"], r["rating_raw"] - r["rating"])
+    assert report.rank.reference_text() in page  # the caption names where Δ's zero is
+
+
+def test_effects_table_shows_support_and_too_few(hostile_report):
+    """Support columns from rating/support.py; a feature on too few battles gets "too few battles to tell"."""
+    from stylebias.rating.support import TOO_FEW
+
+    df = hostile_battles(400, seed=2)
+    data = validate_battles(df)
+    n = len(data.battles)
+    rare = np.zeros(n)
+    rare[:12] = 1.0  # 12 battles differ in it: below the minimum whatever the interval
+    feats = pd.DataFrame({"tokens": np.random.default_rng(0).normal(size=n), "rare": rare})
+    report = build_report(data, features=feats, explain=False)
+    page = render_html(report)
+    table_ = re.search(r'<table class="effects sortable">.*?</table>', page, re.S).group(0)
+    assert "battles differing" in table_ and "prompts" in table_
+    f = report.rank.features.set_index("name")
+    assert f.at["rare", "battles_nonzero"] == 12 and f.at["rare", "verdict"] == TOO_FEW
+    row = re.search(r'<tr><td class="model">rare</td>.*?</tr>', table_, re.S).group(0)
+    assert TOO_FEW in row and '<td class="n" data-v="12.0">12</td>' in row
+    assert f"{f.at['tokens', 'battles_nonzero']:,.0f}" in table_
+
+
+def test_example_battles_are_where_style_moved_the_vote_most(hostile_report):
+    """The fallback (no vote model): BT's P(win) with the answers' style minus with identical style, largest
+    |change| per model; prompt and answers escaped, long ones cut with a note."""
+    from stylebias.report.examples import MAX_CHARS, PER_MODEL
+
+    data, report, page = hostile_report
+    est = report.rank.controlled
+    b = data.battles.reset_index(drop=True)
+    rng = np.random.default_rng(1)  # the features of the fixture
+    X = pd.DataFrame({EVIL_FEATURE: rng.normal(size=len(b)), "tokens": rng.normal(size=len(b))})
+    with_style = est.predict_proba(b["model_a"], b["model_b"], X)[:, 0]
+    same_style = est.predict_proba(b["model_a"], b["model_b"], X * 0.0)[:, 0]  # raw pair features 0
+    move = with_style - same_style
+    for card in report.cards:
+        mine = ((b["model_a"] == card.model) | (b["model_b"] == card.model)).to_numpy()
+        expected = sorted(np.abs(move[mine]), reverse=True)[:PER_MODEL]
+        assert [abs(e["move"]) for e in card.examples] == pytest.approx(expected)
+        for e in card.examples:
+            assert 0 <= e["p"] <= 1 and 0 <= e["p_neutral"] <= 1
+            assert e["move"] == pytest.approx(e["p"] - e["p_neutral"])
+            assert e["source"] == "Bradley-Terry + style"
+    assert page.count('<details class="example">') == PER_MODEL * len(report.cards)
+    assert f"first {MAX_CHARS:,} of {len(LONG_ANSWER):,} characters shown" in page
+    assert h(LONG_ANSWER[:MAX_CHARS]) in page and h(LONG_ANSWER) not in page
+
+
+def test_by_group_panels(capsys, tmp_path):
+    """--by: one folded panel per group with its own leaderboard (rows linked to the cards) and effects."""
+    df = hostile_battles(400, seed=4)
+    df["judge"] = [EVIL_JUDGE if i % 2 else "judge-2" for i in range(len(df))]
+    data = validate_battles(df)
+    feats = pd.DataFrame({"tokens": np.random.default_rng(0).normal(size=len(data.battles))})
+    report = build_report(data, features=feats, explain=False, by="judge")
+    page = render_html(report)
+    section = re.search(r'<section id="groups">.*?</section>', page, re.S).group(0)
+    assert section.count('<details class="group">') == 2
+    assert f"judge = {h(EVIL_JUDGE)}" in section and "judge = judge-2" in section
+    ids = set(re.findall(r'<details class="card" id="(card-[0-9]+)"', page))
+    links = set(re.findall(r'<a href="#(card-[0-9]+)">', section))
+    assert links and links <= ids
+    assert '<a href="#groups">By group</a>' in page
+    code, _, err = run(
+        capsys, "report", str(tmp_path / "x.csv"), "--by", "nope", "-o", str(tmp_path / "n.html")
+    )
+    assert code in (1, 2)
+    src = tmp_path / "v.csv"
+    df.to_csv(src, index=False)
+    code, _, err = run(
+        capsys,
+        "report",
+        str(src),
+        "--by",
+        "nope",
+        "--features",
+        "none",
+        "--no-explain",
+        "-o",
+        str(tmp_path / "n.html"),
+    )
+    assert code == 1 and "--by: no column 'nope'" in err

@@ -1,5 +1,5 @@
-"""Render a report in headless Chromium and check the pixels (skips when no chromium is on PATH; CI
-machines may not have it — Debian: ``apt-get install chromium``)."""
+"""Render a report in headless Chromium and check the pixels. Skips when no chromium is on PATH, except in
+CI (``CI=true``), where a missing browser fails: ``.ci/run`` installs Debian's ``chromium``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ import pytest
 from bench.screenshot import find_browser, image_stats, looks_rendered, screenshot
 from stylebias.report import build_report, write_report
 from stylebias.rows import validate_battles
+from tests._browser import require_browser
 
-pytestmark = pytest.mark.skipif(find_browser() is None, reason="chromium not on PATH")
+
+@pytest.fixture(autouse=True)
+def _chromium():
+    require_browser(with_driver=False)
+    assert find_browser() is not None
 
 
 def small_battles(n: int = 600, seed: int = 0) -> pd.DataFrame:

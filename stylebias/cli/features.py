@@ -26,8 +26,8 @@ def features(
         typer.Option(
             "--output",
             "-o",
-            help="Per-response features (.parquet or .csv); required, so nothing is written where you did "
-            "not ask.",
+            help="Per-response features (.parquet or .csv; with --dask a directory of Parquet parts); "
+            "required, so nothing is written where you did not ask.",
             show_default=False,
         ),
     ] = ...,  # type: ignore[assignment]
@@ -56,6 +56,7 @@ def features(
     label: opt.LabelOpt = None,
     answers: opt.AnswersOpt = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    dask: opt.DaskOpt = None,
     max_rejected: opt.MaxRejectedOpt = opt.MAX_REJECTED_SHARE,
     quiet: opt.QuietOpt = False,
 ) -> None:
@@ -65,17 +66,34 @@ def features(
     battle-level pair features the rating fit uses. Feature definitions: features/README.md.
 
         stylebias features battles.jsonl -o feats.parquet --features style --pairs
+        stylebias features shards/*.parquet -o feats/ --dask local:4     # one Parquet part per file
     """
-    from ..extract.stream import write_features
     from ..rating.checks import rejected_problem
 
-    data = opt.load_input(paths, fmt, column, max_record_bytes, quiet, labels=label, answers=answers)
-    rejected = rejected_problem(data, max_rejected)
-    problems = [] if rejected is None else [rejected]
-    show_problems(problems)
-    t0 = time.perf_counter()
-    with shown_warnings(quiet), progress_bars(quiet):
-        written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)
+    if dask is not None:
+        from ..cluster import extract_features
+
+        t0 = time.perf_counter()  # loading happens on the workers, inside the timed run
+        options = opt.cluster_load_options(fmt, column, label, answers, max_record_bytes)
+        with shown_warnings(quiet), progress_bars(quiet):
+            written, ledger = extract_features(
+                paths, output, feature_spec, dask=dask, pairs=pairs, cache=not no_cache, options=options
+            )
+        if not quiet and ledger.rejected:
+            opt.warn_rejects(ledger)
+        rejected = rejected_problem(ledger, max_rejected)
+        problems = [] if rejected is None else [rejected]
+        show_problems(problems)
+    else:
+        from ..extract.stream import write_features
+
+        data = opt.load_input(paths, fmt, column, max_record_bytes, quiet, labels=label, answers=answers)
+        rejected = rejected_problem(data, max_rejected)
+        problems = [] if rejected is None else [rejected]
+        show_problems(problems)
+        t0 = time.perf_counter()
+        with shown_warnings(quiet), progress_bars(quiet):
+            written = write_features(data, output, feature_spec, pairs=pairs, jobs=jobs, cache=not no_cache)
     dt = time.perf_counter() - t0
     write_outputs(json_out, lambda: {"problems": [p.to_json() for p in problems], **written.to_json()})
     if not quiet:

@@ -300,3 +300,27 @@ JobsOpt = Annotated[
         show_default=False,
     ),
 ]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or local[:N] (N worker processes "
+        "here). Each input file is a partition loaded on a worker. Needs: pip install 'stylebias[dask]'.",
+        show_default=False,
+    ),
+]
+
+
+def cluster_load_options(
+    fmt: str | None,
+    columns: list[str] | None,
+    labels: list[str] | None,
+    answers: str | None,
+    max_record_bytes: int,
+) -> Any:
+    """The input options as every worker of a ``--dask`` run loads its files with them."""
+    from ..cluster.files import LoadOptions
+
+    return LoadOptions(
+        format=fmt, max_record_bytes=max_record_bytes, **layout_options(columns, labels, answers)
+    )

@@ -126,6 +126,7 @@ def rank(
     jobs: opt.JobsOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N models.", min=1)] = None,
     max_record_bytes: opt.MaxRecordOpt = opt.DEFAULT_MAX_RECORD_BYTES,
+    dask: opt.DaskOpt = None,
     max_rejected: opt.MaxRejectedOpt = opt.MAX_REJECTED_SHARE,
     quiet: opt.QuietOpt = False,
 ) -> None:
@@ -142,11 +143,13 @@ def rank(
         stylebias rank battles.jsonl --ci bootstrap --rounds 200 --json ranks.json
         stylebias rank clean_battle.json --features lmarena --anchor gpt-4-0613=1163
         stylebias rank votes.csv --column model_a=left --column model_b=right --column winner=vote
+        stylebias rank shards/*.parquet --dask tcp://scheduler:8786     # fitted on a Dask cluster
         stylebias rank arena-hard-v2.0/ --features arena-hard --baseline auto --by category
         stylebias rank arena-hard-v0.1/ --baseline gpt-4-0314 --parity arena-hard-v0.1
         stylebias fit old_votes/ --save board/ && stylebias rank new_votes/ --load board/
     """
     from ..rating import FitSettings, rank_battles_by
+    from ..rating.pipeline import GroupedRanks
 
     frozen = None
     if load is not None:
@@ -170,13 +173,31 @@ def rank(
         baseline=baseline,
         parity=parity,
     )
-    data = opt.load_input(
-        paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
-    )
-    with shown_warnings(quiet), progress_bars(quiet):
-        ranks = rank_battles_by(
-            data, by, settings=settings, winrate_vs=winrate_vs, frozen=frozen, max_rejected=max_rejected
+    if dask is not None:
+        from ..cluster import rank_files
+        from ..rating.checks import rejected_problem, result_problems
+
+        for option, given in (("--by", by), ("--load", load), ("--baseline", baseline), ("--parity", parity)):
+            if given is not None:
+                raise UsageError(f"{option} is not available with --dask")
+        options = opt.cluster_load_options(fmt, column, label, answers, max_record_bytes)
+        with shown_warnings(quiet), progress_bars(quiet):
+            result, ledger = rank_files(
+                paths, dask=dask, settings=settings, winrate_vs=winrate_vs, options=options
+            )
+        if not quiet and ledger.rejected:
+            opt.warn_rejects(ledger)
+        ranks = GroupedRanks(None, [(None, result)], ledger.accounting())
+        rejected = rejected_problem(ledger, max_rejected)
+        ranks.problems = ([] if rejected is None else [rejected]) + result_problems(result)
+    else:
+        data = opt.load_input(
+            paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
         )
+        with shown_warnings(quiet), progress_bars(quiet):
+            ranks = rank_battles_by(
+                data, by, settings=settings, winrate_vs=winrate_vs, frozen=frozen, max_rejected=max_rejected
+            )
     show_problems(ranks.problems)
     for value, result in ranks.groups:
         if by is not None:

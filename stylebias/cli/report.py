@@ -1,4 +1,5 @@
-"""``stylebias report``: one self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
+"""``stylebias report``: one self-contained HTML page (inline CSS and SVG, one small inline script, nothing
+fetched)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ def report(
     answers: opt.AnswersOpt = None,
     features: opt.StyleFeaturesOpt = None,
     title: Annotated[str | None, typer.Option("--title", help="Page title.", show_default=False)] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Also rank separately per value of this column (e.g. judge, language): one panel each.",
+            show_default=False,
+        ),
+    ] = None,
     ci: opt.CiOpt = "sandwich",
     rounds: opt.RoundsOpt = 100,
     seed: opt.SeedOpt = 0,
@@ -49,17 +58,18 @@ def report(
 ) -> None:
     """Write one self-contained HTML report of the raw and style-controlled ranking.
 
-    Contents: data accounting (read/accepted/rejected with reasons), leaderboard raw vs style-controlled with rank-shift arrows, forest plot with intervals, slope chart of rank shifts, style effects, SHAP summary of the vote model, and a "why it won" card per model.
+    Contents: data accounting (read/accepted/rejected with reasons), leaderboard raw vs style-controlled with Δ = raw − controlled and rank-shift arrows, forest plot with intervals, slope chart of rank shifts, style effects with their support, SHAP summary of the vote model, a "why it won" card per model with the battles where style moved its vote most, and with --by one panel per group. Tables sort by a click on a header; a box filters by model name; each leaderboard row links to its card.
 
     The cards' intervals come from --boot prompt-bootstrap replicates, 30 by default (explain uses 100: each replicate refits the vote model, so fewer keep the report quick; their ends are rougher).
 
-    The file has inline CSS and SVG only (no scripts, no fonts or images fetched, no CDN), so it opens offline and can be mailed or archived. Every name that came from the data is HTML-escaped. Details: docs/report.md.
+    The file has inline CSS, SVG and one small script; a Content-Security-Policy forbids loading anything (no fonts, images or CDN), so it opens offline and can be mailed or archived. Every string that came from the data is HTML-escaped. Details: docs/report.md.
 
     Examples:
 
         stylebias report -o demo.html          # the embedded demo
         stylebias report battles.jsonl -o report.html --title "Arena, March"
         stylebias report arena.json --features lmarena --no-explain -o arena.html
+        stylebias report battles.jsonl --by judge -o report.html
     """
     from ..rating import FitSettings
     from ..rating.checks import result_problems
@@ -71,7 +81,7 @@ def report(
         paths, fmt, column, max_record_bytes=max_record_bytes, quiet=quiet, labels=label, answers=answers
     )
     with shown_warnings(quiet), progress_bars(quiet):
-        built = build_report(data, settings=settings, title=title, explain=not no_explain, boot=boot)
+        built = build_report(data, settings=settings, title=title, explain=not no_explain, boot=boot, by=by)
         path = write_report(built, output)
     problems = result_problems(built.rank, data, max_rejected)
     show_problems(problems)

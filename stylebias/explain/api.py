@@ -237,8 +237,9 @@ def explain_battles(
             pd.concat([pt.contributions() for pt in parts]).reindex(columns=vote.features).fillna(0.0)
         )
         bt_contrib.index.name = "model"
-        mt = pd.concat([pt.models for pt in parts])[["model", "rating_raw", "rating"]]
-        mt["bt_shift"] = mt["rating_raw"] - mt["rating"]
+        # raw − controlled is the ranking's own Δ (rating/gain.py), read, not recomputed
+        mt = pd.concat([pt.models for pt in parts])[["model", "rating_raw", "rating", "style_gain"]]
+        mt = mt.rename(columns={"style_gain": "bt_shift"})
         main = rank.controlled
         coef = dict(zip(main.feature_names_, main.coef_, strict=True))
         with task("Bradley-Terry view: same split, intervals", total=1) as advance:

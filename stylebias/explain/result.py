@@ -62,7 +62,10 @@ class ExplainResult:
       half, from the model's side), ``style_points`` (= 100 (predicted - neutral)), ``mover`` (= 100 |observed
       - neutral|); with intervals ``neutral_low/high``, ``predicted_low/high``, ``style_points_low/high``;
       the Bradley-Terry view under the same definition ``predicted_bt``, ``neutral_bt``, ``neutral_bt_low/high``;
-      and ``rating_raw``, ``rating``, ``bt_shift`` (raw - controlled Elo) when the BT view ran.
+      and ``rating_raw``, ``rating``, ``bt_shift`` (raw - controlled Elo: the ranking's ``style_gain``, the
+      leaderboard's Δ) when the BT view ran. Everything else here is in win rates and win-rate points against
+      *no* style difference: a different quantity from Δ (Elo, relative to the average model or the anchor),
+      so the two need not agree in sign.
     * ``group_points``: index model, one column per style group, win-rate points bought (+) or cost (-);
       rows add up to ``style_points`` exactly. ``group_points_low`` / ``group_points_high``: its interval
       (``None`` without intervals). (``family_points`` is the same table.)
@@ -154,7 +157,10 @@ class ExplainResult:
     def model_sentence(self, model: str, min_points: float = 0.5) -> str:
         """ "M won 64 % of its battles (vote model 62 %; style-neutral 55 %, 95 % CI 51-59); length bought 9
         points (95 % CI 6 to 12), emoji 3 (1 to 5); refusals cost 2 points (0.4 to 3.6); markdown not
-        distinguishable from 0." Without intervals, groups under ``min_points`` are left out."""
+        distinguishable from 0." Without intervals, groups under ``min_points`` are left out.
+
+        "Bought" here is win-rate points against identical style (the vote model's style-neutral win rate),
+        not the leaderboard's Δ = raw − controlled Elo; the report prints the sentence under that label."""
         r = self.model_row(model)
         pct = f"{round(100 * self.level)} %"
         neutral = f"style-neutral {fmt_pct(r['neutral'])} %"
@@ -162,11 +168,13 @@ class ExplainResult:
             neutral += f", {pct} CI {fmt_pct(r['neutral_low'])}–{fmt_pct(r['neutral_high'])}"
         head = f"{model} won {fmt_pct(r['observed'])} % of its battles (vote model {fmt_pct(r['predicted'])} %; {neutral})"
         rows = self.groups_of(model)
-        bought, cost, unclear = [], [], []
+        bought, cost, unclear, tiny = [], [], [], []
         for g in rows:
             v = g["points"]
             if self.has_intervals and _finite(g["low"], g["high"]):
-                if g["distinguishable"]:
+                if g["distinguishable"] and abs(v) < 0.05:  # real but prints as "0.0 (0.0 to 0.0)"
+                    tiny.append(g)
+                elif g["distinguishable"]:
                     (bought if v > 0 else cost).append(g)
                 elif g["used"] and abs(v) >= 0.05:
                     unclear.append(g)
@@ -195,6 +203,8 @@ class ExplainResult:
         parts = [p for p in (words(bought, "bought"), words(cost, "cost")) if p]
         if unclear:
             parts.append(_join([g["words"] for g in unclear]) + " not distinguishable from 0")
+        if tiny:
+            parts.append(_join([g["words"] for g in tiny]) + " moved it by less than 0.05 points")
         if not parts:
             what = (
                 "no style group's effect is distinguishable from 0"

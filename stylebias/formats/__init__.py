@@ -46,6 +46,7 @@ __all__ = [
     "iter_json_records",
     "load_battles",
     "load_demo",
+    "load_file",
     "split_ext",
 ]
 
@@ -338,28 +339,9 @@ def load_battles(
         UsageError: unknown format name, bad mapping, missing path.
         DataError: a file that cannot be read or whose format is unknown; no usable battle at all.
     """
-    if format is not None and format not in FORMATS:
-        raise UsageError(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
-    if columns or constants or labels:
-        if format is None:
-            format = "generic"
-        elif format not in generic.FORMATS:
-            raise UsageError(
-                f"--column / --label apply to the generic format (and its layouts {', '.join(generic.FORMATS[1:])}), "
-                f"not {format!r}"
-            )
-    if not isinstance(max_record_bytes, int) or max_record_bytes <= 0:
-        raise UsageError(f"max_record_bytes must be a positive integer, got {max_record_bytes!r}")
+    format, ctx = _load_options(format, columns, constants, labels, answers, max_record_bytes)
     if paths is None or (not isinstance(paths, str | os.PathLike) and len(paths) == 0):
         return load_demo(max_record_bytes=max_record_bytes)
-    ctx = LoadContext(
-        "",
-        max_record_bytes,
-        dict(columns) if columns else None,
-        constants=dict(constants) if constants else None,
-        labels={k: dict(v) for k, v in labels.items()} if labels else None,
-        answers=Path(answers) if answers is not None else None,
-    )
     parts = []
     for display, path, skip_unknown in expand_paths(paths):
         try:
@@ -376,6 +358,57 @@ def load_battles(
     if not data.accepted and not allow_empty:
         raise DataError(data.nothing_usable())
     return data
+
+
+def _load_options(
+    format: str | None,  # noqa: A002
+    columns: dict[str, str] | None,
+    constants: dict[str, str] | None,
+    labels: dict[str, dict[str, str]] | None,
+    answers: str | os.PathLike[str] | None,
+    max_record_bytes: int,
+) -> tuple[str | None, LoadContext]:
+    """The format to force (``generic`` when a layout is given) and the load context, checked."""
+    if format is not None and format not in FORMATS:
+        raise UsageError(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
+    if columns or constants or labels:
+        if format is None:
+            format = "generic"
+        elif format not in generic.FORMATS:
+            raise UsageError(
+                f"--column / --label apply to the generic format (and its layouts {', '.join(generic.FORMATS[1:])}), "
+                f"not {format!r}"
+            )
+    if not isinstance(max_record_bytes, int) or max_record_bytes <= 0:
+        raise UsageError(f"max_record_bytes must be a positive integer, got {max_record_bytes!r}")
+    ctx = LoadContext(
+        "",
+        max_record_bytes,
+        dict(columns) if columns else None,
+        constants=dict(constants) if constants else None,
+        labels={k: dict(v) for k, v in labels.items()} if labels else None,
+        answers=Path(answers) if answers is not None else None,
+    )
+    return format, ctx
+
+
+def load_file(
+    display: str,
+    path: str | os.PathLike[str],
+    format: str | None = None,  # noqa: A002
+    *,
+    skip_unknown: bool = False,
+    columns: dict[str, str] | None = None,
+    constants: dict[str, str] | None = None,
+    labels: dict[str, dict[str, str]] | None = None,
+    answers: str | os.PathLike[str] | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> BattleSet | None:
+    """One ``(display, path, skip_unknown)`` entry of :func:`expand_paths`, read exactly as
+    :func:`load_battles` reads it (``None``: a skipped file), for callers that load files one by one in
+    different places (a cluster's workers). Its battles and rejects name the file ``display``."""
+    format, ctx = _load_options(format, columns, constants, labels, answers, max_record_bytes)
+    return _load_file(Path(path), display, format, ctx, skip_unknown=skip_unknown)
 
 
 def load_demo(*, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> BattleSet:

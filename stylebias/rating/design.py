@@ -147,6 +147,20 @@ def standardise(
         mean = np.average(X, axis=0, weights=weights)
         scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weights))
     magnitude = np.maximum(np.abs(X).max(axis=0, initial=0.0), 1e-300)
+    keep, dropped = _informative(names, scale, magnitude)
+    Z = np.asfortranarray((X[:, keep] - mean[keep]) / scale[keep])
+    kept = [n for n, k in zip(names, keep, strict=True) if k]
+    mean, scale = mean[keep], scale[keep]
+    redundant = _collinear(Z, weights)
+    if redundant:
+        idx, dropped = _drop_redundant(kept, redundant, dropped)
+        Z = np.asfortranarray(Z[:, idx])
+        kept, mean, scale = [kept[j] for j in idx], mean[idx], scale[idx]
+    return Standardised(Z=Z, names=kept, mean=mean, scale=scale, dropped=dropped)
+
+
+def _informative(names: list[str], scale: np.ndarray, magnitude: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Keep-mask of the columns that vary, and the names of the constant ones (warned about)."""
     keep = scale > ZERO_VARIANCE_RTOL * magnitude
     dropped = [n for n, k in zip(names, keep, strict=True) if not k]
     if dropped:
@@ -154,25 +168,24 @@ def standardise(
             f"dropped {len(dropped)} feature(s) with zero variance in these battles "
             f"(no information, and standardising would divide by zero): {', '.join(dropped)}",
             StyleBiasWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    Z = np.asfortranarray((X[:, keep] - mean[keep]) / scale[keep])
-    kept = [n for n, k in zip(names, keep, strict=True) if k]
-    mean, scale = mean[keep], scale[keep]
-    redundant = _collinear(Z, weights)
-    if redundant:
-        idx = [j for j in range(len(kept)) if j not in redundant]
-        warnings.warn(
-            "dropped feature(s) that are exact linear combinations of earlier ones in these battles "
-            "(their separate effects are not identifiable): "
-            + ", ".join(f"{kept[j]} (~ {kept[redundant[j]]})" for j in sorted(redundant)),
-            StyleBiasWarning,
-            stacklevel=3,
-        )
-        dropped = dropped + [kept[j] for j in sorted(redundant)]
-        Z = np.asfortranarray(Z[:, idx])
-        kept, mean, scale = [kept[j] for j in idx], mean[idx], scale[idx]
-    return Standardised(Z=Z, names=kept, mean=mean, scale=scale, dropped=dropped)
+    return keep, dropped
+
+
+def _drop_redundant(
+    kept: list[str], redundant: dict[int, int], dropped: list[str]
+) -> tuple[list[int], list[str]]:
+    """Positions (in ``kept``) that stay once the collinear columns go, and the dropped names (warned)."""
+    idx = [j for j in range(len(kept)) if j not in redundant]
+    warnings.warn(
+        "dropped feature(s) that are exact linear combinations of earlier ones in these battles "
+        "(their separate effects are not identifiable): "
+        + ", ".join(f"{kept[j]} (~ {kept[redundant[j]]})" for j in sorted(redundant)),
+        StyleBiasWarning,
+        stacklevel=4,
+    )
+    return idx, dropped + [kept[j] for j in sorted(redundant)]
 
 
 #: A feature whose variance left after regressing on the earlier features is below this share is redundant.
@@ -194,6 +207,12 @@ def _collinear(Z: np.ndarray, weights: np.ndarray | None) -> dict[int, int]:
         for j in range(i, K):
             prod = Z[:, i] * Z[:, j]
             C[i, j] = C[j, i] = float(prod.mean() if w is None else np.einsum("i,i->", prod, w))
+    return _collinear_in(C)
+
+
+def _collinear_in(C: np.ndarray) -> dict[int, int]:
+    """The greedy pass of :func:`_collinear` over a correlation matrix ``C``."""
+    K = len(C)
     kept: list[int] = []
     redundant: dict[int, int] = {}
     for j in range(K):
@@ -208,3 +227,77 @@ def _collinear(Z: np.ndarray, weights: np.ndarray | None) -> dict[int, int]:
                 continue
         kept.append(j)
     return redundant
+
+
+# -- standardisation from moments: for battles that are never in one place ------------------------------
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Weighted moments of the raw pair features over some battles, combinable across chunks.
+
+    ``weight`` = sum of the battle weights, ``mean`` the weighted mean, ``comoment`` the weighted sum of
+    ``(x - mean)(x - mean)^T`` and ``magnitude`` the largest ``|x|`` per column. :meth:`combine` is Chan,
+    Golub and LeVeque's pairwise update, so moments summed over partitions in any grouping equal the
+    moments of all the battles up to rounding.
+    """
+
+    weight: float
+    mean: np.ndarray
+    comoment: np.ndarray
+    magnitude: np.ndarray
+
+    @classmethod
+    def of(cls, X: np.ndarray, weights: np.ndarray | None = None) -> Moments:
+        X = np.asarray(X, dtype=np.float64)
+        K = X.shape[1]
+        W = float(len(X)) if weights is None else float(np.sum(weights))
+        if not len(X) or W <= 0:
+            return cls(0.0, np.zeros(K), np.zeros((K, K)), np.zeros(K))
+        mean = X.mean(axis=0) if weights is None else np.average(X, axis=0, weights=weights)
+        D = X - mean
+        DW = D if weights is None else D * np.asarray(weights, dtype=np.float64)[:, None]
+        return cls(W, mean, DW.T @ D, np.abs(X).max(axis=0))
+
+    def combine(self, other: Moments) -> Moments:
+        if other.weight <= 0:
+            return self
+        if self.weight <= 0:
+            return other
+        W = self.weight + other.weight
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.weight / W)
+        comoment = self.comoment + other.comoment + np.outer(delta, delta) * (self.weight * other.weight / W)
+        return Moments(W, mean, comoment, np.maximum(self.magnitude, other.magnitude))
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """A standardisation decided from :class:`Moments`: the kept names, their mean and scale, the dropped."""
+
+    names: list[str]
+    mean: np.ndarray
+    scale: np.ndarray
+    dropped: list[str]
+
+
+def scaling_from_moments(moments: Moments, names: list[str]) -> Scaling:
+    """What :func:`standardise` would decide for the battles behind ``moments``: the same population
+    mean and std, and the same rules (and warnings) for constant and collinear columns."""
+    K = len(names)
+    if moments.weight <= 0:
+        mean = scale = np.zeros(K)
+    else:
+        mean = moments.mean
+        scale = np.sqrt(np.maximum(np.diag(moments.comoment), 0.0) / moments.weight)
+    magnitude = np.maximum(moments.magnitude, 1e-300)
+    keep, dropped = _informative(names, scale, magnitude)
+    kept = [n for n, k in zip(names, keep, strict=True) if k]
+    mean, scale = mean[keep], scale[keep]
+    if len(kept) >= 2:
+        cov = moments.comoment[np.ix_(keep, keep)] / moments.weight
+        redundant = _collinear_in(cov / np.outer(scale, scale))
+        if redundant:
+            idx, dropped = _drop_redundant(kept, redundant, dropped)
+            kept, mean, scale = [kept[j] for j in idx], mean[idx], scale[idx]
+    return Scaling(kept, np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64), dropped)

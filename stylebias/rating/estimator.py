@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import Any
 
@@ -29,7 +29,7 @@ from .design import components, encode_models, standardise
 from .intervals import bootstrap, frozen_sandwich, sandwich
 from .likelihood import tie_model
 from .settings import FitSettings
-from .solver import LN10, PairLayout, Problem, newton
+from .solver import LN10, PairLayout, Problem, SolveInfo, newton
 from .support import SUPPORT_COLUMNS, describe_support, feature_support, unit, verdict
 
 #: One row per style feature in :meth:`StyleBT.effects`.
@@ -268,13 +268,7 @@ class StyleBT:
             np.bincount(enc.a, fw, minlength=P) + np.bincount(enc.b, fw, minlength=P), index=enc.models
         )
         self._warn_separation(enc, y, fw)
-        if self.ties != "half" and not (y == 0.5).any():
-            warnings.warn(
-                f"ties={self.ties!r} but the data has no ties: the tie parameter goes to its boundary "
-                "and the fit equals plain Bradley-Terry",
-                StyleBiasWarning,
-                stacklevel=2,
-            )
+        warn_without_ties(self.ties, bool((y == 0.5).any()))
 
         # Battles are sorted by ordered pair (see solver.PairLayout). Without features (and unit weights)
         # they collapse further into (pair, outcome) cells: same optimum, same sandwich, and Poisson(count)
@@ -302,18 +296,7 @@ class StyleBT:
             theta0, mask = self._fixed_start(fixed, enc.models, theta0, free)
         with task("fitting Bradley-Terry" + (" + style" if K else ""), total=None):
             theta, info = newton(problem, theta0, xtol=self.xtol, max_iter=self.max_iter, free=mask)
-        diverged = self.reg == 0.0 and float(np.abs(problem.eta(theta)).max()) > 25.0
-        if not info.converged or diverged:
-            if self.reg == 0.0:
-                raise DataError(
-                    "the unpenalised fit (reg=0) did not converge: some ratings diverge (a model never "
-                    "loses or never wins, possibly after accounting for style). Use reg > 0."
-                )
-            warnings.warn(
-                f"Newton did not converge in {self.max_iter} steps (last step {info.max_step:.2e})",
-                StyleBiasWarning,
-                stacklevel=2,
-            )
+        check_solution(info, self.reg, self.max_iter, lambda: float(np.abs(problem.eta(theta)).max()))
         if self.reg == 0.0 and fixed is None:
             theta[:P] -= theta[:P].mean()
         self.theta_ = theta
@@ -650,6 +633,34 @@ class StyleBT:
         return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
 
 
+def check_solution(info: SolveInfo, reg: float, max_iter: int, eta_max: Callable[[], float]) -> None:
+    """Refuse an unpenalised fit whose ratings diverge, warn when Newton ran out of steps (every fit, in
+    memory or over partitions). ``eta_max`` gives the largest ``|eta|``; it is only asked when ``reg = 0``."""
+    diverged = reg == 0.0 and eta_max() > 25.0
+    if not info.converged or diverged:
+        if reg == 0.0:
+            raise DataError(
+                "the unpenalised fit (reg=0) did not converge: some ratings diverge (a model never "
+                "loses or never wins, possibly after accounting for style). Use reg > 0."
+            )
+        warnings.warn(
+            f"Newton did not converge in {max_iter} steps (last step {info.max_step:.2e})",
+            StyleBiasWarning,
+            stacklevel=3,
+        )
+
+
+def warn_without_ties(ties: str, has_ties: bool) -> None:
+    """An explicit tie model on data without ties fits plain Bradley-Terry: say so."""
+    if ties != "half" and not has_ties:
+        warnings.warn(
+            f"ties={ties!r} but the data has no ties: the tie parameter goes to its boundary "
+            "and the fit equals plain Bradley-Terry",
+            StyleBiasWarning,
+            stacklevel=3,
+        )
+
+
 def warm_start(prev: StyleBT, models: list[str], std: Any, ties: str, default: np.ndarray) -> np.ndarray:
     """Starting parameters for a new fit from a previous fit ``prev`` (matched by model and feature name).
 
@@ -775,10 +786,14 @@ def soft_outcomes_message(ties: str, y: np.ndarray, hard: np.ndarray) -> str:
     )
 
 
-def describe_components(models: list[str], comp: np.ndarray, a: np.ndarray, limit: int = 4) -> str:
-    """ "3 components: {a, b, c} (1,204 battles), {d, e} (56 battles), ..." for error messages."""
+def describe_components(
+    models: list[str], comp: np.ndarray, a: np.ndarray, limit: int = 4, counts: np.ndarray | None = None
+) -> str:
+    """ "3 components: {a, b, c} (1,204 battles), {d, e} (56 battles), ..." for error messages.
+
+    ``a``: model A per battle, or per row of a pair table with its battle ``counts``."""
     n_comp = int(comp.max()) + 1
-    battles = np.bincount(comp[a], minlength=n_comp)
+    battles = np.bincount(comp[a], counts, minlength=n_comp).astype(np.int64)
     parts = []
     for c in range(min(n_comp, limit)):
         names = [m for m, k in zip(models, comp, strict=True) if k == c]

@@ -133,23 +133,31 @@ def _take(values: Any, rows: np.ndarray) -> Any:
 
 
 def thin_models(
-    a: np.ndarray, b: np.ndarray, n_models: int, min_battles: int, protected: np.ndarray | None = None
+    a: np.ndarray,
+    b: np.ndarray,
+    n_models: int,
+    min_battles: int,
+    protected: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[int, int]]:
     """Keep-mask over battles and the excluded model indices with their battle counts.
 
     Removing a thin model removes its battles, which can make another model thin: iterate to a fixed point.
     ``protected`` (a mask over models) are never thin: models whose ratings are held fixed need no battles.
+    ``counts``: battles per row when a row stands for several (a pair table); default one each.
     """
     keep = np.ones(len(a), dtype=bool)
     excluded: dict[int, int] = {}
     if min_battles <= 1:
         return keep, excluded
-    initial = np.bincount(a, minlength=n_models) + np.bincount(b, minlength=n_models)
+    c = counts
+    initial = np.bincount(a, c, minlength=n_models) + np.bincount(b, c, minlength=n_models)
     drop = np.zeros(n_models, dtype=bool)
     safe = np.zeros(n_models, dtype=bool) if protected is None else protected
     while True:
-        counts = np.bincount(a[keep], minlength=n_models) + np.bincount(b[keep], minlength=n_models)
-        thin = np.flatnonzero((counts < min_battles) & (initial > 0) & ~drop & ~safe)
+        ck = None if c is None else c[keep]
+        now = np.bincount(a[keep], ck, minlength=n_models) + np.bincount(b[keep], ck, minlength=n_models)
+        thin = np.flatnonzero((now < min_battles) & (initial > 0) & ~drop & ~safe)
         if len(thin) == 0:
             break
         for m in thin:
@@ -175,13 +183,15 @@ def component_policy(
     rows: np.ndarray,
     policy: str = "split",
     linked: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> tuple[list[Part], list[dict[str, Any]]]:
     """What a disconnected comparison graph becomes, and the models it leaves out (with the reason).
 
     Ratings from different connected components share no scale, so they are never put in one table.
     ``"split"`` (the default) fits every component on its own (component 0 = most battles), ``"largest"``
     fits only component 0 and lists the other models, ``"refuse"`` raises :class:`DataError` naming the
-    components. ``a``/``b`` index ``models`` per battle; ``rows`` are those battles' positions in the design.
+    components. ``a``/``b`` index ``models`` per battle; ``rows`` are those battles' positions in the design;
+    ``counts``: battles per row when a row stands for several (a pair table).
 
     ``linked`` (model indices whose ratings are held fixed: they share one scale) makes the component
     holding them the only one rated, whatever the policy; models not connected to it are left out.
@@ -189,18 +199,18 @@ def component_policy(
     check_components(policy)
     if linked is not None and len(linked):
         return _linked_part(models, a, b, rows, linked)
-    comp_of_model = graph_components(a, b, len(models))
+    comp_of_model = graph_components(a, b, len(models), counts)
     n_comp = int(comp_of_model.max()) + 1
     if n_comp > 1 and policy == "refuse":
         raise DataError(
             "comparison graph is disconnected, so ratings across its parts are not comparable: "
-            + describe_components(models, comp_of_model, a)
+            + describe_components(models, comp_of_model, a, counts=counts)
             + ". Use components='split' (CLI: --components split) to rate each part separately or "
             "'largest' to rate only the largest."
         )
     excluded: list[dict[str, Any]] = []
     if policy == "largest" and n_comp > 1:
-        played = np.bincount(a, minlength=len(models)) + np.bincount(b, minlength=len(models))
+        played = np.bincount(a, counts, minlength=len(models)) + np.bincount(b, counts, minlength=len(models))
         for m, c, n in zip(models, comp_of_model, played, strict=True):
             if c != 0:
                 excluded.append(
@@ -215,7 +225,7 @@ def component_policy(
             f"comparison graph is disconnected; fitting the largest component only. Left out "
             f"{len(left_out)} model(s): {', '.join(left_out)}",
             StyleBiasWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of fit_design (through plan_parts)
         )
     comp_of_battle = comp_of_model[a]
     wanted = [0] if policy == "largest" else list(range(n_comp))
@@ -249,7 +259,7 @@ def _linked_part(
             f"{len(excluded)} model(s) have no battles connecting them to the saved fit's models and are not "
             f"rated: {', '.join(sorted(str(r['model']) for r in excluded))}",
             StyleBiasWarning,
-            stacklevel=4,
+            stacklevel=5,  # the caller of fit_design (through plan_parts and component_policy)
         )
     keep = [m for i, m in enumerate(models) if comp[i] == held]
     return [Part(0, keep, rows[comp[a] == held])], excluded
@@ -274,49 +284,15 @@ def fit_design(
     """
     settings.check()
     enc_all = encode_models(design.model_a, design.model_b)
-    saved = None
-    if design.frozen is not None:
-        saved = np.isin(np.asarray(enc_all.models, dtype=object), design.frozen.models)
-    keep, thin = thin_models(enc_all.a, enc_all.b, len(enc_all.models), settings.min_battles, saved)
-    excluded_rows = [
-        {
-            "model": enc_all.models[m],
-            "battles": n,
-            "reason": f"fewer than --min-battles {settings.min_battles} battles",
-        }
-        for m, n in sorted(thin.items())
-    ]
-    idx = np.flatnonzero(keep)
-    if len(idx) == 0:
-        raise DataError(
-            f"no battles left after removing models with fewer than {settings.min_battles} battles "
-            f"({len(thin)} models removed)"
-        )
-    kept_models = np.unique(np.concatenate([enc_all.a[idx], enc_all.b[idx]]))
-    if saved is not None and not saved[kept_models].any():
-        names = design.frozen.models if design.frozen is not None else []
-        raise DataError(
-            "no battle involves a model of the saved fit, so the new models cannot be placed on its scale "
-            f"(saved models: {', '.join(names[:8])}{' …' if len(names) > 8 else ''})"
-        )
-    if len(kept_models) < 2 and saved is None:
-        names = [enc_all.models[i] for i in kept_models]
-        raise DataError(f"need at least two models to rate, found {len(names)}: {names}")
-    models = [enc_all.models[i] for i in kept_models]
-    a_kept = np.searchsorted(kept_models, enc_all.a[idx])
-    b_kept = np.searchsorted(kept_models, enc_all.b[idx])
-    linked = None if saved is None else np.flatnonzero(saved[kept_models])
-    parts, left_out = component_policy(models, a_kept, b_kept, idx, settings.components, linked)
-    excluded = pd.DataFrame(excluded_rows + left_out, columns=["model", "battles", "reason"])
-    rated = models if design.frozen is None else sorted(set(models) | set(design.frozen.models))
+    parts, excluded, rated = plan_parts(
+        enc_all.models,
+        enc_all.a,
+        enc_all.b,
+        settings,
+        winrate_vs=winrate_vs,
+        frozen=None if design.frozen is None else design.frozen.models,
+    )
     anchor = settings.anchor
-    for option, model in (("--winrate-vs", winrate_vs), ("--anchor", None if anchor is None else anchor[0])):
-        if model is not None and model not in rated:
-            if model in enc_all.models:  # in the data, but removed as thin
-                raise DataError(
-                    f"{option}: model {model!r} has fewer than --min-battles {settings.min_battles} battles"
-                )
-            raise UsageError(f"{option}: model {model!r} is not among the rated models")
 
     shown = settings.to_json() if describe is None else describe
     results: list[RankResult] = []
@@ -366,6 +342,70 @@ def fit_design(
     main.parts = others
     main.skipped = skipped
     return main
+
+
+def plan_parts(
+    all_models: list[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    settings: FitSettings,
+    *,
+    counts: np.ndarray | None = None,
+    winrate_vs: str | None = None,
+    frozen: list[str] | None = None,
+) -> tuple[list[Part], pd.DataFrame, list[str]]:
+    """The parts a fit rates, the models it leaves out, and every model it rates (the saved ones too).
+
+    Thin models first, then the component policy. ``a``/``b`` index ``all_models`` per row; a part's
+    ``rows`` are positions in them. ``counts``: battles per row when a row stands for several (the pair
+    table of a partitioned fit), default one each. ``frozen``: the models of a saved fit held fixed.
+    """
+    saved = None
+    if frozen is not None:
+        saved = np.isin(np.asarray(all_models, dtype=object), frozen)
+    keep, thin = thin_models(a, b, len(all_models), settings.min_battles, saved, counts)
+    excluded_rows = [
+        {
+            "model": all_models[m],
+            "battles": n,
+            "reason": f"fewer than --min-battles {settings.min_battles} battles",
+        }
+        for m, n in sorted(thin.items())
+    ]
+    idx = np.flatnonzero(keep)
+    if len(idx) == 0:
+        raise DataError(
+            f"no battles left after removing models with fewer than {settings.min_battles} battles "
+            f"({len(thin)} models removed)"
+        )
+    kept_models = np.unique(np.concatenate([a[idx], b[idx]]))
+    if saved is not None and not saved[kept_models].any():
+        names = list(frozen or [])
+        raise DataError(
+            "no battle involves a model of the saved fit, so the new models cannot be placed on its scale "
+            f"(saved models: {', '.join(names[:8])}{' …' if len(names) > 8 else ''})"
+        )
+    if len(kept_models) < 2 and saved is None:
+        names = [all_models[i] for i in kept_models]
+        raise DataError(f"need at least two models to rate, found {len(names)}: {names}")
+    models = [all_models[i] for i in kept_models]
+    a_kept = np.searchsorted(kept_models, a[idx])
+    b_kept = np.searchsorted(kept_models, b[idx])
+    linked = None if saved is None else np.flatnonzero(saved[kept_models])
+    parts, left_out = component_policy(
+        models, a_kept, b_kept, idx, settings.components, linked, None if counts is None else counts[idx]
+    )
+    excluded = pd.DataFrame(excluded_rows + left_out, columns=["model", "battles", "reason"])
+    rated = models if frozen is None else sorted(set(models) | set(frozen))
+    anchor = settings.anchor
+    for option, model in (("--winrate-vs", winrate_vs), ("--anchor", None if anchor is None else anchor[0])):
+        if model is not None and model not in rated:
+            if model in all_models:  # in the data, but removed as thin
+                raise DataError(
+                    f"{option}: model {model!r} has fewer than --min-battles {settings.min_battles} battles"
+                )
+            raise UsageError(f"{option}: model {model!r} is not among the rated models")
+    return parts, excluded, rated
 
 
 def fit_part(

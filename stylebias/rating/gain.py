@@ -46,13 +46,20 @@ def describe_reference(controlled: StyleBT) -> str:
 
 
 def style_gain(
-    controlled: StyleBT, raw: StyleBT, design: Any = None, *, paired_bootstrap: bool = False
+    controlled: StyleBT,
+    raw: StyleBT,
+    design: Any = None,
+    *,
+    paired_bootstrap: bool = False,
+    cross: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """``model, style_gain, style_gain_low, style_gain_high`` in the controlled fit's model order.
 
     ``design`` (a :class:`~stylebias.rating.fit.Design` of the battles both fits saw) gives the sandwich
-    interval; ``paired_bootstrap`` says the two fits' bootstrap replicates used the same battle weights.
-    Without either (a loaded result, or ``raw`` being the controlled fit itself) the interval is NaN.
+    interval, or ``cross``: the two fits' score cross moment summed elsewhere (a partitioned fit adds up
+    :func:`cross_sum` over its partitions and finishes it with :func:`finish_cross`); ``paired_bootstrap``
+    says the two fits' bootstrap replicates used the same battle weights. Without any (a loaded result, or
+    ``raw`` being the controlled fit itself) the interval is NaN.
     """
     models = list(controlled.models_)
     gain = raw.ratings_.reindex(models).to_numpy() - controlled.ratings_.to_numpy()
@@ -62,31 +69,23 @@ def style_gain(
             boot = raw.boot_ratings_[models].to_numpy() - controlled.boot_ratings_[models].to_numpy()
             q = np.quantile(boot, [0.5 - controlled.level / 2, 0.5 + controlled.level / 2], axis=0)
             low, high = q[0], q[1]
-        elif controlled.boot_theta_ is None and design is not None:
-            var = gain_variance(controlled, raw, design)
+        elif controlled.boot_theta_ is None and (design is not None or cross is not None):
+            var = gain_variance(controlled, raw, design, cross)
             half = NormalDist().inv_cdf(0.5 + controlled.level / 2) * np.sqrt(np.maximum(var, 0.0))
             low, high = gain - half, gain + half
     return pd.DataFrame({"model": models, "style_gain": gain, "style_gain_low": low, "style_gain_high": high})
 
 
-def gain_variance(controlled: StyleBT, raw: StyleBT, design: Any) -> np.ndarray:
-    """Sandwich variance (Elo²) of each model's raw − controlled rating, from the joint covariance."""
+def gain_variance(
+    controlled: StyleBT, raw: StyleBT, design: Any, cross: np.ndarray | None = None
+) -> np.ndarray:
+    """Sandwich variance (Elo²) of each model's raw − controlled rating, from the joint covariance
+    (``cross``: the finished score cross moment, when it was summed elsewhere; else from ``design``)."""
     models = list(controlled.models_)
     if list(raw.models_) != models or controlled.hessian_ is None or raw.hessian_ is None:
         return np.full(len(models), np.nan)
-    enc = encode_models(design.model_a, design.model_b)
-    order = np.argsort(enc.pair, kind="stable")
-    layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, len(enc.models))
-    y = np.asarray(design.pref_a, dtype=np.float64)[order]
-    w = None if design.weights is None else np.asarray(design.weights, dtype=np.float64)[order]
-    Z = None
-    if len(controlled.coef_):
-        X = design.X[list(controlled.feature_names_)].to_numpy(dtype=np.float64)[order]
-        Z = (X - controlled.feature_mean_) / controlled.feature_scale_
-    tie = tie_model(controlled.ties)
-    p_c = Problem(layout, y, Z, tie, controlled.reg, w, controlled.model_scale_)
-    p_r = Problem(layout, y, None, tie, raw.reg, w, raw.model_scale_)
-    cross = cross_moment(p_r, p_c, raw.theta_, controlled.theta_)
+    if cross is None:
+        cross = _design_cross(controlled, raw, design)
     cov = solve_psd(raw.hessian_, solve_psd(controlled.hessian_, cross.T).T)  # H_r^-1 B H_c^-1
     P = len(models)
     if controlled.reg == 0.0:  # the fits' covariances are of sum-zero contrasts (see intervals.sandwich)
@@ -105,8 +104,36 @@ def gain_variance(controlled: StyleBT, raw: StyleBT, design: Any) -> np.ndarray:
     return controlled.scale**2 * var
 
 
+def _design_cross(controlled: StyleBT, raw: StyleBT, design: Any) -> np.ndarray:
+    """The two fits' score cross moment over the battles of ``design``."""
+    enc = encode_models(design.model_a, design.model_b)
+    order = np.argsort(enc.pair, kind="stable")
+    layout = PairLayout.from_sorted(enc.pair[order], enc.pair_a, enc.pair_b, len(enc.models))
+    y = np.asarray(design.pref_a, dtype=np.float64)[order]
+    w = None if design.weights is None else np.asarray(design.weights, dtype=np.float64)[order]
+    Z = None
+    if len(controlled.coef_):
+        X = design.X[list(controlled.feature_names_)].to_numpy(dtype=np.float64)[order]
+        Z = (X - controlled.feature_mean_) / controlled.feature_scale_
+    tie = tie_model(controlled.ties)
+    p_c = Problem(layout, y, Z, tie, controlled.reg, w, controlled.model_scale_)
+    p_r = Problem(layout, y, None, tie, raw.reg, w, raw.model_scale_)
+    return cross_moment(p_r, p_c, raw.theta_, controlled.theta_)
+
+
 def cross_moment(p_r: Problem, p_c: Problem, theta_r: np.ndarray, theta_c: np.ndarray) -> np.ndarray:
-    """``n/(n-q) * sum_i w_i (u_i^raw - mean)(u_i^ctrl - mean)^T``: the two fits' score cross moment.
+    """``n/(n-q) * sum_i w_i (u_i^raw - mean)(u_i^ctrl - mean)^T``: the two fits' score cross moment."""
+    B, n = cross_sum(p_r, p_c, theta_r, theta_c)
+    return finish_cross(
+        B, n, (p_r.reg, p_r.P + p_r.K, p_r.dim), (p_c.reg, p_c.P + p_c.K, p_c.dim), theta_r, theta_c
+    )
+
+
+def cross_sum(
+    p_r: Problem, p_c: Problem, theta_r: np.ndarray, theta_c: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """``sum_i w_i u_i^raw (u_i^ctrl)^T`` and ``sum_i w_i`` over one chunk of battles (sums over rows, so
+    partitions add theirs up).
 
     The raw design row is the first ``P`` entries of the controlled one (the model columns), so every block
     is a slice of the controlled problem's ``second_moment`` with the product of the two fits' weights.
@@ -124,13 +151,26 @@ def cross_moment(p_r: Problem, p_c: Problem, theta_r: np.ndarray, theta_c: np.nd
         if p_r.E:
             B[P, : P + K] = p_c.second_moment(zero, fw * t_r.d_tau * t_c.d_eta)[col, : P + K]
             B[P, col] = float((fw * t_r.d_tau * t_c.d_tau).sum())
-    n = float(fw.sum())
-    total_r, total_c = np.zeros(p_r.dim), np.zeros(p_c.dim)  # sum_i w_i u_i = -reg * theta (0 for tau)
-    total_r[: p_r.P + p_r.K] = -p_r.reg * theta_r[: p_r.P + p_r.K]
-    total_c[: P + K] = -p_c.reg * theta_c[: P + K]
+    return B, float(fw.sum())
+
+
+def finish_cross(
+    B: np.ndarray,
+    n: float,
+    fit_r: tuple[float, int, int],
+    fit_c: tuple[float, int, int],
+    theta_r: np.ndarray,
+    theta_c: np.ndarray,
+) -> np.ndarray:
+    """The summed cross moment centred and HC1-scaled. ``fit_*`` = (reg, penalised coordinates, dim) of
+    each fit: ``sum_i w_i u_i = -reg * theta`` on the penalised coordinates (0 for a tie parameter)."""
+    (reg_r, pen_r, q_r), (reg_c, pen_c, q_c) = fit_r, fit_c
+    B = B.copy()
+    total_r, total_c = np.zeros(q_r), np.zeros(q_c)
+    total_r[:pen_r] = -reg_r * theta_r[:pen_r]
+    total_c[:pen_c] = -reg_c * theta_c[:pen_c]
     if n > 0:
         B -= np.outer(total_r, total_c) / n
-    q_r, q_c = p_r.dim, p_c.dim
     if n > max(q_r, q_c) + 1:
         B *= np.sqrt(n / (n - q_r) * n / (n - q_c))
     return B

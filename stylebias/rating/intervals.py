@@ -34,6 +34,15 @@ from .solver import Problem, Workspace, free_hessian, newton, solve_psd
 def sandwich(problem: Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(V, H)``: the robust covariance of ``theta`` and the penalised Hessian at ``theta``."""
     H = problem.hessian(problem.terms(theta))
+    B, n = score_moment(problem, theta)
+    return robust_covariance(H, B, n, theta, problem.reg, problem.P, problem.K), H
+
+
+def score_moment(problem: Problem, theta: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(sum_i w_i u_i u_i^T, sum_i w_i)`` over the problem's rows: the sandwich's uncentred meat.
+
+    A sum over rows, so the meat of battles split into chunks is the sum of the chunks' meats.
+    """
     t = problem.unit_terms(theta)
     w = problem.w
     u = t.d_eta
@@ -43,25 +52,32 @@ def sandwich(problem: Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if problem.E:
         h_tau = fw * u * t.d_tau
         h_tt = float((fw * t.d_tau * t.d_tau).sum())
-    B = problem.second_moment(h, h_tau, h_tt or 0.0)
-    n = float(fw.sum())
-    total = np.zeros(problem.dim)  # sum_i w_i u_i = -reg * theta at the optimum (and 0 for tau)
-    total[: problem.P + problem.K] = -problem.reg * theta[: problem.P + problem.K]
+    return problem.second_moment(h, h_tau, h_tt or 0.0), float(fw.sum())
+
+
+def robust_covariance(
+    H: np.ndarray, B: np.ndarray, n: float, theta: np.ndarray, reg: float, n_models: int, n_features: int
+) -> np.ndarray:
+    """``H^-1 B H^-1`` from the penalised Hessian and the summed meat ``B`` over ``n`` weighted battles:
+    the meat is centred (the scores sum to ``-reg * theta``) and HC1-scaled here. ``B`` is modified."""
+    dim = len(theta)
+    P, K = n_models, n_features
+    total = np.zeros(dim)  # sum_i w_i u_i = -reg * theta at the optimum (and 0 for tau)
+    total[: P + K] = -reg * theta[: P + K]
     if n > 0:
         B -= np.outer(total, total) / n
-    q = problem.dim
+    q = dim
     if n > q + 1:
         B *= n / (n - q)
     Hinv_B = solve_psd(H, B)
     V = solve_psd(H, Hinv_B.T)
     V = 0.5 * (V + V.T)
-    if problem.reg == 0.0:
+    if reg == 0.0:
         # undo the 1 1^T / P used to pin the rating shift: project ratings onto sum-zero contrasts
-        P = problem.P
-        C = np.eye(problem.dim)
+        C = np.eye(dim)
         C[:P, :P] -= 1.0 / P
         V = C @ V @ C.T
-    return V, H
+    return V
 
 
 def frozen_sandwich(
@@ -125,6 +141,30 @@ def replicate_weights(seed: int, replicate: int, n: int, counts: np.ndarray | No
     if counts is not None:
         return rng.poisson(counts).astype(np.float64)
     return np.searchsorted(_POISSON1_CDF, rng.random(n), side="right").astype(np.float64)
+
+
+def replicate_weights_at(seed: int, replicate: int, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``replicate_weights(seed, replicate, n, None)`` at positions ``[s, s + l)`` of each run, concatenated.
+
+    The runs (ascending, not overlapping) are where one partition's battles sit in the fit's battle order;
+    the generator jumps over everyone else's draws (``PCG64.advance``: one 64-bit draw per uniform) instead
+    of making them, so a partition draws exactly the multipliers the in-memory bootstrap gives its battles,
+    in time linear in its own rows and runs.
+    """
+    rng = np.random.default_rng([int(seed), int(replicate)])
+    bits = rng.bit_generator
+    u = np.empty(int(np.sum(lengths)))
+    pos = at = 0
+    for s, m in zip(np.asarray(starts).tolist(), np.asarray(lengths).tolist(), strict=True):
+        if m <= 0:
+            continue
+        if s < pos:
+            raise ValueError("runs must be ascending and must not overlap")
+        if s > pos:
+            bits.advance(s - pos)
+        rng.random(out=u[at : at + m])
+        pos, at = s + m, at + m
+    return np.searchsorted(_POISSON1_CDF, u, side="right").astype(np.float64)
 
 
 def bootstrap(

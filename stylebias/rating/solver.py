@@ -20,6 +20,12 @@ per-battle sum is then a segment sum (``np.add.reduceat`` over contiguous runs, 
 scatter over the few thousand distinct pairs, and the model part of ``eta`` is one value per pair repeated
 over its run. The design matrix is never built.
 
+Chunks. The loss, its gradient and its Hessian are sums over rows, so a ``Problem`` over any chunk of the
+battles gives that chunk's share (:meth:`Problem.loss`, :meth:`Problem.data_gradient`,
+:meth:`Problem.data_hessian`) and the penalty is added once (:func:`penalty_value`,
+:func:`penalise_gradient`, :func:`penalise_hessian`): the in-memory fit does it for its one chunk, a fit whose
+battles are partitioned over machines (:mod:`stylebias.rating.partitioned`) sums the partitions' shares first.
+
 Step acceptance. All three likelihoods are convex, so along the Newton direction ``phi(t) = F(theta + t s)``
 is convex: if ``phi'(1) <= 0`` the full step decreased ``F`` and is accepted using only the gradient at
 the new point, which the next iteration needs anyway. Otherwise the step is halved until Armijo's
@@ -160,13 +166,16 @@ class Problem:
         return v if self.w is None else v * self.w
 
     def penalty(self, theta: np.ndarray) -> float:
-        core = theta[: self.P + self.K]
-        return 0.5 * self.reg * float(core @ core)
+        return penalty_value(theta, self.reg, self.P + self.K)
 
     def _wsum(self, v: np.ndarray) -> float:
         return float(v.sum()) if self.w is None else float(np.einsum("i,i->", v, self.w))
 
     def objective(self, theta: np.ndarray) -> float:
+        return self.loss(theta) + self.penalty(theta)
+
+    def loss(self, theta: np.ndarray) -> float:
+        """The unpenalised part of :meth:`objective`: the summed (weighted) loss over this chunk's rows."""
         _, _, tau = self.split(theta)
         if not self.tie.feasible(tau):
             return math.inf
@@ -185,9 +194,9 @@ class Problem:
             total -= self._wsum(tmp)
             np.maximum(eta, 0.0, out=eta)
             total += self._wsum(eta)
-            return total + self.penalty(theta)
+            return total
         t = self.tie.terms(self.eta(theta), tau, self.y, derivs=False)
-        return float(self._weighted(t.loss).sum()) + self.penalty(theta)
+        return float(self._weighted(t.loss).sum())
 
     def terms(self, theta: np.ndarray) -> Terms | None:
         """Weighted per-battle derivatives at ``theta``; None outside the tie model's domain.
@@ -222,6 +231,10 @@ class Problem:
         return self.tie.terms(self.eta(theta), tau, self.y, derivs=True)
 
     def gradient(self, theta: np.ndarray, t: Terms) -> np.ndarray:
+        return penalise_gradient(self.data_gradient(t), theta, self.reg, self.P + self.K)
+
+    def data_gradient(self, t: Terms) -> np.ndarray:
+        """The unpenalised gradient from *weighted* terms: a sum over this chunk's rows only."""
         g = np.empty(self.dim)
         P, K = self.P, self.K
         v = t.d_eta
@@ -230,7 +243,6 @@ class Problem:
             g[P : P + K] = np.einsum("i,ij->j", v, self.Z)
         if self.E:
             g[P + K] = t.d_tau.sum()
-        g[: P + K] += self.reg * theta[: P + K]
         return g
 
     def second_moment(
@@ -271,19 +283,45 @@ class Problem:
 
     def hessian(self, t: Terms) -> np.ndarray:
         """Penalised Hessian from *weighted* terms (as returned by :meth:`terms`)."""
+        return penalise_hessian(self.data_hessian(t), self.reg, self.P, self.P + self.K)
+
+    def data_hessian(self, t: Terms) -> np.ndarray:
+        """The unpenalised Hessian from *weighted* terms: a sum over this chunk's rows only."""
         h = t.d2_eta
         h_tau = h_tt = None
         if self.E:
             h_tau = t.d2_eta_tau
             h_tt = float(t.d2_tau.sum())
-        H = self.second_moment(h, h_tau, h_tt or 0.0)
-        idx = np.arange(self.P + self.K)
-        H[idx, idx] += self.reg
-        if self.reg == 0.0:
-            # ratings are only identified up to a common shift: fix the shift by adding 1 1^T / P to the
-            # rating block (the gradient is orthogonal to that direction, so the solution is unchanged)
-            H[: self.P, : self.P] += 1.0 / self.P
-        return H
+        return self.second_moment(h, h_tau, h_tt or 0.0)
+
+
+# -- the penalty, added once to sums of per-chunk pieces ------------------------------------------------
+# ``Problem`` adds it to its own chunk's loss, gradient and Hessian; a fit whose rows are split over
+# machines sums the chunks' ``loss``/``data_gradient``/``data_hessian`` and adds it once with these same
+# functions, so both minimise the same objective.
+
+
+def penalty_value(theta: np.ndarray, reg: float, n_penalised: int) -> float:
+    """``reg/2 * ||theta[:n_penalised]||^2`` (ratings and style coefficients; the tie parameter is free)."""
+    core = theta[:n_penalised]
+    return 0.5 * reg * float(core @ core)
+
+
+def penalise_gradient(g: np.ndarray, theta: np.ndarray, reg: float, n_penalised: int) -> np.ndarray:
+    """Add the penalty's gradient to the loss gradient ``g`` (in place; returns ``g``)."""
+    g[:n_penalised] += reg * theta[:n_penalised]
+    return g
+
+
+def penalise_hessian(H: np.ndarray, reg: float, n_models: int, n_penalised: int) -> np.ndarray:
+    """Add the penalty's Hessian to the loss Hessian ``H`` (in place; returns ``H``)."""
+    idx = np.arange(n_penalised)
+    H[idx, idx] += reg
+    if reg == 0.0:
+        # ratings are only identified up to a common shift: fix the shift by adding 1 1^T / P to the
+        # rating block (the gradient is orthogonal to that direction, so the solution is unchanged)
+        H[:n_models, :n_models] += 1.0 / n_models
+    return H
 
 
 def solve_psd(H: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -12,7 +12,11 @@ Per-model "why it won" cards use the Bradley-Terry decomposition of the style-co
   difference in log-odds and ``c`` the centring constant of the standardised style term (z = -mean/scale at
   identical style). This is the definition the vote model uses too (docs/methods.md), so the card's two
   style-neutral scores answer the same question;
-* Elo points bought or cost per feature family: :meth:`StyleBT.style_contributions` summed per family.
+* what style bought the model, Δ = raw − controlled rating with its interval and reference: the leaderboard's
+  column, read from :mod:`stylebias.rating.gain` (never recomputed here), and its one sentence;
+* the style term per feature family: :meth:`StyleBT.style_contributions` summed per family, a different
+  quantity (the model's style against the average battle's, in Elo) that need not add up to Δ;
+* a few example battles: those where style moved the vote most (:func:`style_examples`).
 
 With explanations on (LightGBM + SHAP, :mod:`stylebias.explain`), the vote model's per-model sentence and
 SHAP summary figure are added; if they fail on the data, the report says so and keeps the ranking.
@@ -31,8 +35,10 @@ from scipy.special import expit
 from ..battles import BattleSet
 from ..errors import StyleBiasWarning
 from ..progress import task
+from ..rating.gain import GAIN_COLUMNS
 from ..rating.settings import FitSettings
 from ..rating.solver import LN10
+from .examples import style_examples
 
 #: Prompt-bootstrap replicates of the report's explanation intervals. ``explain`` uses 100; each replicate
 #: refits the chosen vote model (with trees, a few hundred milliseconds on the demo), and 30 keep the page
@@ -56,8 +62,13 @@ class ModelCard:
     observed: float
     neutral: float
     families: list[tuple[str, float]]
+    style_gain: float = float("nan")
+    style_gain_low: float = float("nan")
+    style_gain_high: float = float("nan")
+    gain_sentence: str | None = None
     sentence: str | None = None
     explain: dict[str, Any] = field(default_factory=dict)
+    examples: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +89,9 @@ class ReportData:
     shap_svg: str | None = None
     vote_scores: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    examples_note: str | None = None
+    by: str | None = None
+    groups: list[tuple[Any, Any]] = field(default_factory=list)
 
     @property
     def parts(self) -> list[Any]:
@@ -143,9 +157,11 @@ def model_cards(battles: pd.DataFrame, part: Any, families: dict[str, str]) -> l
     observed, neutral = win_rates(battles, est)
     points = family_points(est, families)
     position = {m: i for i, m in enumerate(est.models_)}
+    styled = part.raw is not part.controlled  # without style control there is no Δ
     cards = []
     for r in part.models.to_dict("records"):
         m, i = r["model"], position[r["model"]]
+        gain = {c: float(r[c]) for c in GAIN_COLUMNS} if styled else {}
         cards.append(
             ModelCard(
                 model=str(m),
@@ -159,6 +175,8 @@ def model_cards(battles: pd.DataFrame, part: Any, families: dict[str, str]) -> l
                 observed=float(observed[i]),
                 neutral=float(neutral[i]),
                 families=[(f, float(v)) for f, v in points.loc[m].items()],
+                gain_sentence=part.gain_sentence(m) if styled else None,
+                **gain,
             )
         )
     return cards
@@ -186,6 +204,7 @@ def build_report(
     explain: bool = True,
     boot: int = REPORT_BOOT,
     explain_options: dict[str, Any] | None = None,
+    by: str | None = None,
     **options: Any,
 ) -> ReportData:
     """Rank ``data`` (default: the embedded demo) and gather the report's tables, cards and figures.
@@ -194,13 +213,21 @@ def build_report(
     ``explain=False`` skips the vote model and its explanations (faster); when they fail on this data the
     report says so instead of failing. ``boot``: prompt-bootstrap replicates of the explanation's intervals
     (:data:`REPORT_BOOT`, fewer than ``explain``'s default: each replicate refits the chosen vote model);
-    ``explain_options`` go to :func:`stylebias.explain.explain_battles` as they are.
+    ``explain_options`` go to :func:`stylebias.explain.explain_battles` as they are. ``by``: a battle column
+    (``judge``, ``language``, ...); each of its values also gets its own ranking (its own panel on the page,
+    :func:`stylebias.rating.rank_battles_by`), next to the ranking of all battles.
     """
     from ..formats import load_battles
     from ..rating.pipeline import rank_battles
 
     if data is None:
         data = load_battles()
+    if by is not None and by not in data.battles.columns:  # before the fits, not after them
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"--by: no column {by!r} in the battles (columns: {', '.join(map(str, data.battles.columns))})"
+        )
     settings = (settings or FitSettings()).replace(**options)
     result = rank_battles(data, features, settings=settings)
     families = feature_families(list(result.settings.get("features", [])))
@@ -223,7 +250,32 @@ def build_report(
         add_explanations(report, data, wanted, **options)
     else:
         report.explain_note = "SHAP explanations were skipped (--no-explain)."
+    report.examples_note = style_examples(
+        report, data.battles, lambda: _pair_features(data, result, features)
+    )
+    if by is not None:
+        from ..rating.pipeline import rank_battles_by
+
+        given = {} if features is ... else {"features": features}
+        with task(f"report: ranking per {by}", total=None):
+            report.by, report.groups = by, rank_battles_by(data, by, settings=settings, **given).groups
     return report
+
+
+def _pair_features(data: BattleSet, result: Any, features: Any) -> pd.DataFrame | None:
+    """The raw pair features the ranking used, one row per battle (``None`` without style features)."""
+    if isinstance(features, pd.DataFrame):
+        return features.reset_index(drop=True)
+    names = list(result.settings.get("features", []))
+    if not names:
+        return None
+    from ..extract import pair_features
+
+    jobs = (
+        0 if result.fit_settings is None or result.fit_settings.n_jobs is None else result.fit_settings.n_jobs
+    )
+    cache = True if result.fit_settings is None else result.fit_settings.cache
+    return pair_features(data.battles, names, jobs=jobs, cache=cache).reset_index(drop=True)
 
 
 def add_explanations(report: ReportData, data: BattleSet, features: Any, **options: Any) -> None:

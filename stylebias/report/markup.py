@@ -74,7 +74,7 @@ def attrs(**kwargs: Any) -> Markup:
     return Markup("".join(parts))
 
 
-VOID = frozenset({"br", "hr", "img", "meta", "col", "wbr"})
+VOID = frozenset({"br", "hr", "img", "input", "meta", "col", "wbr"})
 
 
 def el(tag: str, *children: Any, **kwargs: Any) -> Markup:

@@ -293,11 +293,13 @@ def effects_chart(
     *,
     level: float = 0.95,
     width: int = 1060,
+    verdicts: Sequence[str] | None = None,
 ) -> Markup:
     """Horizontal bars: change in log-odds of winning per +1 SD of each pair feature, with intervals.
 
-    Blue = helps win, vermillion = hurts, grey = interval crosses zero. The right margin prints the odds
-    multiplier so the sign is readable without colour.
+    Blue = helps win, vermillion = hurts, grey = interval crosses zero or, with ``verdicts`` (the effects
+    table's own, :func:`stylebias.rating.support.verdict`), too few battles to tell. The right margin prints
+    the odds multiplier so the sign is readable without colour.
     """
     n = len(names)
     lab_w, lab_chars = label_width(names, lo=110, hi=240)
@@ -313,10 +315,12 @@ def effects_chart(
     for i, name in enumerate(names):
         c, lo, hi = float(coef[i]), float(low[i]), float(high[i])
         yc = top + i * row + row / 2
-        clear = lo > 0 or hi < 0
+        verdict = ("helps" if c > 0 else "hurts") if (lo > 0 or hi < 0) else "no clear effect"
+        if verdicts is not None:
+            verdict = str(verdicts[i])
+        clear = verdict in ("helps", "hurts")
         colour = (BLUE if c > 0 else VERMILLION) if clear else GREY
         x0, x1 = sorted((sx(0), sx(c)))
-        verdict = ("helps" if c > 0 else "hurts") if clear else "no clear effect"
         parts.append(
             el(
                 "g",
