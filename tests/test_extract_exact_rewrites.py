@@ -221,6 +221,54 @@ def test_hyphenator_counts_like_pyphen_on_real_words(shared_data) -> None:
         assert _hyphenator().count(w) == len(ref.positions(w)), w
 
 
+_SYLLABLE_WORDS = [
+    "the",
+    "cat",
+    "a",
+    "selfexclusion",
+    "omnichannel",
+    "386620",
+    "zzqx",
+    "it's",
+    "x" * 61,
+    "y" * 90,
+]
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_SYLLABLE_WORDS)
+        | st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789'", min_size=1),
+        max_size=40,
+    )
+)
+def test_total_syllables_equals_the_per_word_sum_with_and_without_the_memo(words: list[str]) -> None:
+    """The merged CMU + hyphenation table gives each word what :func:`word_syllables` (or the long-word rule)
+    gives it, whether the memo is empty, warm from this very list, or reset."""
+    from stylebias.extract.verbosity import (
+        MAX_WORD_CHARS,
+        _cmu_syllables,
+        _hyphenator,
+        clear_syllable_memo,
+        total_syllables,
+    )
+
+    cmu = _cmu_syllables()
+
+    def plain(w: str) -> int:
+        if w in cmu:
+            return cmu[w]
+        return _hyphenator().count(w) + 1 if len(w) <= MAX_WORD_CHARS else len(w) // 3
+
+    ref = sum(map(plain, words))
+    clear_syllable_memo()
+    assert total_syllables(words) == ref
+    assert total_syllables(words) == ref  # warm
+    clear_syllable_memo()
+    assert total_syllables(words) == ref
+
+
 # ------------------------------------------------------------------------------------------- MATTR
 def _reference_mattr(tokens: list[str], window: int = 50) -> float:
     n = len(tokens)

@@ -127,7 +127,7 @@ def clear_memos() -> None:
     from . import tone, verbosity
 
     tone._MEMO.clear()
-    verbosity._OOV.clear()
+    verbosity.clear_syllable_memo()
 
 
 def extract_batch(

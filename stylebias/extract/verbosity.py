@@ -146,6 +146,9 @@ def _hyphenator() -> Hyphenator:
 MAX_WORD_CHARS = 60
 _OOV: dict[str, int] = {}  # hyphenation results for words not in the CMU dictionary (bounded below)
 _OOV_MAX = 200_000
+#: the CMU counts plus every hyphenation result memoised so far: one C-level lookup per word finds either
+#: (a copy of the CMU table, made once per process; reset with the memo by :func:`clear_syllable_memo`)
+_SYLLABLES: dict[str, int] = {}
 
 
 def word_syllables(word: str) -> int:
@@ -162,22 +165,34 @@ def word_syllables(word: str) -> int:
     return n
 
 
+def clear_syllable_memo() -> None:
+    """Forget the hyphenation results of words the CMU dictionary lacks (values never depend on it)."""
+    _OOV.clear()
+    _SYLLABLES.clear()
+
+
 def total_syllables(lower_words: list[str]) -> int:
     """Sum of :func:`word_syllables` (dictionary lookups inlined: this runs on every word of every answer).
 
     A "word" longer than :data:`MAX_WORD_CHARS` (a URL, a hash, a base64 blob) is not hyphenated - Pyphen's
     cost grows with word length - and counts one syllable per three characters.
     """
-    cmu = _cmu_syllables()
-    counts = list(map(cmu.get, lower_words))
+    table = _SYLLABLES
+    if not table or len(table) > len(_cmu_syllables()) + _OOV_MAX:
+        table.clear()
+        table.update(_cmu_syllables())
+    counts = list(map(table.get, lower_words))
+    if None not in counts:
+        return sum(counts)
     total = sum(filter(None, counts))
-    if None in counts:
-        oov = _OOV
-        for w in compress(lower_words, map(is_, counts, repeat(None))):
-            n = oov.get(w)
+    for w in compress(lower_words, map(is_, counts, repeat(None))):
+        if len(w) <= MAX_WORD_CHARS:
+            n = table.get(w)
             if n is None:
-                n = word_syllables(w) if len(w) <= MAX_WORD_CHARS else len(w) // 3
-            total += n
+                table[w] = n = word_syllables(w)
+        else:
+            n = len(w) // 3
+        total += n
     return total
 
 
