@@ -319,10 +319,7 @@ def fit_design(
             )
             continue
         if anchor is not None and here.anchor is None:
-            result.notes.append(
-                f"no model {anchor[0]} in this component: its ratings are centred on its average model "
-                f"({settings.base:g}) instead of anchored"
-            )
+            result.notes.append(unanchored_note(settings))
         result.component = part.component
         result.excluded = excluded
         result.data = dict(data or {})
@@ -459,7 +456,16 @@ def fit_part(
             **given,
         )
     plain = controlled if plain is None else plain
-    table = model_table(controlled, plain, style_gain(controlled, plain, design, paired_bootstrap=paired))
+    gain = style_gain(controlled, plain, design, paired_bootstrap=paired)
+    return part_result(controlled, plain, gain, winrate_vs)
+
+
+def part_result(
+    controlled: StyleBT, plain: StyleBT, gain: pd.DataFrame, winrate_vs: str | None
+) -> RankResult:
+    """One component's :class:`RankResult` from its two fits and their style gain (in memory or partitioned);
+    the caller fills in what belongs to the whole fit (component, exclusions, data, settings)."""
+    table = model_table(controlled, plain, gain)
     if winrate_vs is not None:
         table = table.merge(controlled.winrate_vs(winrate_vs), on="model", how="left")
     return RankResult(
@@ -471,6 +477,15 @@ def fit_part(
         controlled=controlled,
         raw=plain,
         winrate_reference=winrate_vs,
+    )
+
+
+def unanchored_note(settings: FitSettings) -> str:
+    """The note on a component that lacks the ``--anchor`` model, so its ratings are centred instead."""
+    assert settings.anchor is not None
+    return (
+        f"no model {settings.anchor[0]} in this component: its ratings are centred on its average model "
+        f"({settings.base:g}) instead of anchored"
     )
 
 

@@ -60,11 +60,11 @@ from .chunks import (
 )
 from .design import Moments, scaling_from_moments
 from .estimator import StyleBT, check_solution, warn_without_ties
-from .fit import Part, plan_parts
+from .fit import Part, part_result, plan_parts, unanchored_note
 from .gain import finish_cross, style_gain
 from .intervals import bootstrap, robust_covariance, sandwich
 from .likelihood import tie_model
-from .result import RankResult, model_table
+from .result import RankResult
 from .settings import FitSettings
 from .solver import LN10, PairLayout, Problem, newton, penalise_gradient, penalise_hessian, penalty_value
 
@@ -471,10 +471,7 @@ def fit_partitions(
             whole = len(parts) == 1 and len(part.rows) == len(table.pair_n)
             result = _fit_part(engine, table, part, features, here, whole, winrate_vs)
             if anchor is not None and here.anchor is None:
-                result.notes.append(
-                    f"no model {anchor[0]} in this component: its ratings are centred on its average model "
-                    f"({settings.base:g}) instead of anchored"
-                )
+                result.notes.append(unanchored_note(settings))
             result.component = part.component
             result.excluded = excluded
             result.data = dict(data or {})
@@ -595,20 +592,7 @@ def _fit_part(
     if controlled is not plain and controlled.boot_theta_ is None:
         cross = _cross_moment(engine, spec, plain, controlled)
     gain = style_gain(controlled, plain, paired_bootstrap=paired, cross=cross)
-    models = model_table(controlled, plain, gain)
-    reference = winrate_vs if winrate_vs in pc.models else None
-    if reference is not None:
-        models = models.merge(controlled.winrate_vs(reference), on="model", how="left")
-    return RankResult(
-        models=models,
-        features=controlled.effects(),
-        excluded=pd.DataFrame(columns=["model", "battles", "reason"]),
-        data={},
-        settings={},
-        controlled=controlled,
-        raw=plain,
-        winrate_reference=reference,
-    )
+    return part_result(controlled, plain, gain, winrate_vs if winrate_vs in pc.models else None)
 
 
 def _cross_moment(engine: Engine, spec: PartSpec, raw: StyleBT, controlled: StyleBT) -> np.ndarray:
