@@ -26,6 +26,7 @@ from stylebias.battles import TURN_SEPARATOR
 from stylebias.cli import app
 from stylebias.errors import DataError
 from stylebias.formats import arena_hard, detect_format
+from tests._arena_hard_reference import label_to_score
 from tests._fuzz import examples
 
 BENCH = Path(__file__).resolve().parent / "fixtures" / "benchmarks"
@@ -233,21 +234,8 @@ def upstream_v2_load_judgments(judgment_dir: Path, weight: int = 3) -> pd.DataFr
         lambda x: x[0] is None or x[1] is None or x[0]["score"] is None or x[1]["score"] is None
     )
     d = data[~null].reset_index(drop=True)
-    label_to_score = {
-        "A>B": [1],
-        "A>>B": [1] * weight,
-        "A=B": [0.5],
-        "A<<B": [0] * weight,
-        "A<B": [0],
-        "B>A": [0],
-        "B>>A": [0] * weight,
-        "B=A": [0.5],
-        "B<<A": [1] * weight,
-        "B<A": [1],
-    }
-    d["scores"] = d.games.map(
-        lambda x: label_to_score[x[1]["score"]] + [1 - s for s in label_to_score[x[0]["score"]]]
-    )
+    scores = label_to_score(weight)
+    d["scores"] = d.games.map(lambda x: scores[x[1]["score"]] + [1 - s for s in scores[x[0]["score"]]])
     return d[["uid", "model", "category", "scores"]].explode("scores").reset_index(drop=True)
 
 
