@@ -7,18 +7,7 @@ import pandas as pd
 import pytest
 
 from stylebias.cli import main
-
-
-def run(capsys, *args):
-    """Run the console entry point; return (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
+from tests._cli import run
 
 LONG = "a-model-name-long-enough-to-be-wrapped-at-eighty-columns-v1.5-instruct"
 

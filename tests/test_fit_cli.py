@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from stylebias.cli import main
 from stylebias.rating.persist import load_stylebt
+from tests._cli import run
 
 REF = "ref-model"
 GAMMA = 3.0  # true effect per unit of the tokens pair feature (a - b) / (a + b + 1)
@@ -20,16 +20,6 @@ MEAN_WORDS = {REF: 120, "m-long": 260, "m-mid": 150, "m-short": 50, "m-even": 12
 def text_of(n: int) -> str:
     """A reply of exactly ``n`` tokens in cl100k ("word" and " word" are one token each)."""
     return "word" + " word" * (n - 1)
-
-
-def run(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def write_annotations(path, n_instructions=800, seed=0, models=tuple(STRENGTH)):

@@ -9,20 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stylebias.cli import main
+from tests._cli import run
 
 LN10 = math.log(10)
-
-
-def run(capsys, *args):
-    """Run the console entry point; return (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def write_meta_jsonl(

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stylebias.cli import main
 from stylebias.report import build_report, render_html, write_report
 from stylebias.report.markup import Markup, el, h
 from stylebias.report.svg import figure_svg, nice_ticks
 from stylebias.rows import validate_battles
+from tests._cli import run
 
 EVIL_MODEL = "<script>alert(1)</script>"
 EVIL_QUOTES = "q\"u'o&te <b>bold</b>"
@@ -264,16 +264,6 @@ def test_matplotlib_figures_embed_escaped():
     assert svg.startswith("<svg") and "<?xml" not in svg and "<script" not in svg.lower()
     ET.fromstring(svg)  # well-formed
     assert "&lt;script&gt;" in svg
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_cli_writes_report_and_json(capsys, tmp_path):
