@@ -214,11 +214,16 @@ def bootstrap(
             if not ok:
                 failed.append(r)
             advance(1)
+    warn_unconverged(failed, rounds, max_iter)
+    return out
+
+
+def warn_unconverged(failed: list[int], rounds: int, max_iter: int) -> None:
+    """Say how many bootstrap replicates stopped before converging (in memory or partitioned)."""
     if failed:
         warnings.warn(
             f"{len(failed)} of {rounds} bootstrap replicates did not converge in {max_iter} Newton steps; "
             "their last iterate is used",
             StyleBiasWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return out

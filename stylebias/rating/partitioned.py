@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, StyleBiasWarning
+from ..errors import DataError
 from ..progress import task
 from .chunks import (
     ChunkSummary,
@@ -62,7 +61,7 @@ from .design import Moments, scaling_from_moments
 from .estimator import StyleBT, check_solution, warn_without_ties
 from .fit import Part, part_result, plan_parts, unanchored_note
 from .gain import finish_cross, style_gain
-from .intervals import bootstrap, robust_covariance, sandwich
+from .intervals import bootstrap, robust_covariance, sandwich, warn_unconverged
 from .likelihood import tie_model
 from .result import RankResult
 from .settings import FitSettings
@@ -398,13 +397,7 @@ def _spread_bootstrap(evaluate: Evaluate, spec: PartSpec, theta_hat: np.ndarray,
                     if not ok:
                         failed.append(r)
                     advance(1)
-    if failed:
-        warnings.warn(
-            f"{len(failed)} of {est.rounds} bootstrap replicates did not converge in {est.max_iter} Newton "
-            "steps; their last iterate is used",
-            StyleBiasWarning,
-            stacklevel=3,
-        )
+    warn_unconverged(failed, est.rounds, est.max_iter)
     return out
 
 
