@@ -82,6 +82,11 @@ QUOTA_ROUND4 = {
     "pandalm": 15,
     "vicuna_blog": 0,
 }
+# Among new prompts only the AlpacaEval sources still hold likely refusals, flattery and emoji, and the main
+# quota's preference for models dev.jsonl never sampled left none of them in reach; so round 4 adds an enriched
+# supplement from those two sources, any model, positives' strata only (hard negatives were plentiful already).
+SUPPLEMENT_ROUND4 = {"alpaca_eval_ae2": 25, "alpaca_eval_model_outputs": 15}
+SUPPLEMENT_STRATA = ("likely_emoji", "likely_refusal", "likely_flattery")
 RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5}
 HOLDOUT_SHARE = 0.40  # of round-3 rows whose prompt is new to every earlier round
 HOLDOUT_SALT = "holdout-2026-12-01"
@@ -142,6 +147,29 @@ def stratum(text: dict) -> str | None:
     if HARD_NEGATIVE.search(head) or ROLEPLAY_PROMPT.search(text["prompt"][:500]):
         return "hard_negative"
     return None
+
+
+def supplement(
+    by_source: dict[str, list[tuple[dict, dict]]], taken: set[str], rng: random.Random
+) -> list[dict]:
+    """Round 4's enrichment supplement: likely refusal / flattery / emoji answers of the AlpacaEval sources, any
+    model, taken round-robin (the main quota's strata were nearly empty among new prompts)."""
+    out = []
+    for src, quota in SUPPLEMENT_ROUND4.items():
+        pool = [(loc, t) for loc, t in by_source[src] if loc["sha"] not in taken]
+        rng.shuffle(pool)
+        strata: dict[str, list] = {s: [] for s in SUPPLEMENT_STRATA}
+        for loc, t in pool:
+            s = stratum(t)
+            if s in strata:
+                strata[s].append((loc, t))
+        while quota > 0 and any(strata.values()):
+            for s in SUPPLEMENT_STRATA:
+                if quota and strata[s]:
+                    loc, t = strata[s].pop()
+                    out.append({**loc, "model": t["model"], "drawn": s, "split": "holdout2"})
+                    quota -= 1
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
                 split = "holdout" if prompt_in_holdout(t["prompt"]) else "dev"
             drawn.append({**loc, "model": t["model"], "drawn": how, "split": split})
 
+    if args.round >= 4:
+        drawn += supplement(by_source, {r["sha"] for r in drawn}, rng)
     rng.shuffle(drawn)
     for i, row in enumerate(drawn, start=len(earlier)):
         row["id"] = f"L{i:04d}"
