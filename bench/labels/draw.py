@@ -191,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.round > 1:
         earlier_path = args.earlier or args.out / "pool.jsonl"
         earlier = [json.loads(line) for line in earlier_path.read_text().splitlines() if line.strip()]
+        # rows of this round or later (labels.jsonl once this round is assembled) are not "earlier": skipping
+        # them keeps the draw reproducible from the assembled file
+        earlier = [r for r in earlier if r.get("round", 1) < args.round]
 
     dev = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
     dev_texts = {sources.digest(r["response"]) for r in dev}
