@@ -1,5 +1,5 @@
-"""The detector label sets: the held-out sets (frozen test split, holdout) cannot drift and are refused outside
-the final report."""
+"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2) cannot drift and are refused
+outside the final report."""
 
 from __future__ import annotations
 
@@ -26,11 +26,29 @@ def test_held_out_fingerprint_matches_the_recorded_one(split: str) -> None:
 
 
 def test_frozen_test_fingerprint_is_the_one_the_first_design_was_scored_on() -> None:
-    """Adding the holdout set left the frozen test split's 613 rows and their labels untouched."""
+    """Adding the holdout and holdout2 sets left the frozen test split's 613 rows and their labels untouched."""
     recorded = load.read_fingerprint()
     assert recorded["test_ids"] == 613
     assert recorded["test_ids_sha256"].startswith("5d5ec2322c41c926")
     assert recorded["test_labels_sha256"].startswith("d7ff7dd0c8f2bc11")
+
+
+def test_holdout_fingerprint_is_the_one_the_second_design_was_scored_on() -> None:
+    """Adding holdout2 left the round-3 holdout set's 323 rows and their labels untouched."""
+    recorded = load.read_fingerprint()
+    assert recorded["holdout_ids"] == 323
+    assert recorded["holdout_ids_sha256"].startswith("df10e0186f8bf063")
+    assert recorded["holdout_labels_sha256"].startswith("f0bbf1a81ed1e5a3")
+
+
+def test_holdout2_is_round_four_and_nothing_else() -> None:
+    """The third held-out set is exactly the round-4 draw (340 rows), and round 4 put nothing anywhere else."""
+    rows = load._pool_labelled()
+    holdout2 = [r for r in rows if r["split"] == "holdout2"]
+    assert len(holdout2) == load.read_fingerprint()["holdout2_ids"] == 340
+    assert {r["round"] for r in holdout2} == {4}
+    assert all(r["split"] == "holdout2" for r in rows if r.get("round") == 4)
+    assert not any(k in r for r in holdout2 for k in ("response", "prompt", "text")), "locators only, no text"
 
 
 def test_fingerprint_reacts_to_any_label_change() -> None:
@@ -41,7 +59,7 @@ def test_fingerprint_reacts_to_any_label_change() -> None:
 
 @pytest.mark.parametrize("split", load.HELD_OUT)
 def test_held_out_sets_are_refused_unless_the_final_report_asks(split: str) -> None:
-    reader = {"test": load.test_rows, "holdout": load.holdout_rows}[split]
+    reader = {"test": load.test_rows, "holdout": load.holdout_rows, "holdout2": load.holdout2_rows}[split]
     with pytest.raises(load.FrozenSplitError, match="final report"):
         reader()
     with pytest.raises(load.FrozenSplitError, match="final report"):
@@ -55,7 +73,7 @@ def test_held_out_sets_are_refused_unless_the_final_report_asks(split: str) -> N
 def test_every_label_is_valid_and_ids_unique() -> None:
     rows = load._pool_labelled()
     assert len({r["id"] for r in rows}) == len(rows)
-    assert {r["split"] for r in rows} == {"dev", "test", "holdout"}
+    assert {r["split"] for r in rows} == {"dev", "test", "holdout", "holdout2"}
 
 
 @pytest.mark.shared
@@ -64,6 +82,26 @@ def test_training_rows_never_hold_a_held_out_row(shared_data: Path) -> None:
     rows = load.training_rows()
     assert rows and not held & {r["id"] for r in rows}
     assert {r["split"] for r in rows} == {"dev"}
+
+
+@pytest.mark.shared
+def test_holdout2_shares_no_id_text_or_prompt_with_any_earlier_row(shared_data: Path) -> None:
+    """Round 4 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row (nor any
+    earlier held-out row) has a holdout2 row's id, text or prompt. Only digests of texts are compared."""
+    pool = load._pool_labelled()
+    holdout2 = [r for r in pool if r["split"] == "holdout2"]
+    earlier = [r for r in pool if r["split"] != "holdout2"]
+
+    def prompt_key(text: str) -> str:
+        return load.sources.digest(" ".join(text.lower().split()))
+
+    new_prompts = {prompt_key(load.sources.resolve(r)["prompt"]) for r in holdout2}
+    training = load.training_rows()
+    assert not {r["id"] for r in holdout2} & {r["id"] for r in training}
+    assert not {r["sha"] for r in holdout2} & {load.sources.digest(r["response"]) for r in training}
+    assert not new_prompts & {prompt_key(r["prompt"]) for r in training}
+    assert not {r["sha"] for r in holdout2} & {r["sha"] for r in earlier}
+    assert not new_prompts & {prompt_key(load.sources.resolve(r)["prompt"]) for r in earlier}
 
 
 @pytest.mark.shared

@@ -22,11 +22,13 @@ import json
 import random
 import re
 import sys
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sources  # noqa: E402
+import symbols  # noqa: E402
 
 SEED = 20261201
 TEST_SHARE = 0.30
@@ -65,9 +67,32 @@ QUOTA_ROUND3 = {
     "vicuna_blog": 100,
     "pandalm": 50,
 }
-RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5}
+# A fourth round, drawn after both held-out sets had been scored: a third held-out set, "holdout2", for one more
+# clean figure. Only prompts new to every earlier round and to dev.jsonl; at least 60 red-team chats and 60 Arena
+# answers, where the detectors were weakest. vicuna_blog has no new prompt left (its 80 questions were all read in
+# rounds 1-3), so its share went to the red-team chats and the Arena answers (only 214 Arena answers have a new
+# prompt). Outside the AlpacaEval sources the enrichment strata are nearly empty among new prompts (the earlier
+# rounds took them), so most of the enriched half is topped up at random there.
+QUOTA_ROUND4 = {
+    "hh_rlhf_harmless": 75,
+    "lmarena_llama3_battles": 75,
+    "alpaca_eval_ae2": 45,
+    "alpaca_eval_model_outputs": 45,
+    "llmbar_pairs": 45,
+    "pandalm": 15,
+    "vicuna_blog": 0,
+}
+# Among new prompts only the AlpacaEval sources still hold likely refusals, flattery and emoji, and the main
+# quota's preference for models dev.jsonl never sampled left none of them in reach; so round 4 adds an enriched
+# supplement from those two sources, any model, positives' strata only (hard negatives were plentiful already).
+SUPPLEMENT_ROUND4 = {"alpaca_eval_ae2": 25, "alpaca_eval_model_outputs": 15}
+SUPPLEMENT_STRATA = ("likely_emoji", "likely_refusal", "likely_flattery")
+RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5}
 HOLDOUT_SHARE = 0.40  # of round-3 rows whose prompt is new to every earlier round
 HOLDOUT_SALT = "holdout-2026-12-01"
+# Round 4 seeds its shuffle from this salt (not from SEED + round), so the draw is reproducible and independent of
+# every earlier round's random order; all its rows are "holdout2".
+ROUND4_SALT = "holdout2-2026-12-02"
 
 # Draw-time enrichment only (never a label).
 LIKELY = {
@@ -124,21 +149,51 @@ def stratum(text: dict) -> str | None:
     return None
 
 
+def supplement(
+    by_source: dict[str, list[tuple[dict, dict]]], taken: set[str], rng: random.Random
+) -> list[dict]:
+    """Round 4's enrichment supplement: likely refusal / flattery / emoji answers of the AlpacaEval sources, any
+    model, taken round-robin (the main quota's strata were nearly empty among new prompts)."""
+    out = []
+    for src, quota in SUPPLEMENT_ROUND4.items():
+        pool = [(loc, t) for loc, t in by_source[src] if loc["sha"] not in taken]
+        rng.shuffle(pool)
+        strata: dict[str, list] = {s: [] for s in SUPPLEMENT_STRATA}
+        for loc, t in pool:
+            s = stratum(t)
+            if s in strata:
+                strata[s].append((loc, t))
+        while quota > 0 and any(strata.values()):
+            for s in SUPPLEMENT_STRATA:
+                if quota and strata[s]:
+                    loc, t = strata[s].pop()
+                    out.append({**loc, "model": t["model"], "drawn": s, "split": "holdout2"})
+                    quota -= 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--dev", type=Path, default=sources.SHARED / "labels" / "dev.jsonl")
     ap.add_argument("--shard-size", type=int, default=300)
     ap.add_argument(
-        "--round", type=int, choices=(1, 2, 3), default=1, help="2, 3: later rounds, skipping earlier ones"
+        "--round", type=int, choices=(1, 2, 3, 4), default=1, help="2-4: later rounds, skipping earlier ones"
+    )
+    ap.add_argument(
+        "--earlier",
+        type=Path,
+        help="locators of every earlier round (default: OUT/pool.jsonl; labels.jsonl holds them for round 4)",
     )
     args = ap.parse_args(argv)
-    quota_table = {1: QUOTA, 2: QUOTA_ROUND2, 3: QUOTA_ROUND3}[args.round]
+    quota_table = {1: QUOTA, 2: QUOTA_ROUND2, 3: QUOTA_ROUND3, 4: QUOTA_ROUND4}[args.round]
     earlier: list[dict] = []
     if args.round > 1:
-        earlier = [
-            json.loads(line) for line in (args.out / "pool.jsonl").read_text().splitlines() if line.strip()
-        ]
+        earlier_path = args.earlier or args.out / "pool.jsonl"
+        earlier = [json.loads(line) for line in earlier_path.read_text().splitlines() if line.strip()]
+        # rows of this round or later (labels.jsonl once this round is assembled) are not "earlier": skipping
+        # them keeps the draw reproducible from the assembled file
+        earlier = [r for r in earlier if r.get("round", 1) < args.round]
 
     dev = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
     dev_texts = {sources.digest(r["response"]) for r in dev}
@@ -146,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     dev_models = Counter(r["model"] for r in dev)
     skip = dev_texts | {r["sha"] for r in earlier}
 
+    earlier_split = {}
+    for r in earlier:
+        earlier_split.setdefault(norm_prompt(sources.resolve(r)["prompt"]), r["split"])
     by_source: dict[str, list[tuple[dict, dict]]] = {s: [] for s in QUOTA}
     seen: set[str] = set()
     for loc in sources.iter_candidates():
@@ -153,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         resp = text["response"]
         if not isinstance(resp, str) or not resp.strip():
             continue
+        if args.round >= 4 and (
+            norm_prompt(text["prompt"]) in dev_prompts or norm_prompt(text["prompt"]) in earlier_split
+        ):
+            continue  # round 4 only reads prompts no earlier round and no dev.jsonl row has
         sha = sources.digest(resp)
         if sha in skip or sha in seen:
             continue
@@ -160,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         loc = {**loc, "sha": sha}
         by_source[loc["source"]].append((loc, text))
 
-    earlier_split = {}
-    for r in earlier:
-        earlier_split.setdefault(norm_prompt(sources.resolve(r)["prompt"]), r["split"])
-    rng = random.Random(SEED + args.round - 1)
+    if args.round >= 4:
+        rng = random.Random(int(hashlib.sha256(ROUND4_SALT.encode()).hexdigest()[:16], 16))
+    else:
+        rng = random.Random(SEED + args.round - 1)
     drawn: list[dict] = []
     for src, quota in quota_table.items():
         pool = by_source[src]
@@ -200,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
                 want -= 1
         for loc, t, how in picked:
             p = norm_prompt(t["prompt"])
-            if args.round < 3:
+            if args.round >= 4:
+                split = "holdout2"  # every prompt is new (filtered above)
+            elif args.round < 3:
                 split = "dev" if p in dev_prompts or not prompt_in_test(t["prompt"]) else "test"
             elif p in dev_prompts:
                 split = "dev"
@@ -210,12 +274,15 @@ def main(argv: list[str] | None = None) -> int:
                 split = "holdout" if prompt_in_holdout(t["prompt"]) else "dev"
             drawn.append({**loc, "model": t["model"], "drawn": how, "split": split})
 
+    if args.round >= 4:
+        drawn += supplement(by_source, {r["sha"] for r in drawn}, rng)
     rng.shuffle(drawn)
     for i, row in enumerate(drawn, start=len(earlier)):
         row["id"] = f"L{i:04d}"
         row["round"] = args.round
     args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "pool.jsonl", "a" if earlier else "w", encoding="utf-8") as fh:
+    append = bool(earlier) and args.earlier is None  # with --earlier, pool.jsonl holds this round only
+    with open(args.out / "pool.jsonl", "a" if append else "w", encoding="utf-8") as fh:
         for row in drawn:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     first_shard = (len(earlier) + args.shard_size - 1) // args.shard_size
@@ -230,6 +297,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 SHOW_HEAD, SHOW_TAIL = 5000, 1500
+
+
+def symbol_line(text: str) -> str:
+    """The emoji aid of ``symbols.py``: every symbol character of the whole response with its Unicode name."""
+    found = symbols.symbols(text)
+    return (
+        ", ".join(f"{c!r} U+{ord(c):04X} {unicodedata.name(c, '?')} x{n}" for c, n in found.items())
+        or "(none)"
+    )
 
 
 def write_shard(path: Path, rows: list[dict]) -> None:
@@ -253,6 +329,7 @@ def write_shard(path: Path, rows: list[dict]) -> None:
         out.append(
             f"\n\n=============== {row['id']} · source {row['source']} · model {t['model']} ===============\n"
             f"----- PROMPT / CONVERSATION -----\n{ctx}\n----- RESPONSE ({len(resp)} chars) -----\n{shown}\n"
+            f"----- SYMBOLS (symbols.py) -----\n{symbol_line(resp)}\n"
             f"----- END {row['id']} -----"
         )
     path.write_text("".join(out), encoding="utf-8")

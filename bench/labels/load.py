@@ -4,6 +4,7 @@
     rows = training_rows()                             # dev.jsonl (+ corrections) and the pool's dev split
     final = test_rows(final_report=True)               # only bench/detectors.py --final may ask for these
     second = holdout_rows(final_report=True)           # the same for the second held-out set
+    third = holdout2_rows(final_report=True)           # and for the third (round 4)
 
 Two label sets, one row shape (``id, source, set, split, model, drawn, prompt, context, response, flattery,
 refusal, emoji, note``):
@@ -16,11 +17,12 @@ refusal, emoji, note``):
   per response: locator ``source, file, record, side, sha`` + ``split, round, flattery, refusal, emoji, note``);
   texts resolved from ``../shared`` by :func:`sources.resolve` (digest-checked).
 
-**The held-out sets.** ``split == "test"`` (the frozen test split, rounds 1-2) and ``split == "holdout"`` (the
-second held-out set, round 3) were fixed at draw time from a hash of the prompt (``draw.py``), before any label
-existed. Both are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them,
-and :func:`test_rows` / :func:`holdout_rows` return them only when called with ``final_report=True`` - which only
-the final report (``bench/detectors.py --final``) does. Nothing that designs rules, chooses features or fits
+**The held-out sets.** ``split == "test"`` (the frozen test split, rounds 1-2), ``split == "holdout"`` (the
+second held-out set, round 3) and ``split == "holdout2"`` (the third, round 4: every round-4 row, all answers to
+prompts no earlier round or dev.jsonl holds) were fixed at draw time (``draw.py``), before any label existed. All
+three are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
+:func:`test_rows` / :func:`holdout_rows` / :func:`holdout2_rows` return them only when called with
+``final_report=True`` - which only the final report (``bench/detectors.py --final``) does. Nothing that designs rules, chooses features or fits
 weights and thresholds (``bench/train_detectors.py``) calls them. ``test_split.sha256`` records, per held-out
 set, the SHA-256 of its sorted ids (fixed at draw time) and of its sorted ids + labels;
 ``tests/test_detector_labels.py`` recomputes them, so neither set can drift or be re-drawn unnoticed.
@@ -46,7 +48,7 @@ FINGERPRINT = HERE / "test_split.sha256"
 LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
 #: splits of ``labels.jsonl``: ``dev`` is tuning data, the others are held out for the final report only
-HELD_OUT = ("test", "holdout")
+HELD_OUT = ("test", "holdout", "holdout2")
 SPLITS = ("dev", *HELD_OUT)
 
 
@@ -66,7 +68,7 @@ GLIMPSED_HOLDOUT_IDS = frozenset(
 
 
 class FrozenSplitError(RuntimeError):
-    """Someone asked for a held-out set (the frozen test split or the holdout set) outside the final report."""
+    """Someone asked for a held-out set (the frozen test split, holdout or holdout2) outside the final report."""
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -195,7 +197,7 @@ def training_rows() -> list[dict]:
 
 
 def held_out_rows(split: str, *, final_report: bool = False) -> list[dict]:
-    """One held-out set (``test`` or ``holdout``), texts resolved - for the final report only."""
+    """One held-out set (``test``, ``holdout`` or ``holdout2``), texts resolved - for the final report only."""
     if split not in HELD_OUT:
         raise ValueError(f"{split!r} is not a held-out split (one of {HELD_OUT})")
     if final_report is not True:
@@ -211,6 +213,11 @@ def test_rows(*, final_report: bool = False) -> list[dict]:
 def holdout_rows(*, final_report: bool = False) -> list[dict]:
     """The second held-out set (round 3), texts resolved - for the final report only."""
     return held_out_rows("holdout", final_report=final_report)
+
+
+def holdout2_rows(*, final_report: bool = False) -> list[dict]:
+    """The third held-out set (round 4), texts resolved - for the final report only."""
+    return held_out_rows("holdout2", final_report=final_report)
 
 
 # ------------------------------------------------------------------------------------------------ fingerprint
@@ -249,7 +256,7 @@ def read_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
 def write_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
     fp = current_fingerprint()
     head = (
-        "# Held-out sets of the detector labels (see load.py): the frozen test split and the holdout set.\n"
+        "# Held-out sets of the detector labels (see load.py): the frozen test split, holdout and holdout2.\n"
         "# <split>_ids_*: the rows draw.py put in that split; <split>_labels_*: their labels (sorted\n"
         "# 'id flattery refusal emoji' lines). A test recomputes every line.\n"
     )
