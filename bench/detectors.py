@@ -1,7 +1,7 @@
 """How well the flattery, refusal and emoji detectors work on answers they were not tuned on.
 
     python bench/detectors.py                   # leave-one-source-out per source + mean, and the dev (tuned-on) set
-    python bench/detectors.py --final           # + the frozen test split and the holdout set (final report only:
+    python bench/detectors.py --final           # + the frozen test split and the two holdout sets (final report only:
                                                 #   see bench/labels/load.py)
     python bench/detectors.py --errors SOURCE   # every held-out disagreement of one source (or "all")
     python bench/detectors.py --rules-only      # the rule table alone (no classifier), for contrast
@@ -16,9 +16,10 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   inside those (``stylebias.extract.detectors.training``) - and judged on the held-out source. Headline: "LOSO
   pooled", every held-out prediction scored together; beside it the mean of the per-source F1 over sources with
   at least 10 positives of that label (per-source F1 on 0-4 positives is noise; each row shows its count).
-* **frozen test** and **holdout** (``--final``): the shipped model (``models/detectors/``, fitted on all the
-  tuning rows) on the two held-out sets fixed at draw time by prompt hash (the holdout set, drawn in round 3,
-  was never scored before this design's final report). Never read while designing rules or choosing settings.
+* **frozen test**, **holdout** and **holdout2** (``--final``): the shipped model (``models/detectors/``, fitted
+  on all the tuning rows) on the three held-out sets fixed at draw time by prompt hash (holdout was drawn in
+  round 3 and first scored by the second design; holdout2, drawn in round 4 from prompts new to every earlier
+  round, was first scored by the design after it). Never read while designing rules or choosing settings.
 * **dev, tuned on**: the shipped model on the rows it was fitted on - for contrast only: the rules were written
   by reading dev examples of *every* source, and the weights were fitted on them.
 
@@ -231,7 +232,7 @@ def speed(n: int) -> int:
 
 
 #: how the report names each held-out set of ``load.py``
-HELD_OUT_NAMES = {"test": "frozen test", "holdout": "holdout"}
+HELD_OUT_NAMES = {"test": "frozen test", "holdout": "holdout", "holdout2": "holdout2"}
 
 
 def held_out_report(
@@ -270,7 +271,7 @@ def main() -> int:
     ap.add_argument(
         "--final",
         action="store_true",
-        help="also report the frozen test split and the holdout set (final report only)",
+        help="also report the frozen test split and the two holdout sets (final report only)",
     )
     ap.add_argument("--errors", metavar="SOURCE", help="list held-out disagreements of SOURCE (or 'all')")
     ap.add_argument("--rules-only", action="store_true", help="the rule layer alone, no classifier")
@@ -339,7 +340,11 @@ def main() -> int:
 
     verdict = {"loso_pooled": {k: pooled[k][TARGETS[k][0]] for k in METRICS}, "loso_mean": mean}
     if args.final:
-        for split, glimpsed in (("test", labels.GLIMPSED_TEST_IDS), ("holdout", labels.GLIMPSED_HOLDOUT_IDS)):
+        for split, glimpsed in (
+            ("test", labels.GLIMPSED_TEST_IDS),
+            ("holdout", labels.GLIMPSED_HOLDOUT_IDS),
+            ("holdout2", frozenset()),
+        ):
             _, res = held_out_report(split, glimpsed, shipped, args.errors)
             out[f"held_out_{split}"] = res
             verdict[HELD_OUT_NAMES[split]] = {k: res[k][TARGETS[k][0]] for k in METRICS}
