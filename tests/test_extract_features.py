@@ -278,3 +278,16 @@ def test_batch_rejects_mismatched_prompts() -> None:
 
     with pytest.raises(ValueError, match="2 texts but 1 prompts"):
         extract_batch(["a", "b"], ["p"], ["words"])
+
+
+def test_stage_parts_bound_items_and_characters() -> None:
+    from stylebias.extract.core import STAGE_CHARS, STAGE_ITEMS, stage_parts
+
+    assert stage_parts([]) == []
+    assert stage_parts([10] * (STAGE_ITEMS + 1)) == [(0, STAGE_ITEMS), (STAGE_ITEMS, STAGE_ITEMS + 1)]
+    big = STAGE_CHARS + 5
+    assert stage_parts([3, big, 4, 5]) == [(0, 1), (1, 2), (2, 4)]  # the long answer alone
+    half = STAGE_CHARS // 2
+    assert stage_parts([half, half, 1]) == [(0, 2), (2, 3)]
+    parts = stage_parts([1000] * 3000)
+    assert [a for a, _ in parts[1:]] == [b for _, b in parts[:-1]] and parts[-1][1] == 3000  # every row once
