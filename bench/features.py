@@ -15,8 +15,9 @@ results, spaCy vocabulary) flatters a later one, and a parallel run pays its own
 Each row gives responses/s (wall clock), CPU ms per response (this process and its workers: the steadier
 figure, since other work on the machine slows the wall clock) and the 1-minute load average when the run
 ended. ``--families`` adds serial CPU ms per response of each feature family alone (the table in
-docs/features.md). ``--stream N`` streams N synthetic-unique responses (real answers with a serial number
-appended, so nothing dedupes or hits the cache) through ``iter_response_features`` and prints peak RSS, to
+docs/features.md), extracted in chunks as the serial runner does. ``--stream N`` streams N synthetic-unique
+responses (real answers with a serial number appended, so nothing dedupes or hits the cache) through
+``iter_response_features`` and prints peak RSS, to
 show memory does not grow with input length. Corpora: see bench/corpora.py (``shared``: the 16,100 AlpacaEval
 answers the code was tuned on; ``heldout``: other AlpacaEval models; ``arena``: real Chatbot Arena answers).
 """
@@ -95,17 +96,20 @@ def row(label: str, n: int, r: dict) -> None:
 
 def families(corpus: str, n: int) -> None:
     """Serial CPU ms per response of each family alone (one process, resources built first)."""
-    from stylebias.extract import FEATURE_SETS, extract_one
-    from stylebias.extract.runner import warm_up
+    from stylebias.extract import FEATURE_SETS, extract_batch
+    from stylebias.extract.runner import DEFAULT_CHUNK, warm_up
 
     texts, prompts = corpora.load(corpus, n)
     warm_up()
-    print(f"\nserial CPU ms per response by family ({len(texts):,} answers, one process, extract_one):")
+    print(
+        f"\nserial CPU ms per response by family ({len(texts):,} answers, one process, extract_batch on "
+        f"chunks of {DEFAULT_CHUNK} as the serial runner does):"
+    )
     for fam in ("verbosity", "structure", "emoji", "flattery", "refusal", "tone", "lmarena", "full"):
         names = list(FEATURE_SETS[fam])
         c0 = time.process_time()
-        for t, p in zip(texts, prompts, strict=True):
-            extract_one(t, p, names)
+        for s in range(0, len(texts), DEFAULT_CHUNK):
+            extract_batch(texts[s : s + DEFAULT_CHUNK], prompts[s : s + DEFAULT_CHUNK], names)
         ms = 1000 * (time.process_time() - c0) / len(texts)
         print(f"  {fam:<10} {ms:6.3f} ms   load {os.getloadavg()[0]:.2f}", flush=True)
 

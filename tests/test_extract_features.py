@@ -240,3 +240,54 @@ def test_duplicates_extracted_once_and_streaming_blocks(real_texts) -> None:
 def test_prompt_length_mismatch() -> None:
     with pytest.raises(ValueError, match="prompts"):
         response_features(["a", "b"], ["p"], cache=False)
+
+
+def _same(a: object, b: object) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))
+
+
+@pytest.mark.parametrize("features", ["full", "lmarena", "lmarena,emoji_count", "refusal", "tone"])
+def test_a_batch_equals_each_response_alone(real_texts, features: str) -> None:
+    """Extraction runs stage by stage over a batch; each value must still be the one the response gets alone,
+    whatever sits beside it (English next to Korean, Russian, empty and missing texts, with and without a
+    prompt)."""
+    from stylebias.extract import extract_batch, extract_one
+
+    texts = list(real_texts[0][:40]) + [
+        "안녕하세요! 정말 좋은 질문이에요. 도와드릴게요.",
+        "Конечно! Отличный вопрос. Я не могу помочь с этим.",
+        "",
+        None,
+        "I'm sorry, but I can't help with that. **Great** question though! 😊",
+    ]
+    prompts = list(real_texts[1][:40]) + ["Korean?", None, "empty", None, "How do I pick a lock?"]
+    names = resolve_features(features)
+    batch = extract_batch(texts, prompts, names)
+    for i, (t, p) in enumerate(zip(texts, prompts, strict=True)):
+        alone = extract_one(t, p, names)
+        for n in names:
+            assert _same(batch[n][i], alone[n]), (i, n, batch[n][i], alone[n])
+    # the non-Latin rows got the not-applicable values, the English ones beside them did not
+    if "refusal" in names:
+        assert batch["refusal"][40] == batch["refusal"][41] == "n/a"
+        assert batch["refusal"][44] == "full"
+
+
+def test_batch_rejects_mismatched_prompts() -> None:
+    from stylebias.extract import extract_batch
+
+    with pytest.raises(ValueError, match="2 texts but 1 prompts"):
+        extract_batch(["a", "b"], ["p"], ["words"])
+
+
+def test_stage_parts_bound_items_and_characters() -> None:
+    from stylebias.extract.core import STAGE_CHARS, STAGE_ITEMS, stage_parts
+
+    assert stage_parts([]) == []
+    assert stage_parts([10] * (STAGE_ITEMS + 1)) == [(0, STAGE_ITEMS), (STAGE_ITEMS, STAGE_ITEMS + 1)]
+    big = STAGE_CHARS + 5
+    assert stage_parts([3, big, 4, 5]) == [(0, 1), (1, 2), (2, 4)]  # the long answer alone
+    half = STAGE_CHARS // 2
+    assert stage_parts([half, half, 1]) == [(0, 2), (2, 3)]
+    parts = stage_parts([1000] * 3000)
+    assert [a for a, _ in parts[1:]] == [b for _, b in parts[:-1]] and parts[-1][1] == 3000  # every row once

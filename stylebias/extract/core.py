@@ -53,72 +53,21 @@ def not_applicable(wanted: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[str, Any]:
-    """Every requested feature of one response (``prompt`` gives context to the detectors).
-
-    Shared intermediate results (the prose with code removed, its word list) are computed once and only when
-    a requested feature needs them, so the ``lmarena`` set costs a tokenizer pass and four regexes.
-    """
-    from .markdown import count_links, count_tables, lmarena_counts, strip_fenced_code
-
+def _as_text(text: Any) -> str:
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    if prompt is not None and not isinstance(prompt, str):
-        prompt = None
-    text = _valid_unicode(text)
-    prompt = None if prompt is None else _valid_unicode(prompt)
-    wanted = tuple(features)
-    fams, want_tokens, want_lmarena, other_verbosity, needs_script = _plan(wanted)
-    values: dict[str, Any] = {}
-    if want_tokens:
-        from .tokens import count_tokens
+    return _valid_unicode(text)
 
-        values["tokens"] = count_tokens(text)
-    if want_lmarena:
-        values["header_count"], values["list_count"], values["bold_count"] = lmarena_counts(text)
-    if all(n in values for n in wanted):
-        return {name: values[name] for name in wanted}
 
-    from .scripts import ENGLISH_SCRIPTS, dominant_script, non_ascii
+def _as_prompt(prompt: Any) -> str | None:
+    return _valid_unicode(prompt) if isinstance(prompt, str) else None
 
-    prose, n_code = strip_fenced_code(text)
-    rest = non_ascii(prose)  # what the script and the non-English word and sentence rules look at
-    english = True
-    if needs_script:
-        values["script"] = script = dominant_script(prose, rest)
-        english = script in ENGLISH_SCRIPTS
-    words: list[str] | None = None
-    if "verbosity" in fams or "tone" in fams:
-        from .verbosity import prose_words
 
-        words = prose_words(prose, rest)
-    if "structure" in fams:
-        values.update(code_blocks=n_code, tables=count_tables(prose), links=count_links(prose))
-    if other_verbosity:
-        from .verbosity import verbosity_features
-
-        values.update(verbosity_features(text, prose, words, english, rest))
-    if "emoji" in fams:
-        from .emojis import count_emoji
-
-        values["emoji_count"] = count_emoji(text)
-    if "tone" in fams:
-        from .tone import tone_features
-
-        values.update(tone_features(prose, len(words or ()), english))
-    if not english:
-        values.update(not_applicable(wanted))
-        return {name: values[name] for name in wanted}
-    if "flattery" in fams or "refusal" in fams:
-        from .detectors import detect_flattery, detect_refusal
-        from .detectors.units import Prepared
-
-        prep = Prepared(prose)
-        if "flattery" in fams:
-            values.update(detect_flattery(prose, prompt, prep))
-        if "refusal" in fams:
-            values.update(detect_refusal(prose, prompt, prep))
-    return {name: values[name] for name in wanted}
+def extract_one(text: str, prompt: str | None, features: Sequence[str]) -> dict[str, Any]:
+    """Every requested feature of one response (``prompt`` gives context to the detectors): a batch of one."""
+    names = list(features)
+    cols = extract_batch([text], [prompt], names)
+    return {name: cols[name][0] for name in names}
 
 
 def clear_memos() -> None:
@@ -130,16 +79,123 @@ def clear_memos() -> None:
     verbosity.clear_syllable_memo()
 
 
+#: most responses, and most characters, one pass of the stages holds at once (their prose, word lists and
+#: detector units): the CPU-cache gain of staging is reached by ~100 answers, and memory stays bounded
+#: whatever the batch (a 1 MB answer goes through alone)
+STAGE_ITEMS = 256
+STAGE_CHARS = 1_000_000
+
+
 def extract_batch(
     texts: Sequence[str], prompts: Sequence[str | None] | None, features: Sequence[str]
 ) -> dict[str, list[Any]]:
-    """Features of a batch of responses as ``{feature: [value per text]}``: a pure function (see module doc)."""
+    """Features of a batch of responses as ``{feature: [value per text]}``: a pure function (see module doc).
+
+    The work runs stage by stage over parts of the batch (every token count, then every prose pass, then
+    every tone score, then each detector), not response by response: each stage then finds its tables (the
+    tokenizer's ranks, the syllable dictionary, the sentiment lexicon, the detectors' weights) still in the
+    CPU cache from the previous response, which measured ~20 % less CPU on real answers than interleaving
+    them. A part holds at most :data:`STAGE_ITEMS` responses and :data:`STAGE_CHARS` characters.
+    """
     names = list(features)
-    cols: dict[str, list[Any]] = {n: [] for n in names}
     if prompts is None:
         prompts = [None] * len(texts)
-    for text, prompt in zip(texts, prompts, strict=True):
-        row = extract_one(text, prompt, names)
+    if len(prompts) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(prompts)} prompts")
+    cols: dict[str, list[Any]] = {n: [] for n in names}
+    for start, stop in stage_parts([len(t) if isinstance(t, str) else 0 for t in texts]):
+        part = _extract_stages(list(texts[start:stop]), list(prompts[start:stop]), names)
         for n in names:
-            cols[n].append(row[n])
+            cols[n].extend(part[n])
     return cols
+
+
+def stage_parts(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of consecutive parts with at most :data:`STAGE_ITEMS` responses and
+    :data:`STAGE_CHARS` characters (a longer response is a part of its own)."""
+    parts = []
+    start = chars = 0
+    for i, size in enumerate(lengths):
+        if i > start and (i - start >= STAGE_ITEMS or chars + size > STAGE_CHARS):
+            parts.append((start, i))
+            start, chars = i, 0
+        chars += size
+    if start < len(lengths):
+        parts.append((start, len(lengths)))
+    return parts
+
+
+def _extract_stages(texts: list[Any], prompts: list[Any], features: list[str]) -> dict[str, list[Any]]:
+    """:func:`extract_batch` of one part, stage by stage. Shared intermediate results (the prose with code
+    removed, its word list) are computed once per response and only when a requested feature needs them, so
+    the ``lmarena`` set costs a tokenizer pass and four regexes."""
+    from .markdown import count_links, count_tables, lmarena_counts, strip_fenced_code
+
+    wanted = tuple(features)
+    texts = [_as_text(t) for t in texts]
+    prompts = [_as_prompt(p) for p in prompts]
+    fams, want_tokens, want_lmarena, other_verbosity, needs_script = _plan(wanted)
+    cols: dict[str, list[Any]] = {}
+    if want_tokens:
+        from .tokens import count_tokens
+
+        cols["tokens"] = [count_tokens(t) for t in texts]
+    if want_lmarena:
+        counts = [lmarena_counts(t) for t in texts]
+        for k, name in enumerate(("header_count", "list_count", "bold_count")):
+            cols[name] = [c[k] for c in counts]
+    if all(n in cols for n in wanted):
+        return {name: cols[name] for name in wanted}
+
+    from .scripts import ENGLISH_SCRIPTS, dominant_script, non_ascii
+
+    stripped = [strip_fenced_code(t) for t in texts]
+    proses = [p for p, _ in stripped]
+    rests = [non_ascii(p) for p in proses]  # what the script and the non-English word and sentence rules read
+    english = [True] * len(texts)
+    if needs_script:
+        cols["script"] = scripts = [dominant_script(p, r) for p, r in zip(proses, rests, strict=True)]
+        english = [s in ENGLISH_SCRIPTS for s in scripts]
+    words: list[list[str]] | list[None] = [None] * len(texts)
+    if "verbosity" in fams or "tone" in fams:
+        from .verbosity import prose_words
+
+        words = [prose_words(p, r) for p, r in zip(proses, rests, strict=True)]
+    rows: list[dict[str, Any]] = [{} for _ in texts]
+    if "structure" in fams:
+        for row, (prose, n_code) in zip(rows, stripped, strict=True):
+            row.update(code_blocks=n_code, tables=count_tables(prose), links=count_links(prose))
+    if other_verbosity:
+        from .verbosity import verbosity_features
+
+        for row, *args in zip(rows, texts, proses, words, english, rests, strict=True):
+            row.update(verbosity_features(*args))
+    if "emoji" in fams:
+        from .emojis import count_emoji
+
+        cols["emoji_count"] = [count_emoji(t) for t in texts]
+    if "tone" in fams:
+        from .tone import tone_features
+
+        for row, prose, w, eng in zip(rows, proses, words, english, strict=True):
+            row.update(tone_features(prose, len(w or ()), eng))
+    if "flattery" in fams or "refusal" in fams:
+        from .detectors import detect_flattery, detect_refusal
+        from .detectors.units import Prepared
+
+        # prose not in Latin script gets no detector (see ``not_applicable``)
+        todo = [i for i, eng in enumerate(english) if eng]
+        preps = {i: Prepared(proses[i]) for i in todo}
+        for fam, detect in (("flattery", detect_flattery), ("refusal", detect_refusal)):
+            if fam in fams:
+                for i in todo:
+                    rows[i].update(detect(proses[i], prompts[i], preps[i]))
+    if not all(english):
+        na = not_applicable(wanted)
+        for row, eng in zip(rows, english, strict=True):
+            if not eng:
+                row.update(na)
+    for name in wanted:
+        if name not in cols:
+            cols[name] = [row[name] for row in rows]
+    return {name: cols[name] for name in wanted}

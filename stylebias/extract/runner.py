@@ -46,8 +46,9 @@ DEFAULT_BLOCK = 50_000
 
 # When is a process pool worth it, and how is the work cut? Extraction cost is close to linear in the
 # response length; per family, CPU seconds per response (fixed part, per character), fitted on 4,500 real
-# answers of the three bench corpora (only ratios and orders of magnitude matter here: a wrong estimate
-# costs a little speed, never a different value).
+# answers of the three bench corpora before extraction ran stage by stage over a batch (which made every
+# family ~20 % cheaper; only ratios and orders of magnitude matter here: a wrong estimate costs a little
+# speed, never a different value).
 FAMILY_COST: dict[str, tuple[float, float]] = {
     "verbosity": (50e-6, 0.25e-6),
     "structure": (4e-6, 0.011e-6),
@@ -63,9 +64,11 @@ POOL_START_SECONDS = 0.05
 PARALLEL_CPU_FACTOR = 1.1
 #: a pool is started only when it saves at least this much over the serial estimate
 MIN_POOL_SAVING_SECONDS = 0.1
-#: each chunk holds about this much estimated work: large enough that the hand-over (pickling, pipes:
-#: ~0.2 ms) is noise, small enough that the last chunks leave no worker idle for long
-CHUNK_SECONDS = 0.03
+#: each chunk holds about this much estimated work (~80 typical answers): large enough that the hand-over
+#: (pickling, pipes: ~0.2 ms) is noise and that extraction, which runs stage by stage over a chunk, keeps each
+#: stage's tables in the CPU cache over many answers; small enough that the last chunks leave no worker idle
+#: for long (they are handed out biggest first, see :func:`plan_chunks`)
+CHUNK_SECONDS = 0.08
 #: estimated work the parent does itself before it forks the pool (see ``_Extractor._extract``)
 PRIME_SECONDS = 0.1
 #: new cache values written per transaction

@@ -161,7 +161,7 @@ def unit_hits(
     for i, doc in zip(cand, run(detector, [units[i] for i in cand], cand_ids), strict=True):
         kept = []
         for pid, label, start, _end in doc._.stylebias_hits:
-            if _keeps(spec, pid, i, doc, start, ctx) and (pid, label) not in kept:
+            if _keeps(spec, pid, i, doc, start, ctx, units[i]) and (pid, label) not in kept:
                 kept.append((pid, label))
         if kept:
             out[i] = kept
@@ -172,7 +172,7 @@ def _contexts(spec: DetectorSpec, prompt: str | None) -> dict[str, bool]:
     return {c: spec.prompt_matches(c, prompt) for c in spec.prompt_contexts}
 
 
-def _keeps(spec: DetectorSpec, pid: str, i: int, doc, start: int, ctx: dict[str, bool]) -> bool:
+def _keeps(spec: DetectorSpec, pid: str, i: int, doc, start: int, ctx: dict[str, bool], text: str) -> bool:
     p = spec.by_id[pid]
     if p.suppress_if_prompt and ctx.get(p.suppress_if_prompt):
         return False
@@ -188,7 +188,7 @@ def _keeps(spec: DetectorSpec, pid: str, i: int, doc, start: int, ctx: dict[str,
         if p.needs_you_or_opener and not opener and before.isdisjoint(_SECOND_PERSON):
             return False
     # inside a quotation or a dialogue line: sample text, not the assistant addressing the user
-    return not in_quote(doc, start)
+    return not in_quote(doc, start, text)
 
 
 def reply_hits(detector: str, text: str, prompt: str | None = None) -> Hits:
