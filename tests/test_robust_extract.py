@@ -113,6 +113,26 @@ def test_extract_one_never_crashes_and_counts_are_finite_non_negative(text: str,
     check_values(extract_one(text, prompt, FULL), FULL)
 
 
+def _same_value(a: object, b: object) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(hostile_text, st.none() | hostile_text), min_size=2, max_size=6))
+def test_a_hostile_batch_gives_each_row_its_own_values(rows: list[tuple[str, str | None]]) -> None:
+    """Extraction runs stage by stage over a batch: whatever sits beside a response (other scripts, lone
+    surrogates, empty text), it gets exactly the values it gets alone."""
+    from stylebias.extract import extract_batch
+
+    texts = [t for t, _ in rows]
+    prompts = [p for _, p in rows]
+    batch = extract_batch(texts, prompts, FULL)
+    for i, (t, p) in enumerate(rows):
+        alone = extract_one(t, p, FULL)
+        for name in FULL:
+            assert _same_value(batch[name][i], alone[name]), (i, name, batch[name][i], alone[name])
+
+
 @settings(max_examples=examples(100), deadline=None)
 @given(text=st.lists(st.sampled_from(list('[]()<>! "\t\nab:/')), max_size=60).map("".join))
 def test_linear_link_scanner_equals_the_regex(text: str) -> None:
