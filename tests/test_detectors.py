@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stylebias.extract import response_features
 from stylebias.extract.detectors import detect_flattery, detect_refusal, explain_detection
@@ -15,6 +17,7 @@ from stylebias.extract.detectors.pipeline import run
 from stylebias.extract.detectors.refusal import analyse
 from stylebias.extract.detectors.rules import reply_hits
 from stylebias.resources import features_dir
+from tests._fuzz import examples
 
 
 def _pattern_cases() -> list[tuple[str, str, str, str | None, bool]]:
@@ -294,3 +297,77 @@ def test_prefilter_never_hides_a_match(detector: str, shared_data: Path) -> None
         assert all(load_detector(detector).by_id[pid].opener_only for pid, _ in missing), (u, missing)
         n_hits += len(ha)
     assert n_hits > 20  # the comparison saw real matches
+
+
+# ------------------------------------------------------------------------------------------------ prompt contexts
+def _contexts() -> list[tuple[str, str]]:
+    out = []
+    for det in ("flattery", "refusal"):
+        out += [(f"{det}.{name}", rx.pattern) for name, rx in load_detector(det).prompt_contexts.items()]
+    return out
+
+
+def test_case_free_refuses_what_lower_casing_cannot_stand_for() -> None:
+    from stylebias.extract.detectors.patterns import case_free
+
+    assert case_free(r"\b(steal|rob)\W+\S")
+    assert not case_free(r"\bSteal")  # an upper-case literal
+    assert not case_free(r"\x41pple")  # "A" given by its code
+    assert not case_free(r"(a)\1")  # a back-reference
+    assert not case_free(r"(?-i:abc)")  # a case-sensitive part
+    assert not case_free("caf\u00e9")  # not ASCII
+    assert all(case_free(p) for _, p in _contexts())  # every shipped context takes the fast path
+
+
+def _search_both(pattern: str, prompt: str) -> tuple[bool, bool]:
+    import re
+
+    from stylebias.extract.detectors.patterns import _prompt_search
+
+    _prompt_search.cache_clear()
+    return _prompt_search(pattern, prompt), re.search(pattern, prompt, re.IGNORECASE) is not None
+
+
+def test_prompt_contexts_match_as_ignorecase_does_on_real_prompts(shared_data: Path) -> None:
+    """The lower-cased case-sensitive search of ASCII prompts finds exactly what ``re.IGNORECASE`` finds."""
+    import csv
+    import gzip
+
+    prompts = [
+        r["instruction"]
+        for r in json.loads(gzip.open(shared_data / "alpaca_eval/model_outputs/Yi-34B-Chat.json.gz").read())
+    ]
+    with open(
+        shared_data / "lmarena_llama3_70b_battles/llama3_70b_vs_other.csv", newline="", encoding="utf-8"
+    ) as fh:
+        prompts += [r["question"] for r in csv.DictReader(fh)]
+    prompts += [p.upper() for p in prompts[:300]] + [p.swapcase() for p in prompts[300:600]]
+    hits = 0
+    for _, pattern in _contexts():
+        for p in prompts:
+            fast, reference = _search_both(pattern, p)
+            assert fast == reference, (pattern[:60], p[:80])
+            hits += fast
+    assert hits > 100  # the contexts do fire on these prompts
+
+
+_WORDS = [
+    "STEAL",
+    "Kill",
+    "write a STORY",
+    "Are You conscious",
+    "praise",
+    "Hack",
+    "ſteal",
+    "\u212aill",
+    "İmagine",
+]
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(parts=st.lists(st.sampled_from([*_WORDS, " ", "\n\n", "?", "a", "Z", "é", "-"]), max_size=12))
+def test_prompt_contexts_match_as_ignorecase_does_on_mixed_case(parts: list[str]) -> None:
+    prompt = "".join(parts)
+    for _, pattern in _contexts():
+        fast, reference = _search_both(pattern, prompt)
+        assert fast == reference, (pattern[:60], prompt)
