@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -316,6 +317,8 @@ def test_case_free_refuses_what_lower_casing_cannot_stand_for() -> None:
     assert not case_free(r"(a)\1")  # a back-reference
     assert not case_free(r"(?-i:abc)")  # a case-sensitive part
     assert not case_free("caf\u00e9")  # not ASCII
+    assert not case_free("[!-a]") and not case_free("[^@-_]")  # class ranges over capitals
+    assert case_free("[a-c]") and case_free("[- ]")
     assert all(case_free(p) for _, p in _contexts())  # every shipped context takes the fast path
 
 
@@ -371,3 +374,32 @@ def test_prompt_contexts_match_as_ignorecase_does_on_mixed_case(parts: list[str]
     for _, pattern in _contexts():
         fast, reference = _search_both(pattern, prompt)
         assert fast == reference, (pattern[:60], prompt)
+
+
+_CLASS_CHARS = "!-@Za[_`az{~"
+_PIECES = st.one_of(
+    st.sampled_from(list("abz_-!@ .") + [r"\b", r"\w", r"\W", r"\s", "+", "?", "*", "(?:a|b)", "^", "$"]),
+    st.tuples(st.sampled_from(_CLASS_CHARS), st.sampled_from(_CLASS_CHARS), st.booleans()).map(
+        lambda t: f"[{'^' if t[2] else ''}{re.escape(min(t[0], t[1]))}-{re.escape(max(t[0], t[1]))}]"
+    ),
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    pieces=st.lists(_PIECES, min_size=1, max_size=5),
+    text=st.text(alphabet="aAbBzZ@[_!-` {~\n", max_size=12),
+)
+def test_a_case_free_pattern_matches_as_ignorecase_does(pieces: list[str], text: str) -> None:
+    """Whatever a pattern is built of (literals, classes and ranges over punctuation and letters, anchors,
+    repeats), when :func:`case_free` accepts it the fast search finds what ``re.IGNORECASE`` finds."""
+    from stylebias.extract.detectors.patterns import case_free
+
+    pattern = "".join(pieces)
+    try:
+        re.compile(pattern)
+    except re.error:
+        return
+    if case_free(pattern):
+        fast, reference = _search_both(pattern, text)
+        assert fast == reference, (pattern, text)

@@ -364,9 +364,10 @@ def case_free(pattern: str) -> bool:
     ``re.IGNORECASE``, with the same result?
 
     Yes when the pattern is ASCII, holds no upper-case letter outside its escapes (``\\S``, ``\\W``, ``\\b``
-    mean the same in either case), no character given by its code and no back-reference, and sets no inline
-    flag (``(?-i:...)`` would make part of it case-sensitive): on ASCII text, ignoring case then only ever
-    equates A-Z with a-z, and lower-casing the prompt does exactly that. Outside ASCII, ``re.IGNORECASE`` also equates "ſ" with "s" and the Kelvin sign with "k", which
+    mean the same in either case), no character given by its code, no back-reference and no class range that
+    reaches into A-Z (``[!-a]`` holds "B" but not "b"), and sets no inline flag (``(?-i:...)`` would make part
+    of it case-sensitive): every letter the pattern can match is then lower-case, so on ASCII text ignoring
+    case equates exactly A-Z with a-z, which is what lower-casing the prompt does. Outside ASCII, ``re.IGNORECASE`` also equates "ſ" with "s" and the Kelvin sign with "k", which
     lower-casing does not, so such prompts keep the case-insensitive search. Twice as fast on the long prompts
     of real arena battles; ``tests/test_detectors.py`` checks both searches agree.
     """
@@ -376,7 +377,35 @@ def case_free(pattern: str) -> bool:
         and not any(c.isupper() for c in _ESCAPE.sub("", pattern))
         # a character given by its code (``\\x41`` is "A") or a back-reference: case unknown from the text
         and all(m.group()[1] not in _CODE_ESCAPES for m in _ESCAPE.finditer(pattern))
+        # a class range over capitals without their lower-case partners: "[!-a]" holds "B" but not "b"
+        and not any(lo <= ord("Z") and hi >= ord("A") for lo, hi in _class_ranges(pattern))
     )
+
+
+def _class_ranges(pattern: str) -> list[tuple[int, int]]:
+    """The ``(lo, hi)`` code points of every character-class range in ``pattern``, from ``re``'s own parser
+    (an unparsable pattern has one range covering everything, so it is never case-free)."""
+    import re._constants as sre_constants
+    import re._parser as sre_parse
+
+    try:
+        tree = sre_parse.parse(pattern)
+    except re.error:
+        return [(0, 0x10FFFF)]
+    out: list[tuple[int, int]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, sre_parse.SubPattern):
+            node = node.data
+        if isinstance(node, list | tuple):
+            if len(node) == 2 and node[0] is sre_constants.RANGE:
+                out.append(node[1])
+                return
+            for item in node:
+                walk(item)
+
+    walk(tree)
+    return out
 
 
 def _first_word(text_lower: str) -> str:
