@@ -246,8 +246,9 @@ def _same(a: object, b: object) -> bool:
     return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))
 
 
+@pytest.mark.parametrize("parts", ["one part", "parts of 3 rows and 2,000 characters"])
 @pytest.mark.parametrize("features", ["full", "lmarena", "lmarena,emoji_count", "refusal", "tone"])
-def test_a_batch_equals_each_response_alone(real_texts, features: str) -> None:
+def test_a_batch_equals_each_response_alone(real_texts, features: str, parts: str, monkeypatch) -> None:
     """Extraction runs stage by stage over a batch; each value must still be the one the response gets alone,
     whatever sits beside it (English next to Korean, Russian, empty and missing texts, with and without a
     prompt)."""
@@ -262,7 +263,14 @@ def test_a_batch_equals_each_response_alone(real_texts, features: str) -> None:
     ]
     prompts = list(real_texts[1][:40]) + ["Korean?", None, "empty", None, "How do I pick a lock?"]
     names = resolve_features(features)
+    if parts != "one part":
+        from stylebias.extract import core
+
+        monkeypatch.setattr(core, "STAGE_ITEMS", 3)
+        monkeypatch.setattr(core, "STAGE_CHARS", 2000)
+        assert len(core.stage_parts([len(t or "") for t in texts])) > len(texts) // 3
     batch = extract_batch(texts, prompts, names)
+    assert all(len(col) == len(texts) for col in batch.values())
     for i, (t, p) in enumerate(zip(texts, prompts, strict=True)):
         alone = extract_one(t, p, names)
         for n in names:
@@ -275,6 +283,9 @@ def test_a_batch_equals_each_response_alone(real_texts, features: str) -> None:
 
 def test_batch_rejects_mismatched_prompts() -> None:
     from stylebias.extract import extract_batch
+
+    twice = extract_batch(["one two three", "four"], None, ["words", "words", "chars"])
+    assert twice == {"words": [3, 1], "chars": [13, 4]}  # a name asked for twice is one column
 
     with pytest.raises(ValueError, match="2 texts but 1 prompts"):
         extract_batch(["a", "b"], ["p"], ["words"])

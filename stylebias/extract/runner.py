@@ -167,14 +167,16 @@ def pool_pays(seconds: float, workers: int) -> bool:
     return seconds - parallel >= MIN_POOL_SAVING_SECONDS
 
 
-def plan_chunks(costs: Sequence[float], max_items: int, target: float = CHUNK_SECONDS) -> list[list[int]]:
-    """Cut positions ``0..n-1`` (in order) into chunks of about ``target`` estimated seconds and at most
-    ``max_items`` items, returned most expensive first.
+def plan_chunks(costs: Sequence[float], max_items: int, target: float | None = None) -> list[list[int]]:
+    """Cut positions ``0..n-1`` (in order) into chunks of about ``target`` estimated seconds (default
+    :data:`CHUNK_SECONDS`, read when called) and at most ``max_items`` items, returned most expensive first.
 
     Dispatching the biggest chunks first (longest-processing-time order) means the last ones handed out
     are small, so no worker idles long at the end waiting for another one's slow answer; an answer that
     alone costs more than ``target`` gets a chunk of its own.
     """
+    if target is None:
+        target = CHUNK_SECONDS
     chunks: list[list[int]] = []
     totals: list[float] = []
     cur: list[int] = []
