@@ -17,9 +17,10 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   pooled", every held-out prediction scored together; beside it the mean of the per-source F1 over sources with
   at least 10 positives of that label (per-source F1 on 0-4 positives is noise; each row shows its count).
 * **frozen test**, **holdout** and **holdout2** (``--final``): the shipped model (``models/detectors/``, fitted
-  on all the tuning rows) on the three held-out sets fixed at draw time by prompt hash (holdout was drawn in
-  round 3 and first scored by the second design; holdout2, drawn in round 4 from prompts new to every earlier
-  round, was first scored by the design after it). Never read while designing rules or choosing settings.
+  on all the tuning rows) on the three held-out sets fixed at draw time (test and holdout by prompt hash;
+  holdout was drawn in round 3 and first scored by the second design; holdout2, drawn in round 4 from prompts
+  new to every earlier round, was first scored by that same design, once). Never read while designing rules or
+  choosing settings.
 * **dev, tuned on**: the shipped model on the rows it was fitted on - for contrast only: the rules were written
   by reading dev examples of *every* source, and the weights were fitted on them.
 
