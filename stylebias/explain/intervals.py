@@ -39,6 +39,17 @@ class Attribution:
     neutral: np.ndarray
     points: np.ndarray  # (M, G) or (R, M, G)
 
+    @classmethod
+    def of(cls, index: Index, p0: np.ndarray, phi: np.ndarray) -> Attribution:
+        """Per-model numbers from per-battle style-neutral probabilities ``p0`` and group contributions
+        ``phi`` (battles x groups; the prediction is ``p0`` plus their sum), each model on its own side."""
+        a, b, m = index.a, index.b, len(index.models)
+        return cls(
+            own_side_means(a, b, m, p0 + phi.sum(axis=1), complement=True),
+            own_side_means(a, b, m, p0, complement=True),
+            100.0 * own_side_means(a, b, m, phi, complement=False),
+        )
+
 
 @dataclass
 class Index:
@@ -59,13 +70,7 @@ def attribute(vote: VoteModel, v: Votes, groups: dict[str, list[str]], index: In
     offset = vote.offset(v.model_a, v.model_b)
     p0 = 1.0 / (1.0 + np.exp(-offset))
     phi = group_shapley(vote, v.frame, offset, groups).to_numpy()
-    p = p0 + phi.sum(axis=1)
-    M = len(index.models)
-    return Attribution(
-        own_side_means(index.a, index.b, M, p, complement=True),
-        own_side_means(index.a, index.b, M, p0, complement=True),
-        100.0 * own_side_means(index.a, index.b, M, phi, complement=False),
-    )
+    return Attribution.of(index, p0, phi)
 
 
 def cluster_weights(groups: np.ndarray, seed: int, replicate: int) -> np.ndarray:
@@ -172,13 +177,7 @@ def _bt_once(
     base, terms = _bt_terms(est, X, groups, ia, ib, theta)
     phi = linear_group_shapley(base, terms)
     p0 = 1.0 / (1.0 + np.exp(-base))
-    p = p0 + phi.sum(axis=1)
-    M = len(sub.models)
-    return Attribution(
-        own_side_means(sub.a, sub.b, M, p, complement=True),
-        own_side_means(sub.a, sub.b, M, p0, complement=True),
-        100.0 * own_side_means(sub.a, sub.b, M, phi, complement=False),
-    )
+    return Attribution.of(sub, p0, phi)
 
 
 def _bt_draws(est: object, rounds: int, seed: int) -> np.ndarray:
