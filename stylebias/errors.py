@@ -6,6 +6,8 @@ instead of printing or exiting. Messages name the file and the record whenever o
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class StyleBiasError(Exception):
     """Base class of every error stylebias raises on purpose."""
@@ -28,6 +30,17 @@ class DataError(StyleBiasError):
         super().__init__(where + message)
         self.file = file
         self.record = record
+
+    @classmethod
+    def for_battle(cls, message: str, battle: Any, position: int) -> DataError:
+        """The error about one battle (a row of a battles frame, at ``position``), named by its source file and
+        record as the loaders keep them (``row N`` when it has no record)."""
+        file = battle.get("source_file")
+        return cls(
+            message,
+            file=None if file is None else str(file),
+            record=battle.get("source_record", f"row {position + 1}"),
+        )
 
 
 class ArtifactError(DataError):

@@ -95,12 +95,11 @@ def side_values(
         if len(missing):
             i = int(missing[0])
             wanted = [inputs[j] for j in np.flatnonzero(todo[i])]
-            src = df.iloc[i]
-            raise DataError(
+            raise DataError.for_battle(
                 f"battle has no response texts and no meta_* counts for {', '.join(wanted)} "
                 f"({len(missing)} such battles)",
-                file=None if src.get("source_file") is None else str(src.get("source_file")),
-                record=src.get("source_record", f"row {i + 1}"),
+                df.iloc[i],
+                i,
             )
         names = resolve_features([inputs[j] for j in np.flatnonzero(todo[rows].any(axis=0))])
         prompts = df["prompt"].iloc[rows].tolist() if "prompt" in df.columns else [None] * len(rows)

@@ -34,12 +34,11 @@ def check_finite(X: pd.DataFrame, battles: pd.DataFrame) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        src = battles.iloc[row]
-        raise DataError(
+        raise DataError.for_battle(
             f"style feature {X.columns[col]!r} is missing or not finite for this battle "
             f"({int(bad.any(axis=1).sum()):,} battles affected); fix the input or choose other --features",
-            file=str(src.get("source_file")),
-            record=src.get("source_record"),
+            battles.iloc[row],
+            int(row),
         )
 
 
@@ -54,12 +53,11 @@ def battle_weights(battles: pd.DataFrame, settings: FitSettings) -> np.ndarray |
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        src = battles.iloc[i]
-        raise DataError(
+        raise DataError.for_battle(
             f"battle weight {str(battles[WEIGHT_COLUMN].iloc[i])!r} is not a finite number >= 0 "
             f"({int(bad.sum()):,} such battles); fix the column or use --no-weights",
-            file=str(src.get("source_file")),
-            record=src.get("source_record"),
+            battles.iloc[i],
+            i,
         )
     return w
 
