@@ -188,7 +188,7 @@ def _keeps(spec: DetectorSpec, pid: str, i: int, doc, start: int, ctx: dict[str,
         if p.needs_you_or_opener and not opener and before.isdisjoint(_SECOND_PERSON):
             return False
     # inside a quotation or a dialogue line: sample text, not the assistant addressing the user
-    return not in_quote(doc, start, text)
+    return not in_quote(text, doc[start].idx)
 
 
 def reply_hits(detector: str, text: str, prompt: str | None = None) -> Hits:

@@ -87,14 +87,9 @@ def sentence_units(prose: str) -> list[str]:
     return out
 
 
-def in_quote(doc: Any, start: int, text: str | None = None) -> bool:
-    """Is token ``start`` of a unit doc quoted: inside double quotes, or in a dialogue line?
-
-    ``text``: the unit the doc was made from (``doc.text``, which spaCy rebuilds token by token on each call).
-    """
-    if text is None:
-        text = doc.text
-    return text.startswith(DIALOGUE) or text[: doc[start].idx].count('"') % 2 == 1
+def in_quote(unit: str, offset: int) -> bool:
+    """Is the character at ``offset`` of a sentence unit quoted: inside double quotes, or in a dialogue line?"""
+    return unit.startswith(DIALOGUE) or unit[:offset].count('"') % 2 == 1
 
 
 class Prepared:
