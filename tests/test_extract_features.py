@@ -15,6 +15,7 @@ from stylebias.extract import FEATURE_SETS, iter_response_features, resolve_feat
 from stylebias.extract.emojis import count_emoji
 from stylebias.extract.markdown import count_links, count_tables, fenced_blocks, strip_fenced_code
 from stylebias.extract.verbosity import count_paragraphs, count_sentences, mattr, readability, textstat_words
+from tests._batch import assert_batch_equals_alone
 
 FULL = resolve_features("full")
 
@@ -242,18 +243,12 @@ def test_prompt_length_mismatch() -> None:
         response_features(["a", "b"], ["p"], cache=False)
 
 
-def _same(a: object, b: object) -> bool:
-    return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))
-
-
 @pytest.mark.parametrize("parts", ["one part", "parts of 3 rows and 2,000 characters"])
 @pytest.mark.parametrize("features", ["full", "lmarena", "lmarena,emoji_count", "refusal", "tone"])
 def test_a_batch_equals_each_response_alone(real_texts, features: str, parts: str, monkeypatch) -> None:
     """Extraction runs stage by stage over a batch; each value must still be the one the response gets alone,
     whatever sits beside it (English next to Korean, Russian, empty and missing texts, with and without a
     prompt)."""
-    from stylebias.extract import extract_batch, extract_one
-
     texts = list(real_texts[0][:40]) + [
         "안녕하세요! 정말 좋은 질문이에요. 도와드릴게요.",
         "Конечно! Отличный вопрос. Я не могу помочь с этим.",
@@ -269,12 +264,7 @@ def test_a_batch_equals_each_response_alone(real_texts, features: str, parts: st
         monkeypatch.setattr(core, "STAGE_ITEMS", 3)
         monkeypatch.setattr(core, "STAGE_CHARS", 2000)
         assert len(core.stage_parts([len(t or "") for t in texts])) > len(texts) // 3
-    batch = extract_batch(texts, prompts, names)
-    assert all(len(col) == len(texts) for col in batch.values())
-    for i, (t, p) in enumerate(zip(texts, prompts, strict=True)):
-        alone = extract_one(t, p, names)
-        for n in names:
-            assert _same(batch[n][i], alone[n]), (i, n, batch[n][i], alone[n])
+    batch = assert_batch_equals_alone(texts, prompts, names)
     # the non-Latin rows got the not-applicable values, the English ones beside them did not
     if "refusal" in names:
         assert batch["refusal"][40] == batch["refusal"][41] == "n/a"

@@ -26,6 +26,7 @@ from stylebias.extract.markdown import count_links, md_link_spans
 from stylebias.extract.registry import ENGLISH_FEATURES
 from stylebias.extract.scripts import ENGLISH_SCRIPTS, SCRIPTS
 from stylebias.extract.tokens import _LONG_RUN, _MAX_RUN, count_tokens
+from tests._batch import assert_batch_equals_alone
 from tests._fuzz import examples
 
 FULL = [*FEATURE_SETS["full"], "script"]
@@ -113,24 +114,12 @@ def test_extract_one_never_crashes_and_counts_are_finite_non_negative(text: str,
     check_values(extract_one(text, prompt, FULL), FULL)
 
 
-def _same_value(a: object, b: object) -> bool:
-    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
-
-
 @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(st.tuples(hostile_text, st.none() | hostile_text), min_size=2, max_size=6))
 def test_a_hostile_batch_gives_each_row_its_own_values(rows: list[tuple[str, str | None]]) -> None:
     """Extraction runs stage by stage over a batch: whatever sits beside a response (other scripts, lone
     surrogates, empty text), it gets exactly the values it gets alone."""
-    from stylebias.extract import extract_batch
-
-    texts = [t for t, _ in rows]
-    prompts = [p for _, p in rows]
-    batch = extract_batch(texts, prompts, FULL)
-    for i, (t, p) in enumerate(rows):
-        alone = extract_one(t, p, FULL)
-        for name in FULL:
-            assert _same_value(batch[name][i], alone[name]), (i, name, batch[name][i], alone[name])
+    assert_batch_equals_alone([t for t, _ in rows], [p for _, p in rows], FULL)
 
 
 @settings(max_examples=examples(100), deadline=None)
