@@ -58,6 +58,15 @@ def test_a_bad_weight_is_an_error_naming_the_battle():
         rank_battles(df, features=None)
 
 
+def test_a_battle_error_names_what_is_known_of_the_battle():
+    """By source file and record when the loaders kept them, by row otherwise (never a file called 'None')."""
+    known = pd.DataFrame({"source_file": ["votes.json"], "source_record": [8]}).iloc[0]
+    assert str(DataError.for_battle("bad weight", known, 0)) == "votes.json, record 8: bad weight"
+    bare = pd.DataFrame({"model_a": ["x", "y"]}).iloc[1]
+    err = DataError.for_battle("bad weight", bare, 1)
+    assert str(err) == "bad weight" and err.file is None and err.record == "row 2"
+
+
 def test_tone_levels_rule():
     pos = [0.6, 0.3, 0.3, 0.1, 0.0, -0.1, -0.5]
     exc = [0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0]
