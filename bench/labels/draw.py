@@ -86,13 +86,28 @@ QUOTA_ROUND4 = {
 # quota's preference for models dev.jsonl never sampled left none of them in reach; so round 4 adds an enriched
 # supplement from those two sources, any model, positives' strata only (hard negatives were plentiful already).
 SUPPLEMENT_ROUND4 = {"alpaca_eval_ae2": 25, "alpaca_eval_model_outputs": 15}
+# A fifth round, drawn after all three earlier held-out sets had been scored: a fourth held-out set, "holdout3",
+# for the next design's one clean figure. Same rules as round 4 (only prompts new to every earlier round, its own
+# salt); the red-team chats weighted again (the weakest source, and the one with new prompts to spare), and the
+# AlpacaEval answers of any model (round 4 showed that preferring unsampled models leaves no positives in reach),
+# so no supplement is needed. Decided before anything was drawn.
+QUOTA_ROUND5 = {
+    "hh_rlhf_harmless": 100,
+    "lmarena_llama3_battles": 60,
+    "alpaca_eval_ae2": 50,
+    "alpaca_eval_model_outputs": 50,
+    "llmbar_pairs": 30,
+    "pandalm": 10,
+    "vicuna_blog": 0,
+}
 SUPPLEMENT_STRATA = ("likely_emoji", "likely_refusal", "likely_flattery")
-RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5}
+RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5, 5: 0.5}
 HOLDOUT_SHARE = 0.40  # of round-3 rows whose prompt is new to every earlier round
 HOLDOUT_SALT = "holdout-2026-12-01"
-# Round 4 seeds its shuffle from this salt (not from SEED + round), so the draw is reproducible and independent of
-# every earlier round's random order; all its rows are "holdout2".
+# Rounds 4 and 5 seed their shuffle from their own salt (not from SEED + round), so each draw is reproducible and
+# independent of every earlier round's random order; all of a round's rows are its held-out set.
 ROUND4_SALT = "holdout2-2026-12-02"
+HELD_OUT_ROUNDS = {4: ("holdout2", ROUND4_SALT), 5: ("holdout3", "holdout3-2026-12-02")}
 
 # Draw-time enrichment only (never a label).
 LIKELY = {
@@ -178,15 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=sources.SHARED / "labels" / "dev.jsonl")
     ap.add_argument("--shard-size", type=int, default=300)
     ap.add_argument(
-        "--round", type=int, choices=(1, 2, 3, 4), default=1, help="2-4: later rounds, skipping earlier ones"
+        "--round", type=int, choices=(1, 2, 3, 4, 5), default=1, help="2-5: later rounds, skipping earlier ones"
     )
     ap.add_argument(
         "--earlier",
         type=Path,
-        help="locators of every earlier round (default: OUT/pool.jsonl; labels.jsonl holds them for round 4)",
+        help="locators of every earlier round (default: OUT/pool.jsonl; labels.jsonl holds them from round 4)",
     )
     args = ap.parse_args(argv)
-    quota_table = {1: QUOTA, 2: QUOTA_ROUND2, 3: QUOTA_ROUND3, 4: QUOTA_ROUND4}[args.round]
+    quota_table = {1: QUOTA, 2: QUOTA_ROUND2, 3: QUOTA_ROUND3, 4: QUOTA_ROUND4, 5: QUOTA_ROUND5}[args.round]
     earlier: list[dict] = []
     if args.round > 1:
         earlier_path = args.earlier or args.out / "pool.jsonl"
@@ -214,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.round >= 4 and (
             norm_prompt(text["prompt"]) in dev_prompts or norm_prompt(text["prompt"]) in earlier_split
         ):
-            continue  # round 4 only reads prompts no earlier round and no dev.jsonl row has
+            continue  # rounds 4 and 5 only read prompts no earlier round and no dev.jsonl row has
         sha = sources.digest(resp)
         if sha in skip or sha in seen:
             continue
@@ -222,14 +237,15 @@ def main(argv: list[str] | None = None) -> int:
         loc = {**loc, "sha": sha}
         by_source[loc["source"]].append((loc, text))
 
-    if args.round >= 4:
-        rng = random.Random(int(hashlib.sha256(ROUND4_SALT.encode()).hexdigest()[:16], 16))
+    if args.round in HELD_OUT_ROUNDS:
+        salt = HELD_OUT_ROUNDS[args.round][1]
+        rng = random.Random(int(hashlib.sha256(salt.encode()).hexdigest()[:16], 16))
     else:
         rng = random.Random(SEED + args.round - 1)
     drawn: list[dict] = []
     for src, quota in quota_table.items():
         pool = by_source[src]
-        if src == "alpaca_eval_ae2":  # prefer models dev.jsonl has not sampled
+        if src == "alpaca_eval_ae2" and args.round < 5:  # prefer models dev.jsonl has not sampled
             unsampled = [p for p in pool if dev_models.get(p[1]["model"], 0) == 0]
             pool = unsampled if len(unsampled) >= quota else pool
         rng.shuffle(pool)
@@ -262,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                 want -= 1
         for loc, t, how in picked:
             p = norm_prompt(t["prompt"])
-            if args.round >= 4:
-                split = "holdout2"  # every prompt is new (filtered above)
+            if args.round in HELD_OUT_ROUNDS:
+                split = HELD_OUT_ROUNDS[args.round][0]  # every prompt is new (filtered above)
             elif args.round < 3:
                 split = "dev" if p in dev_prompts or not prompt_in_test(t["prompt"]) else "test"
             elif p in dev_prompts:
@@ -274,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                 split = "holdout" if prompt_in_holdout(t["prompt"]) else "dev"
             drawn.append({**loc, "model": t["model"], "drawn": how, "split": split})
 
-    if args.round >= 4:
+    if args.round == 4:
         drawn += supplement(by_source, {r["sha"] for r in drawn}, rng)
     rng.shuffle(drawn)
     for i, row in enumerate(drawn, start=len(earlier)):
