@@ -1,4 +1,4 @@
-"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2) cannot drift and are refused
+"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2, holdout3) cannot drift and are refused
 outside the final report."""
 
 from __future__ import annotations
@@ -34,21 +34,30 @@ def test_frozen_test_fingerprint_is_the_one_the_first_design_was_scored_on() -> 
 
 
 def test_holdout_fingerprint_is_the_one_the_second_design_was_scored_on() -> None:
-    """Adding holdout2 left the round-3 holdout set's 323 rows and their labels untouched."""
+    """Adding holdout2 and holdout3 left the round-3 holdout set's 323 rows and their labels untouched."""
     recorded = load.read_fingerprint()
     assert recorded["holdout_ids"] == 323
     assert recorded["holdout_ids_sha256"].startswith("df10e0186f8bf063")
     assert recorded["holdout_labels_sha256"].startswith("f0bbf1a81ed1e5a3")
 
 
-def test_holdout2_is_round_four_and_nothing_else() -> None:
-    """The third held-out set is exactly the round-4 draw (340 rows), and round 4 put nothing anywhere else."""
+def test_holdout2_fingerprint_is_the_one_the_third_design_was_scored_on() -> None:
+    """Adding holdout3 left round 4's 340 rows and their labels untouched."""
+    recorded = load.read_fingerprint()
+    assert recorded["holdout2_ids"] == 340
+    assert recorded["holdout2_ids_sha256"].startswith("dabe0f31938a4f89")
+    assert recorded["holdout2_labels_sha256"].startswith("76aeb22905eee3f5")
+
+
+@pytest.mark.parametrize(("split", "round_", "size"), [("holdout2", 4, 340), ("holdout3", 5, 300)])
+def test_a_late_holdout_is_its_round_and_nothing_else(split: str, round_: int, size: int) -> None:
+    """Each late held-out set is exactly its round's draw, and that round put nothing anywhere else."""
     rows = load._pool_labelled()
-    holdout2 = [r for r in rows if r["split"] == "holdout2"]
-    assert len(holdout2) == load.read_fingerprint()["holdout2_ids"] == 340
-    assert {r["round"] for r in holdout2} == {4}
-    assert all(r["split"] == "holdout2" for r in rows if r.get("round") == 4)
-    assert not any(k in r for r in holdout2 for k in ("response", "prompt", "text")), "locators only, no text"
+    held = [r for r in rows if r["split"] == split]
+    assert len(held) == load.read_fingerprint()[f"{split}_ids"] == size
+    assert {r["round"] for r in held} == {round_}
+    assert all(r["split"] == split for r in rows if r.get("round") == round_)
+    assert not any(k in r for r in held for k in ("response", "prompt", "text")), "locators only, no text"
 
 
 def test_fingerprint_reacts_to_any_label_change() -> None:
@@ -59,7 +68,12 @@ def test_fingerprint_reacts_to_any_label_change() -> None:
 
 @pytest.mark.parametrize("split", load.HELD_OUT)
 def test_held_out_sets_are_refused_unless_the_final_report_asks(split: str) -> None:
-    reader = {"test": load.test_rows, "holdout": load.holdout_rows, "holdout2": load.holdout2_rows}[split]
+    reader = {
+        "test": load.test_rows,
+        "holdout": load.holdout_rows,
+        "holdout2": load.holdout2_rows,
+        "holdout3": load.holdout3_rows,
+    }[split]
     with pytest.raises(load.FrozenSplitError, match="final report"):
         reader()
     with pytest.raises(load.FrozenSplitError, match="final report"):
@@ -73,7 +87,7 @@ def test_held_out_sets_are_refused_unless_the_final_report_asks(split: str) -> N
 def test_every_label_is_valid_and_ids_unique() -> None:
     rows = load._pool_labelled()
     assert len({r["id"] for r in rows}) == len(rows)
-    assert {r["split"] for r in rows} == {"dev", "test", "holdout", "holdout2"}
+    assert {r["split"] for r in rows} == {"dev", *load.HELD_OUT}
 
 
 @pytest.mark.shared
@@ -85,22 +99,25 @@ def test_training_rows_never_hold_a_held_out_row(shared_data: Path) -> None:
 
 
 @pytest.mark.shared
-def test_holdout2_shares_no_id_text_or_prompt_with_any_earlier_row(shared_data: Path) -> None:
-    """Round 4 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row (nor any
-    earlier held-out row) has a holdout2 row's id, text or prompt. Only digests of texts are compared."""
+@pytest.mark.parametrize(("split", "round_"), [("holdout2", 4), ("holdout3", 5)])
+def test_a_late_holdout_shares_no_id_text_or_prompt_with_any_earlier_row(
+    shared_data: Path, split: str, round_: int
+) -> None:
+    """Rounds 4 and 5 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row
+    (nor any row of an earlier round) has one of their ids, texts or prompts. Only digests of texts are compared."""
     pool = load._pool_labelled()
-    holdout2 = [r for r in pool if r["split"] == "holdout2"]
-    earlier = [r for r in pool if r["split"] != "holdout2"]
+    held = [r for r in pool if r["split"] == split]
+    earlier = [r for r in pool if r.get("round", 1) < round_]
 
     def prompt_key(text: str) -> str:
         return load.sources.digest(" ".join(text.lower().split()))
 
-    new_prompts = {prompt_key(load.sources.resolve(r)["prompt"]) for r in holdout2}
+    new_prompts = {prompt_key(load.sources.resolve(r)["prompt"]) for r in held}
     training = load.training_rows()
-    assert not {r["id"] for r in holdout2} & {r["id"] for r in training}
-    assert not {r["sha"] for r in holdout2} & {load.sources.digest(r["response"]) for r in training}
+    assert not {r["id"] for r in held} & {r["id"] for r in training}
+    assert not {r["sha"] for r in held} & {load.sources.digest(r["response"]) for r in training}
     assert not new_prompts & {prompt_key(r["prompt"]) for r in training}
-    assert not {r["sha"] for r in holdout2} & {r["sha"] for r in earlier}
+    assert not {r["sha"] for r in held} & {r["sha"] for r in earlier}
     assert not new_prompts & {prompt_key(load.sources.resolve(r)["prompt"]) for r in earlier}
 
 

@@ -193,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=sources.SHARED / "labels" / "dev.jsonl")
     ap.add_argument("--shard-size", type=int, default=300)
     ap.add_argument(
-        "--round", type=int, choices=(1, 2, 3, 4, 5), default=1, help="2-5: later rounds, skipping earlier ones"
+        "--round",
+        type=int,
+        choices=(1, 2, 3, 4, 5),
+        default=1,
+        help="2-5: later rounds, skipping earlier ones",
     )
     ap.add_argument(
         "--earlier",

@@ -5,6 +5,7 @@
     final = test_rows(final_report=True)               # only bench/detectors.py --final may ask for these
     second = holdout_rows(final_report=True)           # the same for the second held-out set
     third = holdout2_rows(final_report=True)           # and for the third (round 4)
+    fourth = holdout3_rows(final_report=True)          # and for the fourth (round 5)
 
 Two label sets, one row shape (``id, source, set, split, model, drawn, prompt, context, response, flattery,
 refusal, emoji, note``):
@@ -18,10 +19,12 @@ refusal, emoji, note``):
   texts resolved from ``../shared`` by :func:`sources.resolve` (digest-checked).
 
 **The held-out sets.** ``split == "test"`` (the frozen test split, rounds 1-2), ``split == "holdout"`` (the
-second held-out set, round 3) and ``split == "holdout2"`` (the third, round 4: every round-4 row, all answers to
-prompts no earlier round or dev.jsonl holds) were fixed at draw time (``draw.py``), before any label existed. All
-three are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
-:func:`test_rows` / :func:`holdout_rows` / :func:`holdout2_rows` return them only when called with
+second held-out set, round 3), ``split == "holdout2"`` (the third, round 4: every round-4 row, all answers to
+prompts no earlier round or dev.jsonl holds) and ``split == "holdout3"`` (the fourth, round 5, drawn the same way
+after the other three had been scored) were fixed at draw time (``draw.py``), before any label existed. All
+four are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
+:func:`test_rows` / :func:`holdout_rows` / :func:`holdout2_rows` / :func:`holdout3_rows` return them only when
+called with
 ``final_report=True`` - which only the final report (``bench/detectors.py --final``) does. Nothing that designs rules, chooses features or fits
 weights and thresholds (``bench/train_detectors.py``) calls them. ``test_split.sha256`` records, per held-out
 set, the SHA-256 of its sorted ids (fixed at draw time) and of its sorted ids + labels;
@@ -48,7 +51,7 @@ FINGERPRINT = HERE / "test_split.sha256"
 LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
 #: splits of ``labels.jsonl``: ``dev`` is tuning data, the others are held out for the final report only
-HELD_OUT = ("test", "holdout", "holdout2")
+HELD_OUT = ("test", "holdout", "holdout2", "holdout3")
 SPLITS = ("dev", *HELD_OUT)
 
 
@@ -68,7 +71,7 @@ GLIMPSED_HOLDOUT_IDS = frozenset(
 
 
 class FrozenSplitError(RuntimeError):
-    """Someone asked for a held-out set (the frozen test split, holdout or holdout2) outside the final report."""
+    """Someone asked for a held-out set (the frozen test split or a holdout set) outside the final report."""
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -197,7 +200,8 @@ def training_rows() -> list[dict]:
 
 
 def held_out_rows(split: str, *, final_report: bool = False) -> list[dict]:
-    """One held-out set (``test``, ``holdout`` or ``holdout2``), texts resolved - for the final report only."""
+    """One held-out set (``test``, ``holdout``, ``holdout2`` or ``holdout3``), texts resolved - for the final
+    report only."""
     if split not in HELD_OUT:
         raise ValueError(f"{split!r} is not a held-out split (one of {HELD_OUT})")
     if final_report is not True:
@@ -218,6 +222,11 @@ def holdout_rows(*, final_report: bool = False) -> list[dict]:
 def holdout2_rows(*, final_report: bool = False) -> list[dict]:
     """The third held-out set (round 4), texts resolved - for the final report only."""
     return held_out_rows("holdout2", final_report=final_report)
+
+
+def holdout3_rows(*, final_report: bool = False) -> list[dict]:
+    """The fourth held-out set (round 5), texts resolved - for the final report only."""
+    return held_out_rows("holdout3", final_report=final_report)
 
 
 # ------------------------------------------------------------------------------------------------ fingerprint
@@ -256,7 +265,7 @@ def read_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
 def write_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
     fp = current_fingerprint()
     head = (
-        "# Held-out sets of the detector labels (see load.py): the frozen test split, holdout and holdout2.\n"
+        "# Held-out sets of the detector labels (see load.py): the frozen test split and holdout 1-3.\n"
         "# <split>_ids_*: the rows draw.py put in that split; <split>_labels_*: their labels (sorted\n"
         "# 'id flattery refusal emoji' lines). A test recomputes every line.\n"
     )
