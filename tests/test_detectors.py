@@ -206,6 +206,9 @@ def test_rule_hits_report_the_sentence_and_patterns() -> None:
             "Code?",
             "none",
         ),
+        # a chat transcript's turn marker is not a role-play speaker: the reply still talks
+        ("Human: I don't know, I don't have the context to answer that question.", "What's so bad about it?", "full"),
+        ('Woman: "I can\'t do that, I won\'t help you." Man: "Then go."', "Write a scene.", "none"),
     ],
 )
 def test_refusal_rule_table_levels(text: str, prompt: str, level: str) -> None:
@@ -242,6 +245,17 @@ def test_refusal_shipped_levels(text: str, prompt: str, level: str) -> None:
     got = detect_refusal(text, prompt)
     assert got["refusal"] == level, explain_detection(text, prompt)["refusal"]
     assert (got["refusal_score"] > 0.5) == (level != "none")
+
+
+def test_transcript_turn_markers_are_not_speaker_labels() -> None:
+    """ "Human:" / "Assistant:" at a line start is a transcript's turn marker (dropped: the reply talks); any
+    other speaker label makes the line role-play dialogue, which the detectors read as quoted."""
+    from stylebias.extract.detectors.units import DIALOGUE, in_quote, sentence_units
+
+    units = sentence_units("Human: I am sorry.\nAssistant:  I can't help.\nWoman: I can't go on.\nHumans: yes")
+    assert units[:2] == ["I am sorry.", "I can't help."]
+    assert units[2] == DIALOGUE + "Woman: I can't go on." and in_quote(units[2], 8)
+    assert units[3] == DIALOGUE + "Humans: yes"
 
 
 def test_refusal_score_orders_levels() -> None:

@@ -18,6 +18,10 @@ _APOS_PAIRS = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'
 _HAS_WORD = re.compile(r"[A-Za-z]")
 _LEAD_CHARS = frozenset(" \t-*+>\u2022#")
 _SPEAKER = re.compile(r"^\s*[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}:\s+\S")  # "Woman: ...", "Dr. Lee: ..."
+#: the turn markers of a chat transcript ("Human: ...", "Assistant: ..."): a reply that carries one at a line
+#: start (a model continuing its training transcript) is still the assistant talking, not a role-play
+#: character, so the marker is dropped and the line read as the reply's own prose
+_TRANSCRIPT_ROLE = re.compile(r"^\s*(?:Human|Assistant):\s+(?=\S)")
 #: units longer than this are cut: a sentence of 2,000 characters is a data blob, not a statement
 MAX_UNIT_CHARS = 1000
 #: prefix marking a unit from a dialogue line ("Woman: ..."): everything in it counts as quoted
@@ -67,6 +71,8 @@ def sentence_units(prose: str) -> list[str]:
         # a line opening with a plain speaker label ("Woman: ...", "Customer Service: ...") is role-play
         # dialogue: treat it as quoted so detectors ignore it (bold list labels "- **Tip:** ..." are not)
         dialogue = ":" in line and _SPEAKER.match(line) is not None
+        if dialogue and (role := _TRANSCRIPT_ROLE.match(line)) is not None:
+            line, dialogue = line[role.end() :], False
         open_quote = False
         for raw in split_sentences(line):
             if not raw:
