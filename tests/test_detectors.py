@@ -207,7 +207,11 @@ def test_rule_hits_report_the_sentence_and_patterns() -> None:
             "none",
         ),
         # a chat transcript's turn marker is not a role-play speaker: the reply still talks
-        ("Human: I don't know, I don't have the context to answer that question.", "What's so bad about it?", "full"),
+        (
+            "Human: I don't know, I don't have the context to answer that question.",
+            "What's so bad about it?",
+            "full",
+        ),
         ('Woman: "I can\'t do that, I won\'t help you." Man: "Then go."', "Write a scene.", "none"),
     ],
 )
@@ -252,7 +256,9 @@ def test_transcript_turn_markers_are_not_speaker_labels() -> None:
     other speaker label makes the line role-play dialogue, which the detectors read as quoted."""
     from stylebias.extract.detectors.units import DIALOGUE, in_quote, sentence_units
 
-    units = sentence_units("Human: I am sorry.\nAssistant:  I can't help.\nWoman: I can't go on.\nHumans: yes")
+    units = sentence_units(
+        "Human: I am sorry.\nAssistant:  I can't help.\nWoman: I can't go on.\nHumans: yes"
+    )
     assert units[:2] == ["I am sorry.", "I can't help."]
     assert units[2] == DIALOGUE + "Woman: I can't go on." and in_quote(units[2], 8)
     assert units[3] == DIALOGUE + "Humans: yes"
