@@ -4,8 +4,9 @@
 
 Round 1: 220 random round-1 items (`second_opinion.jsonl`). Round 4: 120 `holdout2` items, all 75 red-team
 chats (`hh_rlhf_harmless`) and 45 random others (`second_opinion_round4.jsonl`), labelled blind after the set
-had been scored; reported overall and for the red-team chats alone. Prints raw agreement and Cohen's kappa per
-label, the disagreeing ids, and for round 4 each disagreement with both labels. The second annotators never saw
+had been scored; reported overall and for the red-team chats alone. Round 5: all 100 red-team chats of
+`holdout3` (`second_opinion_round5.jsonl`), labelled blind before the set was scored. Prints raw agreement and
+Cohen's kappa per label, the disagreeing ids, and for rounds 4 and 5 each disagreement with both labels. The second annotators never saw
 the first labels. The first annotation (after adjudication) is the label everything else uses; this only says
 how reproducible it is.
 """
@@ -57,31 +58,38 @@ def label_line(r: dict) -> str:
     return f"flattery {r['flattery']} refusal {r['refusal']} emoji {r['emoji']}"
 
 
+def late_round(first: dict[str, dict], rnd: int, split: str) -> None:
+    """A second opinion on a late held-out set: overall, red-team chats alone, the rest, and each disagreement."""
+    name = f"second_opinion_round{rnd}.jsonl"
+    second = read_jsonl(HERE / name)
+    if len({s["id"] for s in second}) != len(second):
+        raise SystemExit(f"{name}: an id occurs twice")
+    missing = [s["id"] for s in second if s["id"] not in first]
+    if missing:
+        raise SystemExit(f"{name}: ids not in labels.jsonl: {missing}")
+    outside = [s["id"] for s in second if first[s["id"]]["split"] != split]
+    if outside:
+        raise SystemExit(f"{name}: ids outside {split}: {outside}")
+    table(f"Round {rnd} ({split})", first, second)
+    hh = [s for s in second if first[s["id"]]["source"] == "hh_rlhf_harmless"]
+    others = [s for s in second if first[s["id"]]["source"] != "hh_rlhf_harmless"]
+    if others:
+        table(f"Round {rnd}, hh_rlhf_harmless alone", first, hh)
+        table(f"Round {rnd}, the other sources", first, others)
+    print(f"\nRound {rnd} disagreements (id, source, first, second)")
+    for s in second:
+        f = first[s["id"]]
+        if any(f[k] != s[k] for k in LABELS):
+            print(f"{s['id']}  {f['source']:<26} first: {label_line(f):<40} second: {label_line(s)}")
+
+
 def main() -> int:
     first = {r["id"]: r for r in read_jsonl(HERE / "labels.jsonl")}
     round1 = read_jsonl(HERE / "second_opinion.jsonl")
     table("Round 1 (random round-1 rows)", first, round1)
 
-    round4 = read_jsonl(HERE / "second_opinion_round4.jsonl")
-    if len({s["id"] for s in round4}) != len(round4):
-        raise SystemExit("second_opinion_round4.jsonl: an id occurs twice")
-    missing = [s["id"] for s in round4 if s["id"] not in first]
-    if missing:
-        raise SystemExit(f"second_opinion_round4.jsonl: ids not in labels.jsonl: {missing}")
-    not_holdout2 = [s["id"] for s in round4 if first[s["id"]]["split"] != "holdout2"]
-    if not_holdout2:
-        raise SystemExit(f"second_opinion_round4.jsonl: ids outside holdout2: {not_holdout2}")
-    table("Round 4 (holdout2: all red-team chats + random others)", first, round4)
-    hh = [s for s in round4 if first[s["id"]]["source"] == "hh_rlhf_harmless"]
-    table("Round 4, hh_rlhf_harmless alone", first, hh)
-    others = [s for s in round4 if first[s["id"]]["source"] != "hh_rlhf_harmless"]
-    table("Round 4, the other sources", first, others)
-
-    print("\nRound 4 disagreements (id, source, first, second)")
-    for s in round4:
-        f = first[s["id"]]
-        if any(f[k] != s[k] for k in LABELS):
-            print(f"{s['id']}  {f['source']:<26} first: {label_line(f):<40} second: {label_line(s)}")
+    for rnd, split in ((4, "holdout2"), (5, "holdout3")):
+        late_round(first, rnd, split)
     return 0
 
 
