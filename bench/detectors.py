@@ -88,6 +88,30 @@ def evaluate(rows: list[dict], preds: list[dict]) -> dict[str, dict[str, float]]
     }
 
 
+#: resamples of the held-out sets' bootstrap intervals (fixed seed: the printed intervals are reproducible)
+BOOTSTRAP = 2000
+
+
+def bootstrap_intervals(
+    rows: list[dict], preds: list[dict], n: int = BOOTSTRAP
+) -> dict[str, tuple[float, float]]:
+    """95 % percentile intervals of each headline metric, resampling the set's rows with replacement."""
+    import random
+
+    rng = random.Random(20261202)
+    draws: dict[str, list[float]] = {m: [] for m in METRICS}
+    for _ in range(n):
+        idx = [rng.randrange(len(rows)) for _ in rows]
+        res = evaluate([rows[i] for i in idx], [preds[i] for i in idx])
+        for m in METRICS:
+            draws[m].append(res[m][TARGETS[m][0]])
+    out = {}
+    for m, v in draws.items():
+        v.sort()
+        out[m] = (v[int(0.025 * (n - 1))], v[int(0.975 * (n - 1))])
+    return out
+
+
 def rule_predictions(rows: list[dict]) -> list[dict]:
     """The rule layer alone: any flattery pattern hit, the refusal rule table."""
     from stylebias.extract.detectors.flattery import flattery_sentences
@@ -256,6 +280,12 @@ def held_out_report(
         print(row_line(f"{split}: {s}", evaluate([rows[i] for i in idx], [preds[i] for i in idx])))
     res = evaluate(rows, preds)
     print(row_line(f"{name}, all (headline)", res))
+    ci = bootstrap_intervals(rows, preds)
+    print(
+        f"{'  95% bootstrap interval':<34}       "
+        + "  ".join(f"{f'{lo:.2f}-{hi:.2f}':>12}" for lo, hi in ci.values())
+    )
+    res = {**res, "interval_95": {m: list(v) for m, v in ci.items()}}
     keep = [i for i, r in enumerate(rows) if r["id"] not in glimpsed]
     print(
         row_line(
