@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -292,3 +293,40 @@ def test_stage_parts_bound_items_and_characters() -> None:
     assert stage_parts([half, half, 1]) == [(0, 2), (2, 3)]
     parts = stage_parts([1000] * 3000)
     assert [a for a, _ in parts[1:]] == [b for _, b in parts[:-1]] and parts[-1][1] == 3000  # every row once
+
+
+def _open_and_write(args: tuple[str, float, int]) -> str:
+    """A worker process of test_processes_opening_a_new_cache_together_all_succeed."""
+    import time as _time
+
+    from stylebias.extract.cache import FeatureCache
+
+    folder, start, who = args
+    while _time.time() < start:  # every process opens at the same moment
+        pass
+    try:
+        with FeatureCache(Path(folder)) as store:
+            store.put_many([(f"key{who}", {"tokens": who})])
+        return "ok"
+    except Exception as exc:  # reported, so the assertion shows what failed
+        return repr(exc)
+
+
+def test_processes_opening_a_new_cache_together_all_succeed(tmp_path) -> None:
+    """Dask workers of one machine share its cache folder: several processes creating the same new cache at
+    once must all open it (switching a new file to WAL answered "database is locked" to all but one, at once,
+    in about one round in ten before the opener retried), and every write must land."""
+    import multiprocessing
+    import time as _time
+
+    from stylebias.extract.cache import FeatureCache
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        for r in range(10):
+            folder = tmp_path / f"round{r}"
+            start = _time.time() + 0.2
+            assert pool.map(_open_and_write, [(str(folder), start, w) for w in range(4)]) == ["ok"] * 4
+            with FeatureCache(folder) as store:
+                assert store.get_many([f"key{w}" for w in range(4)]) == {
+                    f"key{w}": {"tokens": w} for w in range(4)
+                }

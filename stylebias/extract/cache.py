@@ -2,8 +2,9 @@
 
 Re-running on the same data costs one indexed lookup per response instead of an extraction. The format is
 deliberately boring and safe (no pickle): a ``features`` table with ``key TEXT PRIMARY KEY, value TEXT`` where
-``value`` is a JSON object ``{feature: value}``. Only the process that runs the extraction touches the file;
-worker processes never do, so there is no write contention.
+``value`` is a JSON object ``{feature: value}``. On one machine the extracting process touches the file, its
+pool workers never do; with ``--dask`` several worker processes of one machine share it, so opening waits for a
+lock another opener holds (SQLite's busy timeout, and a bounded retry for the one statement it does not cover).
 
 Location: ``$STYLEBIAS_CACHE_DIR`` or ``~/.cache/stylebias``; pass ``cache=False`` to skip it entirely or a
 path to use another folder (tests use temporary folders).
@@ -15,11 +16,14 @@ import json
 import math
 import os
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 _BATCH = 500
+#: how long opening a cache waits for other processes that are creating or opening the same file
+OPEN_TIMEOUT_S = 30.0
 
 
 def default_cache_dir() -> Path:
@@ -43,11 +47,28 @@ class FeatureCache:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "features.sqlite"
-        self._db = sqlite3.connect(str(self.path), timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS features (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self._db.commit()
+        self._db = sqlite3.connect(str(self.path), timeout=OPEN_TIMEOUT_S)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """WAL mode and the table. Switching to WAL needs an exclusive lock, and SQLite answers "database is
+        locked" at once, without its busy timeout, when two processes open a new file together (Dask workers of
+        one machine); WAL is a property of the file, so only the first opener switches and the others retry."""
+        deadline = time.monotonic() + OPEN_TIMEOUT_S
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS features (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                self._db.commit()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Stored values for the keys that are present (unreadable rows are treated as missing)."""
