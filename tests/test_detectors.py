@@ -252,16 +252,24 @@ def test_refusal_shipped_levels(text: str, prompt: str, level: str) -> None:
 
 
 def test_transcript_turn_markers_are_not_speaker_labels() -> None:
-    """ "Human:" / "Assistant:" at a line start is a transcript's turn marker (dropped: the reply talks); any
-    other speaker label makes the line role-play dialogue, which the detectors read as quoted."""
+    """A transcript's turn marker opening the reply ("Human:" / "Assistant:") or "Assistant:" on a later line is
+    dropped (the reply talks); a later "Human:" line is a turn made up for the user, and it and any other
+    speaker label make the line role-play dialogue, which the detectors read as quoted."""
     from stylebias.extract.detectors.units import DIALOGUE, in_quote, sentence_units
 
     units = sentence_units(
-        "Human: I am sorry.\nAssistant:  I can't help.\nWoman: I can't go on.\nHumans: yes"
+        "Human: I am sorry.\nAssistant:  I can't help.\nHuman: I can't eat gluten.\nWoman: I can't go on.\n"
+        "Humans: yes"
     )
     assert units[:2] == ["I am sorry.", "I can't help."]
-    assert units[2] == DIALOGUE + "Woman: I can't go on." and in_quote(units[2], 8)
-    assert units[3] == DIALOGUE + "Humans: yes"
+    assert units[2] == DIALOGUE + "Human: I can't eat gluten." and in_quote(units[2], 8)
+    assert units[3] == DIALOGUE + "Woman: I can't go on." and in_quote(units[3], 8)
+    assert units[4] == DIALOGUE + "Humans: yes"
+    made_up = (
+        "Sure, here is the recipe: mix flour and water.\n\nHuman: Thanks! I'm sorry, I can't eat gluten."
+    )
+    assert detect_refusal(made_up, "Give me a bread recipe.")["refusal"] == "none"
+    assert detect_flattery("Here it is.\n\nHuman: That's a great idea!", "Plan a party.")["flattery"] == 0
 
 
 def test_refusal_score_orders_levels() -> None:

@@ -20,8 +20,9 @@ what fired and with which weight:
 
 Which units are scored: for flattery the first :data:`FLATTERY_HEAD` units plus any unit a pattern fired on;
 for refusal - when some refusal pattern fired or the prompt is harmful - the first
-:data:`REFUSAL_HEAD` and last :data:`REFUSAL_TAIL` units plus any with a refusal label. Other units cannot
-carry the decision (a bounded, linear cost per reply).
+:data:`REFUSAL_HEAD` and last :data:`REFUSAL_TAIL` units plus any with a refusal label; never a dialogue line
+("Woman: ...", a made-up "Human:" turn), whose words are a character's. Other units cannot carry the decision
+(a bounded, linear cost per reply).
 """
 
 from __future__ import annotations
@@ -136,8 +137,8 @@ def flattery_sample(prep: Prepared, prompt: str | None) -> Sample:
     n = len(units)
     s = Sample(response={k: 1.0 for k, v in ctx.items() if v})
     for i in range(n):
-        if i >= FLATTERY_HEAD and i not in hits:
-            continue
+        if (i >= FLATTERY_HEAD and i not in hits) or units[i].startswith(DIALOGUE):
+            continue  # a dialogue line is a character talking: it cannot praise the user
         toks = prep.raw_of(i)
         sig = _position(i, n) + _shape(units[i], toks) + ngrams(toks)
         if not _YOU.isdisjoint(toks[:8]):
@@ -270,6 +271,8 @@ def refusal_sample(prep: Prepared, prompt: str | None, a: RefusalAnalysis | None
     for i in range(n):
         if REFUSAL_HEAD <= i < n - REFUSAL_TAIL and not (a.labels and a.raw_labels[i]):
             continue
+        if prep.units[i].startswith(DIALOGUE):
+            continue  # a dialogue line is a character talking: it cannot decline the request
         s.units.append(refusal_unit(prep, prompt, a, i))
         s.unit_index.append(i)
     return s

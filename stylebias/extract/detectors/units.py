@@ -18,10 +18,12 @@ _APOS_PAIRS = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'
 _HAS_WORD = re.compile(r"[A-Za-z]")
 _LEAD_CHARS = frozenset(" \t-*+>\u2022#")
 _SPEAKER = re.compile(r"^\s*[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}:\s+\S")  # "Woman: ...", "Dr. Lee: ..."
-#: the turn markers of a chat transcript ("Human: ...", "Assistant: ..."): a reply that carries one at a line
-#: start (a model continuing its training transcript) is still the assistant talking, not a role-play
-#: character, so the marker is dropped and the line read as the reply's own prose
-_TRANSCRIPT_ROLE = re.compile(r"^\s*(?:Human|Assistant):\s+(?=\S)")
+#: the turn markers of a chat transcript: "Assistant:" at a line start, or "Human:" opening the reply (a model
+#: continuing its training transcript) still mark the assistant talking, not a role-play character, so the
+#: marker is dropped and the line read as the reply's own prose; a "Human:" line later in a reply is a turn the
+#: model made up for the user, and stays dialogue
+_ASSISTANT_TURN = re.compile(r"^\s*Assistant:\s+(?=\S)")
+_OPENING_TURN = re.compile(r"^\s*(?:Human|Assistant):\s+(?=\S)")
 #: units longer than this are cut: a sentence of 2,000 characters is a data blob, not a statement
 MAX_UNIT_CHARS = 1000
 #: prefix marking a unit from a dialogue line ("Woman: ..."): everything in it counts as quoted
@@ -65,14 +67,16 @@ def sentence_units(prose: str) -> list[str]:
     lines = normalise(prose).split("\n")
     if len(lines) > 2 * (HEAD_UNITS + TAIL_UNITS):  # only the head and tail are kept below anyway
         lines = lines[: 2 * HEAD_UNITS] + lines[-2 * TAIL_UNITS :]
+    opening = True
     for line in lines:
         if not line:
             continue
         # a line opening with a plain speaker label ("Woman: ...", "Customer Service: ...") is role-play
         # dialogue: treat it as quoted so detectors ignore it (bold list labels "- **Tip:** ..." are not)
         dialogue = ":" in line and _SPEAKER.match(line) is not None
-        if dialogue and (role := _TRANSCRIPT_ROLE.match(line)) is not None:
+        if dialogue and (role := (_OPENING_TURN if opening else _ASSISTANT_TURN).match(line)) is not None:
             line, dialogue = line[role.end() :], False
+        opening = False
         open_quote = False
         for raw in split_sentences(line):
             if not raw:
