@@ -20,7 +20,7 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   (``models/detectors/``, fitted on all the tuning rows) on the four held-out sets fixed at draw time (test and
   holdout by prompt hash; holdout was drawn in round 3 and first scored by the second design; holdout2, drawn in
   round 4 from prompts new to every earlier round, was first scored by that same design, once; holdout3, drawn
-  in round 5 the same way after all three had been scored, is for the next design's one clean figure). Never
+  in round 5 the same way after all three had been scored, was first scored by the refit of 2026-12-02). Never
   read while designing rules or choosing settings.
 * **dev, tuned on**: the shipped model on the rows it was fitted on - for contrast only: the rules were written
   by reading dev examples of *every* source, and the weights were fitted on them.
@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 from collections import defaultdict
@@ -95,20 +96,24 @@ BOOTSTRAP = 2000
 def bootstrap_intervals(
     rows: list[dict], preds: list[dict], n: int = BOOTSTRAP
 ) -> dict[str, tuple[float, float]]:
-    """95 % percentile intervals of each headline metric, resampling the set's rows with replacement."""
-    import random
-
+    """95 % percentile intervals of each headline metric, resampling the set's *prompts* with replacement and
+    keeping all their answers (several models answer one AlpacaEval instruction: resampling answers one by one
+    would treat them as independent and give intervals too narrow)."""
     rng = random.Random(20261202)
+    by_prompt: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_prompt[" ".join((r.get("prompt") or "").lower().split())].append(i)
+    groups = list(by_prompt.values())
     draws: dict[str, list[float]] = {m: [] for m in METRICS}
     for _ in range(n):
-        idx = [rng.randrange(len(rows)) for _ in rows]
+        idx = [i for _ in groups for i in groups[rng.randrange(len(groups))]]
         res = evaluate([rows[i] for i in idx], [preds[i] for i in idx])
         for m in METRICS:
             draws[m].append(res[m][TARGETS[m][0]])
     out = {}
     for m, v in draws.items():
         v.sort()
-        out[m] = (v[int(0.025 * (n - 1))], v[int(0.975 * (n - 1))])
+        out[m] = (v[round(0.025 * (n - 1))], v[round(0.975 * (n - 1))])
     return out
 
 
@@ -263,7 +268,7 @@ HELD_OUT_NAMES = {"test": "frozen test", "holdout": "holdout", "holdout2": "hold
 
 def held_out_report(
     split: str, glimpsed: frozenset[str], shipped, errors: str | None
-) -> tuple[list[dict], dict[str, dict[str, float]]]:
+) -> tuple[list[dict], dict[str, dict]]:
     """The shipped model on one held-out set (final report only): per source, all of it (the headline), and
     without the rows whose label lines were glimpsed; its fingerprint checked against test_split.sha256."""
     rows = labels.held_out_rows(split, final_report=True)

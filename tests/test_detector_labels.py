@@ -1,5 +1,5 @@
-"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2, holdout3) cannot drift and are refused
-outside the final report."""
+"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2, holdout3) cannot drift and
+are refused outside the final report."""
 
 from __future__ import annotations
 
@@ -47,6 +47,14 @@ def test_holdout2_fingerprint_is_the_one_the_third_design_was_scored_on() -> Non
     assert recorded["holdout2_ids"] == 340
     assert recorded["holdout2_ids_sha256"].startswith("dabe0f31938a4f89")
     assert recorded["holdout2_labels_sha256"].startswith("76aeb22905eee3f5")
+
+
+def test_holdout3_fingerprint_is_the_one_it_was_first_scored_with() -> None:
+    """holdout3's 300 rows and their labels as they were when the refit of 2026-12-02 scored them."""
+    recorded = load.read_fingerprint()
+    assert recorded["holdout3_ids"] == 300
+    assert recorded["holdout3_ids_sha256"].startswith("ceff9cf924e97ad2")
+    assert recorded["holdout3_labels_sha256"].startswith("0626e09e1b21907b")
 
 
 @pytest.mark.parametrize(("split", "round_", "size"), [("holdout2", 4, 340), ("holdout3", 5, 300)])

@@ -6,9 +6,9 @@ Round 1: 220 random round-1 items (`second_opinion.jsonl`). Round 4: 120 `holdou
 chats (`hh_rlhf_harmless`) and 45 random others (`second_opinion_round4.jsonl`), labelled blind after the set
 had been scored; reported overall and for the red-team chats alone. Round 5: all 100 red-team chats of
 `holdout3` (`second_opinion_round5.jsonl`), labelled blind before the set was scored. Prints raw agreement and
-Cohen's kappa per label, the disagreeing ids, and for rounds 4 and 5 each disagreement with both labels. The second annotators never saw
-the first labels. The first annotation (after adjudication) is the label everything else uses; this only says
-how reproducible it is.
+Cohen's kappa per label, the disagreeing ids, and for rounds 4 and 5 each disagreement with both labels. The
+second annotators never saw the first labels. The first annotation (after adjudication) is the label everything
+else uses; this only says how reproducible it is.
 """
 
 from __future__ import annotations

@@ -24,9 +24,8 @@ prompts no earlier round or dev.jsonl holds) and ``split == "holdout3"`` (the fo
 after the other three had been scored) were fixed at draw time (``draw.py``), before any label existed. All
 four are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
 :func:`test_rows` / :func:`holdout_rows` / :func:`holdout2_rows` / :func:`holdout3_rows` return them only when
-called with
-``final_report=True`` - which only the final report (``bench/detectors.py --final``) does. Nothing that designs rules, chooses features or fits
-weights and thresholds (``bench/train_detectors.py``) calls them. ``test_split.sha256`` records, per held-out
+called with ``final_report=True`` - which only the final report (``bench/detectors.py --final``) does. Nothing
+that designs rules, chooses features or fits weights and thresholds (``bench/train_detectors.py``) calls them. ``test_split.sha256`` records, per held-out
 set, the SHA-256 of its sorted ids (fixed at draw time) and of its sorted ids + labels;
 ``tests/test_detector_labels.py`` recomputes them, so neither set can drift or be re-drawn unnoticed.
 """
