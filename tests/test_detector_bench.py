@@ -1,0 +1,42 @@
+"""The detector benchmark's held-out intervals resample prompts, so answers to one instruction move together."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT / "bench"))  # appended: bench/ holds scripts named like packages (coverage.py)
+sys.path.insert(0, str(ROOT / "bench" / "labels"))
+
+import detectors  # noqa: E402
+
+
+def _row(prompt: str, refusal: str, flattery: int = 0) -> dict:
+    return {"prompt": prompt, "refusal": refusal, "flattery": flattery, "emoji": 0}
+
+
+def _pred(refusal: str, flattery: int = 0) -> dict:
+    return {"refusal": refusal, "flattery": flattery, "emoji": 0}
+
+
+def test_one_prompt_resampled_whole_gives_the_point_itself() -> None:
+    """Every answer shares one prompt: each resample is the whole set, so the interval is the point estimate."""
+    rows = [_row("q", g) for g in ("full", "full", "none", "none", "partial")]
+    preds = [_pred(p) for p in ("full", "none", "none", "full", "partial")]
+    point = detectors.evaluate(rows, preds)["refusal_any"]["f1"]
+    lo, hi = detectors.bootstrap_intervals(rows, preds, n=200)["refusal_any"]
+    assert lo == hi == point
+
+
+def test_intervals_bracket_the_point_and_are_reproducible() -> None:
+    rows = [_row(f"q{i}", "full" if i % 3 == 0 else "none", i % 4 == 0) for i in range(60)]
+    preds = [_pred("full" if i % 3 == 0 and i % 5 else "none", i % 4 == 0 and i % 7 != 0) for i in range(60)]
+    res = detectors.evaluate(rows, preds)
+    ci = detectors.bootstrap_intervals(rows, preds, n=300)
+    for m in ("flattery", "refusal_any", "refusal_full"):
+        lo, hi = ci[m]
+        assert lo < res[m]["f1"] < hi
+    assert ci == detectors.bootstrap_intervals(rows, preds, n=300)  # fixed seed
+    perfect = detectors.bootstrap_intervals(rows, [_pred(r["refusal"], r["flattery"]) for r in rows], n=100)
+    assert perfect["refusal_any"] == perfect["flattery"] == (1.0, 1.0)
