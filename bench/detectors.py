@@ -102,7 +102,8 @@ def bootstrap_intervals(
     rng = random.Random(20261202)
     by_prompt: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
-        by_prompt[" ".join((r.get("prompt") or "").lower().split())].append(i)
+        prompt = " ".join((r.get("prompt") or "").lower().split())
+        by_prompt[prompt or f"(no prompt) {r['id']}"].append(i)  # a reply without a prompt is its own group
     groups = list(by_prompt.values())
     draws: dict[str, list[float]] = {m: [] for m in METRICS}
     for _ in range(n):

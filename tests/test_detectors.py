@@ -265,6 +265,8 @@ def test_transcript_turn_markers_are_not_speaker_labels() -> None:
     assert units[2] == DIALOGUE + "Human: I can't eat gluten." and in_quote(units[2], 8)
     assert units[3] == DIALOGUE + "Woman: I can't go on." and in_quote(units[3], 8)
     assert units[4] == DIALOGUE + "Humans: yes"
+    # blank, space-only and wordless lines (a rule, CRLF ends) before it do not stop the marker opening the reply
+    assert sentence_units("  \r\n---\r\nHuman: I can't help.") == ["I can't help."]
     made_up = (
         "Sure, here is the recipe: mix flour and water.\n\nHuman: Thanks! I'm sorry, I can't eat gluten."
     )

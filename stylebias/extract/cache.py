@@ -67,6 +67,7 @@ class FeatureCache:
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
+                    self._db.close()
                     raise
                 time.sleep(0.05)
 

@@ -18,10 +18,10 @@ _APOS_PAIRS = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'
 _HAS_WORD = re.compile(r"[A-Za-z]")
 _LEAD_CHARS = frozenset(" \t-*+>\u2022#")
 _SPEAKER = re.compile(r"^\s*[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}:\s+\S")  # "Woman: ...", "Dr. Lee: ..."
-#: the turn markers of a chat transcript: "Assistant:" at a line start, or "Human:" opening the reply (a model
-#: continuing its training transcript) still mark the assistant talking, not a role-play character, so the
-#: marker is dropped and the line read as the reply's own prose; a "Human:" line later in a reply is a turn the
-#: model made up for the user, and stays dialogue
+#: the turn markers of a chat transcript: "Assistant:" at a line start, or "Human:" on the reply's first line that
+#: has words (a model continuing its training transcript), still mark the assistant talking, not a role-play
+#: character, so the marker is dropped and the line read as the reply's own prose; a "Human:" line later in a
+#: reply is a turn the model made up for the user, and stays dialogue
 _ASSISTANT_TURN = re.compile(r"^\s*Assistant:\s+(?=\S)")
 _OPENING_TURN = re.compile(r"^\s*(?:Human|Assistant):\s+(?=\S)")
 #: units longer than this are cut: a sentence of 2,000 characters is a data blob, not a statement
@@ -76,7 +76,7 @@ def sentence_units(prose: str) -> list[str]:
         dialogue = ":" in line and _SPEAKER.match(line) is not None
         if dialogue and (role := (_OPENING_TURN if opening else _ASSISTANT_TURN).match(line)) is not None:
             line, dialogue = line[role.end() :], False
-        opening = False
+        before = len(out)
         open_quote = False
         for raw in split_sentences(line):
             if not raw:
@@ -92,6 +92,7 @@ def sentence_units(prose: str) -> list[str]:
                     out.append(prefix + unit[:MAX_UNIT_CHARS])
             if quotes % 2:
                 open_quote = not open_quote
+        opening = opening and len(out) == before  # the reply opens with its first line that says something
     if len(out) > HEAD_UNITS + TAIL_UNITS:
         out = out[:HEAD_UNITS] + out[-TAIL_UNITS:]
     return out
