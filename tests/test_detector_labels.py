@@ -25,36 +25,23 @@ def test_held_out_fingerprint_matches_the_recorded_one(split: str) -> None:
     assert now[f"{split}_labels_sha256"] == recorded[f"{split}_labels_sha256"], f"a {split} label changed"
 
 
-def test_frozen_test_fingerprint_is_the_one_the_first_design_was_scored_on() -> None:
-    """Adding the holdout and holdout2 sets left the frozen test split's 613 rows and their labels untouched."""
+#: each held-out set as it was when it was first scored (adding a later set must leave every earlier one as it
+#: was): rows, and the first 16 hex digits of the ids' and the labels' SHA-256
+FIRST_SCORED = {
+    "test": (613, "5d5ec2322c41c926", "d7ff7dd0c8f2bc11"),  # by the first detector redesign
+    "holdout": (323, "df10e0186f8bf063", "f0bbf1a81ed1e5a3"),  # by the second
+    "holdout2": (340, "dabe0f31938a4f89", "76aeb22905eee3f5"),  # by the second, after round 4
+    "holdout3": (300, "ceff9cf924e97ad2", "0626e09e1b21907b"),  # by the refit of 2026-12-02
+}
+
+
+@pytest.mark.parametrize("split", load.HELD_OUT)
+def test_held_out_fingerprint_is_the_one_it_was_first_scored_with(split: str) -> None:
+    rows, ids, labels = FIRST_SCORED[split]
     recorded = load.read_fingerprint()
-    assert recorded["test_ids"] == 613
-    assert recorded["test_ids_sha256"].startswith("5d5ec2322c41c926")
-    assert recorded["test_labels_sha256"].startswith("d7ff7dd0c8f2bc11")
-
-
-def test_holdout_fingerprint_is_the_one_the_second_design_was_scored_on() -> None:
-    """Adding holdout2 and holdout3 left the round-3 holdout set's 323 rows and their labels untouched."""
-    recorded = load.read_fingerprint()
-    assert recorded["holdout_ids"] == 323
-    assert recorded["holdout_ids_sha256"].startswith("df10e0186f8bf063")
-    assert recorded["holdout_labels_sha256"].startswith("f0bbf1a81ed1e5a3")
-
-
-def test_holdout2_fingerprint_is_the_one_the_third_design_was_scored_on() -> None:
-    """Adding holdout3 left round 4's 340 rows and their labels untouched."""
-    recorded = load.read_fingerprint()
-    assert recorded["holdout2_ids"] == 340
-    assert recorded["holdout2_ids_sha256"].startswith("dabe0f31938a4f89")
-    assert recorded["holdout2_labels_sha256"].startswith("76aeb22905eee3f5")
-
-
-def test_holdout3_fingerprint_is_the_one_it_was_first_scored_with() -> None:
-    """holdout3's 300 rows and their labels as they were when the refit of 2026-12-02 scored them."""
-    recorded = load.read_fingerprint()
-    assert recorded["holdout3_ids"] == 300
-    assert recorded["holdout3_ids_sha256"].startswith("ceff9cf924e97ad2")
-    assert recorded["holdout3_labels_sha256"].startswith("0626e09e1b21907b")
+    assert recorded[f"{split}_ids"] == rows
+    assert recorded[f"{split}_ids_sha256"].startswith(ids)
+    assert recorded[f"{split}_labels_sha256"].startswith(labels)
 
 
 @pytest.mark.parametrize(("split", "round_", "size"), [("holdout2", 4, 340), ("holdout3", 5, 300)])
