@@ -112,7 +112,7 @@ def _shape(text: str, toks: list[str]) -> list[str]:
         out.append("len:short")
     elif len(toks) > 25:
         out.append("len:long")
-    if text[:1] in (DIALOGUE, '"'):
+    if text[:1] == '"':  # a unit inside a quotation (dialogue lines are never scored: see the samples below)
         out.append("quoted")
     return out
 
