@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
 
 import load as labels  # noqa: E402
+from draw import norm_prompt  # noqa: E402
 
 from stylebias.extract.detectors.detect import load_models  # noqa: E402
 from stylebias.extract.detectors.training import featurize, fit_heads, predict  # noqa: E402
@@ -102,7 +103,7 @@ def bootstrap_intervals(
     rng = random.Random(20261202)
     by_prompt: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
-        prompt = " ".join((r.get("prompt") or "").lower().split())
+        prompt = norm_prompt(r.get("prompt") or "")
         by_prompt[prompt or f"(no prompt) {r['id']}"].append(i)  # a reply without a prompt is its own group
     groups = list(by_prompt.values())
     draws: dict[str, list[float]] = {m: [] for m in METRICS}

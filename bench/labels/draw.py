@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         resp = text["response"]
         if not isinstance(resp, str) or not resp.strip():
             continue
-        if args.round >= 4 and (
+        if args.round in HELD_OUT_ROUNDS and (
             norm_prompt(text["prompt"]) in dev_prompts or norm_prompt(text["prompt"]) in earlier_split
         ):
             continue  # rounds 4 and 5 only read prompts no earlier round and no dev.jsonl row has
