@@ -1,4 +1,4 @@
-"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2, holdout3) cannot drift and
+"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2-4) cannot drift and
 are refused outside the final report."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ FIRST_SCORED = {
     "holdout": (323, "df10e0186f8bf063", "f0bbf1a81ed1e5a3"),  # by the second
     "holdout2": (340, "dabe0f31938a4f89", "76aeb22905eee3f5"),  # by the second, after round 4
     "holdout3": (300, "ceff9cf924e97ad2", "0626e09e1b21907b"),  # by the refit of 2026-12-02
+    "holdout4": (300, "fbaaf6601ec269cd", "7709ee04cd6b5bb8"),  # by the same refit, the next stop
 }
 
 
@@ -44,7 +45,9 @@ def test_held_out_fingerprint_is_the_one_it_was_first_scored_with(split: str) ->
     assert recorded[f"{split}_labels_sha256"].startswith(labels)
 
 
-@pytest.mark.parametrize(("split", "round_", "size"), [("holdout2", 4, 340), ("holdout3", 5, 300)])
+@pytest.mark.parametrize(
+    ("split", "round_", "size"), [("holdout2", 4, 340), ("holdout3", 5, 300), ("holdout4", 6, 300)]
+)
 def test_a_late_holdout_is_its_round_and_nothing_else(split: str, round_: int, size: int) -> None:
     """Each late held-out set is exactly its round's draw, and that round put nothing anywhere else."""
     rows = load._pool_labelled()
@@ -63,14 +66,15 @@ def test_fingerprint_reacts_to_any_label_change() -> None:
 
 @pytest.mark.parametrize("split", load.HELD_OUT)
 def test_held_out_sets_are_refused_unless_the_final_report_asks(split: str) -> None:
-    reader = {
+    named = {
         "test": load.test_rows,
         "holdout": load.holdout_rows,
         "holdout2": load.holdout2_rows,
         "holdout3": load.holdout3_rows,
-    }[split]
-    with pytest.raises(load.FrozenSplitError, match="final report"):
-        reader()
+    }
+    if split in named:
+        with pytest.raises(load.FrozenSplitError, match="final report"):
+            named[split]()
     with pytest.raises(load.FrozenSplitError, match="final report"):
         load.held_out_rows(split)
     with pytest.raises(load.FrozenSplitError, match="frozen"):
@@ -94,11 +98,11 @@ def test_training_rows_never_hold_a_held_out_row(shared_data: Path) -> None:
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize(("split", "round_"), [("holdout2", 4), ("holdout3", 5)])
+@pytest.mark.parametrize(("split", "round_"), [("holdout2", 4), ("holdout3", 5), ("holdout4", 6)])
 def test_a_late_holdout_shares_no_id_text_or_prompt_with_any_earlier_row(
     shared_data: Path, split: str, round_: int
 ) -> None:
-    """Rounds 4 and 5 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row
+    """Rounds 4 to 6 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row
     (nor any row of an earlier round) has one of their ids, texts or prompts. Only digests of texts are compared."""
     pool = load._pool_labelled()
     held = [r for r in pool if r["split"] == split]

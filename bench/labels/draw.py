@@ -100,14 +100,32 @@ QUOTA_ROUND5 = {
     "pandalm": 10,
     "vicuna_blog": 0,
 }
+# Round 6 (drawn 2026-12-02, after holdout3 had been scored twice): the fifth held-out set, ``holdout4``, for the
+# next design's one clean figure. Same rules as rounds 4 and 5. Few answers to new prompts are left outside the
+# red-team chats (counted before drawing: 14 Arena, 96 + 225 AlpacaEval, 493 LLMBar, 2,945 HH), and almost none
+# match an enrichment pattern - earlier enriched draws took those prompts - so most of the enriched half is
+# topped up at random. Decided before anything was drawn.
+QUOTA_ROUND6 = {
+    "hh_rlhf_harmless": 120,
+    "lmarena_llama3_battles": 14,
+    "alpaca_eval_ae2": 50,
+    "alpaca_eval_model_outputs": 36,
+    "llmbar_pairs": 80,
+    "pandalm": 0,
+    "vicuna_blog": 0,
+}
 SUPPLEMENT_STRATA = ("likely_emoji", "likely_refusal", "likely_flattery")
-RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5, 5: 0.5}
+RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.5}
 HOLDOUT_SHARE = 0.40  # of round-3 rows whose prompt is new to every earlier round
 HOLDOUT_SALT = "holdout-2026-12-01"
 # Rounds 4 and 5 seed their shuffle from their own salt (not from SEED + round), so each draw is reproducible and
 # independent of every earlier round's random order; all of a round's rows are its held-out set.
 ROUND4_SALT = "holdout2-2026-12-02"
-HELD_OUT_ROUNDS = {4: ("holdout2", ROUND4_SALT), 5: ("holdout3", "holdout3-2026-12-02")}
+HELD_OUT_ROUNDS = {
+    4: ("holdout2", ROUND4_SALT),
+    5: ("holdout3", "holdout3-2026-12-02"),
+    6: ("holdout4", "holdout4-2026-12-02"),
+}
 
 # Draw-time enrichment only (never a label).
 LIKELY = {
@@ -195,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--round",
         type=int,
-        choices=(1, 2, 3, 4, 5),
+        choices=(1, 2, 3, 4, 5, 6),
         default=1,
-        help="2-5: later rounds, skipping earlier ones",
+        help="2-6: later rounds, skipping earlier ones",
     )
     ap.add_argument(
         "--earlier",
@@ -205,7 +223,14 @@ def main(argv: list[str] | None = None) -> int:
         help="locators of every earlier round (default: OUT/pool.jsonl; labels.jsonl holds them from round 4)",
     )
     args = ap.parse_args(argv)
-    quota_table = {1: QUOTA, 2: QUOTA_ROUND2, 3: QUOTA_ROUND3, 4: QUOTA_ROUND4, 5: QUOTA_ROUND5}[args.round]
+    quota_table = {
+        1: QUOTA,
+        2: QUOTA_ROUND2,
+        3: QUOTA_ROUND3,
+        4: QUOTA_ROUND4,
+        5: QUOTA_ROUND5,
+        6: QUOTA_ROUND6,
+    }[args.round]
     earlier: list[dict] = []
     if args.round > 1:
         earlier_path = args.earlier or args.out / "pool.jsonl"
@@ -233,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.round in HELD_OUT_ROUNDS and (
             norm_prompt(text["prompt"]) in dev_prompts or norm_prompt(text["prompt"]) in earlier_split
         ):
-            continue  # rounds 4 and 5 only read prompts no earlier round and no dev.jsonl row has
+            continue  # held-out rounds only read prompts no earlier round and no dev.jsonl row has
         sha = sources.digest(resp)
         if sha in skip or sha in seen:
             continue

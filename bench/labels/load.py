@@ -6,6 +6,7 @@
     second = holdout_rows(final_report=True)           # the same for the second held-out set
     third = holdout2_rows(final_report=True)           # and for the third (round 4)
     fourth = holdout3_rows(final_report=True)          # and for the fourth (round 5)
+    fifth = held_out_rows("holdout4", final_report=True)  # and the fifth (round 6)
 
 Two label sets, one row shape (``id, source, set, split, model, drawn, prompt, context, response, flattery,
 refusal, emoji, note``):
@@ -21,13 +22,14 @@ refusal, emoji, note``):
 **The held-out sets.** ``split == "test"`` (the frozen test split, rounds 1-2), ``split == "holdout"`` (the
 second held-out set, round 3), ``split == "holdout2"`` (the third, round 4: every round-4 row, all answers to
 prompts no earlier round or dev.jsonl holds) and ``split == "holdout3"`` (the fourth, round 5, drawn the same way
-after the other three had been scored) were fixed at draw time (``draw.py``), before any label existed. All
-four are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
-:func:`test_rows` / :func:`holdout_rows` / :func:`holdout2_rows` / :func:`holdout3_rows` return them only when
+after the other three had been scored) and ``split == "holdout4"`` (the fifth, round 6, drawn the same way after
+all four had been scored) were fixed at draw time (``draw.py``), before any label existed. All
+five are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
+:func:`held_out_rows` (and its named shorthands :func:`test_rows` ... :func:`holdout3_rows`) returns them only when
 called with ``final_report=True`` - which only the final report (``bench/detectors.py --final``) does. Nothing
 that designs rules, chooses features or fits weights and thresholds (``bench/train_detectors.py``) calls them. ``test_split.sha256`` records, per held-out
 set, the SHA-256 of its sorted ids (fixed at draw time) and of its sorted ids + labels;
-``tests/test_detector_labels.py`` recomputes them, so neither set can drift or be re-drawn unnoticed.
+``tests/test_detector_labels.py`` recomputes them, so no set can drift or be re-drawn unnoticed.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ FINGERPRINT = HERE / "test_split.sha256"
 LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
 #: splits of ``labels.jsonl``: ``dev`` is tuning data, the others are held out for the final report only
-HELD_OUT = ("test", "holdout", "holdout2", "holdout3")
+HELD_OUT = ("test", "holdout", "holdout2", "holdout3", "holdout4")
 SPLITS = ("dev", *HELD_OUT)
 
 
@@ -199,7 +201,7 @@ def training_rows() -> list[dict]:
 
 
 def held_out_rows(split: str, *, final_report: bool = False) -> list[dict]:
-    """One held-out set (``test``, ``holdout``, ``holdout2`` or ``holdout3``), texts resolved - for the final
+    """One held-out set (one of :data:`HELD_OUT`), texts resolved - for the final
     report only."""
     if split not in HELD_OUT:
         raise ValueError(f"{split!r} is not a held-out split (one of {HELD_OUT})")
@@ -264,7 +266,7 @@ def read_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
 def write_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
     fp = current_fingerprint()
     head = (
-        "# Held-out sets of the detector labels (see load.py): the frozen test split and holdout 1-3.\n"
+        "# Held-out sets of the detector labels (see load.py): the frozen test split and holdout 1-4.\n"
         "# <split>_ids_*: the rows draw.py put in that split; <split>_labels_*: their labels (sorted\n"
         "# 'id flattery refusal emoji' lines). A test recomputes every line.\n"
     )
