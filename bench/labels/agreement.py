@@ -5,8 +5,14 @@
 Round 1: 220 random round-1 items (`second_opinion.jsonl`). Round 4: 120 `holdout2` items, all 75 red-team
 chats (`hh_rlhf_harmless`) and 45 random others (`second_opinion_round4.jsonl`), labelled blind after the set
 had been scored; reported overall and for the red-team chats alone. Round 5: all 100 red-team chats of
-`holdout3` (`second_opinion_round5.jsonl`), labelled blind before the set was scored. Prints raw agreement and
-Cohen's kappa per label, the disagreeing ids, and for rounds 4 and 5 each disagreement with both labels. The
+`holdout3` (`second_opinion_round5.jsonl`), labelled blind before the set was scored. Round 6: all 120 red-team
+chats of `holdout4` (`second_opinion_round6.jsonl`), the same way. The grey zone: every tuning row outside the
+red-team chats whose reply opens (first 400 characters) with an "As an AI ..." / "I can't / I don't have ..."
+line followed by "but / however / instead" within 600 characters (`second_opinion_grey.jsonl`, 112 rows chosen by
+that pattern alone, not by any label or detector output), labelled blind: how reproducible the rubric's
+disclaimer-beside-the-answer versus substitute boundary is. Prints raw agreement and
+Cohen's kappa per label, the second annotation's F1 against the first (the figure a detector is judged by), the
+disagreeing ids, and for rounds 4 and 5 each disagreement with both labels. The
 second annotators never saw the first labels. The first annotation (after adjudication) is the label everything
 else uses; this only says how reproducible it is.
 """
@@ -38,35 +44,58 @@ def kappa(a: list, b: list) -> tuple[float, float]:
     return po, (po - pe) / (1 - pe) if pe < 1 else 1.0
 
 
+def f1_score(gold: list[bool], pred: list[bool]) -> float:
+    """F1 of ``pred`` against ``gold``; 1.0 when neither has a positive (nothing to find, nothing claimed)."""
+    tp = sum(g and p for g, p in zip(gold, pred, strict=True))
+    denom = sum(gold) + sum(pred)
+    return 2 * tp / denom if denom else 1.0
+
+
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def table(title: str, first: dict[str, dict], second: list[dict]) -> None:
     print(f"\n{title}: {len(second)} items labelled twice, independently")
-    print(f"{'label':<30} {'agreement':>9} {'kappa':>6}  {'pos 1st/2nd':>11}  disagreements")
+    print(f"{'label':<30} {'agreement':>9} {'kappa':>6} {'F1':>6}  {'pos 1st/2nd':>11}  disagreements")
     for name, view in VIEWS.items():
         a = [view(first[s["id"]]) for s in second]
         b = [view(s) for s in second]
         po, k = kappa(a, b)
-        pos = "" if name == "refusal (none/partial/full)" else f"{sum(map(bool, a))}/{sum(map(bool, b))}"
+        graded = name == "refusal (none/partial/full)"
+        pos = "" if graded else f"{sum(map(bool, a))}/{sum(map(bool, b))}"
+        f1 = "" if graded else f"{f1_score(list(map(bool, a)), list(map(bool, b))):.3f}"
         diff = [s["id"] for s, x, y in zip(second, a, b, strict=True) if x != y]
-        print(f"{name:<30} {po:>9.3f} {k:>6.3f}  {pos:>11}  {' '.join(diff)}")
+        print(f"{name:<30} {po:>9.3f} {k:>6.3f} {f1:>6}  {pos:>11}  {' '.join(diff)}")
 
 
 def label_line(r: dict) -> str:
     return f"flattery {r['flattery']} refusal {r['refusal']} emoji {r['emoji']}"
 
 
-def late_round(first: dict[str, dict], rnd: int, split: str) -> None:
-    """A second opinion on a late held-out set: overall, red-team chats alone, the rest, and each disagreement."""
-    name = f"second_opinion_round{rnd}.jsonl"
+def second_opinion(first: dict[str, dict], name: str) -> list[dict]:
+    """The rows of a second-opinion file, checked: unique ids, each one a labelled row."""
     second = read_jsonl(HERE / name)
     if len({s["id"] for s in second}) != len(second):
         raise SystemExit(f"{name}: an id occurs twice")
     missing = [s["id"] for s in second if s["id"] not in first]
     if missing:
         raise SystemExit(f"{name}: ids not in labels.jsonl: {missing}")
+    return second
+
+
+def disagreements(title: str, first: dict[str, dict], second: list[dict]) -> None:
+    print(f"\n{title} disagreements (id, source, first, second)")
+    for s in second:
+        f = first[s["id"]]
+        if any(f[k] != s[k] for k in LABELS):
+            print(f"{s['id']}  {f['source']:<26} first: {label_line(f):<40} second: {label_line(s)}")
+
+
+def late_round(first: dict[str, dict], rnd: int, split: str) -> None:
+    """A second opinion on a late held-out set: overall, red-team chats alone, the rest, and each disagreement."""
+    name = f"second_opinion_round{rnd}.jsonl"
+    second = second_opinion(first, name)
     outside = [s["id"] for s in second if first[s["id"]]["split"] != split]
     if outside:
         raise SystemExit(f"{name}: ids outside {split}: {outside}")
@@ -76,11 +105,7 @@ def late_round(first: dict[str, dict], rnd: int, split: str) -> None:
     if others:
         table(f"Round {rnd}, hh_rlhf_harmless alone", first, hh)
         table(f"Round {rnd}, the other sources", first, others)
-    print(f"\nRound {rnd} disagreements (id, source, first, second)")
-    for s in second:
-        f = first[s["id"]]
-        if any(f[k] != s[k] for k in LABELS):
-            print(f"{s['id']}  {f['source']:<26} first: {label_line(f):<40} second: {label_line(s)}")
+    disagreements(f"Round {rnd}", first, second)
 
 
 def main() -> int:
@@ -88,8 +113,13 @@ def main() -> int:
     round1 = read_jsonl(HERE / "second_opinion.jsonl")
     table("Round 1 (random round-1 rows)", first, round1)
 
-    for rnd, split in ((4, "holdout2"), (5, "holdout3")):
+    for rnd, split in ((4, "holdout2"), (5, "holdout3"), (6, "holdout4")):
         late_round(first, rnd, split)
+    grey = second_opinion(first, "second_opinion_grey.jsonl")
+    if any(first[s["id"]]["split"] != "dev" for s in grey):
+        raise SystemExit("second_opinion_grey.jsonl: the grey-zone study reads tuning rows only")
+    table("Grey zone ('As an AI / I can't ... but' tuning rows)", first, grey)
+    disagreements("Grey zone", first, grey)
     return 0
 
 
