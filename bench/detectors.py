@@ -1,8 +1,8 @@
 """How well the flattery, refusal and emoji detectors work on answers they were not tuned on.
 
     python bench/detectors.py                   # leave-one-source-out per source + mean, and the dev (tuned-on) set
-    python bench/detectors.py --final           # + the frozen test split and the two holdout sets (final report only:
-                                                #   see bench/labels/load.py)
+    python bench/detectors.py --final           # + the frozen test split and the four holdout sets (final report
+                                                #   only: see bench/labels/load.py)
     python bench/detectors.py --errors SOURCE   # every held-out disagreement of one source (or "all")
     python bench/detectors.py --rules-only      # the rule table alone (no classifier), for contrast
     python bench/detectors.py --json out.json
@@ -16,12 +16,17 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   inside those (``stylebias.extract.detectors.training``) - and judged on the held-out source. Headline: "LOSO
   pooled", every held-out prediction scored together; beside it the mean of the per-source F1 over sources with
   at least 10 positives of that label (per-source F1 on 0-4 positives is noise; each row shows its count).
-* **frozen test**, **holdout**, **holdout2** and **holdout3** (``--final``): the shipped model
-  (``models/detectors/``, fitted on all the tuning rows) on the four held-out sets fixed at draw time (test and
+* **frozen test**, **holdout**, **holdout2**, **holdout3** and **holdout4** (``--final``): the shipped model
+  (``models/detectors/``, fitted on all the tuning rows) on the five held-out sets fixed at draw time (test and
   holdout by prompt hash; holdout was drawn in round 3 and first scored by the second design; holdout2, drawn in
   round 4 from prompts new to every earlier round, was first scored by that same design, once; holdout3, drawn
-  in round 5 the same way after all three had been scored, was first scored by the refit of 2026-12-02). Never
-  read while designing rules or choosing settings.
+  in round 5 the same way after all three had been scored, was first scored by the refit of 2026-12-02; holdout4, round 6, drawn the same way
+  after all four had been scored, first scored by that same refit). Never read while designing rules or
+  choosing settings.
+* **human ceiling**: on every row an independent second annotator labelled too (``bench/labels/second_*``),
+  the second annotation scored against the first the way the detector is, beside the detector scored against
+  each annotation - LOSO predictions on tuning rows, and with ``--final`` the shipped model on held-out rows.
+  A detector cannot be judged by a target the labels themselves do not reach.
 * **dev, tuned on**: the shipped model on the rows it was fitted on - for contrast only: the rules were written
   by reading dev examples of *every* source, and the weights were fitted on them.
 
@@ -265,12 +270,18 @@ def speed(n: int) -> int:
 
 
 #: how the report names each held-out set of ``load.py``
-HELD_OUT_NAMES = {"test": "frozen test", "holdout": "holdout", "holdout2": "holdout2", "holdout3": "holdout3"}
+HELD_OUT_NAMES = {
+    "test": "frozen test",
+    "holdout": "holdout",
+    "holdout2": "holdout2",
+    "holdout3": "holdout3",
+    "holdout4": "holdout4",
+}
 
 
 def held_out_report(
     split: str, glimpsed: frozenset[str], shipped, errors: str | None
-) -> tuple[list[dict], dict[str, dict]]:
+) -> tuple[list[dict], list[dict], dict[str, dict]]:
     """The shipped model on one held-out set (final report only): per source, all of it (the headline), and
     without the rows whose label lines were glimpsed; its fingerprint checked against test_split.sha256."""
     rows = labels.held_out_rows(split, final_report=True)
@@ -302,7 +313,45 @@ def held_out_report(
     )
     if errors:
         print_errors(rows, preds, errors)
-    return rows, res
+    return rows, preds, res
+
+
+#: the blind second annotations (``bench/labels/``): file, and what its rows are
+SECOND_OPINIONS = (
+    ("second_opinion.jsonl", "round 1, random rows"),
+    ("second_opinion_grey.jsonl", "tuning rows with an 'As an AI / I can't ... but' line"),
+    ("second_opinion_round4.jsonl", "holdout2: red-team chats + random others"),
+    ("second_opinion_round5.jsonl", "holdout3: red-team chats"),
+    ("second_opinion_round6.jsonl", "holdout4: red-team chats"),
+)
+
+
+def ceiling_report(first: dict[str, dict], preds: dict[str, dict]) -> dict[str, dict]:
+    """On each doubly-labelled set: the second annotator's F1 against the first (the labels' own ceiling), and
+    the detector's against each. Only rows with an out-of-sample prediction are counted (``preds``: LOSO on
+    tuning rows, the shipped model on held-out rows under ``--final``); ids ``agreement.py`` checks."""
+    print(header("human ceiling: rows labelled twice, blind (2nd vs 1st = how far the labels reproduce)"))
+    out: dict[str, dict] = {}
+    for name, what in SECOND_OPINIONS:
+        path = ROOT / "bench" / "labels" / name
+        if not path.exists():
+            continue
+        second = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        second = [s for s in second if s["id"] in preds]
+        if not second:
+            continue
+        one = [first[s["id"]] for s in second]
+        det = [preds[s["id"]] for s in second]
+        res = {
+            "2nd vs 1st": evaluate(one, second),
+            "detector vs 1st": evaluate(one, det),
+            "detector vs 2nd": evaluate(second, det),
+        }
+        print(f"{name} ({what})")
+        for k, v in res.items():
+            print(row_line(f"  {k}", v))
+        out[name] = res
+    return out
 
 
 def main() -> int:
@@ -310,7 +359,7 @@ def main() -> int:
     ap.add_argument(
         "--final",
         action="store_true",
-        help="also report the frozen test split and the three holdout sets (final report only)",
+        help="also report the frozen test split and the four holdout sets (final report only)",
     )
     ap.add_argument("--errors", metavar="SOURCE", help="list held-out disagreements of SOURCE (or 'all')")
     ap.add_argument("--rules-only", action="store_true", help="the rule layer alone, no classifier")
@@ -378,16 +427,24 @@ def main() -> int:
     out["dev_tuned_on"] = dev_res
 
     verdict = {"loso_pooled": {k: pooled[k][TARGETS[k][0]] for k in METRICS}, "loso_mean": mean}
+    # out-of-sample predictions and first labels by row id, for the human-ceiling rows
+    predicted = {r["id"]: p for r, p in zip(rows, held, strict=True)}
+    first = {r["id"]: r for r in rows}
     if args.final:
         for split, glimpsed in (
             ("test", labels.GLIMPSED_TEST_IDS),
             ("holdout", labels.GLIMPSED_HOLDOUT_IDS),
             ("holdout2", frozenset()),
             ("holdout3", frozenset()),
+            ("holdout4", frozenset()),
         ):
-            _, res = held_out_report(split, glimpsed, shipped, args.errors)
+            h_rows, h_preds, res = held_out_report(split, glimpsed, shipped, args.errors)
+            predicted.update((r["id"], p) for r, p in zip(h_rows, h_preds, strict=True))
+            first.update((r["id"], r) for r in h_rows)
             out[f"held_out_{split}"] = res
             verdict[HELD_OUT_NAMES[split]] = {k: res[k][TARGETS[k][0]] for k in METRICS}
+
+    out["human_ceiling"] = ceiling_report(first, predicted)
 
     print("\ntargets (out of source):")
     ok_all = True
