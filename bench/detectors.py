@@ -326,14 +326,16 @@ SECOND_OPINIONS = (
 )
 
 
-def ceiling_report(first: dict[str, dict], preds: dict[str, dict]) -> dict[str, dict]:
+def ceiling_report(
+    first: dict[str, dict], preds: dict[str, dict], folder: Path = ROOT / "bench" / "labels"
+) -> dict[str, dict]:
     """On each doubly-labelled set: the second annotator's F1 against the first (the labels' own ceiling), and
     the detector's against each. Only rows with an out-of-sample prediction are counted (``preds``: LOSO on
     tuning rows, the shipped model on held-out rows under ``--final``); ids ``agreement.py`` checks."""
     print(header("human ceiling: rows labelled twice, blind (2nd vs 1st = how far the labels reproduce)"))
     out: dict[str, dict] = {}
     for name, what in SECOND_OPINIONS:
-        path = ROOT / "bench" / "labels" / name
+        path = folder / name
         if not path.exists():
             continue
         second = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,4 +1,5 @@
-"""The detector benchmark's held-out intervals resample prompts, so answers to one instruction move together."""
+"""The detector benchmark: held-out intervals resample prompts, so answers to one instruction move together; the
+human-ceiling table scores a second annotation against the first exactly as it scores the detector."""
 
 from __future__ import annotations
 
@@ -43,3 +44,31 @@ def test_intervals_bracket_the_point_and_are_reproducible() -> None:
     assert ci == detectors.bootstrap_intervals(rows, preds, n=300)  # fixed seed
     perfect = detectors.bootstrap_intervals(rows, [_pred(r["refusal"], r["flattery"]) for r in rows], n=100)
     assert perfect["refusal_any"] == perfect["flattery"] == (1.0, 1.0)
+
+
+def test_ceiling_scores_a_second_annotation_like_the_detector(tmp_path: Path) -> None:
+    """Rows without an out-of-sample prediction are left out of every line."""
+    import json
+
+    gold = ("full", "none", "partial", "none")
+    first = {f"L{i}": {"id": f"L{i}", **_row("q", g)} for i, g in enumerate(gold)}
+    second = [{"id": f"L{i}", **_pred(g)} for i, g in enumerate(("full", "full", "none", "none"))]
+    second.append({"id": "L9", **_pred("full")})  # a held-out row with no prediction outside --final: skipped
+    (tmp_path / "second_opinion.jsonl").write_text("".join(json.dumps(r) + "\n" for r in second))
+    preds = {f"L{i}": _pred(g) for i, g in enumerate(("full", "none", "partial", "full"))}
+    out = detectors.ceiling_report(first, preds, folder=tmp_path)["second_opinion.jsonl"]
+    human, det = out["2nd vs 1st"]["refusal_any"], out["detector vs 1st"]["refusal_any"]
+    # the second annotator finds L0, adds L1, misses L2
+    assert (human["n"], human["tp"], human["fp"], human["fn"]) == (4, 1, 1, 1)
+    assert (det["tp"], det["fp"], det["fn"]) == (2, 1, 0)
+    # against the second annotation only L0 is shared: the detector does not flag L1
+    assert out["detector vs 2nd"]["refusal_any"]["tp"] == 1
+
+
+def test_agreement_f1_is_the_detector_bench_f1() -> None:
+    import agreement
+
+    gold = [True, False, True, False, True]
+    pred = [True, True, False, False, True]
+    assert agreement.f1_score(gold, pred) == detectors.prf(gold, pred)["f1"] == 2 / 3
+    assert agreement.f1_score([False, False], [False, False]) == 1.0  # nothing to find, nothing claimed
