@@ -32,7 +32,7 @@ FIRST_SCORED = {
     "holdout": (323, "df10e0186f8bf063", "f0bbf1a81ed1e5a3"),  # by the second
     "holdout2": (340, "dabe0f31938a4f89", "76aeb22905eee3f5"),  # by the second, after round 4
     "holdout3": (300, "ceff9cf924e97ad2", "0626e09e1b21907b"),  # by the refit of 2026-12-02
-    "holdout4": (300, "fbaaf6601ec269cd", "7709ee04cd6b5bb8"),  # by the same refit, the next stop
+    "holdout4": (300, "fbaaf6601ec269cd", "7709ee04cd6b5bb8"),  # by the same refit, after holdout3
 }
 
 
