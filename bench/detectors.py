@@ -269,14 +269,10 @@ def speed(n: int) -> int:
     return 0
 
 
-#: how the report names each held-out set of ``load.py``
-HELD_OUT_NAMES = {
-    "test": "frozen test",
-    "holdout": "holdout",
-    "holdout2": "holdout2",
-    "holdout3": "holdout3",
-    "holdout4": "holdout4",
-}
+#: how the report names a held-out set of ``load.py`` whose split name is not its report name
+HELD_OUT_NAMES = {"test": "frozen test"}
+#: rows of a held-out set whose label lines were glimpsed before it was scored (``load.py``)
+GLIMPSED = {"test": labels.GLIMPSED_TEST_IDS, "holdout": labels.GLIMPSED_HOLDOUT_IDS}
 
 
 def held_out_report(
@@ -288,7 +284,7 @@ def held_out_report(
     fp, rec = labels.current_fingerprint(), labels.read_fingerprint()
     ok = all(fp[f"{split}_{k}_sha256"] == rec.get(f"{split}_{k}_sha256") for k in ("ids", "labels"))
     preds = with_emoji(rows, predict(shipped, featurize(rows)))
-    name = HELD_OUT_NAMES[split]
+    name = HELD_OUT_NAMES.get(split, split)
     print(header(f"{name} split ({len(rows)} rows, fingerprint {'matches' if ok else 'DOES NOT MATCH'} "
                  f"bench/labels/test_split.sha256)"))  # fmt: skip
     by_source: dict[str, list[int]] = defaultdict(list)
@@ -433,18 +429,14 @@ def main() -> int:
     predicted = {r["id"]: p for r, p in zip(rows, held, strict=True)}
     first = {r["id"]: r for r in rows}
     if args.final:
-        for split, glimpsed in (
-            ("test", labels.GLIMPSED_TEST_IDS),
-            ("holdout", labels.GLIMPSED_HOLDOUT_IDS),
-            ("holdout2", frozenset()),
-            ("holdout3", frozenset()),
-            ("holdout4", frozenset()),
-        ):
-            h_rows, h_preds, res = held_out_report(split, glimpsed, shipped, args.errors)
+        for split in labels.HELD_OUT:
+            h_rows, h_preds, res = held_out_report(
+                split, GLIMPSED.get(split, frozenset()), shipped, args.errors
+            )
             predicted.update((r["id"], p) for r, p in zip(h_rows, h_preds, strict=True))
             first.update((r["id"], r) for r in h_rows)
             out[f"held_out_{split}"] = res
-            verdict[HELD_OUT_NAMES[split]] = {k: res[k][TARGETS[k][0]] for k in METRICS}
+            verdict[HELD_OUT_NAMES.get(split, split)] = {k: res[k][TARGETS[k][0]] for k in METRICS}
 
     out["human_ceiling"] = ceiling_report(first, predicted)
 
