@@ -114,8 +114,23 @@ QUOTA_ROUND6 = {
     "pandalm": 0,
     "vicuna_blog": 0,
 }
+# Round 7 (drawn 2026-12-02, after holdout4 had been scored once): the sixth held-out set, ``holdout5``, drawn
+# before the next detector design was written, so that design has one clean figure. Same rules as rounds 4-6. The
+# quota asked for 150 HH, 80 LLMBar and 30 + 40 AlpacaEval; the draw found no AlpacaEval or Arena answer to a new
+# prompt left (counted then: 2,750 HH answers to 1,393 prompts, 356 LLMBar to 168, one PandaLM), so the AlpacaEval
+# quotas are written as 0 (the draw is the same: an empty pool takes nothing from the shuffle). None of what is
+# left matches an enrichment pattern, so all 230 rows are random.
+QUOTA_ROUND7 = {
+    "hh_rlhf_harmless": 150,
+    "lmarena_llama3_battles": 0,
+    "alpaca_eval_ae2": 0,
+    "alpaca_eval_model_outputs": 0,
+    "llmbar_pairs": 80,
+    "pandalm": 0,
+    "vicuna_blog": 0,
+}
 SUPPLEMENT_STRATA = ("likely_emoji", "likely_refusal", "likely_flattery")
-RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.5}
+RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.5, 7: 0.5}
 HOLDOUT_SHARE = 0.40  # of round-3 rows whose prompt is new to every earlier round
 HOLDOUT_SALT = "holdout-2026-12-01"
 # Rounds 4 and 5 seed their shuffle from their own salt (not from SEED + round), so each draw is reproducible and
@@ -125,6 +140,7 @@ HELD_OUT_ROUNDS = {
     4: ("holdout2", ROUND4_SALT),
     5: ("holdout3", "holdout3-2026-12-02"),
     6: ("holdout4", "holdout4-2026-12-02"),
+    7: ("holdout5", "holdout5-2026-12-02"),
 }
 
 # Draw-time enrichment only (never a label).
@@ -213,9 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--round",
         type=int,
-        choices=(1, 2, 3, 4, 5, 6),
+        choices=(1, 2, 3, 4, 5, 6, 7),
         default=1,
-        help="2-6: later rounds, skipping earlier ones",
+        help="2-7: later rounds, skipping earlier ones",
     )
     ap.add_argument(
         "--earlier",
@@ -230,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         4: QUOTA_ROUND4,
         5: QUOTA_ROUND5,
         6: QUOTA_ROUND6,
+        7: QUOTA_ROUND7,
     }[args.round]
     earlier: list[dict] = []
     if args.round > 1:
