@@ -319,6 +319,7 @@ SECOND_OPINIONS = (
     ("second_opinion_round4.jsonl", "holdout2: red-team chats + random others"),
     ("second_opinion_round5.jsonl", "holdout3: red-team chats"),
     ("second_opinion_round6.jsonl", "holdout4: red-team chats"),
+    ("second_opinion_round7.jsonl", "holdout5: red-team chats"),
 )
 
 

@@ -1,4 +1,4 @@
-"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2-4) cannot drift and
+"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2-5) cannot drift and
 are refused outside the final report."""
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ FIRST_SCORED = {
     "holdout2": (340, "dabe0f31938a4f89", "76aeb22905eee3f5"),  # by the second, after round 4
     "holdout3": (300, "ceff9cf924e97ad2", "0626e09e1b21907b"),  # by the refit of 2026-12-02
     "holdout4": (300, "fbaaf6601ec269cd", "7709ee04cd6b5bb8"),  # by the same refit, after holdout3
+    "holdout5": (230, "eecbdb99404b3969", "3c3ce6f3afad691c"),  # drawn and labelled before the next design
 }
 
 
@@ -46,7 +47,7 @@ def test_held_out_fingerprint_is_the_one_it_was_first_scored_with(split: str) ->
 
 
 @pytest.mark.parametrize(
-    ("split", "round_", "size"), [("holdout2", 4, 340), ("holdout3", 5, 300), ("holdout4", 6, 300)]
+    ("split", "round_", "size"), [("holdout2", 4, 340), ("holdout3", 5, 300), ("holdout4", 6, 300), ("holdout5", 7, 230)]
 )
 def test_a_late_holdout_is_its_round_and_nothing_else(split: str, round_: int, size: int) -> None:
     """Each late held-out set is exactly its round's draw, and that round put nothing anywhere else."""
@@ -98,11 +99,13 @@ def test_training_rows_never_hold_a_held_out_row(shared_data: Path) -> None:
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize(("split", "round_"), [("holdout2", 4), ("holdout3", 5), ("holdout4", 6)])
+@pytest.mark.parametrize(
+    ("split", "round_"), [("holdout2", 4), ("holdout3", 5), ("holdout4", 6), ("holdout5", 7)]
+)
 def test_a_late_holdout_shares_no_id_text_or_prompt_with_any_earlier_row(
     shared_data: Path, split: str, round_: int
 ) -> None:
-    """Rounds 4 to 6 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row
+    """Rounds 4 to 7 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row
     (nor any row of an earlier round) has one of their ids, texts or prompts. Only digests of texts are compared."""
     pool = load._pool_labelled()
     held = [r for r in pool if r["split"] == split]

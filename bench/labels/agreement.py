@@ -6,7 +6,8 @@ Round 1: 220 random round-1 items (`second_opinion.jsonl`). Round 4: 120 `holdou
 chats (`hh_rlhf_harmless`) and 45 random others (`second_opinion_round4.jsonl`), labelled blind after the set
 had been scored; reported overall and for the red-team chats alone. Round 5: all 100 red-team chats of
 `holdout3` (`second_opinion_round5.jsonl`), labelled blind before the set was scored. Round 6: all 120 red-team
-chats of `holdout4` (`second_opinion_round6.jsonl`), the same way. The grey zone: every tuning row outside the
+chats of `holdout4` (`second_opinion_round6.jsonl`), the same way; round 7: all 150 of `holdout5`
+(`second_opinion_round7.jsonl`), the same way. The grey zone: every tuning row outside the
 red-team chats whose reply opens (first 400 characters) with an "As an AI ..." / "I can't / I don't have ..."
 line followed by "but / however / instead" within 600 characters (`second_opinion_grey.jsonl`, 112 rows chosen by
 that pattern alone, not by any label or detector output), labelled blind: how reproducible the rubric's
@@ -113,7 +114,7 @@ def main() -> int:
     round1 = read_jsonl(HERE / "second_opinion.jsonl")
     table("Round 1 (random round-1 rows)", first, round1)
 
-    for rnd, split in ((4, "holdout2"), (5, "holdout3"), (6, "holdout4")):
+    for rnd, split in ((4, "holdout2"), (5, "holdout3"), (6, "holdout4"), (7, "holdout5")):
         late_round(first, rnd, split)
     grey = second_opinion(first, "second_opinion_grey.jsonl")
     if any(first[s["id"]]["split"] != "dev" for s in grey):

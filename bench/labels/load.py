@@ -6,7 +6,7 @@
     second = holdout_rows(final_report=True)           # the same for the second held-out set
     third = holdout2_rows(final_report=True)           # and for the third (round 4)
     fourth = holdout3_rows(final_report=True)          # and for the fourth (round 5)
-    fifth = held_out_rows("holdout4", final_report=True)  # and the fifth (round 6)
+    fifth = held_out_rows("holdout4", final_report=True)  # and the fifth (round 6); holdout5 the sixth (round 7)
 
 Two label sets, one row shape (``id, source, set, split, model, drawn, prompt, context, response, flattery,
 refusal, emoji, note``):
@@ -23,8 +23,9 @@ refusal, emoji, note``):
 second held-out set, round 3), ``split == "holdout2"`` (the third, round 4: every round-4 row, all answers to
 prompts no earlier round or dev.jsonl holds) and ``split == "holdout3"`` (the fourth, round 5, drawn the same way
 after the other three had been scored) and ``split == "holdout4"`` (the fifth, round 6, drawn the same way after
-all four had been scored) were fixed at draw time (``draw.py``), before any label existed. All
-five are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
+all four had been scored) and ``split == "holdout5"`` (the sixth, round 7, drawn the same way after all five had
+been scored, before the next design was written) were fixed at draw time (``draw.py``), before any label existed.
+All six are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
 :func:`held_out_rows` (and its named shorthands :func:`test_rows` ... :func:`holdout3_rows`) returns them only when
 called with ``final_report=True`` - which only the final report (``bench/detectors.py --final``) does. Nothing
 that designs rules, chooses features or fits weights and thresholds (``bench/train_detectors.py``) calls them. ``test_split.sha256`` records, per held-out
@@ -52,7 +53,7 @@ FINGERPRINT = HERE / "test_split.sha256"
 LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
 #: splits of ``labels.jsonl``: ``dev`` is tuning data, the others are held out for the final report only
-HELD_OUT = ("test", "holdout", "holdout2", "holdout3", "holdout4")
+HELD_OUT = ("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5")
 SPLITS = ("dev", *HELD_OUT)
 
 
@@ -266,7 +267,7 @@ def read_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
 def write_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
     fp = current_fingerprint()
     head = (
-        "# Held-out sets of the detector labels (see load.py): the frozen test split and holdout 1-4.\n"
+        "# Held-out sets of the detector labels (see load.py): the frozen test split and holdout 1-5.\n"
         "# <split>_ids_*: the rows draw.py put in that split; <split>_labels_*: their labels (sorted\n"
         "# 'id flattery refusal emoji' lines). A test recomputes every line.\n"
     )
