@@ -47,7 +47,8 @@ def test_held_out_fingerprint_is_the_one_it_was_first_scored_with(split: str) ->
 
 
 @pytest.mark.parametrize(
-    ("split", "round_", "size"), [("holdout2", 4, 340), ("holdout3", 5, 300), ("holdout4", 6, 300), ("holdout5", 7, 230)]
+    ("split", "round_", "size"),
+    [("holdout2", 4, 340), ("holdout3", 5, 300), ("holdout4", 6, 300), ("holdout5", 7, 230)],
 )
 def test_a_late_holdout_is_its_round_and_nothing_else(split: str, round_: int, size: int) -> None:
     """Each late held-out set is exactly its round's draw, and that round put nothing anywhere else."""
