@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
 
+import agreement  # noqa: E402
 import load as labels  # noqa: E402
 from draw import norm_prompt  # noqa: E402
 
@@ -312,17 +313,6 @@ def held_out_report(
     return rows, preds, res
 
 
-#: the blind second annotations (``bench/labels/``): file, and what its rows are
-SECOND_OPINIONS = (
-    ("second_opinion.jsonl", "round 1, random rows"),
-    ("second_opinion_grey.jsonl", "tuning rows with an 'As an AI / I can't ... but' line"),
-    ("second_opinion_round4.jsonl", "holdout2: red-team chats + random others"),
-    ("second_opinion_round5.jsonl", "holdout3: red-team chats"),
-    ("second_opinion_round6.jsonl", "holdout4: red-team chats"),
-    ("second_opinion_round7.jsonl", "holdout5: red-team chats"),
-)
-
-
 def ceiling_report(
     first: dict[str, dict], preds: dict[str, dict], folder: Path = ROOT / "bench" / "labels"
 ) -> dict[str, dict]:
@@ -331,12 +321,11 @@ def ceiling_report(
     tuning rows, the shipped model on held-out rows under ``--final``); ids ``agreement.py`` checks."""
     print(header("human ceiling: rows labelled twice, blind (2nd vs 1st = how far the labels reproduce)"))
     out: dict[str, dict] = {}
-    for name, what in SECOND_OPINIONS:
+    for name, what in agreement.SECOND_OPINIONS:
         path = folder / name
         if not path.exists():
             continue
-        second = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        second = [s for s in second if s["id"] in preds]
+        second = [s for s in agreement.read_jsonl(path) if s["id"] in preds]
         if not second:
             continue
         one = [first[s["id"]] for s in second]

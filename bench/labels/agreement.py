@@ -34,6 +34,20 @@ VIEWS = {
     "emoji": lambda r: r["emoji"],
 }
 LABELS = ("flattery", "refusal", "emoji")
+#: the late held-out sets with a blind second annotation of their red-team chats: round -> split
+LATE_ROUNDS = {4: "holdout2", 5: "holdout3", 6: "holdout4", 7: "holdout5"}
+#: every blind second annotation in this folder and what its rows are (the one list: ``bench/detectors.py``'s
+#: human-ceiling table reads it too)
+SECOND_OPINIONS = (
+    ("second_opinion.jsonl", "round 1, random rows"),
+    ("second_opinion_grey.jsonl", "tuning rows with an 'As an AI / I can't ... but' line"),
+    ("second_opinion_round4.jsonl", "holdout2: red-team chats + random others"),
+    *(
+        (f"second_opinion_round{rnd}.jsonl", f"{split}: red-team chats")
+        for rnd, split in LATE_ROUNDS.items()
+        if rnd > 4
+    ),
+)
 
 
 def kappa(a: list, b: list) -> tuple[float, float]:
@@ -53,7 +67,7 @@ def f1_score(gold: list[bool], pred: list[bool]) -> float:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def table(title: str, first: dict[str, dict], second: list[dict]) -> None:
@@ -114,7 +128,7 @@ def main() -> int:
     round1 = read_jsonl(HERE / "second_opinion.jsonl")
     table("Round 1 (random round-1 rows)", first, round1)
 
-    for rnd, split in ((4, "holdout2"), (5, "holdout3"), (6, "holdout4"), (7, "holdout5")):
+    for rnd, split in LATE_ROUNDS.items():
         late_round(first, rnd, split)
     grey = second_opinion(first, "second_opinion_grey.jsonl")
     if any(first[s["id"]]["split"] != "dev" for s in grey):
