@@ -22,7 +22,8 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   round 4 from prompts new to every earlier round, was first scored by that same design, once; holdout3, drawn
   in round 5 the same way after all three had been scored, was first scored by the refit of 2026-12-02; holdout4, round 6, drawn the same way
   after all four had been scored, first scored by that same refit). Never read while designing rules or
-  choosing settings.
+  choosing settings. holdout5 (round 7) is *reserved* (``load.RESERVED``): drawn for the next design, held out of
+  tuning and not scored here until that design is settled.
 * **human ceiling**: on every row an independent second annotator labelled too (``bench/labels/second_*``),
   the second annotation scored against the first the way the detector is, beside the detector scored against
   each annotation - LOSO predictions on tuning rows, and with ``--final`` the shipped model on held-out rows.
@@ -276,6 +277,11 @@ HELD_OUT_NAMES = {"test": "frozen test"}
 GLIMPSED = {"test": labels.GLIMPSED_TEST_IDS, "holdout": labels.GLIMPSED_HOLDOUT_IDS}
 
 
+def final_splits() -> tuple[str, ...]:
+    """The held-out sets the final report scores: all of ``load.HELD_OUT`` but the reserved ones."""
+    return tuple(s for s in labels.HELD_OUT if s not in labels.RESERVED)
+
+
 def held_out_report(
     split: str, glimpsed: frozenset[str], shipped, errors: str | None
 ) -> tuple[list[dict], list[dict], dict[str, dict]]:
@@ -419,7 +425,11 @@ def main() -> int:
     predicted = {r["id"]: p for r, p in zip(rows, held, strict=True)}
     first = {r["id"]: r for r in rows}
     if args.final:
-        for split in labels.HELD_OUT:
+        for split in labels.RESERVED:
+            print(
+                f"\n{split}: reserved for the next detector design, not scored (bench/labels/load.py RESERVED)"
+            )
+        for split in final_splits():
             h_rows, h_preds, res = held_out_report(
                 split, GLIMPSED.get(split, frozenset()), shipped, args.errors
             )

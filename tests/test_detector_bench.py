@@ -72,3 +72,10 @@ def test_agreement_f1_is_the_detector_bench_f1() -> None:
     pred = [True, True, False, False, True]
     assert agreement.f1_score(gold, pred) == detectors.prf(gold, pred)["f1"] == 2 / 3
     assert agreement.f1_score([False, False], [False, False]) == 1.0  # nothing to find, nothing claimed
+
+
+def test_the_final_report_leaves_a_reserved_set_unscored() -> None:
+    """A set drawn for a design not yet settled is held out of tuning and of the final report alike."""
+    assert set(detectors.labels.RESERVED) <= set(detectors.labels.HELD_OUT)
+    assert not set(detectors.final_splits()) & set(detectors.labels.RESERVED)
+    assert set(detectors.final_splits()) | set(detectors.labels.RESERVED) == set(detectors.labels.HELD_OUT)

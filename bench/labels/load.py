@@ -27,7 +27,8 @@ all four had been scored) and ``split == "holdout5"`` (the sixth, round 7, drawn
 been scored, before the next design was written) were fixed at draw time (``draw.py``), before any label existed.
 All six are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
 :func:`held_out_rows` (and its named shorthands :func:`test_rows` ... :func:`holdout3_rows`) returns them only when
-called with ``final_report=True`` - which only the final report (``bench/detectors.py --final``) does. Nothing
+called with ``final_report=True`` - which only the final report (``bench/detectors.py --final``) does; a set in
+:data:`RESERVED` (drawn for a design not yet settled) the final report leaves unscored too. Nothing
 that designs rules, chooses features or fits weights and thresholds (``bench/train_detectors.py``) calls them. ``test_split.sha256`` records, per held-out
 set, the SHA-256 of its sorted ids (fixed at draw time) and of its sorted ids + labels;
 ``tests/test_detector_labels.py`` recomputes them, so no set can drift or be re-drawn unnoticed.
@@ -55,6 +56,10 @@ REFUSAL_LEVELS = ("none", "partial", "full")
 #: splits of ``labels.jsonl``: ``dev`` is tuning data, the others are held out for the final report only
 HELD_OUT = ("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5")
 SPLITS = ("dev", *HELD_OUT)
+#: held-out sets drawn for a detector design not yet settled: never tuned on (they are in HELD_OUT) and not scored
+#: by the final report either, so the design they were drawn for gets their one clean figure. That design removes
+#: its set from here in the commit that scores it.
+RESERVED = ("holdout5",)
 
 
 #: test rows whose label lines (not texts) the detector engineer saw in a terminal listing while shard 00 was
