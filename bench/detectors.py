@@ -22,8 +22,9 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   round 4 from prompts new to every earlier round, was first scored by that same design, once; holdout3, drawn
   in round 5 the same way after all three had been scored, was first scored by the refit of 2026-12-02; holdout4, round 6, drawn the same way
   after all four had been scored, first scored by that same refit). Never read while designing rules or
-  choosing settings. holdout5 (round 7) is *reserved* (``load.RESERVED``): drawn for the next design, held out of
-  tuning and not scored here until that design is settled.
+  choosing settings. holdout5 (round 7, drawn the same way before the next design was written) was first scored
+  by that design, the n-gram-penalty refit, beside the fit before it. A set in ``load.RESERVED`` (drawn for a
+  design not yet settled) is held out of tuning and not scored here.
 * **human ceiling**: on every row an independent second annotator labelled too (``bench/labels/second_*``),
   the second annotation scored against the first the way the detector is, beside the detector scored against
   each annotation - LOSO predictions on tuning rows, and with ``--final`` the shipped model on held-out rows.

@@ -33,7 +33,11 @@ FIRST_SCORED = {
     "holdout2": (340, "dabe0f31938a4f89", "76aeb22905eee3f5"),  # by the second, after round 4
     "holdout3": (300, "ceff9cf924e97ad2", "0626e09e1b21907b"),  # by the refit of 2026-12-02
     "holdout4": (300, "fbaaf6601ec269cd", "7709ee04cd6b5bb8"),  # by the same refit, after holdout3
-    "holdout5": (230, "eecbdb99404b3969", "3c3ce6f3afad691c"),  # drawn and labelled before the next design
+    "holdout5": (
+        230,
+        "eecbdb99404b3969",
+        "3c3ce6f3afad691c",
+    ),  # by the n-gram-penalty refit and the fit before
 }
 
 

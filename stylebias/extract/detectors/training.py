@@ -26,10 +26,13 @@ TARGETS: dict[str, Callable[[Mapping[str, Any]], int]] = {
     "any": lambda r: int(r["refusal"] != "none"),
     "full": lambda r: int(r["refusal"] == "full"),
 }
-#: hyper-parameters per head (fixed before the leave-one-source-out runs; see docs/features.md)
+#: hyper-parameters per head. The n-gram penalty is the one leave-one-source-out prefers among 4 / 8 / 16 on the
+#: tuning rows (``bench/detector_penalty.py``, which also judges that choice by nested LOSO): a phrase must recur
+#: more before it counts for flattery and any refusal, where house phrases of one source transferred worst; the
+#: rest was fixed before the LOSO runs (see docs/features.md)
 HYPERPARAMETERS: dict[str, dict[str, float]] = {
-    "flattery": {"sharpness": 4.0, "l2": 0.5, "ngram_l2": 4.0, "min_df": 5, "min_sources": 2},
-    "any": {"sharpness": 4.0, "l2": 0.5, "ngram_l2": 4.0, "min_df": 5, "min_sources": 2},
+    "flattery": {"sharpness": 4.0, "l2": 0.5, "ngram_l2": 16.0, "min_df": 5, "min_sources": 2},
+    "any": {"sharpness": 4.0, "l2": 0.5, "ngram_l2": 16.0, "min_df": 5, "min_sources": 2},
     "full": {"sharpness": 4.0, "l2": 0.5, "ngram_l2": 4.0, "min_df": 5, "min_sources": 2},
 }
 
