@@ -32,9 +32,9 @@ import load as labels  # noqa: E402
 from stylebias.extract.detectors.training import (  # noqa: E402
     HYPERPARAMETERS,
     TARGETS,
-    _samples,
     featurize,
     fit_head,
+    head_samples,
 )
 
 PENALTIES = (4.0, 8.0, 16.0)
@@ -51,7 +51,7 @@ class Head:
 
     def __init__(self, name: str, rows: list[dict], feats: list) -> None:
         self.name, self.rows, self.feats = name, rows, feats
-        self.samples = _samples(feats, name)
+        self.samples = head_samples(feats, name)
         self.y = [TARGETS[name](r) for r in rows]
 
     def fit(self, idx: list[int], penalty: float):

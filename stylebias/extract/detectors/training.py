@@ -56,7 +56,8 @@ def featurize(rows: Sequence[Mapping[str, Any]]) -> list[Featurized]:
     return [featurize_one(r["response"], r["prompt"]) for r in rows]
 
 
-def _samples(feats: Sequence[Featurized], head: str) -> list[tuple[Any, Any]]:
+def head_samples(feats: Sequence[Featurized], head: str) -> list[tuple[Any, Any]]:
+    """The samples one head reads: the flattery samples for ``flattery``, the refusal ones for ``any`` and ``full``."""
     return [(f.flattery if head == "flattery" else f.refusal).as_tuple() for f in feats]
 
 
@@ -68,7 +69,7 @@ def fit_head(
 ) -> PooledLogistic:
     """Weights on all rows, threshold from out-of-source scores (one fit per source)."""
     hp = dict(HYPERPARAMETERS[head] if params is None else params)
-    samples = _samples(feats, head)
+    samples = head_samples(feats, head)
     y = [TARGETS[head](r) for r in rows]
     groups = [r["source"] for r in rows]
     oof = [0.0] * len(rows)
