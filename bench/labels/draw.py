@@ -129,8 +129,21 @@ QUOTA_ROUND7 = {
     "pandalm": 0,
     "vicuna_blog": 0,
 }
+# Round 8 (drawn 2026-12-02, after holdout5 had been scored once): the seventh held-out set, ``holdout6``, drawn and
+# labelled now but reserved (``load.RESERVED``) for the next detector design. Same rules as rounds 4-7. Left of
+# answers to new prompts before drawing: about 2,600 HH and 276 LLMBar answers, nothing else. Decided before
+# anything was drawn.
+QUOTA_ROUND8 = {
+    "hh_rlhf_harmless": 150,
+    "lmarena_llama3_battles": 0,
+    "alpaca_eval_ae2": 0,
+    "alpaca_eval_model_outputs": 0,
+    "llmbar_pairs": 60,
+    "pandalm": 0,
+    "vicuna_blog": 0,
+}
 SUPPLEMENT_STRATA = ("likely_emoji", "likely_refusal", "likely_flattery")
-RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.5, 7: 0.5}
+RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.5, 7: 0.5, 8: 0.5}
 HOLDOUT_SHARE = 0.40  # of round-3 rows whose prompt is new to every earlier round
 HOLDOUT_SALT = "holdout-2026-12-01"
 # Rounds 4 and 5 seed their shuffle from their own salt (not from SEED + round), so each draw is reproducible and
@@ -141,6 +154,7 @@ HELD_OUT_ROUNDS = {
     5: ("holdout3", "holdout3-2026-12-02"),
     6: ("holdout4", "holdout4-2026-12-02"),
     7: ("holdout5", "holdout5-2026-12-02"),
+    8: ("holdout6", "holdout6-2026-12-02"),
 }
 
 # Draw-time enrichment only (never a label).
@@ -229,9 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--round",
         type=int,
-        choices=(1, 2, 3, 4, 5, 6, 7),
+        choices=(1, 2, 3, 4, 5, 6, 7, 8),
         default=1,
-        help="2-7: later rounds, skipping earlier ones",
+        help="2-8: later rounds, skipping earlier ones",
     )
     ap.add_argument(
         "--earlier",
@@ -247,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         5: QUOTA_ROUND5,
         6: QUOTA_ROUND6,
         7: QUOTA_ROUND7,
+        8: QUOTA_ROUND8,
     }[args.round]
     earlier: list[dict] = []
     if args.round > 1:
