@@ -21,10 +21,13 @@ else uses; this only says how reproducible it is.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import load  # noqa: E402
 
 VIEWS = {
     "flattery": lambda r: r["flattery"],
@@ -70,7 +73,7 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def table(title: str, first: dict[str, dict], second: list[dict]) -> None:
+def table(title: str, first: dict[str, dict], second: list[dict], show_ids: bool = True) -> None:
     print(f"\n{title}: {len(second)} items labelled twice, independently")
     print(f"{'label':<30} {'agreement':>9} {'kappa':>6} {'F1':>6}  {'pos 1st/2nd':>11}  disagreements")
     for name, view in VIEWS.items():
@@ -81,7 +84,8 @@ def table(title: str, first: dict[str, dict], second: list[dict]) -> None:
         pos = "" if graded else f"{sum(map(bool, a))}/{sum(map(bool, b))}"
         f1 = "" if graded else f"{f1_score(list(map(bool, a)), list(map(bool, b))):.3f}"
         diff = [s["id"] for s, x, y in zip(second, a, b, strict=True) if x != y]
-        print(f"{name:<30} {po:>9.3f} {k:>6.3f} {f1:>6}  {pos:>11}  {' '.join(diff)}")
+        shown = " ".join(diff) if show_ids else f"({len(diff)}; ids not shown: reserved set)"
+        print(f"{name:<30} {po:>9.3f} {k:>6.3f} {f1:>6}  {pos:>11}  {shown}")
 
 
 def label_line(r: dict) -> str:
@@ -107,20 +111,23 @@ def disagreements(title: str, first: dict[str, dict], second: list[dict]) -> Non
             print(f"{s['id']}  {f['source']:<26} first: {label_line(f):<40} second: {label_line(s)}")
 
 
-def late_round(first: dict[str, dict], rnd: int, split: str) -> None:
-    """A second opinion on a late held-out set: overall, red-team chats alone, the rest, and each disagreement."""
+def late_round(first: dict[str, dict], rnd: int, split: str, reserved: bool = False) -> None:
+    """A second opinion on a late held-out set: overall, red-team chats alone, the rest, and each disagreement -
+    for a reserved set (``load.RESERVED``, kept for a design not yet written) the agreement figures only, no id
+    or label, so reading them tells its future designer nothing about single rows."""
     name = f"second_opinion_round{rnd}.jsonl"
     second = second_opinion(first, name)
     outside = [s["id"] for s in second if first[s["id"]]["split"] != split]
     if outside:
-        raise SystemExit(f"{name}: ids outside {split}: {outside}")
-    table(f"Round {rnd} ({split})", first, second)
+        raise SystemExit(f"{name}: {len(outside)} ids outside {split}")
+    table(f"Round {rnd} ({split})", first, second, show_ids=not reserved)
     hh = [s for s in second if first[s["id"]]["source"] == "hh_rlhf_harmless"]
     others = [s for s in second if first[s["id"]]["source"] != "hh_rlhf_harmless"]
     if others:
-        table(f"Round {rnd}, hh_rlhf_harmless alone", first, hh)
-        table(f"Round {rnd}, the other sources", first, others)
-    disagreements(f"Round {rnd}", first, second)
+        table(f"Round {rnd}, hh_rlhf_harmless alone", first, hh, show_ids=not reserved)
+        table(f"Round {rnd}, the other sources", first, others, show_ids=not reserved)
+    if not reserved:
+        disagreements(f"Round {rnd}", first, second)
 
 
 def main() -> int:
@@ -129,7 +136,7 @@ def main() -> int:
     table("Round 1 (random round-1 rows)", first, round1)
 
     for rnd, split in LATE_ROUNDS.items():
-        late_round(first, rnd, split)
+        late_round(first, rnd, split, reserved=split in load.RESERVED)
     grey = second_opinion(first, "second_opinion_grey.jsonl")
     if any(first[s["id"]]["split"] != "dev" for s in grey):
         raise SystemExit("second_opinion_grey.jsonl: the grey-zone study reads tuning rows only")
