@@ -1,4 +1,4 @@
-"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2-5) cannot drift and
+"""The detector label sets: the held-out sets (frozen test split, holdout, holdout2-6) cannot drift and
 are refused outside the final report."""
 
 from __future__ import annotations
@@ -25,19 +25,16 @@ def test_held_out_fingerprint_matches_the_recorded_one(split: str) -> None:
     assert now[f"{split}_labels_sha256"] == recorded[f"{split}_labels_sha256"], f"a {split} label changed"
 
 
-#: each held-out set as it was when it was first scored (adding a later set must leave every earlier one as it
-#: was): rows, and the first 16 hex digits of the ids' and the labels' SHA-256
+#: each held-out set as it was when it was first scored (a reserved one: as labelled; adding a later set must leave
+#: every earlier one as it was): rows, and the first 16 hex digits of the ids' and the labels' SHA-256
 FIRST_SCORED = {
     "test": (613, "5d5ec2322c41c926", "d7ff7dd0c8f2bc11"),  # by the first detector redesign
     "holdout": (323, "df10e0186f8bf063", "f0bbf1a81ed1e5a3"),  # by the second
     "holdout2": (340, "dabe0f31938a4f89", "76aeb22905eee3f5"),  # by the second, after round 4
     "holdout3": (300, "ceff9cf924e97ad2", "0626e09e1b21907b"),  # by the refit of 2026-12-02
     "holdout4": (300, "fbaaf6601ec269cd", "7709ee04cd6b5bb8"),  # by the same refit, after holdout3
-    "holdout5": (
-        230,
-        "eecbdb99404b3969",
-        "3c3ce6f3afad691c",
-    ),  # by the n-gram-penalty refit and the fit before
+    "holdout5": (230, "eecbdb99404b3969", "3c3ce6f3afad691c"),  # by the penalty refit and the fit before
+    "holdout6": (210, "09754f34d2c1537c", "cb95b7840ffa2826"),  # reserved for the next design, not scored
 }
 
 
@@ -52,7 +49,13 @@ def test_held_out_fingerprint_is_the_one_it_was_first_scored_with(split: str) ->
 
 @pytest.mark.parametrize(
     ("split", "round_", "size"),
-    [("holdout2", 4, 340), ("holdout3", 5, 300), ("holdout4", 6, 300), ("holdout5", 7, 230)],
+    [
+        ("holdout2", 4, 340),
+        ("holdout3", 5, 300),
+        ("holdout4", 6, 300),
+        ("holdout5", 7, 230),
+        ("holdout6", 8, 210),
+    ],
 )
 def test_a_late_holdout_is_its_round_and_nothing_else(split: str, round_: int, size: int) -> None:
     """Each late held-out set is exactly its round's draw, and that round put nothing anywhere else."""
@@ -105,12 +108,12 @@ def test_training_rows_never_hold_a_held_out_row(shared_data: Path) -> None:
 
 @pytest.mark.shared
 @pytest.mark.parametrize(
-    ("split", "round_"), [("holdout2", 4), ("holdout3", 5), ("holdout4", 6), ("holdout5", 7)]
+    ("split", "round_"), [("holdout2", 4), ("holdout3", 5), ("holdout4", 6), ("holdout5", 7), ("holdout6", 8)]
 )
 def test_a_late_holdout_shares_no_id_text_or_prompt_with_any_earlier_row(
     shared_data: Path, split: str, round_: int
 ) -> None:
-    """Rounds 4 to 7 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row
+    """Rounds 4 to 8 only drew answers to prompts new to dev.jsonl and to every earlier round: no training row
     (nor any row of an earlier round) has one of their ids, texts or prompts. Only digests of texts are compared."""
     pool = load._pool_labelled()
     held = [r for r in pool if r["split"] == split]

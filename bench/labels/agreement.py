@@ -7,7 +7,8 @@ chats (`hh_rlhf_harmless`) and 45 random others (`second_opinion_round4.jsonl`),
 had been scored; reported overall and for the red-team chats alone. Round 5: all 100 red-team chats of
 `holdout3` (`second_opinion_round5.jsonl`), labelled blind before the set was scored. Round 6: all 120 red-team
 chats of `holdout4` (`second_opinion_round6.jsonl`), the same way; round 7: all 150 of `holdout5`
-(`second_opinion_round7.jsonl`), the same way. The grey zone: every tuning row outside the
+(`second_opinion_round7.jsonl`), the same way; round 8: all 150 of `holdout6` (`second_opinion_round8.jsonl`),
+reserved, so only its agreement figures are shown. The grey zone: every tuning row outside the
 red-team chats whose reply opens (first 400 characters) with an "As an AI ..." / "I can't / I don't have ..."
 line followed by "but / however / instead" within 600 characters (`second_opinion_grey.jsonl`, 112 rows chosen by
 that pattern alone, not by any label or detector output), labelled blind: how reproducible the rubric's
@@ -38,7 +39,7 @@ VIEWS = {
 }
 LABELS = ("flattery", "refusal", "emoji")
 #: the late held-out sets with a blind second annotation of their red-team chats: round -> split
-LATE_ROUNDS = {4: "holdout2", 5: "holdout3", 6: "holdout4", 7: "holdout5"}
+LATE_ROUNDS = {4: "holdout2", 5: "holdout3", 6: "holdout4", 7: "holdout5", 8: "holdout6"}
 #: every blind second annotation in this folder and what its rows are (the one list: ``bench/detectors.py``'s
 #: human-ceiling table reads it too)
 SECOND_OPINIONS = (

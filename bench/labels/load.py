@@ -24,8 +24,9 @@ second held-out set, round 3), ``split == "holdout2"`` (the third, round 4: ever
 prompts no earlier round or dev.jsonl holds) and ``split == "holdout3"`` (the fourth, round 5, drawn the same way
 after the other three had been scored) and ``split == "holdout4"`` (the fifth, round 6, drawn the same way after
 all four had been scored) and ``split == "holdout5"`` (the sixth, round 7, drawn the same way after all five had
-been scored, before the next design was written) were fixed at draw time (``draw.py``), before any label existed.
-All six are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
+been scored, before the next design was written) and ``split == "holdout6"`` (the seventh, round 8, drawn after
+holdout5 was scored and reserved for the design after that) were fixed at draw time (``draw.py``), before any label
+existed. All seven are treated alike: :func:`training_rows` never returns their rows, :func:`pool_rows` refuses them, and
 :func:`held_out_rows` (and its named shorthands :func:`test_rows` ... :func:`holdout3_rows`) returns them only when
 called with ``final_report=True`` - which only the final report (``bench/detectors.py --final``) does; a set in
 :data:`RESERVED` (drawn for a design not yet settled) the final report leaves unscored too. Nothing
@@ -54,12 +55,12 @@ FINGERPRINT = HERE / "test_split.sha256"
 LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
 #: splits of ``labels.jsonl``: ``dev`` is tuning data, the others are held out for the final report only
-HELD_OUT = ("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5")
+HELD_OUT = ("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6")
 SPLITS = ("dev", *HELD_OUT)
 #: held-out sets drawn for a detector design not yet settled: never tuned on (they are in HELD_OUT) and not scored
 #: by the final report either, so the design they were drawn for gets their one clean figure. That design removes
 #: its set from here in the commit that scores it.
-RESERVED: tuple[str, ...] = ()
+RESERVED: tuple[str, ...] = ("holdout6",)
 
 
 #: test rows whose label lines (not texts) the detector engineer saw in a terminal listing while shard 00 was
@@ -272,7 +273,7 @@ def read_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
 def write_fingerprint(path: Path = FINGERPRINT) -> dict[str, str | int]:
     fp = current_fingerprint()
     head = (
-        "# Held-out sets of the detector labels (see load.py): the frozen test split and holdout 1-5.\n"
+        "# Held-out sets of the detector labels (see load.py): the frozen test split and holdout 1-6.\n"
         "# <split>_ids_*: the rows draw.py put in that split; <split>_labels_*: their labels (sorted\n"
         "# 'id flattery refusal emoji' lines). A test recomputes every line.\n"
     )
