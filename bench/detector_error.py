@@ -1,7 +1,7 @@
 """What the detectors' measured error does to the style effects they feed.
 
     python bench/detector_error.py                    # 50 replicates on the embedded AlpacaEval demo
-    python bench/detector_error.py --replicates 200 --seed 1
+    python bench/detector_error.py --replicates 200 --seed 1 --simex-replicates 50
 
 The flattery and refusal pair features come from detectors that are right only so often out of source
 (``bench/detectors.py``). A covariate read with error biases its own coefficient - mostly toward 0 - and can
@@ -13,9 +13,13 @@ labels and Bradley-Terry + style refitted. Printed per feature: the coefficient 
 feature, and per unit), the mean and the 2.5-97.5 % range over the replicates, and their ratio.
 
 So the ratio is what one more layer of detector-sized error does to an effect; read the other way, a reported
-flattery or refusal effect is roughly the true one times that ratio. It is an approximation: it assumes the
-errors do not depend on the vote and are like those on the labelled rows (whose sources the demo's models
-resemble only in part). Only tuning rows are read (``load.training_rows``); no held-out set.
+flattery or refusal effect is roughly the true one times that ratio. Then **MC-SIMEX** (Küchenhoff, Mwalili and
+Lesaffre, Biometrics 2006, the simulation-extrapolation method for misclassified categorical covariates): the
+labels are re-drawn through the confusion raised to the powers 0.5, 1, 1.5 and 2 (eigen-decomposition), the
+per-unit coefficient fitted at each level of added error, and a quadratic in the power extrapolated back to -1,
+where no error is left - an estimate of the effect a perfect detector would give. Both rest on the same
+assumptions: the errors do not depend on the vote and are like those on the labelled rows (whose sources the
+demo's models resemble only in part). Only tuning rows are read (``load.training_rows``); no held-out set.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ from stylebias.extract.registry import REFUSAL_LEVELS  # noqa: E402
 from stylebias.resources import demo_dir  # noqa: E402
 
 LEVELS = ("none", "partial", "full")
+#: the added-error levels of MC-SIMEX: powers of the confusion (1 = the error once more)
+SIMEX_POWERS = (0.5, 1.0, 1.5, 2.0)
 SHOWN = ("refusal", "flattery", "tokens", "bold_count", "list_count")
 
 
@@ -76,6 +82,26 @@ def redraw(codes: np.ndarray, matrix: np.ndarray, rng: np.random.Generator) -> n
     return out
 
 
+def matrix_power(matrix: np.ndarray, power: float) -> np.ndarray:
+    """``matrix`` to a real power by eigen-decomposition, as MC-SIMEX needs; rows renormalised to sum to 1.
+
+    Defined when the eigenvalues are positive (a confusion whose diagonal dominates); anything else is an error,
+    not a guess."""
+    values, vectors = np.linalg.eig(matrix)
+    if np.any(np.abs(values.imag) > 1e-9) or np.any(values.real <= 0):
+        raise ValueError(f"confusion has eigenvalues {values}: no real power of it is a confusion")
+    out = (vectors @ np.diag(values.real**power) @ np.linalg.inv(vectors)).real
+    if out.min() < -1e-6:
+        raise ValueError(f"confusion to the power {power} has negative entries: MC-SIMEX does not apply")
+    out = out.clip(min=0.0)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def extrapolate(powers: list[float], values: list[float], to: float = -1.0) -> float:
+    """The quadratic through (power, value) by least squares, read at ``to`` (SIMEX's usual extrapolant)."""
+    return float(np.polyval(np.polyfit(powers, values, 2), to))
+
+
 def pair_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a - b, and no difference where either side is not applicable (the pair features' rule)."""
     d = a - b
@@ -101,6 +127,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--replicates", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--simex-replicates", type=int, default=20, help="re-draws per MC-SIMEX power")
     args = ap.parse_args()
     warnings.simplefilter("ignore")  # the demo's one non-Latin answer warns on every fit
     t0 = time.process_time()
@@ -130,6 +157,18 @@ def main() -> int:
         noisy["refusal"] = pair_difference(redraw(ref_a, refusal_m, rng), redraw(ref_b, refusal_m, rng))
         noisy["flattery"] = pair_difference(redraw(fl_a, flattery_m, rng), redraw(fl_b, flattery_m, rng))
         draws.append(effects(bs, noisy))
+    per_unit = {name: [fitted.loc[name, "per_unit"]] for name in SHOWN}
+    powers = [0.0, *SIMEX_POWERS]
+    for power in SIMEX_POWERS:
+        ref_m, fl_m = matrix_power(refusal_m, power), matrix_power(flattery_m, power)
+        runs = []
+        for _ in range(args.simex_replicates):
+            noisy = pf.copy()
+            noisy["refusal"] = pair_difference(redraw(ref_a, ref_m, rng), redraw(ref_b, ref_m, rng))
+            noisy["flattery"] = pair_difference(redraw(fl_a, fl_m, rng), redraw(fl_b, fl_m, rng))
+            runs.append(effects(bs, noisy))
+        for name in SHOWN:
+            per_unit[name].append(float(np.mean([r.loc[name, "per_unit"] for r in runs])))
     print(
         f"\n{len(bs.battles):,} demo battles, 'style' set; {args.replicates} re-draws (seed {args.seed}); "
         f"{time.process_time() - t0:.0f} s CPU"
@@ -145,6 +184,18 @@ def main() -> int:
         print(
             f"{name:<12} {f:>+8.3f} {coef.mean():>+12.3f} ({lo:+.3f} to {hi:+.3f}) {coef.mean() / f:>6.2f}"
             f"   {u:+.3f}, {unit.mean():+.3f}, {unit.mean() / u:.2f}"
+        )
+    print(
+        f"\nMC-SIMEX: per-unit coefficient with the confusion raised to {', '.join(map(str, SIMEX_POWERS))} "
+        f"({args.simex_replicates} re-draws each), quadratic extrapolated to -1 (no error left)"
+    )
+    print(f"{'feature':<12} {'fitted':>8} {'at each power':>36} {'corrected':>10} {'ratio':>6}")
+    for name in SHOWN:
+        curve = per_unit[name]
+        corrected = extrapolate(powers, curve)
+        print(
+            f"{name:<12} {curve[0]:>+8.3f} {' '.join(f'{v:+.3f}' for v in curve[1:]):>36} {corrected:>+10.3f}"
+            f" {corrected / curve[0]:>6.2f}"
         )
     return 0
 
