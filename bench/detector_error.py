@@ -118,28 +118,37 @@ def side_codes(battles: pd.DataFrame, side: str) -> tuple[np.ndarray, np.ndarray
 
 
 def effects(bs, pf: pd.DataFrame) -> pd.DataFrame:
+    """Bradley-Terry + style on these pair features: each feature's coefficient per SD and per unit."""
     res = rank_battles(bs, features=pf)
     table = res.features.set_index("name")
     return pd.DataFrame({"coef": table["coef"], "per_unit": table["coef"] / table["feature_sd"]})
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--replicates", type=int, default=50)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--simex-replicates", type=int, default=20, help="re-draws per MC-SIMEX power")
-    args = ap.parse_args()
-    warnings.simplefilter("ignore")  # the demo's one non-Latin answer warns on every fit
-    t0 = time.process_time()
-    refusal_m, flattery_m = loso_confusions()
+def redrawn_effects(
+    bs, pf: pd.DataFrame, sides: dict, matrices: tuple, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The effects once both sides' refusal and flattery labels are re-drawn through ``matrices``."""
+    refusal_m, flattery_m = matrices
+    noisy = pf.copy()
+    noisy["refusal"] = pair_difference(
+        redraw(sides["ref_a"], refusal_m, rng), redraw(sides["ref_b"], refusal_m, rng)
+    )
+    noisy["flattery"] = pair_difference(
+        redraw(sides["fl_a"], flattery_m, rng), redraw(sides["fl_b"], flattery_m, rng)
+    )
+    return effects(bs, noisy)
+
+
+def print_confusions(refusal_m: np.ndarray, flattery_m: np.ndarray) -> None:
     print("leave-one-source-out confusion on the tuning rows, P(detector says column | label row):")
     print("  refusal " + "  ".join(f"{v:>8}" for v in LEVELS))
     for name, row in zip(LEVELS, refusal_m, strict=True):
         print(f"  {name:<7} " + "  ".join(f"{x:>8.3f}" for x in row))
     print(f"  flattery: P(1 | 0) = {flattery_m[0, 1]:.3f}, P(1 | 1) = {flattery_m[1, 1]:.3f}")
 
-    bs = load_battles(demo_dir() / "alpaca_eval_ae2_demo.json.xz")
-    pf = pair_features(bs, "style")
+
+def demo_sides(bs, pf: pd.DataFrame) -> dict:
+    """Both sides' labels, checked to rebuild the extractor's own pair features."""
     ref_a, fl_a = side_codes(bs.battles, "a")
     ref_b, fl_b = side_codes(bs.battles, "b")
     if not (
@@ -149,30 +158,10 @@ def main() -> int:
         raise SystemExit(
             "the per-side labels do not rebuild the pair features: the bench and the extractor disagree"
         )
-    fitted = effects(bs, pf)
-    rng = np.random.default_rng(args.seed)
-    draws = []
-    for _ in range(args.replicates):
-        noisy = pf.copy()
-        noisy["refusal"] = pair_difference(redraw(ref_a, refusal_m, rng), redraw(ref_b, refusal_m, rng))
-        noisy["flattery"] = pair_difference(redraw(fl_a, flattery_m, rng), redraw(fl_b, flattery_m, rng))
-        draws.append(effects(bs, noisy))
-    per_unit = {name: [fitted.loc[name, "per_unit"]] for name in SHOWN}
-    powers = [0.0, *SIMEX_POWERS]
-    for power in SIMEX_POWERS:
-        ref_m, fl_m = matrix_power(refusal_m, power), matrix_power(flattery_m, power)
-        runs = []
-        for _ in range(args.simex_replicates):
-            noisy = pf.copy()
-            noisy["refusal"] = pair_difference(redraw(ref_a, ref_m, rng), redraw(ref_b, ref_m, rng))
-            noisy["flattery"] = pair_difference(redraw(fl_a, fl_m, rng), redraw(fl_b, fl_m, rng))
-            runs.append(effects(bs, noisy))
-        for name in SHOWN:
-            per_unit[name].append(float(np.mean([r.loc[name, "per_unit"] for r in runs])))
-    print(
-        f"\n{len(bs.battles):,} demo battles, 'style' set; {args.replicates} re-draws (seed {args.seed}); "
-        f"{time.process_time() - t0:.0f} s CPU"
-    )
+    return {"ref_a": ref_a, "ref_b": ref_b, "fl_a": fl_a, "fl_b": fl_b}
+
+
+def print_one_more_layer(fitted: pd.DataFrame, draws: list[pd.DataFrame]) -> None:
     print(
         f"{'feature':<12} {'fitted':>8} {'re-drawn mean (2.5-97.5 %)':>30} {'ratio':>6}   per unit: fitted, re-drawn, ratio"
     )
@@ -185,18 +174,51 @@ def main() -> int:
             f"{name:<12} {f:>+8.3f} {coef.mean():>+12.3f} ({lo:+.3f} to {hi:+.3f}) {coef.mean() / f:>6.2f}"
             f"   {u:+.3f}, {unit.mean():+.3f}, {unit.mean() / u:.2f}"
         )
+
+
+def print_simex(fitted: pd.DataFrame, curves: dict[str, list[float]], replicates: int) -> None:
     print(
         f"\nMC-SIMEX: per-unit coefficient with the confusion raised to {', '.join(map(str, SIMEX_POWERS))} "
-        f"({args.simex_replicates} re-draws each), quadratic extrapolated to -1 (no error left)"
+        f"({replicates} re-draws each), quadratic extrapolated to -1 (no error left)"
     )
     print(f"{'feature':<12} {'fitted':>8} {'at each power':>36} {'corrected':>10} {'ratio':>6}")
     for name in SHOWN:
-        curve = per_unit[name]
-        corrected = extrapolate(powers, curve)
+        first = fitted.loc[name, "per_unit"]
+        corrected = extrapolate([0.0, *SIMEX_POWERS], [first, *curves[name]])
         print(
-            f"{name:<12} {curve[0]:>+8.3f} {' '.join(f'{v:+.3f}' for v in curve[1:]):>36} {corrected:>+10.3f}"
-            f" {corrected / curve[0]:>6.2f}"
+            f"{name:<12} {first:>+8.3f} {' '.join(f'{v:+.3f}' for v in curves[name]):>36} {corrected:>+10.3f}"
+            f" {corrected / first:>6.2f}"
         )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--replicates", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--simex-replicates", type=int, default=20, help="re-draws per MC-SIMEX power")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")  # the demo's one non-Latin answer warns on every fit
+    t0 = time.process_time()
+    matrices = loso_confusions()
+    print_confusions(*matrices)
+    bs = load_battles(demo_dir() / "alpaca_eval_ae2_demo.json.xz")
+    pf = pair_features(bs, "style")
+    sides = demo_sides(bs, pf)
+    fitted = effects(bs, pf)
+    rng = np.random.default_rng(args.seed)
+    draws = [redrawn_effects(bs, pf, sides, matrices, rng) for _ in range(args.replicates)]
+    curves: dict[str, list[float]] = {name: [] for name in SHOWN}
+    for power in SIMEX_POWERS:
+        powered = tuple(matrix_power(m, power) for m in matrices)
+        runs = [redrawn_effects(bs, pf, sides, powered, rng) for _ in range(args.simex_replicates)]
+        for name in SHOWN:
+            curves[name].append(float(np.mean([r.loc[name, "per_unit"] for r in runs])))
+    print(
+        f"\n{len(bs.battles):,} demo battles, 'style' set; {args.replicates} re-draws (seed {args.seed}); "
+        f"{time.process_time() - t0:.0f} s CPU"
+    )
+    print_one_more_layer(fitted, draws)
+    print_simex(fitted, curves, args.simex_replicates)
     return 0
 
 
