@@ -43,7 +43,12 @@ _spec.loader.exec_module(detectors)
 
 from stylebias import load_battles, pair_features, rank_battles, response_features  # noqa: E402
 from stylebias.extract.detectors.training import featurize  # noqa: E402
-from stylebias.extract.registry import REFUSAL_LEVELS  # noqa: E402
+from stylebias.extract.pairs import (  # noqa: E402
+    no_difference_where_not_applicable,
+    numeric_side,
+    pair_values,
+)
+from stylebias.extract.registry import FEATURE_BY_NAME  # noqa: E402
 from stylebias.resources import demo_dir  # noqa: E402
 
 LEVELS = ("none", "partial", "full")
@@ -102,10 +107,12 @@ def extrapolate(powers: list[float], values: list[float], to: float = -1.0) -> f
     return float(np.polyval(np.polyfit(powers, values, 2), to))
 
 
-def pair_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a - b, and no difference where either side is not applicable (the pair features' rule)."""
-    d = a - b
-    return np.where(np.isnan(d), 0.0, d)
+def pair_difference(a: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
+    """The pair value of feature ``name`` from its two sides, by the pair features' own rules (its kind's
+    combination, and no difference where either side is not applicable)."""
+    out = pd.DataFrame({name: pair_values(a, b, FEATURE_BY_NAME[name].kind)})
+    no_difference_where_not_applicable(out)
+    return out[name].to_numpy()
 
 
 def side_codes(battles: pd.DataFrame, side: str) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +120,7 @@ def side_codes(battles: pd.DataFrame, side: str) -> tuple[np.ndarray, np.ndarray
     feats = response_features(
         battles[f"response_{side}"].tolist(), battles["prompt"].tolist(), features=["refusal", "flattery"]
     )
-    refusal = feats["refusal"].map(REFUSAL_LEVELS).astype(float).to_numpy()
-    return refusal, feats["flattery"].astype(float).to_numpy()
+    return numeric_side(feats["refusal"], "refusal"), numeric_side(feats["flattery"], "flattery")
 
 
 def effects(bs, pf: pd.DataFrame) -> pd.DataFrame:
@@ -131,10 +137,10 @@ def redrawn_effects(
     refusal_m, flattery_m = matrices
     noisy = pf.copy()
     noisy["refusal"] = pair_difference(
-        redraw(sides["ref_a"], refusal_m, rng), redraw(sides["ref_b"], refusal_m, rng)
+        redraw(sides["ref_a"], refusal_m, rng), redraw(sides["ref_b"], refusal_m, rng), "refusal"
     )
     noisy["flattery"] = pair_difference(
-        redraw(sides["fl_a"], flattery_m, rng), redraw(sides["fl_b"], flattery_m, rng)
+        redraw(sides["fl_a"], flattery_m, rng), redraw(sides["fl_b"], flattery_m, rng), "flattery"
     )
     return effects(bs, noisy)
 
@@ -152,8 +158,8 @@ def demo_sides(bs, pf: pd.DataFrame) -> dict:
     ref_a, fl_a = side_codes(bs.battles, "a")
     ref_b, fl_b = side_codes(bs.battles, "b")
     if not (
-        np.allclose(pair_difference(ref_a, ref_b), pf["refusal"])
-        and np.allclose(pair_difference(fl_a, fl_b), pf["flattery"])
+        np.allclose(pair_difference(ref_a, ref_b, "refusal"), pf["refusal"])
+        and np.allclose(pair_difference(fl_a, fl_b, "flattery"), pf["flattery"])
     ):
         raise SystemExit(
             "the per-side labels do not rebuild the pair features: the bench and the extractor disagree"

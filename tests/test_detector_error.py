@@ -36,7 +36,7 @@ def test_redraw_follows_the_matrix_and_keeps_not_applicable() -> None:
 
 
 def test_pair_difference_is_no_difference_where_a_side_is_not_applicable() -> None:
-    d = error.pair_difference(np.array([2.0, np.nan, 1.0]), np.array([0.0, 1.0, np.nan]))
+    d = error.pair_difference(np.array([2.0, np.nan, 1.0]), np.array([0.0, 1.0, np.nan]), "refusal")
     assert d.tolist() == [2.0, 0.0, 0.0]
 
 

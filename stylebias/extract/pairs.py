@@ -43,7 +43,7 @@ def _battle_frame(battles: Any) -> pd.DataFrame:
     return df
 
 
-def _numeric_side(values: pd.Series, name: str) -> np.ndarray:
+def numeric_side(values: pd.Series, name: str) -> np.ndarray:
     """Per-response feature values as float (refusal labels become their ordinal codes, ``"n/a"`` NaN)."""
     if name == "refusal":
         return values.map(REFUSAL_LEVELS).to_numpy(dtype="float64")
@@ -158,7 +158,7 @@ def pair_features(
         )
         k = len(idx)
         for j, name in enumerate(names):
-            vals = _numeric_side(resp[name], name)
+            vals = numeric_side(resp[name], name)
             side_a[idx, j] = vals[:k]
             side_b[idx, j] = vals[k:]
     if not has_text.all():
