@@ -47,7 +47,7 @@ def f1(gold: list[int], pred: list[bool]) -> float:
 
 
 class Head:
-    """One head's LOSO predictions for a given penalty, over any subset of the rows (cached per subset)."""
+    """One head's LOSO predictions for a given penalty, over any subset of the rows."""
 
     def __init__(self, name: str, rows: list[dict], feats: list) -> None:
         self.name, self.rows, self.feats = name, rows, feats

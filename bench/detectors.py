@@ -1,8 +1,8 @@
 """How well the flattery, refusal and emoji detectors work on answers they were not tuned on.
 
     python bench/detectors.py                   # leave-one-source-out per source + mean, and the dev (tuned-on) set
-    python bench/detectors.py --final           # + the frozen test split and the four holdout sets (final report
-                                                #   only: see bench/labels/load.py)
+    python bench/detectors.py --final           # + the frozen test split and the holdout sets but reserved ones
+                                                #   (final report only: see bench/labels/load.py)
     python bench/detectors.py --errors SOURCE   # every held-out disagreement of one source (or "all")
     python bench/detectors.py --rules-only      # the rule table alone (no classifier), for contrast
     python bench/detectors.py --json out.json
@@ -354,7 +354,7 @@ def main() -> int:
     ap.add_argument(
         "--final",
         action="store_true",
-        help="also report the frozen test split and the four holdout sets (final report only)",
+        help="also report the frozen test split and the holdout sets not reserved (final report only)",
     )
     ap.add_argument("--errors", metavar="SOURCE", help="list held-out disagreements of SOURCE (or 'all')")
     ap.add_argument("--rules-only", action="store_true", help="the rule layer alone, no classifier")
