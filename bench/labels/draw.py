@@ -142,6 +142,17 @@ QUOTA_ROUND8 = {
     "pandalm": 0,
     "vicuna_blog": 0,
 }
+#: each round's quota table: the one list of rounds (``--round`` takes exactly these)
+QUOTAS = {
+    1: QUOTA,
+    2: QUOTA_ROUND2,
+    3: QUOTA_ROUND3,
+    4: QUOTA_ROUND4,
+    5: QUOTA_ROUND5,
+    6: QUOTA_ROUND6,
+    7: QUOTA_ROUND7,
+    8: QUOTA_ROUND8,
+}
 SUPPLEMENT_STRATA = ("likely_emoji", "likely_refusal", "likely_flattery")
 RANDOM_SHARE = {1: 0.5, 2: 1 / 3, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.5, 7: 0.5, 8: 0.5}
 HOLDOUT_SHARE = 0.40  # of round-3 rows whose prompt is new to every earlier round
@@ -243,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--round",
         type=int,
-        choices=(1, 2, 3, 4, 5, 6, 7, 8),
+        choices=tuple(QUOTAS),
         default=1,
-        help="2-8: later rounds, skipping earlier ones",
+        help=f"2-{max(QUOTAS)}: later rounds, skipping earlier ones",
     )
     ap.add_argument(
         "--earlier",
@@ -253,16 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         help="locators of every earlier round (default: OUT/pool.jsonl; labels.jsonl holds them from round 4)",
     )
     args = ap.parse_args(argv)
-    quota_table = {
-        1: QUOTA,
-        2: QUOTA_ROUND2,
-        3: QUOTA_ROUND3,
-        4: QUOTA_ROUND4,
-        5: QUOTA_ROUND5,
-        6: QUOTA_ROUND6,
-        7: QUOTA_ROUND7,
-        8: QUOTA_ROUND8,
-    }[args.round]
+    quota_table = QUOTAS[args.round]
     earlier: list[dict] = []
     if args.round > 1:
         earlier_path = args.earlier or args.out / "pool.jsonl"
