@@ -25,7 +25,8 @@ app = typer.Typer(
         "Typical flow: [bold]validate[/] your battle files (nothing is dropped silently), [bold]rank[/] with "
         "and without style control, [bold]explain[/] why a model won, [bold]report[/] to one HTML file; "
         "[bold]fit[/] + [bold]rerank[/] correct a board that publishes only answers and scores; "
-        "[bold]compare[/] two published leaderboards.\n\n"
+        "[bold]compare[/] two published leaderboards; [bold]detector-error[/] corrects the flattery and refusal "
+        "effects for the detectors' measured error.\n\n"
         "Every command takes --json FILE (- for stdout) and --quiet; exit codes: 0 ok, 1 usage error, "
         "2 data error (the message names the file and record), 3 degenerate result (said first: more than "
         "--max-rejected of the records rejected, every rating equal, or a part that could not be fitted). "
@@ -59,6 +60,7 @@ def _root(
 COMMAND_MODULES: tuple[str, ...] = (
     "rank",
     "explain",
+    "detector_error",
     "compare",
     "validate",
     "features",

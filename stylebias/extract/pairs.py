@@ -50,12 +50,15 @@ def numeric_side(values: pd.Series, name: str) -> np.ndarray:
     return values.to_numpy(dtype="float64")
 
 
-def no_difference_where_not_applicable(out: pd.DataFrame, columns: list[str] | None = None) -> None:
+def no_difference_where_not_applicable(
+    out: pd.DataFrame, columns: list[str] | None = None, *, warn: bool = True
+) -> None:
     """A pair where either side's feature is not applicable (an English measure of a response not in Latin
     script: NaN) gets the value 0, no measured difference, in place, with a warning saying how many.
 
     That is what the battle would contribute if the feature did not exist, so the fit learns the feature's
-    effect from the battles where both sides were measured and every battle stays in the fit.
+    effect from the battles where both sides were measured and every battle stays in the fit. ``warn=False``
+    for the same battles once more (the detector-error correction rebuilds these columns dozens of times).
     """
     from ..errors import StyleBiasWarning
 
@@ -65,7 +68,7 @@ def no_difference_where_not_applicable(out: pd.DataFrame, columns: list[str] | N
         if bad.any():
             counts[name] = int(bad.sum())
             out.loc[bad, name] = 0.0
-    if counts:
+    if counts and warn:
         warnings.warn(
             "English-only features not applicable to a response not in Latin script count as no difference: "
             + ", ".join(f"{n} in {k:,} battle(s)" for n, k in counts.items()),

@@ -40,6 +40,11 @@ class DetectorModels:
     path: Path
 
 
+#: the files of the two detector models (the folder also holds their measured misclassification, which is no
+#: part of what they say and so no part of the feature cache key)
+MODEL_FILES = ("flattery.json", "refusal.json")
+
+
 def model_path(folder: str | None = None) -> Path:
     from ...resources import models_dir
 
@@ -52,7 +57,7 @@ def model_files(folder: str | None = None) -> list[Path]:
         path = model_path(folder)
     except FileNotFoundError:
         return []
-    return sorted(path.glob("*.json"))
+    return [path / name for name in MODEL_FILES if (path / name).exists()]
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -72,8 +77,7 @@ def _read(path: Path) -> dict[str, Any]:
 def load_models(folder: str | None = None) -> DetectorModels:
     """The two detector models (cached per process)."""
     path = model_path(folder)
-    fl = _read(path / "flattery.json")
-    rf = _read(path / "refusal.json")
+    fl, rf = (_read(path / name) for name in MODEL_FILES)
     return DetectorModels(
         flattery=PooledLogistic.from_dict(fl["heads"]["flattery"]),
         refusal_any=PooledLogistic.from_dict(rf["heads"]["any"]),
