@@ -2,9 +2,11 @@
 
 The ``flattery`` and ``refusal`` pair features are differences of detector labels, and the detectors are right
 only so often on answers they were not tuned on (``docs/features.md#detector-accuracy``). A covariate read with
-error biases its own coefficient, mostly toward 0, and the ratings that control for it: on the embedded demo
-one more layer of the measured error shrinks the refusal effect to about 0.6 of its size and flattery to about
-0.45 (``bench/detector_error.py``). So the effects a user reads are smaller than a perfect detector would show.
+error biases its own coefficient, mostly toward 0, and the ratings that control for it; how much depends on the
+error *and* on how common the label is (a rare label's seen cases are mostly false when a small share of the
+common ones is flagged), so the correction first checks that the measured error could have produced the labels
+seen (:func:`check_consistent`) and refuses otherwise - on the embedded demo it must: its flattery and full
+refusals are rarer than the measured false positives alone would give.
 
 MC-SIMEX (Küchenhoff, Mwalili and Lesaffre, Biometrics 62, 2006: simulation-extrapolation for misclassified
 categorical covariates) corrects for a known misclassification ``Pi`` (``Pi[i, j]`` = P(detector says ``j`` |
@@ -16,10 +18,13 @@ extrapolated: each model's rating and each feature's coefficient per unit. Its v
 way from, per ``lambda``, the mean sandwich variance of the refits minus the variance across re-draws (Stefanski
 and Cook, JASA 1995; Küchenhoff et al. section 4), which is what the intervals show.
 
-What it assumes, said wherever the result is shown: the detectors' errors do not depend on the vote given the
-true label, and they are as measured on hand-labelled replies (``models/detectors/confusion.json``; a source
-like the user's data can be chosen, or the user's own counts given). The quadratic is an approximation whose
-own error is not in the intervals; strong error (a confusion far from the identity) makes it less reliable.
+The misclassification is drawn from its counts (:meth:`Misclassification.sample`) and the extrapolated values
+combined over the draws as multiple imputation combines them, so the intervals carry how well the counts pin
+the error down. What it assumes, said wherever the result is shown: the detectors' errors do not depend on the
+vote given the true label, and they are as measured on the chosen hand-labelled replies
+(``models/detectors/confusion.json``, or the user's own counts). The quadratic is an approximation whose own
+error is not in the intervals: in simulation it recovers a common label's effect but only part of a strongly
+attenuated rare one's (``bench/simex_validation.py``), which the notes say when the data's rates predict it.
 """
 
 from __future__ import annotations
