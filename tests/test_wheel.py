@@ -122,8 +122,9 @@ def test_wheel_runs_main_job_in_fresh_venv(wheel: Path, tmp_path: Path) -> None:
         "kinds = [load_artifact(n).kind for n in ('alpaca_eval_style', 'alpaca_eval_style_all', 'alpaca_eval_vote')]\n"
         "paths = [str(load_artifact(n).path) for n in ('alpaca_eval_style', 'alpaca_eval_vote')]\n"
         "from stylebias.extract.detectors.detect import load_models\n"
+        "from stylebias.rating.simex import load_misclassification\n"
         "print(json.dumps({'flattery': int(f['flattery'][0]), 'refusal': str(f['refusal'][0]), 'kinds': kinds, "
-        "'paths': paths, 'detectors': str(load_models().path)}))\n"
+        "'paths': paths, 'detectors': str(load_models().path), 'confusion': load_misclassification().basis}))\n"
     )
     res = subprocess.run(
         [str(py), "-c", probe], cwd=workdir, env=clean_env, capture_output=True, text=True, check=False
@@ -134,3 +135,4 @@ def test_wheel_runs_main_job_in_fresh_venv(wheel: Path, tmp_path: Path) -> None:
     assert got["kinds"] == ["style-bt", "style-bt", "vote-model"], got
     assert all(p.startswith(str(site)) and "_models" in p for p in got["paths"]), got
     assert got["detectors"].startswith(str(site)) and got["detectors"].endswith("_models/detectors"), got
+    assert got["confusion"] == "random", got  # the measured misclassification ships with the detectors
