@@ -327,3 +327,24 @@ def test_on_the_demo_the_command_says_why_it_cannot_correct(capsys) -> None:
 def test_the_command_names_an_unknown_measurement(capsys) -> None:
     code, _, stderr = run(capsys, "detector-error", "--misclassification", "loso:nowhere")
     assert code == 1 and "no source 'nowhere'" in stderr
+
+
+def test_a_ranking_says_when_its_detector_effects_cannot_be_told() -> None:
+    from stylebias import load_battles, rank_battles
+    from stylebias.resources import demo_dir
+
+    bs = load_battles(demo_dir() / "alpaca_eval_ae2_demo.json.xz")
+    res = rank_battles(bs, "style")
+    refusal = [n for n in res.notes if n.startswith("the refusal effect")]
+    flattery = [n for n in res.notes if n.startswith("the flattery effect")]
+    assert len(refusal) == 1 and "cannot be told" in refusal[0] and "'full'" in refusal[0]
+    assert len(flattery) == 1 and "can hardly be told" in flattery[0]
+    assert not any("effect" in n for n in rank_battles(bs, "lmarena").notes)  # no detector label, no note
+
+
+def test_a_ranking_on_precomputed_features_makes_no_claim_about_the_detectors() -> None:
+    from stylebias import rank_battles, validate_battles
+
+    bs = validate_battles(_battles())
+    table = pd.DataFrame({"tokens": np.linspace(-1, 1, 20), "refusal": np.tile([1.0, -1.0, 0.0, 2.0], 5)})
+    assert not any("refusal effect" in n for n in rank_battles(bs, table, cache=False).notes)

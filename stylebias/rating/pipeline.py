@@ -215,6 +215,10 @@ def rank_battles(
     )
     if settings.baseline is not None:
         add_scores(result, prep, settings)
+    if frozen is None and not isinstance(features, pd.DataFrame):  # the labels are the shipped detectors'
+        from .simex import add_detector_error_notes
+
+        add_detector_error_notes(prep, result, settings)
     return result
 
 

@@ -234,13 +234,18 @@ def could_produce(matrix: np.ndarray, seen: SeenLabels) -> bool:
     return bool(np.all(implied_true_rates(matrix, seen.rates) >= -seen.tolerance()))
 
 
+def _worst_level(matrix: np.ndarray, seen: SeenLabels) -> int:
+    """The label whose implied true rate falls furthest below what chance allows."""
+    return int(np.argmin(implied_true_rates(matrix, seen.rates) + seen.tolerance()))
+
+
 def check_consistent(mis: Misclassification, name: str, seen: SeenLabels) -> None:
     """Refuse a misclassification that cannot have produced the labels seen here (see
     :func:`implied_true_rates`): correcting with it would treat real labels as errors."""
     if could_produce(mis.matrices[name], seen):
         return
     true = implied_true_rates(mis.matrices[name], seen.rates)
-    j = int(np.argmin(true + seen.tolerance()))
+    j = _worst_level(mis.matrices[name], seen)
     level = DETECTOR_LEVELS[name][j]
     raise UsageError(
         f"{mis.basis}: its {name} error cannot have produced these labels: the detector says {name} {level!r} "
@@ -590,19 +595,7 @@ def detector_sides(
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each battle's label codes on side A and side B for the detector features ``names`` (NaN: not applicable),
     checked to rebuild the pair features the fit uses (a precomputed table that does not is an error)."""
-    from ..extract.pairs import numeric_side
-    from ..extract.runner import response_features
-
-    b = prep.battles
-    prompts = b["prompt"].tolist() if "prompt" in b.columns else None
-    jobs = 0 if settings.n_jobs is None else settings.n_jobs
-    per_side = {
-        side: response_features(
-            b[f"response_{side}"].tolist(), prompts, features=names, jobs=jobs, cache=settings.cache
-        )
-        for side in ("a", "b")
-    }
-    sides = {n: (numeric_side(per_side["a"][n], n), numeric_side(per_side["b"][n], n)) for n in names}
+    sides = _side_codes(prep.battles, names, settings)
     rebuilt = pair_columns(sides)
     for n in names:
         diff = np.flatnonzero(~np.isclose(rebuilt[n].to_numpy(), prep.design.X[n].to_numpy()))
@@ -612,6 +605,25 @@ def detector_sides(
                 f"of its two responses ({diff.size:,} battle(s) differ); correct features computed by stylebias"
             )
     return sides
+
+
+def _side_codes(
+    battles: pd.DataFrame, names: list[str], settings: FitSettings
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The detector labels ``names`` of both sides as codes (from the feature cache when the pair features
+    were just computed)."""
+    from ..extract.pairs import numeric_side
+    from ..extract.runner import response_features
+
+    prompts = battles["prompt"].tolist() if "prompt" in battles.columns else None
+    jobs = 0 if settings.n_jobs is None else settings.n_jobs
+    per_side = {
+        side: response_features(
+            battles[f"response_{side}"].tolist(), prompts, features=names, jobs=jobs, cache=settings.cache
+        )  # fmt: skip
+        for side in ("a", "b")
+    }
+    return {n: (numeric_side(per_side["a"][n], n), numeric_side(per_side["b"][n], n)) for n in names}
 
 
 def pair_columns(codes: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
@@ -693,3 +705,49 @@ def _effect_table(
         df["fitted"] != 0, df["corrected"] / df["fitted"].where(df["fitted"] != 0, 1.0), np.nan
     )
     return df
+
+
+# ------------------------------------------------------------------------------------- notes for a ranking
+def add_detector_error_notes(prep: Any, result: RankResult, settings: FitSettings) -> None:
+    """Add to each part of a ranking what a reader of its flattery and refusal effects must know about the
+    detectors' measured error (the shipped default misclassification) at that part's label rates: that it
+    could not have produced them, so the effect's size cannot be told; or how far it alone shrinks the effect
+    when that is under half. Nothing otherwise, or when a part's fit has no detector label."""
+    parts = [
+        (p, [n for n in DETECTOR_LEVELS if n in p.controlled.feature_names_]) for p in result.all_parts()
+    ]
+    names = [n for n in DETECTOR_LEVELS if any(n in kept for _, kept in parts)]
+    if not names:
+        return
+    mis = load_misclassification()
+    sides = _side_codes(prep.battles, names, settings)
+    for part, kept in parts:
+        rows = part.battle_rows if part.battle_rows is not None else np.arange(len(prep.battles))
+        for n in kept:
+            note = _rank_note(
+                n, mis, seen_rates(sides[n][0][rows], sides[n][1][rows], len(DETECTOR_LEVELS[n]))
+            )
+            if note:
+                part.notes.append(note)
+
+
+def _rank_note(n: str, mis: Misclassification, seen: SeenLabels) -> str | None:
+    if not could_produce(mis.matrices[n], seen):
+        level = DETECTOR_LEVELS[n][_worst_level(mis.matrices[n], seen)]
+        return (
+            f"the {n} effect's size cannot be told from these labels: the detectors' measured error ({mis.basis}) "
+            f"alone would label more replies {n} {level!r} than are labelled so here ({seen.rates[DETECTOR_LEVELS[n].index(level)]:.2%}), "
+            "so how many of these labels are real is unknown (stylebias detector-error says more)"
+        )
+    a = attenuation(mis.matrices[n], seen.rates)
+    if a < NO_SIGNAL:
+        return (
+            f"the {n} effect's size can hardly be told from these labels: at these {n} rates the detectors' "
+            f"measured error alone shrinks it to about {a:.0%} of its size (stylebias detector-error says more)"
+        )
+    if a < ATTENUATED:
+        return (
+            f"the {n} effect is likely shrunk toward 0: at these {n} rates the detectors' measured error alone "
+            f"shrinks it to about {a:.0%} of its size (stylebias detector-error corrects for it)"
+        )
+    return None
