@@ -28,9 +28,11 @@ import importlib.util
 import json
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,7 +43,11 @@ _spec.loader.exec_module(detectors)
 
 from stylebias.extract.detectors.detect import load_models  # noqa: E402
 from stylebias.extract.detectors.training import featurize, predict  # noqa: E402
-from stylebias.rating.simex import DETECTOR_LEVELS  # noqa: E402
+from stylebias.rating.simex import (  # noqa: E402
+    DETECTOR_LEVELS,
+    load_misclassification,
+    stratified_joint,
+)
 
 labels = detectors.labels
 
@@ -95,6 +101,51 @@ def loso() -> tuple[list[dict], list[dict]]:
     return rows, preds
 
 
+def stratified(rows: list[dict], preds: list[dict], sizes: dict[str, int]) -> dict:
+    """A sample stratified by ``rows[r]["stratum"]`` (``sizes``: each stratum's population size), kept as per
+    stratum (hand label, detector label) counts: ``stylebias.rating.simex`` weights each stratum by its size
+    and draws each one's shares from its own counts, so a stratum of many answers and few labels (the plain
+    one) carries its own, large uncertainty. ``pooled`` is the plain sample total, for reading."""
+    drawn = Counter(r["stratum"] for r in rows)
+    out = {}
+    for name in DETECTOR_LEVELS:
+        by = {h: counts([r for r in rows if r["stratum"] == h], [p for r, p in zip(rows, preds, strict=True)
+                                                                 if r["stratum"] == h], name)
+              for h in sizes}  # fmt: skip
+        out[name] = {"pooled": counts(rows, preds, name), "by_stratum": by}
+    return {"rows": len(rows), "strata": {h: {"size": sizes[h], "drawn": drawn[h]} for h in sizes}, **out}
+
+
+def f1(joint: np.ndarray, head: str) -> float:
+    """F1 of one head from a (label, detector label) table: flattery yes; refusal any (partial or full) or full."""
+    pos = {"flattery": [1], "any": [1, 2], "full": [2]}[head]
+    neg = [k for k in range(joint.shape[0]) if k not in pos]
+    tp, fp, fn = joint[np.ix_(pos, pos)].sum(), joint[np.ix_(neg, pos)].sum(), joint[np.ix_(pos, neg)].sum()
+    return float(2 * tp / (2 * tp + fp + fn))
+
+
+def population_f1(basis: str = "validation", draws: int = 2000, seed: int = 20261202) -> dict:
+    """Each head's F1 in the population a stratified measurement stands for, with a 95 % interval from
+    ``draws`` draws of every stratum's shares (Dirichlet(counts + 1/2))."""
+    mis = load_misclassification(basis, ROOT / "models" / "detectors" / "confusion.json")
+    rng = np.random.default_rng(seed)
+    out = {}
+    for head, label in (("flattery", "flattery"), ("any", "refusal"), ("full", "refusal")):
+        strata = mis.strata[label]
+        point = f1(stratified_joint(strata, lambda c: c / c.sum()), head)
+        drawn = [f1(stratified_joint(strata, lambda c: rng.dirichlet(c.ravel()).reshape(c.shape)), head)
+                 for _ in range(draws)]  # fmt: skip
+        out[head] = (point, *np.percentile(drawn, [2.5, 97.5]))
+    return out
+
+
+def validation() -> tuple[list[dict], list[dict], dict]:
+    """The stratified validation sample (``bench/labels/validation.py``), labelled by the shipped detectors."""
+    design = json.loads(labels.VALIDATION_DESIGN.read_text(encoding="utf-8"))
+    rows = labels.validation_rows(final_report=True)
+    return rows, predict(load_models(), featurize(rows)), design
+
+
 def random_draws(rows: list[dict], preds: list[dict]) -> tuple[list[dict], list[dict]]:
     keep = [i for i, r in enumerate(rows) if r.get("drawn") == "random"]
     return [rows[i] for i in keep], [preds[i] for i in keep]
@@ -108,6 +159,7 @@ def main() -> int:
     ho_rows, ho_preds, splits = held_out()
     lo_rows, lo_preds = loso()
     rnd_rows, rnd_preds = random_draws(lo_rows, lo_preds)
+    va_rows, va_preds, design = validation()
     doc = {
         "schema": 1,
         "what": "counts of (hand label, detector label) per detector: rows are the hand label, columns what "
@@ -116,6 +168,12 @@ def main() -> int:
         "command": "python bench/detector_confusion.py",
         "levels": {k: list(v) for k, v in DETECTOR_LEVELS.items()},
         "measurements": {
+            "validation": {
+                "how": f"{len(va_rows)} benchmark answers (every source but the red-team chats; "
+                f"{design['population_size']:,} unlabelled answers) drawn stratified by the shipped detectors' "
+                "labels and labelled blind (bench/labels/validation.py); each stratum weighted by its size",
+                **stratified(va_rows, va_preds, {h: v["size"] for h, v in design["strata"].items()}),
+            },
             "random": {
                 "how": "replies drawn at random, each labelled by detectors that never saw it: the held-out "
                 f"sets' ({', '.join(splits)}) by the shipped ones, the tuning rows' by detectors fitted "
@@ -141,6 +199,8 @@ def main() -> int:
             f"{basis}: {m['rows']} rows; refusal {m['refusal']['pooled']}; flattery {m['flattery']['pooled']}"
         )
     print(f"wrote {args.out} in {time.process_time() - t0:.0f} s CPU")
+    print("F1 of the shipped detectors on benchmark answers (validation, weighted to its population): " + ", ".join(
+        f"{h} {p:.3f} ({lo:.2f}-{hi:.2f})" for h, (p, lo, hi) in population_f1().items()))  # fmt: skip
     return 0
 
 

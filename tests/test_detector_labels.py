@@ -92,6 +92,20 @@ def test_held_out_sets_are_refused_unless_the_final_report_asks(split: str) -> N
         load.pool_rows("train")
 
 
+def test_the_validation_sample_only_measures_and_matches_its_design() -> None:
+    with pytest.raises(load.FrozenSplitError, match="measures the shipped detectors"):
+        load.validation_rows()
+    rows = load._validation_labelled()
+    design = json.loads(load.VALIDATION_DESIGN.read_text(encoding="utf-8"))
+    assert len(rows) == sum(v["drawn"] for v in design["strata"].values())
+    assert not {r["sha"] for r in rows} & {
+        r["sha"] for r in load._pool_labelled()
+    }  # no labelled answer again
+    assert {r["source"] for r in rows} <= set(design["population"]) and "hh_rlhf_harmless" not in design[
+        "population"
+    ]
+
+
 def test_every_label_is_valid_and_ids_unique() -> None:
     rows = load._pool_labelled()
     assert len({r["id"] for r in rows}) == len(rows)

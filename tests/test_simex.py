@@ -26,6 +26,7 @@ from stylebias.rating.simex import (
     redraw,
     seen_rates,
     simex_fit,
+    stratified_matrix,
 )
 from tests._cli import run
 
@@ -96,7 +97,11 @@ def test_a_misclassification_that_cannot_have_produced_the_labels_is_refused() -
 
 # --------------------------------------------------------------------------------------- misclassification
 def test_the_shipped_misclassification_loads_pooled_and_by_source() -> None:
-    assert load_misclassification().basis == "random"
+    default = load_misclassification()
+    assert (
+        default.basis == "validation" and default.strata is not None
+    )  # stratified by what the detectors say
+    assert np.all(np.diag(default.matrices["refusal"]) > 0.6) and default.matrices["flattery"][0, 1] < 0.01
     pooled = load_misclassification("loso")
     assert set(pooled.matrices) == set(DETECTOR_LEVELS)
     for name, m in pooled.matrices.items():
@@ -110,7 +115,7 @@ def test_the_shipped_misclassification_loads_pooled_and_by_source() -> None:
 
 
 def test_unknown_or_empty_measurements_are_refused_by_name() -> None:
-    with pytest.raises(UsageError, match="held_out, loso, random"):
+    with pytest.raises(UsageError, match="held_out, loso, random, validation"):
         load_misclassification("nope")
     with pytest.raises(UsageError, match="no source 'nope'"):
         load_misclassification("loso:nope")
@@ -319,8 +324,10 @@ def test_the_command_prints_and_writes_the_correction(capsys, tmp_path) -> None:
     assert doc["notes"][0].startswith("MC-SIMEX assumes")
 
 
-def test_on_the_demo_the_command_says_why_it_cannot_correct(capsys) -> None:
-    code, _, stderr = run(capsys, "detector-error", "--replicates", "2", "--draws", "0", "-q")
+def test_on_the_demo_the_command_says_why_the_random_draws_cannot_correct_it(capsys) -> None:
+    code, _, stderr = run(
+        capsys, "detector-error", "--misclassification", "random", "--replicates", "2", "--draws", "0", "-q"
+    )
     assert code == 1 and "cannot have produced these labels" in stderr
 
 
@@ -329,17 +336,33 @@ def test_the_command_names_an_unknown_measurement(capsys) -> None:
     assert code == 1 and "no source 'nowhere'" in stderr
 
 
-def test_a_ranking_says_when_its_detector_effects_cannot_be_told() -> None:
+def test_a_ranking_says_when_its_detector_effects_cannot_be_told(monkeypatch) -> None:
     from stylebias import load_battles, rank_battles
+    from stylebias.rating import simex
     from stylebias.resources import demo_dir
 
     bs = load_battles(demo_dir() / "alpaca_eval_ae2_demo.json.xz")
+    # the default (stratified) measurement describes the demo's labels: no note
+    assert not any("effect" in n for n in rank_battles(bs, "style").notes)
+    monkeypatch.setattr(
+        simex, "DEFAULT_BASIS", "random"
+    )  # random draws: too few partial refusals, too many FPs
     res = rank_battles(bs, "style")
     refusal = [n for n in res.notes if n.startswith("the refusal effect")]
     flattery = [n for n in res.notes if n.startswith("the flattery effect")]
     assert len(refusal) == 1 and "cannot be told" in refusal[0] and "'full'" in refusal[0]
     assert len(flattery) == 1 and "can hardly be told" in flattery[0]
     assert not any("effect" in n for n in rank_battles(bs, "lmarena").notes)  # no detector label, no note
+
+
+def test_a_stratified_measurement_weights_each_stratum_by_its_size() -> None:
+    strata = [(10.0, np.array([[0.0, 1], [0, 3]])), (990.0, np.array([[3.0, 0], [1, 0]]))]
+    # "yes" stratum: shares over its one detector label (yes) from counts + 1/2 -> 0.3 / 0.7 of 10 replies;
+    # "no" stratum: 0.7 / 0.3 of 990 -> the joint [[693, 3], [297, 7]]
+    m = stratified_matrix(strata, lambda c: c / c.sum())
+    assert np.allclose(m, [[693 / 696, 3 / 696], [297 / 304, 7 / 304]])
+    draw = stratified_matrix(strata, lambda c: np.random.default_rng(0).dirichlet(c.ravel()).reshape(c.shape))
+    assert np.allclose(draw.sum(axis=1), 1.0) and (draw > 0).all()
 
 
 def test_a_ranking_on_precomputed_features_makes_no_claim_about_the_detectors() -> None:

@@ -135,4 +135,4 @@ def test_wheel_runs_main_job_in_fresh_venv(wheel: Path, tmp_path: Path) -> None:
     assert got["kinds"] == ["style-bt", "style-bt", "vote-model"], got
     assert all(p.startswith(str(site)) and "_models" in p for p in got["paths"]), got
     assert got["detectors"].startswith(str(site)) and got["detectors"].endswith("_models/detectors"), got
-    assert got["confusion"] == "random", got  # the measured misclassification ships with the detectors
+    assert got["confusion"] == "validation", got  # the measured misclassification ships with the detectors

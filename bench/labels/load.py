@@ -52,6 +52,9 @@ DEV_JSONL = sources.SHARED / "labels" / "dev.jsonl"
 LABELS = HERE / "labels.jsonl"
 CORRECTIONS = HERE / "dev_corrections.jsonl"
 FINGERPRINT = HERE / "test_split.sha256"
+#: the stratified validation sample of the shipped detectors on benchmark answers (``validation.py``)
+VALIDATION = HERE / "validation.jsonl"
+VALIDATION_DESIGN = HERE / "validation_design.json"
 LABEL_FIELDS = ("flattery", "refusal", "emoji")
 REFUSAL_LEVELS = ("none", "partial", "full")
 #: splits of ``labels.jsonl``: ``dev`` is tuning data, the others are held out for the final report only
@@ -235,6 +238,35 @@ def holdout2_rows(*, final_report: bool = False) -> list[dict]:
 def holdout3_rows(*, final_report: bool = False) -> list[dict]:
     """The fourth held-out set (round 5), texts resolved - for the final report only."""
     return held_out_rows("holdout3", final_report=final_report)
+
+
+# ------------------------------------------------------------------------------------------------ validation
+@cache
+def _validation_labelled() -> tuple[dict, ...]:
+    """Locator + stratum + labels per row of the validation sample, checked against its design."""
+    strata = json.loads(VALIDATION_DESIGN.read_text(encoding="utf-8"))["strata"]
+    rows = _jsonl(VALIDATION)
+    if len({r["id"] for r in rows}) != len(rows):
+        raise ValueError(f"{VALIDATION.name}: an id appears twice")
+    for r in rows:
+        _check_labels(r, f"{VALIDATION.name}: {r['id']}")
+        if r.get("stratum") not in strata:
+            raise ValueError(f"{VALIDATION.name}: {r['id']}: stratum {r.get('stratum')!r} not in the design")
+    drawn = {h: sum(r["stratum"] == h for r in rows) for h in strata}
+    if any(drawn[h] != v["drawn"] for h, v in strata.items()):
+        raise ValueError(f"{VALIDATION.name}: rows per stratum {drawn} differ from the design's")
+    return tuple(rows)
+
+
+def validation_rows(*, final_report: bool = False) -> list[dict]:
+    """The validation sample, texts resolved - to measure the shipped detectors, never to design or fit them
+    (a figure measured on rows a design was tuned on says how well it memorised)."""
+    if final_report is not True:
+        raise FrozenSplitError(
+            "validation_rows() measures the shipped detectors: call it with final_report=True"
+        )
+    return [_with_text({**r, "split": "validation", "drawn": r["stratum"]}) | {"stratum": r["stratum"]}
+            for r in _validation_labelled()]  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ fingerprint

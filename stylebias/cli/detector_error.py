@@ -33,9 +33,10 @@ def detector_error(
         typer.Option(
             "--misclassification",
             help=(
-                "Which measured detector error to correct for: random (default: replies drawn at random, "
+                "Which measured detector error to correct for: validation (default: the shipped detectors on "
+                "benchmark answers, a sample stratified by their labels), random (replies drawn at random, "
                 "labelled by detectors that never saw them), held_out (the shipped detectors on held-out "
-                "answers, mostly red-team chats) or loso (all tuning replies, half drawn enriched), pooled or "
+                "answers, mostly red-team chats) or loso (all tuning replies, half drawn enriched); pooled, or "
                 "one source as MEASUREMENT:SOURCE (e.g. loso:alpaca_eval_ae2)."
             ),
             show_default=False,
@@ -99,12 +100,12 @@ def detector_error(
 
     Examples:
 
-        stylebias detector-error battles.jsonl
-        stylebias detector-error battles.jsonl --misclassification held_out --draws 20
+        stylebias detector-error                                 # the embedded demo
+        stylebias detector-error battles.jsonl --correct refusal --draws 20
         stylebias detector-error votes/ --misclassification-file my_counts.json --json corrected.json
 
-    On the embedded demo it refuses, and says why: its flattery and refusal labels are rarer than the
-    measured errors alone would produce, so no correction can tell true labels from false ones there.
+    It refuses a measured error that could not have produced the labels (say, --misclassification random on
+    the demo: its false positives alone would give more full refusals than the demo's detectors find).
     """
     from ..rating import FitSettings
     from ..rating.checks import fit_problems
