@@ -12,7 +12,9 @@ reserved, so only its agreement figures are shown. The grey zone: every tuning r
 red-team chats whose reply opens (first 400 characters) with an "As an AI ..." / "I can't / I don't have ..."
 line followed by "but / however / instead" within 600 characters (`second_opinion_grey.jsonl`, 112 rows chosen by
 that pattern alone, not by any label or detector output), labelled blind: how reproducible the rubric's
-disclaimer-beside-the-answer versus substitute boundary is. Prints raw agreement and
+disclaimer-beside-the-answer versus substitute boundary is. The validation sample (``validation.jsonl``): its
+225 rows in the strata the detectors call a refusal or flattering, labelled blind again
+(``second_opinion_validation.jsonl``). Prints raw agreement and
 Cohen's kappa per label, the second annotation's F1 against the first (the figure a detector is judged by), the
 disagreeing ids, and for rounds 4 and 5 each disagreement with both labels. The
 second annotators never saw the first labels. The first annotation (after adjudication) is the label everything
@@ -143,7 +145,18 @@ def main() -> int:
         raise SystemExit("second_opinion_grey.jsonl: the grey-zone study reads tuning rows only")
     table("Grey zone ('As an AI / I can't ... but' tuning rows)", first, grey)
     disagreements("Grey zone", first, grey)
+    validation_sample()
     return 0
+
+
+def validation_sample() -> None:
+    """The validation sample's rows in the strata the detectors call refusal or flattery, labelled again blind
+    (``second_opinion_validation.jsonl``): how reproducible the labels its measurement rests on are."""
+    first = {r["id"]: r for r in read_jsonl(load.VALIDATION)}
+    second = read_jsonl(HERE / "second_opinion_validation.jsonl")
+    if len({s["id"] for s in second}) != len(second) or any(s["id"] not in first for s in second):
+        raise SystemExit("second_opinion_validation.jsonl: ids must be validation rows, each once")
+    table("Validation sample, strata called a refusal or flattering", first, second)
 
 
 if __name__ == "__main__":
