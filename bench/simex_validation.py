@@ -13,15 +13,17 @@ close any estimate can get with these votes). Printed per scenario: for the flat
 (log-odds per unit) the true value, each estimate's mean over the simulated vote sets and how often its 95 %
 interval holds the true value; the ratings' root-mean-square error (Elo); how many studies were refused.
 
-Scenarios (the misclassification is the shipped ``loso`` one, whose cells all rest on many replies):
+Scenarios:
 
 * A. rare labels: the true labels are the shipped detectors' labels of the demo's answers (flattery 0.4 % of
-  replies, refusal 3 %), seen through the misclassification; the correction is given counts measured on as many
-  replies as the shipped ones (drawn afresh per study through the same matrix).
-* B. common labels: the same battles and model, but each side's true flattery label drawn at 25 % (refusal as
-  in A), so how the correction fares when false positives do not swamp the true ones.
-* C. misspecified: the labels of A seen through the held-out misclassification (stronger error), corrected
-  with loso counts.
+  replies, refusal 3 %), seen through the default misclassification (``validation``: stratified by the
+  detectors' labels); the correction is given counts measured on as many replies as the shipped ones (drawn
+  afresh per study from the same shares).
+* B. the same rare labels through the stronger ``loso`` error (all tuning rows).
+* C. common labels: the same battles and model, but each side's true flattery label drawn at 25 % (refusal as
+  in A), seen and corrected with ``loso``: how the correction fares when false positives do not swamp the true
+  ones.
+* D. misspecified: A's labels seen through the ``held_out`` error, corrected with ``loso`` counts.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from stylebias.rating.simex import (  # noqa: E402
     pair_columns,
     redraw,
     simex_fit,
+    stratified_matrix,
 )
 from stylebias.resources import demo_dir  # noqa: E402
 
@@ -71,8 +74,22 @@ def with_labels(design: Design, sides: dict) -> Design:
 
 
 def remeasured(mis: Misclassification, rng: np.random.Generator) -> Misclassification:
-    """The counts an analyst would have measured: as many hand-labelled replies per true label as ``mis`` has,
-    each labelled by the detector through ``mis``'s matrix."""
+    """The counts an analyst would have measured: as many hand-labelled replies as ``mis`` rests on, each
+    labelled through its matrix (per true label); for a stratified measurement, each stratum's sample drawn
+    again from its shares (counts + 1/2 over the detector labels it holds)."""
+    if mis.strata is not None:
+        strata = {}
+        for n, parts in mis.strata.items():
+            strata[n] = []
+            for size, c in parts:
+                held = c.sum(axis=0) > 0
+                p = np.where(held[None, :], c + 0.5, 0.0).ravel()
+                strata[n].append(
+                    (size, rng.multinomial(int(c.sum()), p / p.sum()).reshape(c.shape).astype(float))
+                )
+        matrices = {n: stratified_matrix(parts, lambda c: c / c.sum()) for n, parts in strata.items()}
+        counts = {n: sum(c for _, c in parts) for n, parts in strata.items()}
+        return Misclassification(matrices, counts, mis.basis, mis.how, strata)
     counts = {n: np.vstack([rng.multinomial(int(row.sum()), m[i]) for i, row in enumerate(mis.counts[n])]).astype(float)
               for n, m in mis.matrices.items()}  # fmt: skip
     return Misclassification(
@@ -160,16 +177,19 @@ def main() -> int:
     design = Design(prep.design.model_a, prep.design.model_b, prep.design.pref_a, prep.design.X)
     sides = detector_sides(prep, list(SHOWN), settings)
     truth_bt = fit_design(design, settings, raw=False).controlled
+    default = load_misclassification()
     loso, held = load_misclassification("loso"), load_misclassification("held_out")
     rng = np.random.default_rng(args.seed)
     n = len(design)
     common = {**sides, "flattery": tuple((rng.random(n) < 0.25).astype(float) for _ in range(2))}
     print(f"{n:,} demo battles, 'style' features; true model = the demo's own fit")
-    scenario("A. rare labels (the demo's), seen and corrected with loso", design, truth_bt, sides, loso, loso,
-             settings, args, rng)  # fmt: skip
-    scenario("B. common flattery labels (25 %), seen and corrected with loso", with_labels(design, common),
+    scenario(f"A. rare labels (the demo's), seen and corrected with the default {default.basis} error", design,
+             truth_bt, sides, default, default, settings, args, rng)  # fmt: skip
+    scenario("B. rare labels, seen and corrected with the stronger loso error", design, truth_bt, sides, loso,
+             loso, settings, args, rng)  # fmt: skip
+    scenario("C. common flattery labels (25 %), seen and corrected with loso", with_labels(design, common),
              truth_bt, common, loso, loso, settings, args, rng)  # fmt: skip
-    scenario("C. rare labels seen through the held-out misclassification, corrected with loso (misspecified)",
+    scenario("D. rare labels seen through the held-out misclassification, corrected with loso (misspecified)",
              design, truth_bt, sides, held, loso, settings, args, rng)  # fmt: skip
     return 0
 

@@ -106,6 +106,15 @@ def test_the_validation_sample_only_measures_and_matches_its_design() -> None:
     ]
 
 
+def test_the_validation_second_opinion_covers_the_refusal_and_flattery_strata_once() -> None:
+    rows = {r["id"]: r for r in load._validation_labelled()}
+    second = load._jsonl(load.HERE / "second_opinion_validation.jsonl")
+    assert len({s["id"] for s in second}) == len(second)
+    assert {s["id"] for s in second} == {i for i, r in rows.items() if r["stratum"] != "plain"}
+    for s in second:
+        load._check_labels(s, s["id"])
+
+
 def test_every_label_is_valid_and_ids_unique() -> None:
     rows = load._pool_labelled()
     assert len({r["id"] for r in rows}) == len(rows)
