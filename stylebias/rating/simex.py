@@ -398,7 +398,7 @@ def correct_detector_error(
     **options: Any,
 ) -> CorrectedRanking:
     """Bradley-Terry + style on ``data`` with ``features``, and the same corrected for the flattery and refusal
-    detectors' error by MC-SIMEX (module docstring). ``misclassification``: default the shipped held-out
+    detectors' error by MC-SIMEX (module docstring). ``misclassification``: default the shipped ``validation``
     measurement (:func:`load_misclassification`); ``replicates`` re-draws per power in ``powers``, for each of
     ``draws`` draws of the misclassification from its counts; ``seed`` makes the re-draws reproducible;
     ``correct``: which detector labels to correct (default every one in the features; the others stay in the
@@ -448,11 +448,11 @@ def simex_fit(
     naive = fit_design(design, settings, data=data, describe=describe)
     bt = naive.controlled
     fitted_names = list(bt.feature_names_)
-    # a detector feature the fit dropped (constant here) is not in the model: nothing of it to correct
+    # a detector feature the fit dropped (constant or collinear here) is not in the model: nothing to correct
     corrected = [n for n in sides if n in fitted_names]
     if not corrected:
         raise UsageError(
-            f"{', '.join(sides)}: constant in these battles, so not in the fit: nothing to correct"
+            f"{', '.join(sides)}: constant or collinear in these battles, so not in the fit: nothing to correct"
         )
     sides = {n: sides[n] for n in corrected}
     if design.X is not None and list(design.X.columns) != fitted_names:
