@@ -361,19 +361,22 @@ class CorrectedRanking:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
-                    for r in df.to_dict("records")]  # fmt: skip
+        """The ``--json`` document (plain values, 6 decimals, NaN as null: :mod:`stylebias.outputs`)."""
+        from ..outputs import plain, records
 
-        return {
-            "settings": self.settings,
-            "misclassification": self.misclassification.to_json(),
-            "effects": records(self.effects),
-            "ratings": records(self.ratings),
-            "curve": records(self.curve.reset_index()),
-            "notes": list(self.notes),
-            "data": dict(self.naive.data),
-        }
+        curve = self.curve.reset_index()
+        return plain(
+            {
+                "settings": self.settings,
+                "misclassification": self.misclassification.to_json(),
+                "effects": records(self.effects, self.effects.columns),
+                "ratings": records(self.ratings, self.ratings.columns),
+                "curve": records(curve, curve.columns),
+                "notes": list(self.notes),
+                "data": dict(self.naive.data),
+            },
+            digits=6,
+        )
 
 
 ASSUMPTIONS = (
