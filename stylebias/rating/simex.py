@@ -471,50 +471,46 @@ def simex_fit(
     for n in corrected:
         check_consistent(mis, n, seen[n])
     matrices = [mis.matrices] if draws == 0 else _draws(mis, seen, draws, rng)
-    thetas, thetas_var, curves = [], [], []
+    refit = _Refits(design, sides, settings, naive, fitted_names)
     total = len(matrices) * len(powers) * replicates
-    warned, messages = 0, set()
     with task("re-fitting with re-drawn detector labels (MC-SIMEX)", total) as advance:
-        for drawn in matrices:
-            means, variances = [value0], [var0]
-            for power in powers:
-                powered = {n: matrix_power(drawn[n], power, what=f"{mis.basis} {n}") for n in corrected}
-                vals, vars_ = [], []
-                for _ in range(replicates):
-                    noisy = _redrawn_features(design.X, sides, powered, rng)
-                    # one bar for all the refits, not one each; their warnings summed up once below
-                    with use_reporter(None), warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always")
-                        res = fit_design(
-                            dataclasses.replace(design, X=noisy), settings, raw=False, init=naive
-                        )
-                    warned += bool(caught)
-                    messages.update(str(w.message) for w in caught)
-                    _same_fit(res.controlled, bt, fitted_names)
-                    v, s2 = _estimates(res.controlled)
-                    vals.append(v)
-                    vars_.append(s2)
-                    advance(1)
-                vals_a = np.asarray(vals)
-                means.append(vals_a.mean(axis=0))
-                # Stefanski-Cook: the refits' own variance less the variance the re-draws added
-                variances.append(np.mean(vars_, axis=0) - vals_a.var(axis=0, ddof=1))
-            curves.append(np.asarray(means))
-            thetas.append(extrapolate(lam, np.asarray(means)))
-            thetas_var.append(extrapolate(lam, np.asarray(variances)))
-    if warned:
+        runs = [refit.curve(drawn, powers, replicates, (value0, var0), rng, advance) for drawn in matrices]
+    if refit.warned:
         warnings.warn(
-            f"{warned} of {total} re-fits warned: {'; '.join(sorted(messages)[:3])}",
+            f"{refit.warned} of {total} re-fits warned: {'; '.join(sorted(refit.messages)[:3])}",
             StyleBiasWarning,
             stacklevel=2,
         )
+    curves = [means for means, _ in runs]
+    thetas = [extrapolate(lam, means) for means, _ in runs]
+    thetas_var = [extrapolate(lam, variances) for _, variances in runs]
+    return _combined(naive, mis, settings, lam, curves, thetas, thetas_var, value0, {
+        "powers": list(powers), "replicates": replicates, "misclassification_draws": draws, "seed": seed,
+        "attenuation": {n: attenuation(mis.matrices[n], seen[n].rates) for n in corrected}})  # fmt: skip
+
+
+def _combined(
+    naive: RankResult,
+    mis: Misclassification,
+    settings: FitSettings,
+    lam: np.ndarray,
+    curves: list[np.ndarray],
+    thetas: list[np.ndarray],
+    thetas_var: list[np.ndarray],
+    value0: np.ndarray,
+    shown: dict[str, Any],
+) -> CorrectedRanking:
+    """The correction from each misclassification draw's extrapolated estimates and variances: their mean,
+    the mean variance plus the spread over draws (multiple imputation's rule), the tables and the notes."""
+    bt = naive.controlled
+    fitted_names = list(bt.feature_names_)
+    corrected = [n for n in DETECTOR_LEVELS if n in shown["attenuation"]]
     corr = np.mean(thetas, axis=0)
     var = np.mean(thetas_var, axis=0)
-    if len(thetas) > 1:  # the misclassification's own uncertainty, combined as multiple imputation does
+    if len(thetas) > 1:  # the misclassification's own uncertainty
         var = var + (1 + 1 / len(thetas)) * np.var(thetas, axis=0, ddof=1)
     labels = [*bt.models_, *fitted_names]
-    factors = {n: attenuation(mis.matrices[n], seen[n].rates) for n in corrected}
-    notes = [ASSUMPTIONS, *_attenuation_notes(factors)]
+    notes = [ASSUMPTIONS, *_attenuation_notes(shown["attenuation"])]
     negative = [labels[i] for i in np.flatnonzero(~(var > 0))]
     if negative:
         notes.append(
@@ -527,21 +523,72 @@ def simex_fit(
         )
     half = NormalDist().inv_cdf(0.5 + settings.level / 2) * np.sqrt(np.where(var > 0, var, np.nan))
     P = bt.n_models_
-    ratings = _rating_table(bt, corr[:P], half[:P])
-    effects = _effect_table(bt, fitted_names, corrected, value0[P:], corr[P:], half[P:])
-    curve = pd.DataFrame(np.mean(curves, axis=0), index=pd.Index(lam, name="power"), columns=labels)
-    shown = {
+    settings_shown = {
         **naive.settings,
         "misclassification": mis.basis,
-        "powers": list(powers),
-        "replicates": replicates,
-        "misclassification_draws": draws,
-        "seed": seed,
+        **{k: shown[k] for k in ("powers", "replicates", "misclassification_draws", "seed")},
         "extrapolant": "quadratic, read at power -1",
         "corrected": corrected,
-        "attenuation": factors,
+        "attenuation": shown["attenuation"],
     }
-    return CorrectedRanking(effects, ratings, curve, naive, mis, shown, notes)
+    return CorrectedRanking(
+        _effect_table(bt, fitted_names, corrected, value0[P:], corr[P:], half[P:]),
+        _rating_table(bt, corr[:P], half[:P]),
+        pd.DataFrame(np.mean(curves, axis=0), index=pd.Index(lam, name="power"), columns=labels),
+        naive,
+        mis,
+        settings_shown,
+        notes,
+    )
+
+
+@dataclass
+class _Refits:
+    """The re-fits of one correction: the design, both sides' labels, the fit they start from, and the
+    warnings the re-fits raised (summed up once, not one per re-fit)."""
+
+    design: Design
+    sides: dict[str, tuple[np.ndarray, np.ndarray]]
+    settings: FitSettings
+    naive: RankResult
+    names: list[str]
+    warned: int = 0
+    messages: set[str] = field(default_factory=set)
+
+    def curve(
+        self,
+        matrices: dict[str, np.ndarray],
+        powers: tuple[float, ...],
+        replicates: int,
+        start: tuple[np.ndarray, np.ndarray],
+        rng: np.random.Generator,
+        advance: Any,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For one misclassification: the mean estimates and the Stefanski-Cook variances at power 0 (the
+        fit itself, ``start``) and at each of ``powers``, ``replicates`` re-draws each."""
+        means, variances = [start[0]], [start[1]]
+        for power in powers:
+            powered = {n: matrix_power(m, power, what=f"power {power} of {n}") for n, m in matrices.items()}
+            vals, vars_ = zip(*(self._one(powered, rng, advance) for _ in range(replicates)), strict=True)
+            vals_a = np.asarray(vals)
+            means.append(vals_a.mean(axis=0))
+            # Stefanski-Cook: the refits' own variance less the variance the re-draws added
+            variances.append(np.mean(vars_, axis=0) - vals_a.var(axis=0, ddof=1))
+        return np.asarray(means), np.asarray(variances)
+
+    def _one(self, matrices: dict[str, np.ndarray], rng: np.random.Generator, advance: Any) -> tuple:
+        noisy = _redrawn_features(self.design.X, self.sides, matrices, rng)
+        # one bar for all the refits, not one each
+        with use_reporter(None), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = fit_design(
+                dataclasses.replace(self.design, X=noisy), self.settings, raw=False, init=self.naive
+            )
+        self.warned += bool(caught)
+        self.messages.update(str(w.message) for w in caught)
+        _same_fit(res.controlled, self.naive.controlled, self.names)
+        advance(1)
+        return _estimates(res.controlled)
 
 
 #: a correction needs most draws of the misclassification to be ones that could have produced the labels
