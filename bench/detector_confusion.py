@@ -5,13 +5,17 @@
 
 A covariate read with error biases the effects it feeds; correcting for that (MC-SIMEX,
 ``stylebias.rating.simex``) needs the misclassification: per detector, counts of (hand label, detector label).
-Three measurements are written, each pooled and per source, as plain counts so a reader sees how many replies
-each row rests on:
+Four measurements are written, as plain counts so a reader sees how many replies each row rests on:
 
-* ``random`` (the correction's default): every reply drawn **at random** and labelled by detectors that never
-  saw it - the held-out sets' by the shipped detectors, the tuning rows' by detectors fitted without their
-  source. A reply enriched for likely positives is easier than a random positive and a hard negative harder
-  than a random negative, so only random draws estimate P(detector says j | label i) for ordinary answers.
+* ``validation`` (the correction's default): the shipped detectors on benchmark answers, a sample drawn
+  **stratified by what they say** and labelled blind (``bench/labels/validation.py``), kept per stratum with the
+  strata's population sizes - two-phase sampling measures a rare label's error where random draws hold almost
+  none of it. Also printed: each head's F1 in that population, with Dirichlet intervals.
+* ``random``: every reply drawn **at random** and labelled by detectors that never saw it - the held-out sets'
+  by the shipped detectors, the tuning rows' by detectors fitted without their source (pooled and per source).
+  A reply enriched for likely positives is easier than a random positive and a hard negative harder than a
+  random negative, so of the unstratified measurements only random draws estimate P(detector says j | label i)
+  for ordinary answers.
 * ``held_out``: the random part from the held-out sets alone (the shipped detectors exactly; mostly red-team
   chats, since later held-out rounds drew from them).
 * ``loso``: leave-one-source-out predictions on all 3,442 tuning rows: more replies per cell, but half of them
@@ -124,10 +128,10 @@ def f1(joint: np.ndarray, head: str) -> float:
     return float(2 * tp / (2 * tp + fp + fn))
 
 
-def population_f1(basis: str = "validation", draws: int = 2000, seed: int = 20261202) -> dict:
-    """Each head's F1 in the population a stratified measurement stands for, with a 95 % interval from
-    ``draws`` draws of every stratum's shares (Dirichlet(counts + 1/2))."""
-    mis = load_misclassification(basis, ROOT / "models" / "detectors" / "confusion.json")
+def population_f1(path: Path, basis: str = "validation", draws: int = 2000, seed: int = 20261202) -> dict:
+    """Each head's F1 in the population a stratified measurement (of the file ``path``) stands for, with a
+    95 % interval from ``draws`` draws of every stratum's shares (Dirichlet(counts + 1/2))."""
+    mis = load_misclassification(basis, path)
     rng = np.random.default_rng(seed)
     out = {}
     for head, label in (("flattery", "flattery"), ("any", "refusal"), ("full", "refusal")):
@@ -200,7 +204,7 @@ def main() -> int:
         )
     print(f"wrote {args.out} in {time.process_time() - t0:.0f} s CPU")
     print("F1 of the shipped detectors on benchmark answers (validation, weighted to its population): " + ", ".join(
-        f"{h} {p:.3f} ({lo:.2f}-{hi:.2f})" for h, (p, lo, hi) in population_f1().items()))  # fmt: skip
+        f"{h} {p:.3f} ({lo:.2f}-{hi:.2f})" for h, (p, lo, hi) in population_f1(args.out).items()))  # fmt: skip
     return 0
 
 
