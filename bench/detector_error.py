@@ -15,9 +15,10 @@ per unit), the mean and the 2.5-97.5 % range over the replicates, and their rati
 
 So the ratio is what one more layer of that error does to an effect. It is the attenuation of the effects
 users read only if that error describes the demo's answers - and it does not: the demo's detectors say
-flattery and full refusal less often than those error rates alone would (``stylebias detector-error`` refuses
-to correct the demo for that reason). The correction itself, with that check, intervals and a simulation of
-how well it recovers a planted effect, is ``stylebias detector-error`` (``bench/simex_validation.py``).
+flattery and full refusal less often than those error rates alone would (``stylebias detector-error
+--misclassification loso`` refuses the demo for that reason; its default, stratified measurement does describe
+it). The correction itself, with that check, intervals and a simulation of how well it recovers a planted
+effect, is ``stylebias detector-error`` (``bench/simex_validation.py``).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from stylebias.rating.simex import (  # noqa: E402
     DETECTOR_LEVELS,
     detector_sides,
     load_misclassification,
-    pair_columns,
-    redraw,
+    redraw_sides,
+    with_detector_columns,
 )
 from stylebias.resources import demo_dir  # noqa: E402
 
@@ -65,11 +66,7 @@ def redrawn_effects(
     bs, pf: pd.DataFrame, sides: dict, matrices: dict, rng: np.random.Generator
 ) -> pd.DataFrame:
     """The effects once both sides' refusal and flattery labels are re-drawn through ``matrices``."""
-    codes = {n: (redraw(a, matrices[n], rng), redraw(b, matrices[n], rng)) for n, (a, b) in sides.items()}
-    noisy = pf.copy()
-    for n, col in pair_columns(codes).items():
-        noisy[n] = col.to_numpy()
-    return effects(bs, noisy)
+    return effects(bs, with_detector_columns(pf, redraw_sides(sides, matrices, rng)))
 
 
 def print_confusions(matrices: dict[str, np.ndarray]) -> None:

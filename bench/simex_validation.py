@@ -47,10 +47,11 @@ from stylebias.rating.simex import (  # noqa: E402
     Misclassification,
     detector_sides,
     load_misclassification,
-    pair_columns,
-    redraw,
+    posterior_cells,
+    redraw_sides,
     simex_fit,
     stratified_matrix,
+    with_detector_columns,
 )
 from stylebias.resources import demo_dir  # noqa: E402
 
@@ -67,10 +68,7 @@ def per_unit(bt, name: str) -> tuple[float, float, float]:
 
 def with_labels(design: Design, sides: dict) -> Design:
     """``design`` with its detector columns the pair values of ``sides``."""
-    X = design.X.copy()
-    for n, col in pair_columns(sides).items():
-        X[n] = col.to_numpy()
-    return Design(design.model_a, design.model_b, design.pref_a, X)
+    return Design(design.model_a, design.model_b, design.pref_a, with_detector_columns(design.X, sides))
 
 
 def remeasured(mis: Misclassification, rng: np.random.Generator) -> Misclassification:
@@ -82,8 +80,7 @@ def remeasured(mis: Misclassification, rng: np.random.Generator) -> Misclassific
         for n, parts in mis.strata.items():
             strata[n] = []
             for size, c in parts:
-                held = c.sum(axis=0) > 0
-                p = np.where(held[None, :], c + 0.5, 0.0).ravel()
+                p = posterior_cells(c)[1].ravel()
                 strata[n].append(
                     (size, rng.multinomial(int(c.sum()), p / p.sum()).reshape(c.shape).astype(float))
                 )
@@ -101,10 +98,7 @@ def study(truth: Design, truth_bt, sides: dict, seen_mis, assumed_mis, settings,
     """One simulated study: votes from the true model, labels seen through ``seen_mis``, the three fits."""
     p_a = truth_bt.predict_proba(truth.model_a, truth.model_b, truth.X)[:, 0]
     votes = (rng.random(p_a.size) < p_a).astype(np.float64)
-    seen = {
-        n: (redraw(a, seen_mis.matrices[n], rng), redraw(b, seen_mis.matrices[n], rng))
-        for n, (a, b) in sides.items()
-    }
+    seen = redraw_sides(sides, seen_mis.matrices, rng)
     oracle = fit_design(Design(truth.model_a, truth.model_b, votes, truth.X), settings, raw=False).controlled
     observed = with_labels(Design(truth.model_a, truth.model_b, votes, truth.X), seen)
     res = simex_fit(observed, seen, remeasured(assumed_mis, rng), settings, replicates=args.replicates,

@@ -96,8 +96,7 @@ class Misclassification:
                 if not could_produce(m, labels):
                     continue
                 try:
-                    for power in (min(POWERS), max(POWERS)):
-                        matrix_power(m, power)
+                    check_real_power(m)
                 except UsageError:
                     continue
                 out[n] = m
@@ -182,10 +181,15 @@ def load_misclassification(basis: str | None = None, path: str | Path | None = N
     )
 
 
+def check_real_power(matrix: np.ndarray, what: str = "confusion") -> None:
+    """Refuse a misclassification with no real power over :data:`POWERS` (see :func:`matrix_power`)."""
+    for power in (min(POWERS), max(POWERS)):
+        matrix_power(matrix, power, what=what)
+
+
 def _check_power(matrix: np.ndarray, basis: str, label: str, name: str) -> None:
     try:
-        for power in (min(POWERS), max(POWERS)):
-            matrix_power(matrix, power, what=f"{basis} {label}")
+        check_real_power(matrix, f"{basis} {label}")
     except UsageError as exc:  # typically one source's few replies: the pooled counts are steadier
         raise UsageError(f"{exc}; choose another measurement (e.g. the pooled {name})") from None
 
@@ -213,12 +217,18 @@ def stratified_joint(strata: list[tuple[float, np.ndarray]], shares: Any) -> np.
     the posterior mean (the point estimate); with a Dirichlet draw, one draw."""
     joint = np.zeros_like(strata[0][1])
     for size, c in strata:
-        held = c.sum(axis=0) > 0  # the detector labels this stratum holds (one, when it is defined by them)
-        cells = np.where(held[None, :], c + 0.5, 0.0)
+        held, cells = posterior_cells(c)
         share = np.zeros_like(c)
         share[:, held] = shares(cells[:, held])
         joint += size * share
     return joint
+
+
+def posterior_cells(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One stratum's (label, detector label) counts plus the Jeffreys 1/2 in the columns of the detector labels
+    the stratum holds (one, when the stratum is defined by them), 0 elsewhere; and which columns those are."""
+    held = counts.sum(axis=0) > 0
+    return held, np.where(held[None, :], counts + 0.5, 0.0)
 
 
 def stratified_matrix(strata: list[tuple[float, np.ndarray]], shares: Any) -> np.ndarray:
@@ -577,7 +587,7 @@ class _Refits:
         return np.asarray(means), np.asarray(variances)
 
     def _one(self, matrices: dict[str, np.ndarray], rng: np.random.Generator, advance: Any) -> tuple:
-        noisy = _redrawn_features(self.design.X, self.sides, matrices, rng)
+        noisy = with_detector_columns(self.design.X, redraw_sides(self.sides, matrices, rng))
         # one bar for all the refits, not one each
         with use_reporter(None), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -751,17 +761,19 @@ def pair_columns(codes: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFram
     return out
 
 
-def _redrawn_features(
-    X: pd.DataFrame,
-    sides: dict[str, tuple[np.ndarray, np.ndarray]],
-    matrices: dict[str, np.ndarray],
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    codes = {n: (redraw(a, matrices[n], rng), redraw(b, matrices[n], rng)) for n, (a, b) in sides.items()}
-    noisy = X.copy()
+def redraw_sides(
+    sides: dict[str, tuple[np.ndarray, np.ndarray]], matrices: dict[str, np.ndarray], rng: np.random.Generator
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Both sides' label codes of each detector drawn again through its matrix (side A, then side B)."""
+    return {n: (redraw(a, matrices[n], rng), redraw(b, matrices[n], rng)) for n, (a, b) in sides.items()}
+
+
+def with_detector_columns(X: pd.DataFrame, codes: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """A copy of the pair features ``X`` whose detector columns are the pair values of ``codes``."""
+    out = X.copy()
     for n, col in pair_columns(codes).items():
-        noisy[n] = col.to_numpy()
-    return noisy
+        out[n] = col.to_numpy()
+    return out
 
 
 def _estimates(bt: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -847,11 +859,12 @@ def add_detector_error_notes(prep: Any, result: RankResult, settings: FitSetting
 
 def _rank_note(n: str, mis: Misclassification, seen: SeenLabels) -> str | None:
     if not could_produce(mis.matrices[n], seen):
-        level = DETECTOR_LEVELS[n][_worst_level(mis.matrices[n], seen)]
+        j = _worst_level(mis.matrices[n], seen)
         return (
             f"the {n} effect's size cannot be told from these labels: the detectors' measured error ({mis.basis}) "
-            f"alone would label more replies {n} {level!r} than are labelled so here ({seen.rates[DETECTOR_LEVELS[n].index(level)]:.2%}), "
-            "so how many of these labels are real is unknown (stylebias detector-error says more)"
+            f"alone would label more replies {n} {DETECTOR_LEVELS[n][j]!r} than are labelled so here "
+            f"({seen.rates[j]:.2%}), so how many of these labels are real is unknown (stylebias detector-error "
+            "says more)"
         )
     a = attenuation(mis.matrices[n], seen.rates)
     if a < NO_SIGNAL:
