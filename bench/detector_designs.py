@@ -1,0 +1,167 @@
+"""Two detector designs that were tried beside the shipped one and did not win out of source.
+
+    python bench/detector_designs.py [--json out.json]      # about 6 min CPU on 2 cores
+
+Every design is judged the same way, on the same rows: for each source, fitted without it, judged on every
+labelled row of it in the tuning rows *and* in the spent held-out sets (holdout .. holdout5, whose figures are
+already known, so they can no longer give a clean figure; the frozen test split and the reserved set are not
+read). Designs:
+
+* ``shipped``: the pooled logistic of ``stylebias.extract.detectors.training`` on the tuning rows (as shipped);
+* ``plus_spent``: the same fitted on the tuning rows *and* the spent held-out sets (1,493 more replies, many of
+  them red-team chats) - does more of the same data help?
+* ``boosted``: LightGBM over the same signals aggregated per reply (each unit signal present anywhere, the
+  reply signals, the unit count; n-grams left out, the vocabulary gated like the logistic's: >= 5 replies of
+  >= 2 sources), threshold chosen on out-of-source scores inside the training sources - does a learner that
+  finds interactions help?
+
+Printed: pooled F1 per head, the same without the red-team chats, and a 95 % bootstrap interval (rows
+resampled, 1,000 times) of each design's F1 minus the shipped one's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench" / "labels"))
+
+import load as labels  # noqa: E402
+
+from stylebias.extract.detectors.training import TARGETS, featurize, fit_heads, predict  # noqa: E402
+
+#: held-out sets a final report has already scored: spent for a clean figure, still real labelled replies
+SPENT = ("holdout", "holdout2", "holdout3", "holdout4", "holdout5")
+HEADS = ("flattery", "any", "full")
+BOOST = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 8, "min_data_in_leaf": 10,
+         "feature_fraction": 0.5, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+         "verbose": -1, "num_threads": 2, "seed": 1}  # fmt: skip
+ROUNDS = 300
+
+
+def logistic_predictions(rows: list[dict], feats: list, train: np.ndarray, judge: np.ndarray) -> dict:
+    models = fit_heads([feats[i] for i in train], [rows[i] for i in train])
+    preds = predict(models, [feats[i] for i in judge])
+    return {
+        "flattery": np.array([p["flattery"] == 1 for p in preds]),
+        "any": np.array([p["refusal"] != "none" for p in preds]),
+        "full": np.array([p["refusal"] == "full" for p in preds]),
+    }
+
+
+def reply_bag(sample) -> dict[str, float]:
+    units, z = sample.as_tuple()
+    bag = dict(z)
+    bag.update({"u:" + s: 1.0 for u in units for s in u if not s.startswith("ng:")})
+    bag["n_units"] = float(len(units))
+    return bag
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    order = np.argsort(-p)
+    tp = np.cumsum(y[order])
+    f1 = 2 * tp / (np.arange(1, len(p) + 1) + y.sum())
+    j = int(f1.argmax())
+    return float((p[order][j] + (p[order][j + 1] if j + 1 < len(p) else 0.0)) / 2)
+
+
+def boosted_predictions(
+    bags: dict, ys: dict, groups: np.ndarray, train: np.ndarray, judge: np.ndarray
+) -> dict:
+    import lightgbm as lgb
+    from scipy import sparse
+
+    out = {}
+    for head in HEADS:
+        bag, y = bags[head], ys[head]
+        df, seen = Counter(), defaultdict(set)
+        for i in train:
+            for k in bag[i]:
+                df[k] += 1
+                seen[k].add(groups[i])
+        col = {k: j for j, k in enumerate(sorted(k for k in df if df[k] >= 5 and len(seen[k]) >= 2))}
+
+        def matrix(idx, col=col, bag=bag):
+            cells = [(a, col[k], v) for a, i in enumerate(idx) for k, v in bag[i].items() if k in col]
+            r, c, v = zip(*cells, strict=True) if cells else ((), (), ())
+            return sparse.csr_matrix((v, (r, c)), shape=(len(idx), len(col)), dtype=np.float32)
+
+        oof = np.zeros(len(train))
+        for g in sorted(set(groups[train])):
+            inner = groups[train] == g
+            m = lgb.train(BOOST, lgb.Dataset(matrix(train[~inner]), y[train[~inner]]), ROUNDS)
+            oof[inner] = m.predict(matrix(train[inner]))
+        m = lgb.train(BOOST, lgb.Dataset(matrix(train), y[train]), ROUNDS)
+        out[head] = m.predict(matrix(judge)) >= best_threshold(oof, y[train])
+    return out
+
+
+def f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    tp = int((gold & pred).sum())
+    return 2 * tp / (int(gold.sum()) + int(pred.sum())) if tp else 0.0
+
+
+def diff_interval(gold: np.ndarray, a: np.ndarray, b: np.ndarray, reps: int = 1000) -> tuple[float, float]:
+    rng = np.random.default_rng(0)
+    d = []
+    for _ in range(reps):
+        i = rng.integers(0, len(gold), len(gold))
+        d.append(f1(gold[i], a[i]) - f1(gold[i], b[i]))
+    lo, hi = np.percentile(d, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = ap.parse_args()
+    tuning = labels.training_rows()
+    spent = [r for s in SPENT for r in labels.held_out_rows(s, final_report=True)]
+    rows = tuning + spent
+    feats = featurize(rows)
+    groups = np.array([r["source"] for r in rows])
+    is_tuning = np.arange(len(rows)) < len(tuning)
+    ys = {h: np.array([TARGETS[h](r) for r in rows]) for h in HEADS}
+    bags = {h: [reply_bag(f.flattery if h == "flattery" else f.refusal) for f in feats] for h in HEADS}
+    preds = {d: {h: np.zeros(len(rows), bool) for h in HEADS} for d in ("shipped", "plus_spent", "boosted")}
+    for src in sorted(set(groups)):
+        judge = np.where(groups == src)[0]
+        fitted = {
+            "shipped": logistic_predictions(rows, feats, np.where((groups != src) & is_tuning)[0], judge),
+            "plus_spent": logistic_predictions(rows, feats, np.where(groups != src)[0], judge),
+            "boosted": boosted_predictions(bags, ys, groups, np.where((groups != src) & is_tuning)[0], judge),
+        }
+        for d, p in fitted.items():
+            for h in HEADS:
+                preds[d][h][judge] = p[h]
+        print(f"  {src}: {len(judge)} rows judged", flush=True)
+    not_hh = groups != "hh_rlhf_harmless"
+    out: dict = {"rows": len(rows), "tuning_rows": len(tuning), "spent_rows": len(spent), "designs": {}}
+    print(f"\n{len(rows)} replies judged out of source ({len(tuning)} tuning + {len(spent)} spent held-out)")
+    print(
+        f"{'design':<12}" + "".join(f"{h + ' F1':>12}{'w/o HH':>9}{'Δ vs shipped (95%)':>22}" for h in HEADS)
+    )
+    for d, p in preds.items():
+        res, line = {}, f"{d:<12}"
+        for h in HEADS:
+            g = ys[h].astype(bool)
+            lo, hi = diff_interval(g, p[h], preds["shipped"][h]) if d != "shipped" else (0.0, 0.0)
+            res[h] = {"f1": f1(g, p[h]), "f1_without_hh": f1(g[not_hh], p[h][not_hh]),
+                      "diff_vs_shipped_95": [lo, hi]}  # fmt: skip
+            line += f"{res[h]['f1']:>12.3f}{res[h]['f1_without_hh']:>9.3f}{f'{lo:+.3f}…{hi:+.3f}':>22}"
+        out["designs"][d] = res
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
