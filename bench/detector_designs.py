@@ -15,8 +15,8 @@ read). Designs:
   >= 2 sources), threshold chosen on out-of-source scores inside the training sources - does a learner that
   finds interactions help?
 
-Printed: pooled F1 per head, the same without the red-team chats, and a 95 % bootstrap interval (rows
-resampled, 1,000 times) of each design's F1 minus the shipped one's.
+Printed: pooled F1 per head, the same without the red-team chats, and a 95 % bootstrap interval (prompts
+resampled with all their answers, 1,000 times) of each design's F1 minus the shipped one's.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
 
 import load as labels  # noqa: E402
+from draw import norm_prompt  # noqa: E402
 
+from stylebias.extract.detectors.model import best_threshold  # noqa: E402
 from stylebias.extract.detectors.training import TARGETS, featurize, fit_heads, predict  # noqa: E402
 
 #: held-out sets a final report has already scored: spent for a clean figure, still real labelled replies
@@ -64,14 +66,6 @@ def reply_bag(sample) -> dict[str, float]:
     return bag
 
 
-def best_threshold(p: np.ndarray, y: np.ndarray) -> float:
-    order = np.argsort(-p)
-    tp = np.cumsum(y[order])
-    f1 = 2 * tp / (np.arange(1, len(p) + 1) + y.sum())
-    j = int(f1.argmax())
-    return float((p[order][j] + (p[order][j + 1] if j + 1 < len(p) else 0.0)) / 2)
-
-
 def boosted_predictions(
     bags: dict, ys: dict, groups: np.ndarray, train: np.ndarray, judge: np.ndarray
 ) -> dict:
@@ -99,7 +93,7 @@ def boosted_predictions(
             m = lgb.train(BOOST, lgb.Dataset(matrix(train[~inner]), y[train[~inner]]), ROUNDS)
             oof[inner] = m.predict(matrix(train[inner]))
         m = lgb.train(BOOST, lgb.Dataset(matrix(train), y[train]), ROUNDS)
-        out[head] = m.predict(matrix(judge)) >= best_threshold(oof, y[train])
+        out[head] = m.predict(matrix(judge)) >= best_threshold(oof.tolist(), y[train].tolist())
     return out
 
 
@@ -108,14 +102,26 @@ def f1(gold: np.ndarray, pred: np.ndarray) -> float:
     return 2 * tp / (int(gold.sum()) + int(pred.sum())) if tp else 0.0
 
 
-def diff_interval(gold: np.ndarray, a: np.ndarray, b: np.ndarray, reps: int = 1000) -> tuple[float, float]:
+def diff_interval(
+    gold: np.ndarray, a: np.ndarray, b: np.ndarray, groups: list[np.ndarray], reps: int = 1000
+) -> tuple[float, float]:
+    """95 % interval of F1(a) - F1(b), resampling prompts with all their answers (``groups``: row indices per
+    prompt), as ``bench/detectors.py`` does: answers to one prompt are not independent."""
     rng = np.random.default_rng(0)
     d = []
     for _ in range(reps):
-        i = rng.integers(0, len(gold), len(gold))
+        i = np.concatenate([groups[k] for k in rng.integers(0, len(groups), len(groups))])
         d.append(f1(gold[i], a[i]) - f1(gold[i], b[i]))
     lo, hi = np.percentile(d, [2.5, 97.5])
     return float(lo), float(hi)
+
+
+def prompt_groups(rows: list[dict]) -> list[np.ndarray]:
+    """Row indices per normalised prompt (a reply without a prompt is its own group)."""
+    by_prompt: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_prompt[norm_prompt(r.get("prompt") or "") or f"(no prompt) {r['id']}"].append(i)
+    return [np.array(v) for v in by_prompt.values()]
 
 
 def main() -> int:
@@ -143,6 +149,7 @@ def main() -> int:
                 preds[d][h][judge] = p[h]
         print(f"  {src}: {len(judge)} rows judged", flush=True)
     not_hh = groups != "hh_rlhf_harmless"
+    by_prompt = prompt_groups(rows)
     out: dict = {"rows": len(rows), "tuning_rows": len(tuning), "spent_rows": len(spent), "designs": {}}
     print(f"\n{len(rows)} replies judged out of source ({len(tuning)} tuning + {len(spent)} spent held-out)")
     print(
@@ -152,7 +159,7 @@ def main() -> int:
         res, line = {}, f"{d:<12}"
         for h in HEADS:
             g = ys[h].astype(bool)
-            lo, hi = diff_interval(g, p[h], preds["shipped"][h]) if d != "shipped" else (0.0, 0.0)
+            lo, hi = diff_interval(g, p[h], preds["shipped"][h], by_prompt) if d != "shipped" else (0.0, 0.0)
             res[h] = {"f1": f1(g, p[h]), "f1_without_hh": f1(g[not_hh], p[h][not_hh]),
                       "diff_vs_shipped_95": [lo, hi]}  # fmt: skip
             line += f"{res[h]['f1']:>12.3f}{res[h]['f1_without_hh']:>9.3f}{f'{lo:+.3f}…{hi:+.3f}':>22}"
