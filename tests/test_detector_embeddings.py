@@ -1,0 +1,69 @@
+"""The embedding bench keeps its folds clean: components and scales are fitted on the training rows only, the
+added columns never alter the shipped samples, and a cached embedding is reused only for the same rows."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stylebias.extract.detectors.signals import Sample
+from stylebias.extract.detectors.training import Featurized
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "bench" / "labels"))
+# loaded from its file (bench/ holds scripts named like packages; see test_detector_bench.py)
+_spec = importlib.util.spec_from_file_location(
+    "bench_detector_embeddings", ROOT / "bench" / "detector_embeddings.py"
+)
+emb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(emb)
+
+
+def test_components_are_fitted_on_the_training_rows_alone() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 6))
+    train = np.arange(30)
+    a = emb.components(x, train, 3)
+    moved = x.copy()
+    moved[30:] += 100.0 * rng.normal(size=(10, 6))  # the judged rows change wildly
+    b = emb.components(moved, train, 3)
+    assert np.allclose(a[train], b[train])
+    assert np.allclose(a[train].mean(0), 0.0) and np.allclose(a[train].std(0), 1.0)
+    shifted = x.copy()
+    shifted[:30, 0] *= 10.0  # a training row change does move them
+    assert not np.allclose(emb.components(shifted, train, 3)[train], a[train])
+
+
+def test_a_constant_column_stays_zero_rather_than_nan() -> None:
+    x = np.column_stack([np.arange(5.0), np.full(5, 0.3)])
+    z = emb.standardised(x, np.arange(5))
+    assert not np.isnan(z).any()
+    assert np.all(z[:, 1] == 0.0)
+
+
+def test_columns_are_added_to_copies_of_both_samples() -> None:
+    f = Featurized(
+        flattery=Sample([["pos:0"]], [0], {"ctx:creative": 1.0}),
+        refusal=Sample([["rr:x"]], [0], {"words:<=10": 1.0}),
+    )
+    g = emb.with_columns(f, np.array([0.5, -1.0]), alone=False)
+    assert g.refusal.response == {"words:<=10": 1.0, "emb:0": 0.5, "emb:1": -1.0}
+    assert g.flattery.units == [["pos:0"]] and g.flattery.response["emb:1"] == -1.0
+    assert f.refusal.response == {"words:<=10": 1.0}  # the shipped sample is untouched
+    alone = emb.with_columns(f, np.array([0.5]), alone=True)
+    assert alone.refusal.units == [] and alone.refusal.response == {"emb:0": 0.5}
+
+
+def test_a_cache_is_reused_for_the_same_rows_only(tmp_path: Path) -> None:
+    rows = [{"id": "a", "prompt": "p", "response": "r"}, {"id": "b", "prompt": "q", "response": "s"}]
+    cache = tmp_path / "emb.npz"
+    np.savez(cache, ids=np.array(["a", "b"]), P=np.ones((2, 3)), H=np.zeros((2, 3)))
+    got = emb.embeddings(rows, tmp_path / "no-model-here", cache)  # a hit needs no encoder
+    assert set(got) == {"P", "H"} and got["P"].shape == (2, 3)
+    with pytest.raises(SystemExit):  # other rows: it must embed, and says what is missing
+        emb.embeddings(rows[::-1], tmp_path / "no-model-here", cache)
