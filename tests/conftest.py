@@ -24,6 +24,18 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def synthetic_explanation():
+    """``explain_battles`` on ``tests.test_explain_core.synthetic()`` (2,400 votes, nested 4 x 3 folds, trees,
+    30 bootstrap replicates, the BT view), fitted once per run: test_explain_core reads it and
+    test_explain_persist saves, reloads and tampers with its vote model. Tests only read it."""
+    from stylebias.explain import explain_battles
+    from tests.test_explain_core import SYNTHETIC_FIT, synthetic
+
+    df, X = synthetic()
+    return explain_battles(df, X, **SYNTHETIC_FIT)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_feature_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never read or write the user's feature cache (~/.cache/stylebias): one fresh cache per run."""

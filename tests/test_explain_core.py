@@ -17,6 +17,8 @@ from stylebias.explain.design import feature_groups, grouped_folds, prompt_group
 from stylebias.explain.votemodel import auc, calibration, log_loss
 
 FEATURES = ["tokens", "bold_count", "emoji_count", "refusal"]
+#: The explanation of ``synthetic()`` every test here reads (fitted once per run, conftest.py).
+SYNTHETIC_FIT = {"folds": 4, "inner_folds": 3, "seed": 3, "boot": 30}
 
 
 def synthetic(n: int = 2400, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -58,9 +60,9 @@ def synthetic(n: int = 2400, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]
 
 
 @pytest.fixture(scope="module")
-def result():
-    df, X = synthetic()
-    return explain_battles(df, X, folds=4, inner_folds=3, seed=3, boot=30)
+def result(synthetic_explanation):
+    """``explain_battles(*synthetic(), **SYNTHETIC_FIT)``, shared with test_explain_persist (conftest.py)."""
+    return synthetic_explanation
 
 
 def test_grouped_folds_partition_rows_and_keep_prompts_together():
@@ -189,7 +191,7 @@ def test_json_shape_sentence_and_determinism(result):
     assert s.startswith("m4 won ") and "% of its battles" in s and "style-neutral" in s
     assert result.top_movers(2) == list(result.models.sort_values("mover", ascending=False)["model"].head(2))
     df, X = synthetic()
-    again = explain_battles(df, X, folds=4, inner_folds=3, seed=3, boot=30).to_json()
+    again = explain_battles(df, X, **SYNTHETIC_FIT).to_json()
     assert json.dumps(again, sort_keys=True) == json.dumps(doc, sort_keys=True)
 
 

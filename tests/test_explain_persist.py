@@ -17,9 +17,13 @@ from .test_explain_core import synthetic
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
-    df, X = synthetic(n=1200, seed=5)
-    res = explain_battles(df, X, folds=3, inner_folds=3, seed=1, boot=0, bradley_terry=False)
+def fitted(tmp_path_factory, synthetic_explanation):
+    """The synthetic explanation test_explain_core reads (fitted once per run, conftest.py; its vote model has
+    trees, so the saved folder holds a booster), saved here. What these tests check - an exact round trip,
+    reuse without refit, tampering refused - does not depend on which fitted vote model is saved."""
+    df, X = synthetic()  # the same votes the shared explanation was fitted on (fresh copies)
+    res = synthetic_explanation
+    assert res.vote_model.booster is not None
     folder = tmp_path_factory.mktemp("vote") / "m"
     save_vote_model(res.vote_model, folder, data_description="synthetic")
     return df, X, res, folder
