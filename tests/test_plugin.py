@@ -376,7 +376,11 @@ def test_explain_with_battles_uses_the_vote_model(old_new):
     old, _ = old_new
     data = old.head(2000)
     sc = StyleControl().fit(data)
-    ex = sc.explain("model-7", data)
+    # extra keywords pass through to explain_battles; 2 x 2 folds instead of the default 5 x 5 (and 10
+    # bootstrap replicates instead of 100) because what is checked here - the delegation, the table's shape,
+    # points adding up to predicted minus neutral, the sentence - holds for any fold count
+    ex = sc.explain("model-7", data, folds=2, inner_folds=2, boot=10)
+    assert ex.attrs["result"].cv.folds == 2 and ex.attrs["result"].cv.inner_folds == 2  # passed through
     assert list(ex.columns) == ["group", "points"] and len(ex) >= 1
     # group points add up to the predicted minus style-neutral win rate, in points
     assert ex["points"].sum() == pytest.approx(100 * (ex.attrs["predicted"] - ex.attrs["neutral"]), abs=1e-9)
