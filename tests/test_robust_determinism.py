@@ -218,6 +218,9 @@ def test_report_html_and_json(battles_file, tmp_path, monkeypatch) -> None:
 
 @pytest.mark.slow
 def test_explain_json_and_csv(battles_file, tmp_path, monkeypatch) -> None:
+    """2 outer x 2 inner folds: every stage still runs (the nested choice with its residual trees, the final
+    fit, the bootstrap, the BT view), and whether its bytes depend on the worker count or the cache does not
+    depend on how many folds there are."""
     res = three_runs(
         tmp_path,
         monkeypatch,
@@ -227,9 +230,9 @@ def test_explain_json_and_csv(battles_file, tmp_path, monkeypatch) -> None:
             "--features",
             "style",
             "--folds",
-            "3",
+            "2",
             "--inner-folds",
-            "3",
+            "2",
             "--boot",
             "10",
             "--seed",
