@@ -134,6 +134,24 @@ def test_partitioned_fit_equals_the_in_memory_fit(name: str) -> None:
         np.testing.assert_array_equal(ref.raw.theta_, got.raw.theta_)
 
 
+@pytest.mark.parametrize("split", [False, True])
+def test_fit_design_without_tables_fits_the_same_estimators(split: bool) -> None:
+    """``tables=False`` (the vote model's cross-validation fits) skips only the rating and effect tables:
+    every part's estimators are the ones of the full result, to the bit."""
+    df = battles(1500, split=split)
+    design = Design(df["model_a"], df["model_b"], df["pref_a"].to_numpy(), df[FEATURES])
+    settings = FitSettings()  # "split": a split graph is fitted part by part
+    full = fit_design(design, settings, raw=False)
+    bare = fit_design(design, settings, raw=False, tables=False)
+    assert len(bare.all_parts()) == len(full.all_parts()) == (2 if split else 1)
+    for f, b in zip(full.all_parts(), bare.all_parts(), strict=True):
+        assert b.models.empty and b.features.empty and len(f.models) == len(f.controlled.models_)
+        assert b.controlled.models_ == f.controlled.models_ and b.component == f.component
+        np.testing.assert_array_equal(b.controlled.theta_, f.controlled.theta_)
+        np.testing.assert_array_equal(b.controlled.coef_, f.controlled.coef_)
+    pd.testing.assert_frame_equal(bare.excluded, full.excluded)
+
+
 def test_thin_models_and_features_dropped_as_in_memory() -> None:
     df = battles(seed=3)
     thin = df.iloc[:25].assign(model_b="thin-model")

@@ -56,7 +56,7 @@ class LinearFit:
     strength: dict[str, float]
     coef: np.ndarray  # one per column of X (0 for a left-out feature)
     gamma: np.ndarray  # per SD (= coef * scale)
-    result: RankResult  # the Bradley-Terry fit (warm start for refits)
+    result: RankResult  # the Bradley-Terry fit, estimators only (warm start for refits; no rating tables)
     converged: bool
 
     def margin(self, model_a: np.ndarray, model_b: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -106,13 +106,13 @@ def fit_linear(
     )
     settings = FitSettings(features=tuple(names) or None, reg=strength_reg, components="refuse")
     start = None if init is None else init.result
-    try:
-        result = fit_design(design, settings, raw=False, init=start)
+    try:  # only the estimators are read: no rating tables (tables=False)
+        result = fit_design(design, settings, raw=False, init=start, tables=False)
     except DataError:
         joined = join_parts(design)
         if joined is None:  # connected: the error is about something else
             raise
-        result = fit_design(joined, settings, raw=False, init=start)
+        result = fit_design(joined, settings, raw=False, init=start, tables=False)
     est = result.controlled
     gamma = np.zeros(len(scale))
     used = [features.index(f) for f in est.feature_names_]

@@ -179,7 +179,7 @@ def fit_strength(
     if len(y):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # separation / dropped-feature notices belong to `rank`
-            result = fit_design(design, settings or FitSettings(), raw=False)
+            result = fit_design(design, settings or FitSettings(), raw=False, tables=False)
         for part in result.all_parts():
             bt = part.controlled
             fits.append(bt)

@@ -22,7 +22,7 @@ from .design import components as graph_components
 from .design import encode_models
 from .estimator import StyleBT, describe_components
 from .gain import style_gain
-from .result import RankResult, model_table
+from .result import EXCLUDED_COLUMNS, FEATURE_COLUMNS, MODEL_COLUMNS, RankResult, model_table
 from .settings import FitSettings, check_components
 from .solver import LN10
 from .support import prompt_ids
@@ -274,6 +274,7 @@ def fit_design(
     winrate_vs: str | None = None,
     init: RankResult | None = None,
     raw: bool = True,
+    tables: bool = True,
 ) -> RankResult:
     """Raw and style-controlled ratings of every part the component policy keeps (the largest first).
 
@@ -281,6 +282,9 @@ def fit_design(
     them (default: ``settings.to_json()``), ``winrate_vs`` adds each model's style-neutral win rate against
     that model, ``init`` warm-starts every fit from a previous result on overlapping data (same optimum,
     fewer Newton iterations) and ``raw=False`` skips the raw fit (the controlled fit stands in for it).
+    ``tables=False`` leaves each part's ``models`` and ``features`` tables empty (and skips the style gain
+    they show): for callers that read only the fitted estimators, such as the vote model's hundreds of
+    cross-validation fits, where building those tables costs more than the Newton steps.
     """
     settings.check()
     enc_all = encode_models(design.model_a, design.model_b)
@@ -307,6 +311,7 @@ def fit_design(
                 winrate_vs=winrate_vs if winrate_vs in known else None,
                 init=donor(init, part.models),
                 raw=raw,
+                tables=tables,
             )
         except DataError as exc:  # one part that cannot be fitted does not hide the others
             skipped.append(
@@ -412,8 +417,10 @@ def fit_part(
     winrate_vs: str | None = None,
     init: RankResult | None = None,
     raw: bool = True,
+    tables: bool = True,
 ) -> RankResult:
-    """The raw and style-controlled fits of one connected set of models, and their model table."""
+    """The raw and style-controlled fits of one connected set of models, and their model table (empty
+    ``models`` and ``features`` tables with ``tables=False``, see :func:`fit_design`)."""
     params = settings.estimator_params()
     ma, mb = np.asarray(design.model_a, dtype=object), np.asarray(design.model_b, dtype=object)
     y, X, w = design.pref_a, design.X, design.weights
@@ -456,6 +463,16 @@ def fit_part(
             **given,
         )
     plain = controlled if plain is None else plain
+    if not tables:
+        return RankResult(
+            models=pd.DataFrame(columns=list(MODEL_COLUMNS)),
+            features=pd.DataFrame(columns=list(FEATURE_COLUMNS)),
+            excluded=pd.DataFrame(columns=EXCLUDED_COLUMNS),
+            data={},
+            settings={},
+            controlled=controlled,
+            raw=plain,
+        )
     gain = style_gain(controlled, plain, design, paired_bootstrap=paired)
     return part_result(controlled, plain, gain, winrate_vs)
 
