@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -41,11 +42,19 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
+# the designs bench is loaded from its file, not by putting bench/ on sys.path: bench/ holds scripts named like
+# packages (coverage.py), which would shadow them for every later import
+_spec = importlib.util.spec_from_file_location(
+    "bench_detector_designs", ROOT / "bench" / "detector_designs.py"
+)
+designs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(designs)
+HEADS, SPENT, diff_interval, f1, prompt_groups = (
+    designs.HEADS, designs.SPENT, designs.diff_interval, designs.f1, designs.prompt_groups
+)  # fmt: skip
 
 import load as labels  # noqa: E402
-from detector_designs import HEADS, SPENT, diff_interval, f1, prompt_groups  # noqa: E402
 
 from stylebias.extract.detectors.signals import Sample, _last_turn  # noqa: E402
 from stylebias.extract.detectors.training import TARGETS, Featurized, featurize, fit_heads, predict  # noqa: E402

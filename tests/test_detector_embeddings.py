@@ -14,7 +14,6 @@ from stylebias.extract.detectors.signals import Sample
 from stylebias.extract.detectors.training import Featurized
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
 # loaded from its file (bench/ holds scripts named like packages; see test_detector_bench.py)
 _spec = importlib.util.spec_from_file_location(
@@ -67,3 +66,10 @@ def test_a_cache_is_reused_for_the_same_rows_only(tmp_path: Path) -> None:
     assert set(got) == {"P", "H"} and got["P"].shape == (2, 3)
     with pytest.raises(SystemExit):  # other rows: it must embed, and says what is missing
         emb.embeddings(rows[::-1], tmp_path / "no-model-here", cache)
+
+
+def test_loading_the_bench_leaves_bench_off_the_import_path() -> None:
+    """bench/coverage.py would shadow the coverage package (numba, under shap, imports it) for the session."""
+    assert str(ROOT / "bench") not in sys.path
+    found = importlib.util.find_spec("coverage")  # the real package, or none when it is not installed
+    assert found is None or Path(found.origin) != ROOT / "bench" / "coverage.py"
