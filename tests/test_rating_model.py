@@ -246,6 +246,39 @@ def test_fit_returns_self_and_no_global_state():
     np.testing.assert_array_equal(StyleBT().fit(ma, mb, y, X, ["l", "m"]).ratings_, r1)
 
 
+def test_blas_is_held_at_one_thread_until_the_last_holder_leaves(monkeypatch):
+    """Fits limit BLAS to one thread; nested fits and fits on worker threads share the first holder's limit
+    (threadpoolctl looks at the loaded libraries once), and the last to leave restores the thread counts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import threadpoolctl
+
+    from stylebias.rating.estimator import one_blas_thread
+
+    def blas() -> set[int]:
+        return {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+
+    ma, mb, y, X, *_ = sim(3, n=300)
+    real = threadpoolctl.threadpool_limits
+    taken = []
+    with real(limits=2, user_api="blas"):
+        before = blas()
+        monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda **kw: taken.append(kw) or real(**kw))
+        with one_blas_thread():
+            assert blas() == {1}
+            with one_blas_thread():
+                pass
+            assert blas() == {1}  # an inner holder leaving does not give the limit back
+            with ThreadPoolExecutor(3) as pool:
+                fits = [pool.submit(StyleBT().fit, ma, mb, y, X, ["l", "m"]) for _ in range(3)]
+                assert all(f.result().converged_ for f in fits)
+            assert blas() == {1}
+        assert taken == [{"limits": 1, "user_api": "blas"}]  # looked up once, by the first holder
+        assert blas() == before
+        StyleBT().fit(ma, mb, y)  # alone, a fit takes the limit and gives it back
+        assert len(taken) == 2 and blas() == before
+
+
 def test_predict_with_plain_array_after_a_feature_was_dropped():
     """A constant column is dropped by the fit; an array with every input column still predicts, in order."""
     import warnings

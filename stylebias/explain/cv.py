@@ -125,9 +125,9 @@ def nested_cv(
 
     Returns the report and the :class:`Selection` made on all battles (the model whose explanations are shown).
     """
-    from threadpoolctl import threadpool_limits
+    from ..rating.estimator import one_blas_thread
 
-    with threadpool_limits(limits=1, user_api="blas"), quiet_fits():
+    with one_blas_thread(), quiet_fits():
         return _nested_cv(v, folds, inner_folds, seed, reg, search)
 
 

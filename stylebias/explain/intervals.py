@@ -100,7 +100,7 @@ def bootstrap_attribution(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from threadpoolctl import threadpool_limits
+    from ..rating.estimator import one_blas_thread
 
     M, G = len(index.models), len(groups)
     pred = np.empty((rounds, M))
@@ -116,7 +116,7 @@ def bootstrap_attribution(
     workers = max(1, min(rounds, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1)))
     with (
         task("bootstrap intervals (prompts resampled)", total=rounds) as advance,
-        threadpool_limits(limits=1, user_api="blas"),
+        one_blas_thread(),
         quiet_fits(),
     ):
         if workers == 1:

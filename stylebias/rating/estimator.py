@@ -13,9 +13,11 @@ Identification. The penalty identifies the ratings: the log-loss is unchanged by
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from statistics import NormalDist
 from typing import Any
 
@@ -47,6 +49,37 @@ EFFECT_COLUMNS = (
     "verdict",
     "sentence",
 )
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_HOLDERS = 0
+_BLAS_LIMIT: Any = None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS limited to one thread while any caller is inside (``threadpoolctl``; see :meth:`StyleBT.fit`).
+
+    The limit is process-wide, so it is taken by the first caller to enter and given back (the original
+    thread counts restored) by the last to leave, whatever the nesting or the threads: a fit inside the
+    explanation's cross-validation, or on a bootstrap worker thread, finds it held and does not look again.
+    Looking means reading ``/proc/self/maps`` and matching every loaded library, about 3 ms: more than a
+    small fit's Newton steps, and the vote model makes hundreds of such fits.
+    """
+    global _BLAS_HOLDERS, _BLAS_LIMIT
+    with _BLAS_LOCK:
+        if _BLAS_HOLDERS == 0:
+            from threadpoolctl import threadpool_limits
+
+            _BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
+        _BLAS_HOLDERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_HOLDERS -= 1
+            if _BLAS_HOLDERS == 0:
+                limit, _BLAS_LIMIT = _BLAS_LIMIT, None
+                limit.restore_original_limits()
 
 
 class StyleBT:
@@ -145,9 +178,7 @@ class StyleBT:
         Cholesky factorisation of the ~135x135 Hessian, which threaded OpenBLAS made 50x slower on a
         2-core machine with other load, and parallelism comes from bootstrap workers instead.
         """
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
+        with one_blas_thread():
             return self._fit(
                 model_a,
                 model_b,

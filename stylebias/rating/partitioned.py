@@ -439,11 +439,11 @@ def fit_partitions(
     ``features`` are the raw pair-feature columns of every chunk (empty: no style control); the rest is as
     in :func:`~.fit.fit_design`, whose result this equals up to floating-point summation order.
     """
-    from threadpoolctl import threadpool_limits
+    from .estimator import one_blas_thread
 
     settings.check()
     features = list(features)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         with task(f"summarising {len(engine)} partitions", total=None):
             table = PairTable.of(engine.reduce(summarise_chunk, combine_summaries, features))
         parts, excluded, _ = plan_parts(
