@@ -124,6 +124,30 @@ def prompt_groups(rows: list[dict]) -> list[np.ndarray]:
     return [np.array(v) for v in by_prompt.values()]
 
 
+def judged_table(rows: list[dict], ys: dict, preds: dict, width: int = 12) -> dict:
+    """Print and return, per design and head, the pooled F1, the same without the red-team chats and the 95 %
+    interval of the F1 difference from ``preds["shipped"]``."""
+    groups = np.array([r["source"] for r in rows])
+    not_hh = groups != "hh_rlhf_harmless"
+    by_prompt = prompt_groups(rows)
+    print(
+        f"{'design':<{width}}"
+        + "".join(f"{h + ' F1':>12}{'w/o HH':>9}{'Δ vs shipped (95%)':>22}" for h in HEADS)
+    )
+    out = {}
+    for d, p in preds.items():
+        res, line = {}, f"{d:<{width}}"
+        for h in HEADS:
+            g = ys[h].astype(bool)
+            lo, hi = diff_interval(g, p[h], preds["shipped"][h], by_prompt) if d != "shipped" else (0.0, 0.0)
+            res[h] = {"f1": f1(g, p[h]), "f1_without_hh": f1(g[not_hh], p[h][not_hh]),
+                      "diff_vs_shipped_95": [lo, hi]}  # fmt: skip
+            line += f"{res[h]['f1']:>12.3f}{res[h]['f1_without_hh']:>9.3f}{f'{lo:+.3f}…{hi:+.3f}':>22}"
+        out[d] = res
+        print(line)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
@@ -148,23 +172,9 @@ def main() -> int:
             for h in HEADS:
                 preds[d][h][judge] = p[h]
         print(f"  {src}: {len(judge)} rows judged", flush=True)
-    not_hh = groups != "hh_rlhf_harmless"
-    by_prompt = prompt_groups(rows)
-    out: dict = {"rows": len(rows), "tuning_rows": len(tuning), "spent_rows": len(spent), "designs": {}}
+    out: dict = {"rows": len(rows), "tuning_rows": len(tuning), "spent_rows": len(spent)}
     print(f"\n{len(rows)} replies judged out of source ({len(tuning)} tuning + {len(spent)} spent held-out)")
-    print(
-        f"{'design':<12}" + "".join(f"{h + ' F1':>12}{'w/o HH':>9}{'Δ vs shipped (95%)':>22}" for h in HEADS)
-    )
-    for d, p in preds.items():
-        res, line = {}, f"{d:<12}"
-        for h in HEADS:
-            g = ys[h].astype(bool)
-            lo, hi = diff_interval(g, p[h], preds["shipped"][h], by_prompt) if d != "shipped" else (0.0, 0.0)
-            res[h] = {"f1": f1(g, p[h]), "f1_without_hh": f1(g[not_hh], p[h][not_hh]),
-                      "diff_vs_shipped_95": [lo, hi]}  # fmt: skip
-            line += f"{res[h]['f1']:>12.3f}{res[h]['f1_without_hh']:>9.3f}{f'{lo:+.3f}…{hi:+.3f}':>22}"
-        out["designs"][d] = res
-        print(line)
+    out["designs"] = judged_table(rows, ys, preds)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0

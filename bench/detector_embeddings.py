@@ -50,9 +50,7 @@ _spec = importlib.util.spec_from_file_location(
 )
 designs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(designs)
-HEADS, SPENT, diff_interval, f1, prompt_groups = (
-    designs.HEADS, designs.SPENT, designs.diff_interval, designs.f1, designs.prompt_groups
-)  # fmt: skip
+HEADS, SPENT = designs.HEADS, designs.SPENT
 
 import load as labels  # noqa: E402
 
@@ -215,20 +213,8 @@ def main() -> int:
             for h, p in fold_predictions(rows, feats, emb, d, train, judge).items():
                 preds[d][h][judge] = p
         print(f"  {src}: {len(judge)} rows judged", flush=True)
-    not_hh = groups != "hh_rlhf_harmless"
-    by_prompt = prompt_groups(rows)
-    out: dict = {"rows": len(rows), "designs": {}}
-    print(f"\n{len(rows)} replies judged out of source; pooled F1, without the red-team chats, Δ vs shipped")
-    for d, p in preds.items():
-        res, line = {}, f"{d:<18}"
-        for h in HEADS:
-            g = ys[h]
-            lo, hi = diff_interval(g, p[h], preds["shipped"][h], by_prompt) if d != "shipped" else (0.0, 0.0)
-            res[h] = {"f1": f1(g, p[h]), "f1_without_hh": f1(g[not_hh], p[h][not_hh]),
-                      "diff_vs_shipped_95": [lo, hi]}  # fmt: skip
-            line += f"  {h} {res[h]['f1']:.3f} ({res[h]['f1_without_hh']:.3f}) {lo:+.3f}…{hi:+.3f}"
-        out["designs"][d] = res
-        print(line)
+    print(f"\n{len(rows)} replies judged out of source")
+    out = {"rows": len(rows), "designs": designs.judged_table(rows, ys, preds, width=18)}
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0

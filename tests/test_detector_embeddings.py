@@ -73,3 +73,22 @@ def test_loading_the_bench_leaves_bench_off_the_import_path() -> None:
     assert str(ROOT / "bench") not in sys.path
     found = importlib.util.find_spec("coverage")  # the real package, or none when it is not installed
     assert found is None or Path(found.origin) != ROOT / "bench" / "coverage.py"
+
+
+def test_the_table_scores_each_design_against_the_shipped_one() -> None:
+    rows = [
+        {"id": str(i), "source": s, "prompt": f"p{i}"}
+        for i, s in enumerate(["a", "a", "hh_rlhf_harmless", "b"])
+    ]
+    gold = np.array([1, 0, 1, 1], dtype=bool)
+    ys = {h: gold for h in emb.HEADS}
+    shipped = np.array([1, 0, 0, 1], dtype=bool)  # F1 0.8; without the red-team row 1.0
+    perfect = gold.copy()
+    preds = {"shipped": dict.fromkeys(emb.HEADS, shipped), "other": dict.fromkeys(emb.HEADS, perfect)}
+    out = emb.designs.judged_table(rows, ys, preds)
+    assert out["shipped"]["any"]["f1"] == pytest.approx(0.8)
+    assert out["shipped"]["any"]["f1_without_hh"] == 1.0
+    assert out["shipped"]["full"]["diff_vs_shipped_95"] == [0.0, 0.0]
+    assert out["other"]["flattery"]["f1"] == 1.0
+    lo, hi = out["other"]["flattery"]["diff_vs_shipped_95"]
+    assert 0.0 <= lo <= hi <= 1.0  # never worse than shipped on any resample
