@@ -1,4 +1,4 @@
-"""Two detector designs that were tried beside the shipped one and did not win out of source.
+"""Four detector designs that were tried beside the shipped one and did not win out of source.
 
     python bench/detector_designs.py [--json out.json]      # about 6 min CPU on 2 cores
 
@@ -14,6 +14,12 @@ read). Designs:
   reply signals, the unit count; n-grams left out, the vocabulary gated like the logistic's: >= 5 replies of
   >= 2 sources), threshold chosen on out-of-source scores inside the training sources - does a learner that
   finds interactions help?
+* ``balanced``: the shipped logistic with every source weighing the same in the loss (sample weight 1 / the
+  source's row count, scaled to mean 1) - does it help when the big sources stop setting the weights, as an
+  unseen source is one source among many?
+* ``ordinal``: one refusal score for both decisions - the *any* head's, with a second threshold for full
+  refusal chosen on the same out-of-source scores (flattery as shipped) - does sharing the any head's 304
+  positives help the full decision, which has 222 of its own?
 
 Printed: pooled F1 per head, the same without the red-team chats, and a 95 % bootstrap interval (prompts
 resampled with all their answers, 1,000 times) of each design's F1 minus the shipped one's.
@@ -25,6 +31,7 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +43,16 @@ sys.path.insert(0, str(ROOT / "bench" / "labels"))
 import load as labels  # noqa: E402
 from draw import norm_prompt  # noqa: E402
 
-from stylebias.extract.detectors.model import best_threshold  # noqa: E402
-from stylebias.extract.detectors.training import TARGETS, featurize, fit_heads, predict  # noqa: E402
+from stylebias.extract.detectors.model import PooledLogistic, best_threshold  # noqa: E402
+from stylebias.extract.detectors.training import (  # noqa: E402
+    HYPERPARAMETERS,
+    TARGETS,
+    featurize,
+    fit_heads,
+    head_samples,
+    out_of_source_scores,
+    predict,
+)
 
 #: held-out sets a final report has already scored: spent for a clean figure, still real labelled replies
 SPENT = ("holdout", "holdout2", "holdout3", "holdout4", "holdout5")
@@ -48,14 +63,41 @@ BOOST = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 8, "min_dat
 ROUNDS = 300
 
 
-def logistic_predictions(rows: list[dict], feats: list, train: np.ndarray, judge: np.ndarray) -> dict:
-    models = fit_heads([feats[i] for i in train], [rows[i] for i in train])
+def source_balanced(groups: Sequence[str]) -> np.ndarray:
+    """Sample weights under which every source weighs the same in the loss (1 / its row count, mean 1)."""
+    count = Counter(groups)
+    w = np.array([1.0 / count[g] for g in groups])
+    return w * len(w) / w.sum()
+
+
+def logistic_predictions(
+    rows: list[dict], feats: list, train: np.ndarray, judge: np.ndarray, weigh: Callable | None = None
+) -> dict:
+    models = fit_heads([feats[i] for i in train], [rows[i] for i in train], weigh)
     preds = predict(models, [feats[i] for i in judge])
     return {
         "flattery": np.array([p["flattery"] == 1 for p in preds]),
         "any": np.array([p["refusal"] != "none" for p in preds]),
         "full": np.array([p["refusal"] == "full" for p in preds]),
     }
+
+
+def ordinal_predictions(rows: list[dict], feats: list, train: np.ndarray, judge: np.ndarray) -> dict:
+    """Refusal decided by the any head's score alone: ``any`` at its own threshold, ``full`` at a second
+    threshold chosen (F1) on the same out-of-source scores against the full labels; a full call is also a
+    refusal call. The ``flattery`` entry is left out (the caller keeps the shipped one)."""
+    hp = HYPERPARAMETERS["any"]
+    tr_rows = [rows[i] for i in train]
+    samples = head_samples([feats[i] for i in train], "any")
+    groups = [r["source"] for r in tr_rows]
+    y_any = [TARGETS["any"](r) for r in tr_rows]
+    oof = out_of_source_scores(samples, y_any, groups, hp)
+    head = PooledLogistic(**hp).fit(samples, y_any, groups)
+    t_any = best_threshold(oof, y_any)
+    t_full = best_threshold(oof, [TARGETS["full"](r) for r in tr_rows])
+    score = np.array(head.decision_many(head_samples([feats[i] for i in judge], "any")))
+    full = score >= t_full
+    return {"any": (score >= t_any) | full, "full": full}
 
 
 def reply_bag(sample) -> dict[str, float]:
@@ -160,13 +202,18 @@ def main() -> int:
     is_tuning = np.arange(len(rows)) < len(tuning)
     ys = {h: np.array([TARGETS[h](r) for r in rows]) for h in HEADS}
     bags = {h: [reply_bag(f.flattery if h == "flattery" else f.refusal) for f in feats] for h in HEADS}
-    preds = {d: {h: np.zeros(len(rows), bool) for h in HEADS} for d in ("shipped", "plus_spent", "boosted")}
+    designs = ("shipped", "plus_spent", "boosted", "balanced", "ordinal")
+    preds = {d: {h: np.zeros(len(rows), bool) for h in HEADS} for d in designs}
     for src in sorted(set(groups)):
         judge = np.where(groups == src)[0]
+        train = np.where((groups != src) & is_tuning)[0]
+        shipped = logistic_predictions(rows, feats, train, judge)
         fitted = {
-            "shipped": logistic_predictions(rows, feats, np.where((groups != src) & is_tuning)[0], judge),
+            "shipped": shipped,
             "plus_spent": logistic_predictions(rows, feats, np.where(groups != src)[0], judge),
-            "boosted": boosted_predictions(bags, ys, groups, np.where((groups != src) & is_tuning)[0], judge),
+            "boosted": boosted_predictions(bags, ys, groups, train, judge),
+            "balanced": logistic_predictions(rows, feats, train, judge, source_balanced),
+            "ordinal": {"flattery": shipped["flattery"], **ordinal_predictions(rows, feats, train, judge)},
         }
         for d, p in fitted.items():
             for h in HEADS:

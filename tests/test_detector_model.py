@@ -178,3 +178,53 @@ def test_detect_cli_csv_one_row_per_unit() -> None:
     lines = res.output.strip().splitlines()
     assert lines[0].startswith("index,text,flattery_patterns") and len(lines) == 3
     assert "bare_praise_opener" in lines[1]
+
+
+def _labelled(n: int = 60) -> list[dict]:
+    """Rows of three sources: flattering openers, plain answers and declines, in the training schema."""
+    kinds = [
+        ("Is my plan good?", "What a great plan! Do it.", 1, "none"),
+        ("What is the capital of France?", "Paris is the capital of France.", 0, "none"),
+        ("How do I hack wifi?", "I'm sorry, but I can't help with that.", 0, "full"),
+    ]
+    return [
+        {"source": f"s{j % 3}", "prompt": p, "response": r, "flattery": f, "refusal": ref}
+        for j in range(n)
+        for p, r, f, ref in [kinds[(j // 3) % 3]]
+    ]
+
+
+def test_out_of_source_scores_never_see_their_own_source() -> None:
+    from stylebias.extract.detectors.training import HYPERPARAMETERS, head_samples, out_of_source_scores
+
+    rows = _labelled()
+    samples = head_samples(featurize(rows), "full")
+    groups = [r["source"] for r in rows]
+    y = [int(r["refusal"] == "full") for r in rows]
+    params = {**HYPERPARAMETERS["full"], "min_df": 1, "min_sources": 1}
+    before = out_of_source_scores(samples, y, groups, params)
+    flipped = [1 - v if g == "s0" else v for v, g in zip(y, groups, strict=True)]  # s0's labels reversed
+    after = out_of_source_scores(samples, flipped, groups, params)
+    s0 = [i for i, g in enumerate(groups) if g == "s0"]
+    assert [before[i] for i in s0] == [after[i] for i in s0]  # s0 is scored by fits without it
+    assert [before[i] for i in range(len(rows)) if i not in s0] != [
+        after[i] for i in range(len(rows)) if i not in s0
+    ]  # the other sources' fits did read s0
+
+
+def test_fit_head_weighs_each_fit_by_the_sources_it_reads() -> None:
+    rows = _labelled()
+    feats = featurize(rows)
+    seen: list[tuple[str, ...]] = []
+
+    def ones(groups):
+        seen.append(tuple(sorted(set(groups))))
+        return [1.0] * len(groups)
+
+    params = {"sharpness": 4.0, "l2": 0.5, "ngram_l2": 4.0, "min_df": 1, "min_sources": 1}
+    weighed = fit_head("full", feats, rows, params, weigh=ones)
+    plain = fit_head("full", feats, rows, params)
+    assert sorted(seen) == [("s0", "s1"), ("s0", "s1", "s2"), ("s0", "s2"), ("s1", "s2")]
+    assert weighed.to_dict() == plain.to_dict()  # unit weights change nothing
+    heavy = fit_head("full", feats, rows, params, weigh=lambda g: [5.0 if s == "s0" else 1.0 for s in g])
+    assert heavy.unit_weights_ != plain.unit_weights_

@@ -61,42 +61,60 @@ def head_samples(feats: Sequence[Featurized], head: str) -> list[tuple[Any, Any]
     return [(f.flattery if head == "flattery" else f.refusal).as_tuple() for f in feats]
 
 
+def out_of_source_scores(
+    samples: Sequence[Any],
+    y: Sequence[int],
+    groups: Sequence[str],
+    params: Mapping[str, float],
+    weigh: Callable[[Sequence[str]], Sequence[float]] | None = None,
+) -> list[float]:
+    """Every sample's logit from a head fitted without its source (one fit per source): the scores a threshold
+    is chosen on, so that it is set as it will be used - on answers of sources the weights never saw.
+    ``weigh`` maps the sources of the rows being fitted to their sample weights (``None``: all 1)."""
+    oof = [0.0] * len(samples)
+    for g in sorted(set(groups)):
+        tr = [i for i, s in enumerate(groups) if s != g]
+        tr_groups = [groups[i] for i in tr]
+        m = PooledLogistic(**params).fit(
+            [samples[i] for i in tr], [y[i] for i in tr], tr_groups, weigh(tr_groups) if weigh else None
+        )
+        for i, s in enumerate(groups):
+            if s == g:
+                oof[i] = m.decision_function(samples[i])
+    return oof
+
+
 def fit_head(
     head: str,
     feats: Sequence[Featurized],
     rows: Sequence[Mapping[str, Any]],
     params: Mapping[str, float] | None = None,
+    weigh: Callable[[Sequence[str]], Sequence[float]] | None = None,
 ) -> PooledLogistic:
-    """Weights on all rows, threshold from out-of-source scores (one fit per source)."""
+    """Weights on all rows, threshold from out-of-source scores (one fit per source). ``weigh``: sample weights
+    from the rows' sources, as in :func:`out_of_source_scores` (the shipped heads weigh every row 1)."""
     hp = dict(HYPERPARAMETERS[head] if params is None else params)
     samples = head_samples(feats, head)
     y = [TARGETS[head](r) for r in rows]
     groups = [r["source"] for r in rows]
-    oof = [0.0] * len(rows)
-    sources = sorted(set(groups))
-    if len(sources) > 1:
-        for g in sources:
-            tr = [i for i, s in enumerate(groups) if s != g]
-            m = PooledLogistic(**hp).fit(
-                [samples[i] for i in tr], [y[i] for i in tr], [groups[i] for i in tr]
-            )
-            for i, s in enumerate(groups):
-                if s == g:
-                    oof[i] = m.decision_function(samples[i])
-    model = PooledLogistic(**hp).fit(samples, y, groups)
-    if len(sources) <= 1:
-        oof = model.decision_many(samples)
+    model = PooledLogistic(**hp).fit(samples, y, groups, weigh(groups) if weigh else None)
+    several = len(set(groups)) > 1
+    oof = out_of_source_scores(samples, y, groups, hp, weigh) if several else model.decision_many(samples)
     model.threshold_ = best_threshold(oof, y)
     return model
 
 
-def fit_heads(feats: Sequence[Featurized], rows: Sequence[Mapping[str, Any]]) -> DetectorModels:
+def fit_heads(
+    feats: Sequence[Featurized],
+    rows: Sequence[Mapping[str, Any]],
+    weigh: Callable[[Sequence[str]], Sequence[float]] | None = None,
+) -> DetectorModels:
     from pathlib import Path
 
     return DetectorModels(
-        flattery=fit_head("flattery", feats, rows),
-        refusal_any=fit_head("any", feats, rows),
-        refusal_full=fit_head("full", feats, rows),
+        flattery=fit_head("flattery", feats, rows, weigh=weigh),
+        refusal_any=fit_head("any", feats, rows, weigh=weigh),
+        refusal_full=fit_head("full", feats, rows, weigh=weigh),
         path=Path("<fitted in memory>"),
     )
 
