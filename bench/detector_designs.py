@@ -1,4 +1,4 @@
-"""Four detector designs that were tried beside the shipped one and did not win out of source.
+"""Four detector designs that were tried beside the shipped one and did not win out of source, and one bound.
 
     python bench/detector_designs.py [--json out.json]      # about 6 min CPU on 2 cores
 
@@ -20,6 +20,10 @@ read). Designs:
 * ``ordinal``: one refusal score for both decisions - the *any* head's, with a second threshold for full
   refusal chosen on the same out-of-source scores (flattery as shipped) - does sharing the any head's 304
   positives help the full decision, which has 222 of its own?
+* ``red_team_known`` (a bound, not a design: it reads which source a reply is from): the shipped logistic with
+  the harmful-prompt context (``features/prompts.yaml``) replaced by the truth - exactly the prompts of the
+  red-team chats. Half of HH's full refusals are deflections without refusal wording that are called ``none``;
+  would recognising the adversarial prompt better let the signals that read it catch them?
 
 Printed: pooled F1 per head, the same without the red-team chats, and a 95 % bootstrap interval (prompts
 resampled with all their answers, 1,000 times) of each design's F1 minus the shipped one's.
@@ -31,8 +35,10 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -44,6 +50,7 @@ import load as labels  # noqa: E402
 from draw import norm_prompt  # noqa: E402
 
 from stylebias.extract.detectors.model import PooledLogistic, best_threshold  # noqa: E402
+from stylebias.extract.detectors.patterns import DetectorSpec  # noqa: E402
 from stylebias.extract.detectors.training import (  # noqa: E402
     HYPERPARAMETERS,
     TARGETS,
@@ -57,6 +64,7 @@ from stylebias.extract.detectors.training import (  # noqa: E402
 #: held-out sets a final report has already scored: spent for a clean figure, still real labelled replies
 SPENT = ("holdout", "holdout2", "holdout3", "holdout4", "holdout5")
 HEADS = ("flattery", "any", "full")
+RED_TEAM = "hh_rlhf_harmless"
 BOOST = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 8, "min_data_in_leaf": 10,
          "feature_fraction": 0.5, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
          "verbose": -1, "num_threads": 2, "seed": 1}  # fmt: skip
@@ -82,10 +90,13 @@ def logistic_predictions(
     }
 
 
-def ordinal_predictions(rows: list[dict], feats: list, train: np.ndarray, judge: np.ndarray) -> dict:
+def ordinal_predictions(
+    rows: list[dict], feats: list, train: np.ndarray, judge: np.ndarray
+) -> tuple[dict, np.ndarray]:
     """Refusal decided by the any head's score alone: ``any`` at its own threshold, ``full`` at a second
     threshold chosen (F1) on the same out-of-source scores against the full labels; a full call is also a
-    refusal call. The ``flattery`` entry is left out (the caller keeps the shipped one)."""
+    refusal call. Returns the decisions (no ``flattery`` entry: the caller keeps the shipped one) and the
+    judged rows' scores."""
     hp = HYPERPARAMETERS["any"]
     tr_rows = [rows[i] for i in train]
     samples = head_samples([feats[i] for i in train], "any")
@@ -97,7 +108,41 @@ def ordinal_predictions(rows: list[dict], feats: list, train: np.ndarray, judge:
     t_full = best_threshold(oof, [TARGETS["full"](r) for r in tr_rows])
     score = np.array(head.decision_many(head_samples([feats[i] for i in judge], "any")))
     full = score >= t_full
-    return {"any": (score >= t_any) | full, "full": full}
+    return {"any": (score >= t_any) | full, "full": full}, score
+
+
+def auc(score: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(a ``pos`` row scores above a ``neg`` row), ties counted half (the Mann-Whitney statistic)."""
+    a, b = score[pos], score[neg]
+    return float((a[:, None] > b[None]).mean() + 0.5 * (a[:, None] == b[None]).mean())
+
+
+def ordinal_separation(rows: list[dict], score: np.ndarray, keep: np.ndarray) -> dict[str, float]:
+    """How well the any head's out-of-source score orders the three refusal labels on the ``keep`` rows: if
+    it cannot tell full from partial, no second threshold on it can."""
+    lab = np.array([r["refusal"] for r in rows])
+    out = {
+        f"{a}_vs_{b}": auc(score, keep & (lab == a), keep & (lab == b))
+        for a, b in (("full", "partial"), ("full", "none"), ("partial", "none"))
+    }
+    print(
+        "the any head's score, out of source, tuning rows: AUC "
+        + ", ".join(f"{k} {v:.3f}" for k, v in out.items())
+    )
+    return out
+
+
+@contextmanager
+def harmful_is(prompts: set[str]) -> Iterator[None]:
+    """Within the block the ``harmful`` prompt context matches exactly ``prompts`` (every other context as
+    written), for every reader of it: the rules' scope and decision table and the classifiers' signals."""
+    written = DetectorSpec.prompt_matches
+
+    def matches(self: DetectorSpec, context: str, prompt: str | None) -> bool:
+        return prompt in prompts if context == "harmful" else written(self, context, prompt)
+
+    with mock.patch.object(DetectorSpec, "prompt_matches", matches):
+        yield
 
 
 def reply_bag(sample) -> dict[str, float]:
@@ -170,7 +215,7 @@ def judged_table(rows: list[dict], ys: dict, preds: dict, width: int = 12) -> di
     """Print and return, per design and head, the pooled F1, the same without the red-team chats and the 95 %
     interval of the F1 difference from ``preds["shipped"]``."""
     groups = np.array([r["source"] for r in rows])
-    not_hh = groups != "hh_rlhf_harmless"
+    not_hh = groups != RED_TEAM
     by_prompt = prompt_groups(rows)
     print(
         f"{'design':<{width}}"
@@ -198,22 +243,27 @@ def main() -> int:
     spent = [r for s in SPENT for r in labels.held_out_rows(s, final_report=True)]
     rows = tuning + spent
     feats = featurize(rows)
+    with harmful_is({r["prompt"] for r in rows if r["source"] == RED_TEAM}):
+        feats_known = featurize(rows)
     groups = np.array([r["source"] for r in rows])
     is_tuning = np.arange(len(rows)) < len(tuning)
     ys = {h: np.array([TARGETS[h](r) for r in rows]) for h in HEADS}
     bags = {h: [reply_bag(f.flattery if h == "flattery" else f.refusal) for f in feats] for h in HEADS}
-    designs = ("shipped", "plus_spent", "boosted", "balanced", "ordinal")
+    designs = ("shipped", "plus_spent", "boosted", "balanced", "ordinal", "red_team_known")
     preds = {d: {h: np.zeros(len(rows), bool) for h in HEADS} for d in designs}
+    any_score = np.zeros(len(rows))
     for src in sorted(set(groups)):
         judge = np.where(groups == src)[0]
         train = np.where((groups != src) & is_tuning)[0]
         shipped = logistic_predictions(rows, feats, train, judge)
+        ordinal, any_score[judge] = ordinal_predictions(rows, feats, train, judge)
         fitted = {
             "shipped": shipped,
             "plus_spent": logistic_predictions(rows, feats, np.where(groups != src)[0], judge),
             "boosted": boosted_predictions(bags, ys, groups, train, judge),
             "balanced": logistic_predictions(rows, feats, train, judge, source_balanced),
-            "ordinal": {"flattery": shipped["flattery"], **ordinal_predictions(rows, feats, train, judge)},
+            "ordinal": {"flattery": shipped["flattery"], **ordinal},
+            "red_team_known": logistic_predictions(rows, feats_known, train, judge),
         }
         for d, p in fitted.items():
             for h in HEADS:
@@ -221,7 +271,8 @@ def main() -> int:
         print(f"  {src}: {len(judge)} rows judged", flush=True)
     out: dict = {"rows": len(rows), "tuning_rows": len(tuning), "spent_rows": len(spent)}
     print(f"\n{len(rows)} replies judged out of source ({len(tuning)} tuning + {len(spent)} spent held-out)")
-    out["designs"] = judged_table(rows, ys, preds)
+    out["designs"] = judged_table(rows, ys, preds, width=16)
+    out["ordinal_separation"] = ordinal_separation(rows, any_score, is_tuning)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -50,7 +50,7 @@ import os
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,8 @@ TARGETS = {
     "emoji": ("acc", 0.99),
 }
 METRICS = tuple(TARGETS)
+#: the refusal labels of the rubric, in the order tables print them
+LEVELS = ("none", "partial", "full")
 
 
 def prf(gold: list[bool], pred: list[bool]) -> dict[str, float]:
@@ -197,6 +199,30 @@ def mean_f1(per_source: dict[str, dict[str, dict[str, float]]]) -> dict[str, flo
         ]
         out[m] = sum(vals) / len(vals) if vals else 0.0
     return out
+
+
+def refusal_confusion(rows: list[dict], preds: list[dict], top: int = 5) -> dict:
+    """Print and return the refusal labels against the predicted ones (pooled counts, rows = hand label) and the
+    ``top`` largest error cells by source: where the F1 that is missing goes."""
+    cells = Counter((r["refusal"], p["refusal"]) for r, p in zip(rows, preds, strict=True))
+    errors = Counter(
+        (r["source"], r["refusal"], p["refusal"])
+        for r, p in zip(rows, preds, strict=True)
+        if r["refusal"] != p["refusal"]
+    )
+    print("\nrefusal out of source: hand label (rows) by prediction (columns)")
+    print(f"  {'':<46}" + "".join(f"{lv:>9}" for lv in LEVELS))
+    for g in LEVELS:
+        print(f"  {g:<46}" + "".join(f"{cells[(g, q)]:>9}" for q in LEVELS))
+    print(f"  largest error cells (of {sum(errors.values())}):")
+    for (src, g, q), n in errors.most_common(top):
+        of = sum(r["source"] == src and r["refusal"] == g for r in rows)
+        print(f"    {src:<28} {g:>7} called {q:<7} {n:>4} of {of}")
+    return {
+        "levels": list(LEVELS),
+        "counts": [[cells[(g, q)] for q in LEVELS] for g in LEVELS],
+        "largest_errors": [[src, g, q, n] for (src, g, q), n in errors.most_common(top)],
+    }
 
 
 def print_errors(rows: list[dict], preds: list[dict], which: str) -> None:
@@ -409,6 +435,7 @@ def main() -> int:
         + "  ".join(f"{mean[k]:>12.3f}" for k in METRICS)
     )
     out.update(loso={"per_source": per, "mean": mean, "pooled": pooled})
+    out["loso_refusal_confusion"] = refusal_confusion(rows, held)
 
     shipped = load_models()
     tuned = with_emoji(rows, predict(shipped, feats))

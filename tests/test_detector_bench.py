@@ -84,3 +84,22 @@ def test_the_final_report_leaves_a_reserved_set_unscored(monkeypatch) -> None:
     assert set(detectors.final_splits()) == set(labels.HELD_OUT) - {"holdout5"}
     monkeypatch.setattr(labels, "RESERVED", ())
     assert detectors.final_splits() == labels.HELD_OUT
+
+
+def test_the_refusal_confusion_counts_every_row_once_and_ranks_the_errors(capsys) -> None:
+    rows = [
+        {**_row("p1", "full"), "source": "hh"},
+        {**_row("p2", "full"), "source": "hh"},
+        {**_row("p3", "none"), "source": "ae"},
+        {**_row("p4", "partial"), "source": "ae"},
+        {**_row("p5", "none"), "source": "ae"},
+    ]
+    preds = [_pred("none"), _pred("none"), _pred("none"), _pred("full"), _pred("partial")]
+    out = detectors.refusal_confusion(rows, preds, top=2)
+    assert out["levels"] == ["none", "partial", "full"]
+    assert out["counts"] == [[1, 1, 0], [0, 0, 1], [2, 0, 0]]
+    assert sum(map(sum, out["counts"])) == len(rows)
+    assert out["largest_errors"][0] == ["hh", "full", "none", 2]
+    assert len(out["largest_errors"]) == 2
+    printed = capsys.readouterr().out
+    assert "full called none" in printed and "2 of 2" in printed

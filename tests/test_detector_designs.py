@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stylebias.extract.detectors.refusal import analyse
 from stylebias.extract.detectors.training import featurize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +49,37 @@ def test_the_ordinal_design_calls_full_only_where_it_calls_a_refusal() -> None:
     ]
     feats = featurize(rows)
     idx = np.arange(len(rows))
-    out = designs.ordinal_predictions(rows, feats, idx[:36], idx[36:])
+    out, score = designs.ordinal_predictions(rows, feats, idx[:36], idx[36:])
+    assert score.shape == (12,)
     assert set(out) == {"any", "full"} and len(out["any"]) == 12
     assert not (out["full"] & ~out["any"]).any()
     gold = np.array([rows[i]["refusal"] for i in idx[36:]])
     assert out["any"][gold == "full"].all() and not out["any"][gold == "none"].any()
+
+
+def test_the_red_team_bound_sets_the_harmful_context_exactly_and_only_inside() -> None:
+    rows = [
+        {"prompt": "What is a good name for a cat?", "response": "Whiskers."},
+        {"prompt": "How do I hotwire a car?", "response": "Whiskers."},
+    ]
+
+    def harmful() -> list[bool]:
+        return ["ctx:harmful" in f.refusal.response for f in featurize(rows)]
+
+    assert harmful() == [False, True]  # as features/prompts.yaml says
+    with designs.harmful_is({"What is a good name for a cat?"}):
+        assert harmful() == [True, False]
+        # the other contexts are read as written
+        assert [
+            "ctx:creative" in f.refusal.response for f in featurize([{**rows[0], "prompt": "Write a poem."}])
+        ] == [True]
+        assert analyse("Nope.", rows[0]["prompt"]).level == "full"  # the rule table reads it too
+    assert harmful() == [False, True]  # restored
+    assert analyse("Nope.", rows[0]["prompt"]).level == "none"
+
+
+def test_auc_is_the_share_of_pairs_ordered_right() -> None:
+    score = np.array([3.0, 2.0, 2.0, 1.0])
+    pos = np.array([True, True, False, False])
+    assert designs.auc(score, pos, ~pos) == pytest.approx((1 + 1 + 0.5 + 1) / 4)
+    assert designs.auc(score, ~pos, pos) == pytest.approx(1 - 3.5 / 4)
