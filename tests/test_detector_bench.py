@@ -3,17 +3,11 @@ human-ceiling table scores a second annotation against the first exactly as it s
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench" / "labels"))
-# loaded from its file, not by putting bench/ on sys.path: bench/ holds scripts named like packages
-# (coverage.py), which would shadow them for every later import in the session
-_spec = importlib.util.spec_from_file_location("bench_detectors", ROOT / "bench" / "detectors.py")
-detectors = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(detectors)
+from tests._bench import load_bench
+
+detectors = load_bench("detectors")
 
 
 def _row(prompt: str, refusal: str, flattery: int = 0) -> dict:

@@ -3,22 +3,15 @@ label) the right way round, and the shipped ``models/detectors/confusion.json`` 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 
 from stylebias.rating.simex import DETECTOR_LEVELS
 from stylebias.resources import models_dir
+from tests._bench import load_bench
 
-ROOT = Path(__file__).resolve().parent.parent
-# loaded from its file (bench/ holds scripts named like packages; see test_detector_bench.py)
-_spec = importlib.util.spec_from_file_location(
-    "bench_detector_confusion", ROOT / "bench" / "detector_confusion.py"
-)
-confusion = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(confusion)
+confusion = load_bench("detector_confusion")
 
 
 def test_rows_are_the_hand_label_and_columns_what_the_detector_says() -> None:

@@ -3,24 +3,14 @@ the ordinal design decides full and any refusal from one score."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from stylebias.extract.detectors.refusal import analyse
 from stylebias.extract.detectors.training import featurize
+from tests._bench import load_bench
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench" / "labels"))
-# loaded from its file (bench/ holds scripts named like packages; see test_detector_bench.py)
-_spec = importlib.util.spec_from_file_location(
-    "bench_detector_designs", ROOT / "bench" / "detector_designs.py"
-)
-designs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(designs)
+designs = load_bench("detector_designs")
 
 
 def test_source_balanced_weights_give_every_source_the_same_total() -> None:

@@ -12,15 +12,10 @@ import pytest
 
 from stylebias.extract.detectors.signals import Sample
 from stylebias.extract.detectors.training import Featurized
+from tests._bench import load_bench
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench" / "labels"))
-# loaded from its file (bench/ holds scripts named like packages; see test_detector_bench.py)
-_spec = importlib.util.spec_from_file_location(
-    "bench_detector_embeddings", ROOT / "bench" / "detector_embeddings.py"
-)
-emb = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(emb)
+emb = load_bench("detector_embeddings")
 
 
 def test_components_are_fitted_on_the_training_rows_alone() -> None:

@@ -3,18 +3,9 @@ judged source take part in choosing the penalty it is judged with."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from tests._bench import load_bench
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench" / "labels"))
-# loaded from its file (bench/ holds scripts named like packages; see test_detector_bench.py)
-_spec = importlib.util.spec_from_file_location(
-    "bench_detector_penalty", ROOT / "bench" / "detector_penalty.py"
-)
-penalty = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(penalty)
+penalty = load_bench("detector_penalty")
 
 
 class StubHead:
