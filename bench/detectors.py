@@ -16,6 +16,8 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   inside those (``stylebias.extract.detectors.training``) - and judged on the held-out source. Headline: "LOSO
   pooled", every held-out prediction scored together; beside it the mean of the per-source F1 over sources with
   at least 10 positives of that label (per-source F1 on 0-4 positives is noise; each row shows its count).
+  Below it, the LOSO refusal labels against the hand labels (none / partial / full) and the largest error
+  cells by source - where the missing F1 goes.
 * **frozen test**, **holdout**, **holdout2**, **holdout3** and **holdout4** (``--final``): the shipped model
   (``models/detectors/``, fitted on all the tuning rows) on the five held-out sets fixed at draw time (test and
   holdout by prompt hash; holdout was drawn in round 3 and first scored by the second design; holdout2, drawn in
