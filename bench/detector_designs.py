@@ -1,6 +1,6 @@
 """Four detector designs that were tried beside the shipped one and did not win out of source, and one bound.
 
-    python bench/detector_designs.py [--json out.json]      # about 6 min CPU on 2 cores
+    python bench/detector_designs.py [--json out.json]      # about 3 min on 2 cores (5 min CPU)
 
 Every design is judged the same way, on the same rows: for each source, fitted without it, judged on every
 labelled row of it in the tuning rows *and* in the spent held-out sets (holdout .. holdout5, whose figures are
@@ -26,7 +26,8 @@ read). Designs:
   would recognising the adversarial prompt better let the signals that read it catch them?
 
 Printed: pooled F1 per head, the same without the red-team chats, and a 95 % bootstrap interval (prompts
-resampled with all their answers, 1,000 times) of each design's F1 minus the shipped one's.
+resampled with all their answers, 1,000 times) of each design's F1 minus the shipped one's; then how well the
+any head's out-of-source score orders the three refusal labels on the tuning rows (AUC per pair of labels).
 """
 
 from __future__ import annotations
