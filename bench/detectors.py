@@ -212,18 +212,19 @@ def refusal_confusion(rows: list[dict], preds: list[dict], top: int = 5) -> dict
         for r, p in zip(rows, preds, strict=True)
         if r["refusal"] != p["refusal"]
     )
+    largest = errors.most_common(top)
+    labelled = Counter((r["source"], r["refusal"]) for r in rows)
     print("\nrefusal out of source: hand label (rows) by prediction (columns)")
     print(f"  {'':<46}" + "".join(f"{lv:>9}" for lv in LEVELS))
     for g in LEVELS:
         print(f"  {g:<46}" + "".join(f"{cells[(g, q)]:>9}" for q in LEVELS))
     print(f"  largest error cells (of {sum(errors.values())}):")
-    for (src, g, q), n in errors.most_common(top):
-        of = sum(r["source"] == src and r["refusal"] == g for r in rows)
-        print(f"    {src:<28} {g:>7} called {q:<7} {n:>4} of {of}")
+    for (src, g, q), n in largest:
+        print(f"    {src:<28} {g:>7} called {q:<7} {n:>4} of {labelled[(src, g)]}")
     return {
         "levels": list(LEVELS),
         "counts": [[cells[(g, q)] for q in LEVELS] for g in LEVELS],
-        "largest_errors": [[src, g, q, n] for (src, g, q), n in errors.most_common(top)],
+        "largest_errors": [[src, g, q, n] for (src, g, q), n in largest],
     }
 
 

@@ -74,13 +74,13 @@ def out_of_source_scores(
     oof = [0.0] * len(samples)
     for g in sorted(set(groups)):
         tr = [i for i, s in enumerate(groups) if s != g]
+        held = [i for i, s in enumerate(groups) if s == g]
         tr_groups = [groups[i] for i in tr]
         m = PooledLogistic(**params).fit(
             [samples[i] for i in tr], [y[i] for i in tr], tr_groups, weigh(tr_groups) if weigh else None
         )
-        for i, s in enumerate(groups):
-            if s == g:
-                oof[i] = m.decision_function(samples[i])
+        for i, score in zip(held, m.decision_many([samples[i] for i in held]), strict=True):
+            oof[i] = score
     return oof
 
 
