@@ -28,7 +28,6 @@ a reserved set is never read.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
@@ -40,10 +39,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# bench/detectors.py by its file (bench/ holds scripts named like packages; see tests/test_detector_bench.py)
-_spec = importlib.util.spec_from_file_location("bench_detectors", ROOT / "bench" / "detectors.py")
-detectors = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(detectors)
+from bench._scripts import load_script  # noqa: E402
+
+detectors = load_script("detectors")
 
 from stylebias.extract.detectors.detect import load_models  # noqa: E402
 from stylebias.extract.detectors.training import featurize, predict  # noqa: E402

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -43,13 +42,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "labels"))
-# the designs bench is loaded from its file, not by putting bench/ on sys.path: bench/ holds scripts named like
-# packages (coverage.py), which would shadow them for every later import
-_spec = importlib.util.spec_from_file_location(
-    "bench_detector_designs", ROOT / "bench" / "detector_designs.py"
-)
-designs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(designs)
+from bench._scripts import load_script  # noqa: E402
+
+designs = load_script("detector_designs")
 HEADS, SPENT = designs.HEADS, designs.SPENT
 
 import load as labels  # noqa: E402
