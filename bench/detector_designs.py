@@ -213,10 +213,11 @@ def prompt_groups(rows: list[dict]) -> list[np.ndarray]:
 
 
 def judged_table(rows: list[dict], ys: dict, preds: dict, width: int = 12) -> dict:
-    """Print and return, per design and head, the pooled F1, the same without the red-team chats and the 95 %
-    interval of the F1 difference from ``preds["shipped"]``."""
+    """Print and return, per design and head, the pooled F1, the same without the red-team chats (``None`` when
+    every row is one) and the 95 % interval of the F1 difference from ``preds["shipped"]``."""
     groups = np.array([r["source"] for r in rows])
     not_hh = groups != RED_TEAM
+    others = bool(not_hh.any())
     by_prompt = prompt_groups(rows)
     print(
         f"{'design':<{width}}"
@@ -228,9 +229,10 @@ def judged_table(rows: list[dict], ys: dict, preds: dict, width: int = 12) -> di
         for h in HEADS:
             g = ys[h].astype(bool)
             lo, hi = diff_interval(g, p[h], preds["shipped"][h], by_prompt) if d != "shipped" else (0.0, 0.0)
-            res[h] = {"f1": f1(g, p[h]), "f1_without_hh": f1(g[not_hh], p[h][not_hh]),
+            res[h] = {"f1": f1(g, p[h]), "f1_without_hh": f1(g[not_hh], p[h][not_hh]) if others else None,
                       "diff_vs_shipped_95": [lo, hi]}  # fmt: skip
-            line += f"{res[h]['f1']:>12.3f}{res[h]['f1_without_hh']:>9.3f}{f'{lo:+.3f}…{hi:+.3f}':>22}"
+            without = f"{res[h]['f1_without_hh']:>9.3f}" if others else f"{'—':>9}"
+            line += f"{res[h]['f1']:>12.3f}{without}{f'{lo:+.3f}…{hi:+.3f}':>22}"
         out[d] = res
         print(line)
     return out
