@@ -204,11 +204,17 @@ def diff_interval(
     return float(lo), float(hi)
 
 
+def prompt_key(r: dict) -> str:
+    """The normalised prompt a reply answers: replies to one prompt are not independent (a reply without a
+    prompt is its own)."""
+    return norm_prompt(r.get("prompt") or "") or f"(no prompt) {r['id']}"
+
+
 def prompt_groups(rows: list[dict]) -> list[np.ndarray]:
-    """Row indices per normalised prompt (a reply without a prompt is its own group)."""
+    """Row indices per prompt (:func:`prompt_key`)."""
     by_prompt: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
-        by_prompt[norm_prompt(r.get("prompt") or "") or f"(no prompt) {r['id']}"].append(i)
+        by_prompt[prompt_key(r)].append(i)
     return [np.array(v) for v in by_prompt.values()]
 
 

@@ -31,8 +31,8 @@ per head a two-weight logistic over the shipped head's margin (that head fitted 
 fine-tuned logit, fitted with its threshold on the 15 % - which are of the training sources, so it may trust the
 encoder more than an unseen source warrants.
 
-The encoder is not a stylebias dependency: this needs ``torch`` and ``transformers``. One fold trains in about
-7 min on 2 cores (3 epochs; 50 min for the seven sources, 40 for five folds ``--within``); ``--cache`` keeps each
+The encoder is not a stylebias dependency: this needs ``torch`` and ``transformers``. One fold trains in 7-9
+min on 2 cores (3 epochs; 52 min for the seven sources, 40 for five folds ``--within``); ``--cache`` keeps each
 finished fold's scores, so an interrupted run resumes where it stopped.
 """
 
@@ -56,7 +56,6 @@ designs = load_script("detector_designs")
 HEADS, SPENT = designs.HEADS, designs.SPENT
 
 import load as labels  # noqa: E402
-from draw import norm_prompt  # noqa: E402
 
 from stylebias.extract.detectors.model import best_threshold  # noqa: E402
 from stylebias.extract.detectors.signals import _last_turn  # noqa: E402
@@ -76,14 +75,14 @@ def pair_ids(tok, prompt: str, reply: str) -> tuple[list[int], list[int]]:
     return ids, [0] * (len(p) + 2) + [1] * (len(r) + 1)
 
 
+def prompt_hash(r: dict, salt: str = "") -> int:
+    """A fixed 32-bit hash of the reply's prompt (``designs.prompt_key``), so one prompt's answers go together."""
+    return int(hashlib.sha256(f"{salt}{designs.prompt_key(r)}".encode()).hexdigest()[:8], 16)
+
+
 def validation_mask(rows: list[dict], idx: np.ndarray) -> np.ndarray:
     """True for the rows of ``idx`` whose prompt hashes into the validation share (fixed, not random)."""
-
-    def share(r: dict) -> float:
-        key = norm_prompt(r.get("prompt") or "") or r["id"]
-        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 16**8
-
-    return np.array([share(rows[i]) < VALIDATION for i in idx])
+    return np.array([prompt_hash(rows[i]) / 16**8 < VALIDATION for i in idx])
 
 
 class Trainer:
@@ -202,9 +201,8 @@ def stacked(val_x: np.ndarray, val_y: np.ndarray, judge_x: np.ndarray) -> tuple[
 
 
 def prompt_bucket(r: dict, k: int) -> int:
-    """Which of ``k`` folds a row's prompt hashes into (fixed; one prompt's answers share a fold)."""
-    key = norm_prompt(r.get("prompt") or "") or r["id"]
-    return int(hashlib.sha256(f"fold:{key}".encode()).hexdigest()[:8], 16) % k
+    """Which of ``k`` folds a row's prompt hashes into (salted apart from the validation share)."""
+    return prompt_hash(r, "fold:") % k
 
 
 def folds(
@@ -221,7 +219,7 @@ def folds(
     if within not in set(groups):
         raise SystemExit(f"--within {within}: no such source (sources: {', '.join(sorted(set(groups)))})")
     bucket = np.array([prompt_bucket(r, k) if r["source"] == within else -1 for r in rows])
-    prompts = np.array([norm_prompt(r.get("prompt") or "") or r["id"] for r in rows])
+    prompts = np.array([designs.prompt_key(r) for r in rows])
     out = []
     for b in range(k):
         judge = np.where(bucket == b)[0]
