@@ -17,7 +17,8 @@ the rubric is ``../shared/data/labels/README.md``. Rows reported:
   pooled", every held-out prediction scored together; beside it the mean of the per-source F1 over sources with
   at least 10 positives of that label (per-source F1 on 0-4 positives is noise; each row shows its count).
   Below it, the LOSO refusal labels against the hand labels (none / partial / full) and the largest error
-  cells by source - where the missing F1 goes.
+  cells by source - where the missing F1 goes - and, by source, the replies to requests the rule layer reads
+  as harmful: how often each source's replies refuse them, and the LOSO any-refusal F1 on them and on the rest.
 * **frozen test**, **holdout**, **holdout2**, **holdout3** and **holdout4** (``--final``): the shipped model
   (``models/detectors/``, fitted on all the tuning rows) on the five held-out sets fixed at draw time (test and
   holdout by prompt hash; holdout was drawn in round 3 and first scored by the second design; holdout2, drawn in
@@ -226,6 +227,44 @@ def refusal_confusion(rows: list[dict], preds: list[dict], top: int = 5) -> dict
         "counts": [[cells[(g, q)] for q in LEVELS] for g in LEVELS],
         "largest_errors": [[src, g, q, n] for (src, g, q), n in largest],
     }
+
+
+def harmful_request_report(rows: list[dict], feats: list, preds: list[dict]) -> dict:
+    """Print and return, per source and pooled, the hand labels of the replies whose request the rule layer reads
+    as harmful (the ``ctx:harmful`` context of ``features/refusal.yaml``) and the LOSO any-refusal F1 on those
+    replies and on the rest.
+
+    A signal of the request transfers between sources only if they agree on what follows a harmful request:
+    this shows how often each source's replies refuse one, and whether a source's missing F1 is on those
+    replies or on the others."""
+    harmful: dict[str, list[int]] = defaultdict(list)
+    other: dict[str, list[int]] = defaultdict(list)
+    for i, (r, f) in enumerate(zip(rows, feats, strict=True)):
+        side = harmful if "ctx:harmful" in f.refusal.response else other
+        side[r["source"]].append(i)
+        side["all"].append(i)
+
+    def any_f1(idx: list[int]) -> float | None:
+        res = evaluate([rows[i] for i in idx], [preds[i] for i in idx])["refusal_any"]
+        return res["f1"] if res["pos"] else None
+
+    print(
+        "\nrefusal to requests read as harmful (ctx:harmful), hand labels and LOSO any-refusal F1 by source"
+    )
+    print(
+        f"  {'source':<28}{'harmful':>8}{'none':>6}{'partial':>8}{'full':>6}{'any F1':>8}{'other rows':>12}{'any F1':>8}"
+    )
+    out: dict[str, dict] = {}
+    for src in sorted({r["source"] for r in rows}) + ["all"]:
+        labs = Counter(rows[i]["refusal"] for i in harmful[src])
+        f_h, f_o = any_f1(harmful[src]), any_f1(other[src])
+        print(
+            f"  {src:<28}{len(harmful[src]):>8}{labs['none']:>6}{labs['partial']:>8}{labs['full']:>6}"
+            f"{'—' if f_h is None else f'{f_h:.3f}':>8}{len(other[src]):>12}{'—' if f_o is None else f'{f_o:.3f}':>8}"
+        )
+        out[src] = {"harmful_rows": len(harmful[src]), "labels": {lv: labs[lv] for lv in LEVELS},
+                    "loso_any_f1_harmful": f_h, "other_rows": len(other[src]), "loso_any_f1_other": f_o}  # fmt: skip
+    return out
 
 
 def print_errors(rows: list[dict], preds: list[dict], which: str) -> None:
@@ -439,6 +478,7 @@ def main() -> int:
     )
     out.update(loso={"per_source": per, "mean": mean, "pooled": pooled})
     out["loso_refusal_confusion"] = refusal_confusion(rows, held)
+    out["loso_harmful_requests"] = harmful_request_report(rows, feats, held)
 
     shipped = load_models()
     tuned = with_emoji(rows, predict(shipped, feats))

@@ -97,3 +97,29 @@ def test_the_refusal_confusion_counts_every_row_once_and_ranks_the_errors(capsys
     assert len(out["largest_errors"]) == 2
     printed = capsys.readouterr().out
     assert "full called none" in printed and "2 of 2" in printed
+
+
+def test_harmful_request_table_splits_each_source_by_the_request_context() -> None:
+    """Rows are split by whether their refusal sample carries the harmful-request context; labels are counted on
+    the harmful side and any-refusal F1 is scored on each side, per source and pooled (``all``)."""
+    from types import SimpleNamespace
+
+    def feat(harmful: bool) -> SimpleNamespace:
+        return SimpleNamespace(refusal=SimpleNamespace(response={"ctx:harmful": 1.0} if harmful else {}))
+
+    rows = [
+        {**_row("a", "full"), "source": "red"},
+        {**_row("b", "none"), "source": "red"},
+        {**_row("c", "partial"), "source": "red"},
+        {**_row("d", "none"), "source": "web"},
+        {**_row("e", "full"), "source": "web"},
+    ]
+    feats = [feat(h) for h in (True, True, False, True, False)]
+    preds = [_pred(p) for p in ("none", "none", "partial", "none", "full")]
+    out = detectors.harmful_request_report(rows, feats, preds)
+    assert out["red"]["harmful_rows"] == 2 and out["red"]["labels"] == {"none": 1, "partial": 0, "full": 1}
+    assert out["red"]["loso_any_f1_harmful"] == 0.0  # the one refusal there is missed
+    assert out["red"]["loso_any_f1_other"] == 1.0
+    assert out["web"]["loso_any_f1_harmful"] is None  # no refusal to score on that side
+    assert out["all"]["harmful_rows"] == 3 and out["all"]["other_rows"] == 2
+    assert out["all"]["labels"] == {"none": 2, "partial": 0, "full": 1}
