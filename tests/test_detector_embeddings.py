@@ -87,3 +87,36 @@ def test_the_table_scores_each_design_against_the_shipped_one() -> None:
     assert out["other"]["flattery"]["f1"] == 1.0
     lo, hi = out["other"]["flattery"]["diff_vs_shipped_95"]
     assert 0.0 <= lo <= hi <= 1.0  # never worse than shipped on any resample
+
+
+def test_similarity_bands_go_to_the_marked_units_of_a_copy() -> None:
+    """A unit gets the band of its cosine for each of decline and offer it carries; others and the shipped
+    sample are untouched."""
+    f = Featurized(
+        flattery=Sample([], [], {}),
+        refusal=Sample(
+            [["rl:decline", "scope:ask"], ["offer:other", "scope:other"], ["pos:last"]], [0, 1, 2], {}
+        ),
+    )
+    g = emb.with_similarity_signals(f, {0: 0.6, 1: 0.1})
+    assert g.refusal.units[0] == ["rl:decline", "scope:ask", "scope:sim_hi"]
+    assert g.refusal.units[1][-2:] == ["scope:sim_lo", "offer:sim_lo"]
+    assert g.refusal.units[2] == ["pos:last"]
+    assert f.refusal.units[0] == ["rl:decline", "scope:ask"]  # the shipped sample is untouched
+    assert emb.with_similarity_signals(f, {0: 0.3}).refusal.units[0][-1] == "scope:sim_mid"
+
+
+def test_offer_units_are_the_units_the_shipped_signals_mark() -> None:
+    from stylebias.extract.detectors.training import featurize
+
+    rows = [
+        {"id": "a", "prompt": "Write my essay about dogs.",
+         "response": "I can't write your essay for you. However, I can give you an outline about dogs."},
+        {"id": "b", "prompt": "Name a dog breed.", "response": "A beagle is a dog breed."},
+    ]  # fmt: skip
+    feats = featurize(rows)
+    got = emb.offer_units(rows, feats)
+    assert got and {i for i, _j, _t in got} == {0}
+    for i, j, text in got:
+        assert any(x.startswith(("scope:", "offer:")) for x in feats[i].refusal.units[j])
+        assert text in rows[i]["response"]
