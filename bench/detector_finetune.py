@@ -2,6 +2,7 @@
 
     python bench/detector_finetune.py --model-dir DIR [--epochs 3] [--cache folds.npz] [--json out.json]
     python bench/detector_finetune.py --model-dir DIR --within hh_rlhf_harmless [--folds 5] [--cache ...]
+    python bench/detector_finetune.py --model-dir DIR --speed 1000   # the encoder's cost per reply, scoring only
 
 Frozen sentence embeddings did not help (``bench/detector_embeddings.py``): what a reply is *about* is mostly its
 source's topic. The errors left look semantic - does a red-team reply help with the ask at all, is the text after
@@ -33,7 +34,10 @@ encoder more than an unseen source warrants.
 
 The encoder is not a stylebias dependency: this needs ``torch`` and ``transformers``. One fold trains in 7-9
 min on 2 cores (3 epochs; 52 min for the seven sources, 40 for five folds ``--within``); ``--cache`` keeps each
-finished fold's scores, so an interrupted run resumes where it stopped.
+finished fold's scores, so an interrupted run resumes where it stopped. ``--speed N`` times the encoder
+scoring the first N labelled replies as the bench feeds them (same inputs and batches, no training): what
+such a reader would add to extraction per reply, against the shipped detectors' ``python bench/detectors.py
+--speed N``.
 """
 
 from __future__ import annotations
@@ -238,6 +242,7 @@ def main() -> int:
                     help="judge SOURCE in source instead: prompt folds, its other folds in training")  # fmt: skip
     ap.add_argument("--folds", type=int, default=5, help="folds for --within (default 5)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
+    ap.add_argument("--speed", type=int, metavar="N", help="only time the encoder scoring N labelled replies")
     args = ap.parse_args()
     if not (args.model_dir / "model.safetensors").is_file():
         raise SystemExit(
@@ -258,6 +263,8 @@ def main() -> int:
     tok = AutoTokenizer.from_pretrained(args.model_dir)
     encoded = [pair_ids(tok, r.get("prompt") or "", r["response"]) for r in rows]
     targets = np.array([[TARGETS[h](r) for h in HEADS] for r in rows], dtype=np.float32)
+    if args.speed:
+        return scoring_speed(Trainer(args.model_dir, encoded, targets), min(args.speed, len(rows)))
     cache = dict(np.load(args.cache, allow_pickle=False)) if args.cache and args.cache.is_file() else {}
     for name, judge, train in plan:
         if f"{name}:judge" in cache and cache[f"{name}:judge"].shape[0] == len(judge):
@@ -282,6 +289,19 @@ def main() -> int:
     if args.json:
         out = {"rows": len(judged), "within": args.within, "epochs": args.epochs, "designs": table}
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def scoring_speed(model: Trainer, n: int) -> int:
+    """Print the wall and CPU time of ``model`` scoring the first ``n`` rows (its head untrained: the cost of
+    reading is the same)."""
+    idx = np.arange(n)
+    model.scores(idx[: min(n, 32)])  # warm-up: the first batch pays for lazy initialisation
+    w0, c0 = time.perf_counter(), time.process_time()
+    model.scores(idx)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    print(f"{n} labelled replies scored (cross-encoder inputs of up to {PROMPT_PIECES + HEAD_PIECES + TAIL_PIECES + 3} "
+          f"word pieces, 2 threads): {n / wall:.0f} replies/s wall, {1000 * cpu / n:.1f} CPU ms per reply")  # fmt: skip
     return 0
 
 
