@@ -2,7 +2,7 @@
 
     python bench/detector_finetune.py --model-dir DIR [--epochs 3] [--cache folds.npz] [--json out.json]
     python bench/detector_finetune.py --model-dir DIR --within hh_rlhf_harmless [--folds 5] [--cache ...]
-    python bench/detector_finetune.py --model-dir DIR --speed 1000   # the encoder's cost per reply, scoring only
+    python bench/detector_finetune.py --model-dir DIR --speed 1000   # its cost per reply beside the detectors'
 
 Frozen sentence embeddings did not help (``bench/detector_embeddings.py``): what a reply is *about* is mostly its
 source's topic. The errors left look semantic - does a red-team reply help with the ask at all, is the text after
@@ -35,9 +35,9 @@ encoder more than an unseen source warrants.
 The encoder is not a stylebias dependency: this needs ``torch`` and ``transformers``. One fold trains in 7-9
 min on 2 cores (3 epochs; 52 min for the seven sources, 40 for five folds ``--within``); ``--cache`` keeps each
 finished fold's scores, so an interrupted run resumes where it stopped. ``--speed N`` times the encoder
-scoring the first N labelled replies as the bench feeds them (same inputs and batches, no training): what
-such a reader would add to extraction per reply, against the shipped detectors' ``python bench/detectors.py
---speed N``.
+reading N real answers - the sample of ``python bench/detectors.py --speed N`` - as the bench feeds it (word
+pieces cut the same way, tokenising included, batches of similar length as a batch extractor could form them;
+no training), beside the shipped detectors on the same answers: what such a reader would add per reply.
 """
 
 from __future__ import annotations
@@ -242,8 +242,12 @@ def main() -> int:
                     help="judge SOURCE in source instead: prompt folds, its other folds in training")  # fmt: skip
     ap.add_argument("--folds", type=int, default=5, help="folds for --within (default 5)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
-    ap.add_argument("--speed", type=int, metavar="N", help="only time the encoder scoring N labelled replies")
+    ap.add_argument(
+        "--speed", type=int, metavar="N", help="only time the encoder and the detectors on N real answers"
+    )
     args = ap.parse_args()
+    if args.speed is not None and args.speed < 1:
+        ap.error(f"--speed {args.speed}: the number of answers to time must be at least 1")
     if not (args.model_dir / "model.safetensors").is_file():
         raise SystemExit(
             f"{args.model_dir}: no model.safetensors here (see the module doc for an offline copy)"
@@ -254,6 +258,8 @@ def main() -> int:
     except ImportError as e:
         raise SystemExit(f"this bench needs torch and transformers (not stylebias dependencies): {e}") from e
     torch.set_num_threads(2)
+    if args.speed:
+        return scoring_speed(args.model_dir, AutoTokenizer.from_pretrained(args.model_dir), args.speed)
     tuning = labels.training_rows()
     rows = tuning + [r for s in SPENT for r in labels.held_out_rows(s, final_report=True)]
     is_tuning = np.arange(len(rows)) < len(tuning)
@@ -263,8 +269,6 @@ def main() -> int:
     tok = AutoTokenizer.from_pretrained(args.model_dir)
     encoded = [pair_ids(tok, r.get("prompt") or "", r["response"]) for r in rows]
     targets = np.array([[TARGETS[h](r) for h in HEADS] for r in rows], dtype=np.float32)
-    if args.speed:
-        return scoring_speed(Trainer(args.model_dir, encoded, targets), min(args.speed, len(rows)))
     cache = dict(np.load(args.cache, allow_pickle=False)) if args.cache and args.cache.is_file() else {}
     for name, judge, train in plan:
         if f"{name}:judge" in cache and cache[f"{name}:judge"].shape[0] == len(judge):
@@ -292,16 +296,25 @@ def main() -> int:
     return 0
 
 
-def scoring_speed(model: Trainer, n: int) -> int:
-    """Print the wall and CPU time of ``model`` scoring the first ``n`` rows (its head untrained: the cost of
-    reading is the same)."""
-    idx = np.arange(n)
-    model.scores(idx[: min(n, 32)])  # warm-up: the first batch pays for lazy initialisation
+def scoring_speed(model_dir: Path, tok, n: int, make_model=None) -> int:
+    """Print the encoder's wall and CPU time per reply reading ``n`` real answers (tokenising and scoring; its
+    head untrained, which costs the same) beside the shipped detectors' CPU time on the same answers.
+    ``make_model(encoded, targets)`` builds the scorer (default: a :class:`Trainer` of ``model_dir``)."""
+    detectors = load_script("detectors")
+    sample = detectors.speed_sample(n)
+    det_ms = detectors.detector_cost(sample)
+    make = make_model or (lambda enc, y: Trainer(model_dir, enc, y))
+    model = make([], np.zeros((len(sample), len(HEADS)), dtype=np.float32))
+    model.encoded = [pair_ids(tok, p, t) for t, p in sample[:32]]
+    model.scores(np.arange(len(model.encoded)))  # warm-up: the first batch pays for lazy initialisation
     w0, c0 = time.perf_counter(), time.process_time()
-    model.scores(idx)
-    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    print(f"{n} labelled replies scored (cross-encoder inputs of up to {PROMPT_PIECES + HEAD_PIECES + TAIL_PIECES + 3} "
-          f"word pieces, 2 threads): {n / wall:.0f} replies/s wall, {1000 * cpu / n:.1f} CPU ms per reply")  # fmt: skip
+    model.encoded = [pair_ids(tok, p, t) for t, p in sample]
+    model.scores(np.arange(len(sample)))
+    wall, cpu = time.perf_counter() - w0, 1000 * (time.process_time() - c0) / len(sample)
+    pieces = PROMPT_PIECES + HEAD_PIECES + TAIL_PIECES + 3
+    print(f"{len(sample)} real answers: the encoder (up to {pieces} word pieces, tokenising included) "
+          f"{len(sample) / wall:.0f} replies/s wall, {cpu:.1f} CPU ms per reply; the shipped detectors "
+          f"{det_ms:.3f} CPU ms per reply, serial: the encoder costs {cpu / det_ms:.0f} times as much")  # fmt: skip
     return 0
 
 

@@ -65,7 +65,7 @@ import load as labels  # noqa: E402
 from draw import norm_prompt  # noqa: E402
 
 from stylebias.extract.detectors.detect import load_models  # noqa: E402
-from stylebias.extract.detectors.training import featurize, fit_heads, predict  # noqa: E402
+from stylebias.extract.detectors.training import Featurized, featurize, fit_heads, predict  # noqa: E402
 from stylebias.extract.emojis import count_emoji  # noqa: E402
 
 TARGETS = {
@@ -229,10 +229,11 @@ def refusal_confusion(rows: list[dict], preds: list[dict], top: int = 5) -> dict
     }
 
 
-def harmful_request_report(rows: list[dict], feats: list, preds: list[dict]) -> dict:
+def harmful_request_report(rows: list[dict], feats: list[Featurized], preds: list[dict]) -> dict[str, dict]:
     """Print and return, per source and pooled, the hand labels of the replies whose request the rule layer reads
     as harmful (the ``ctx:harmful`` context of ``features/refusal.yaml``) and the LOSO any-refusal F1 on those
-    replies and on the rest.
+    replies and on the rest, each with its number of refusals (an F1 on fewer than :data:`MIN_POSITIVES` is
+    noise, as in the per-source table).
 
     A signal of the request transfers between sources only if they agree on what follows a harmful request:
     this shows how often each source's replies refuse one, and whether a source's missing F1 is on those
@@ -244,26 +245,26 @@ def harmful_request_report(rows: list[dict], feats: list, preds: list[dict]) -> 
         side[r["source"]].append(i)
         side["all"].append(i)
 
-    def any_f1(idx: list[int]) -> float | None:
+    def any_f1(idx: list[int]) -> tuple[float | None, int]:
         res = evaluate([rows[i] for i in idx], [preds[i] for i in idx])["refusal_any"]
-        return res["f1"] if res["pos"] else None
+        return (res["f1"] if res["pos"] else None), res["pos"]
 
-    print(
-        "\nrefusal to requests read as harmful (ctx:harmful), hand labels and LOSO any-refusal F1 by source"
-    )
-    print(
-        f"  {'source':<28}{'harmful':>8}{'none':>6}{'partial':>8}{'full':>6}{'any F1':>8}{'other rows':>12}{'any F1':>8}"
-    )
+    def cell(f1: float | None, pos: int) -> str:
+        return "   —  (  0)" if f1 is None else f"{f1:.3f} ({pos:>3})"
+
+    print("\nrefusal to requests read as harmful (ctx:harmful): hand labels, and LOSO any-refusal F1 (refusals in "
+          "brackets) on them and on the other rows, by source")  # fmt: skip
+    print(f"  {'source':<28}{'harmful':>8}{'none':>6}{'partial':>8}{'full':>6}{'any F1':>13}"
+          f"{'other rows':>12}{'any F1':>13}")  # fmt: skip
     out: dict[str, dict] = {}
     for src in sorted({r["source"] for r in rows}) + ["all"]:
         labs = Counter(rows[i]["refusal"] for i in harmful[src])
-        f_h, f_o = any_f1(harmful[src]), any_f1(other[src])
-        print(
-            f"  {src:<28}{len(harmful[src]):>8}{labs['none']:>6}{labs['partial']:>8}{labs['full']:>6}"
-            f"{'—' if f_h is None else f'{f_h:.3f}':>8}{len(other[src]):>12}{'—' if f_o is None else f'{f_o:.3f}':>8}"
-        )
+        (f_h, p_h), (f_o, p_o) = any_f1(harmful[src]), any_f1(other[src])
+        print(f"  {src:<28}{len(harmful[src]):>8}{labs['none']:>6}{labs['partial']:>8}{labs['full']:>6}"
+              f"{cell(f_h, p_h):>13}{len(other[src]):>12}{cell(f_o, p_o):>13}")  # fmt: skip
         out[src] = {"harmful_rows": len(harmful[src]), "labels": {lv: labs[lv] for lv in LEVELS},
-                    "loso_any_f1_harmful": f_h, "other_rows": len(other[src]), "loso_any_f1_other": f_o}  # fmt: skip
+                    "loso_any_f1_harmful": f_h, "refusals_harmful": p_h,
+                    "other_rows": len(other[src]), "loso_any_f1_other": f_o, "refusals_other": p_o}  # fmt: skip
     return out
 
 
@@ -278,16 +279,12 @@ def print_errors(rows: list[dict], preds: list[dict], which: str) -> None:
             print(f"  {r['id']} [{r['source']}] {diffs} | {r['note'][:80]!r}\n      {r['response'][:160]!r}")
 
 
-def speed(n: int) -> int:
-    """CPU ms per response of the two detectors together, serial, on real answers (AlpacaEval model outputs
-    and both sides of the Chatbot Arena battles), prompts included; plus the slowest hostile shapes."""
+def speed_sample(n: int) -> list[tuple[str, str]]:
+    """``n`` real answers with their prompts, spread evenly over AlpacaEval's model outputs and both sides of the
+    Chatbot Arena battles: the sample every detector speed figure is measured on (``bench/detector_finetune.py
+    --speed`` times its encoder on the same answers)."""
     import csv
-    import gc
     import gzip
-
-    from stylebias.extract.detectors import detect_flattery, detect_refusal
-    from stylebias.extract.detectors.units import Prepared
-    from stylebias.extract.markdown import strip_fenced_code
 
     shared = ROOT.parent / "shared" / "data"
     pairs: list[tuple[str, str]] = []
@@ -300,14 +297,26 @@ def speed(n: int) -> int:
         for r in csv.DictReader(fh):
             pairs += [(r["llama-3-70b-instruct"], r["question"]), (r["not_llama"], r["question"])]
     step = max(len(pairs) // n, 1)
-    sample = pairs[::step][:n]
+    return pairs[::step][:n]
+
+
+def detector_cost(sample: list[tuple[str, str]]) -> float:
+    """CPU ms per response of the two detectors together, serial, fenced code stripped first as extraction
+    does: the best of 3 passes after a warm-up, with the loaded resources frozen out of the collector as in the
+    extraction workers (the best pass is the one least disturbed by the machine)."""
+    import gc
+
+    from stylebias.extract.detectors import detect_flattery, detect_refusal
+    from stylebias.extract.detectors.units import Prepared
+    from stylebias.extract.markdown import strip_fenced_code
+
     proses = [(strip_fenced_code(t)[0], p) for t, p in sample]
     for prose, p in proses[:200]:  # warm-up: patterns, pipelines and models loaded
         prep = Prepared(prose)
         detect_flattery(prose, p, prep)
         detect_refusal(prose, p, prep)
     gc.collect()
-    gc.freeze()  # as in the extraction workers: the loaded resources are not re-scanned by the collector
+    gc.freeze()
     best = float("inf")
     for _ in range(3):
         t0 = time.process_time()
@@ -316,9 +325,21 @@ def speed(n: int) -> int:
             detect_flattery(prose, p, prep)
             detect_refusal(prose, p, prep)
         best = min(best, (time.process_time() - t0) / len(proses) * 1000)
-    chars = sum(len(x) for x, _ in proses) / len(proses)
-    print(f"flattery + refusal, serial: {best:.3f} CPU ms per response (best of 3 passes over {len(proses)} real "
-          f"answers, mean {chars:,.0f} characters; load average {os.getloadavg()[0]:.2f})")  # fmt: skip
+    return best
+
+
+def speed(n: int) -> int:
+    """CPU ms per response of the two detectors together, serial, on real answers (:func:`speed_sample`),
+    prompts included; plus the slowest hostile shapes."""
+    from stylebias.extract.detectors import detect_flattery, detect_refusal
+    from stylebias.extract.detectors.units import Prepared
+    from stylebias.extract.markdown import strip_fenced_code
+
+    sample = speed_sample(n)
+    best = detector_cost(sample)
+    chars = sum(len(strip_fenced_code(t)[0]) for t, _ in sample) / len(sample)
+    print(f"flattery + refusal, serial: {best:.3f} CPU ms per response (best of 3 passes over {len(sample)} real "
+          f"answers, mean {chars:,.0f} characters of prose; load average {os.getloadavg()[0]:.2f})")  # fmt: skip
     hostile = {
         "a word + 30,000 dashes": "word" + "-" * 30_000,
         "500 table rows of 200 cells": "\n".join(

@@ -105,3 +105,31 @@ def test_a_table_of_red_team_rows_alone_has_no_without_them_figure() -> None:
     preds = {"shipped": dict.fromkeys(ft.HEADS, gold)}
     out = ft.designs.judged_table(rows, dict.fromkeys(ft.HEADS, gold), preds)
     assert out["shipped"]["any"] == {"f1": 1.0, "f1_without_hh": None, "diff_vs_shipped_95": [0.0, 0.0]}
+
+
+def test_speed_times_tokenising_and_scoring_every_answer_beside_the_detectors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from types import SimpleNamespace
+
+    sample = [("a short reply", "ask"), ("a somewhat longer reply than that", "another ask")] * 20
+    monkeypatch.setattr(
+        ft,
+        "load_script",
+        lambda name: SimpleNamespace(speed_sample=lambda n: sample[:n], detector_cost=lambda s: 0.5),
+    )
+    seen: list[tuple[int, list[int]]] = []
+
+    class FakeScorer:
+        def __init__(self, encoded: list, targets: np.ndarray) -> None:
+            self.encoded, self.targets = encoded, targets
+
+        def scores(self, idx: np.ndarray) -> np.ndarray:
+            seen.append((len(self.encoded), list(idx)))
+            return np.zeros((len(idx), self.targets.shape[1]), dtype=np.float32)
+
+    assert ft.scoring_speed(Path("unused"), WordTokenizer(), 40, make_model=FakeScorer) == 0
+    assert seen[0] == (32, list(range(32)))  # the warm-up batch
+    assert seen[1] == (40, list(range(40)))  # then every answer, tokenised inside the timed pass
+    out = capsys.readouterr().out
+    assert "40 real answers" in out and "detectors 0.500 CPU ms per reply" in out
