@@ -116,7 +116,8 @@ def embeddings(rows: list[dict], model_dir: Path, cache: Path | None) -> dict[st
     """``P`` (prompt's last turn), ``H`` (reply head), ``T`` (reply tail), ``S`` (prototype similarities)."""
     ids = np.array([r["id"] for r in rows])
     if cache and cache.is_file():
-        got = dict(np.load(cache, allow_pickle=False))
+        with np.load(cache, allow_pickle=False) as z:
+            got = {k: z[k] for k in z.files if not k.startswith("unit_")}  # unit_*: unit_similarities'
         if np.array_equal(got.pop("ids"), ids):
             return got
         print(f"{cache}: made for other rows, embedding again", flush=True)
@@ -139,8 +140,9 @@ SIMILARITY_BANDS = ((0.25, "lo"), (0.45, "mid"), (float("inf"), "hi"))
 
 
 def offer_units(rows: list[dict], feats: list[Featurized]) -> list[tuple[int, int, str]]:
-    """``(row, unit position in its refusal sample, unit text)`` of every unit with a scoped decline or an offer
-    (the shipped ``scope:`` / ``offer:`` signals mark them)."""
+    """``(row, unit position in its refusal sample, unit text)`` of every unit with a scoped decline or an offer.
+    The shipped ``scope:`` / ``offer:`` signals mark them - they ask the same question by shared content words -
+    so the design reads exactly the sentences the shipped one reads that way, and nothing else."""
     from stylebias.extract.detectors.units import Prepared
     from stylebias.extract.markdown import strip_fenced_code
 
@@ -156,20 +158,24 @@ def offer_units(rows: list[dict], feats: list[Featurized]) -> list[tuple[int, in
 
 
 def unit_similarities(
-    rows: list[dict], feats: list[Featurized], model_dir: Path, cache: Path | None
+    rows: list[dict], feats: list[Featurized], prompts: np.ndarray, model_dir: Path, cache: Path | None
 ) -> dict[tuple[int, int], float]:
-    """The cosine of each :func:`offer_units` unit to its prompt's last turn (128 word pieces each), by
-    ``(row, unit position)``; cached beside the reply embeddings, keyed by the rows' ids and unit texts."""
+    """The cosine of each :func:`offer_units` unit (128 word pieces) to its row's prompt embedding (``prompts``,
+    the ``P`` of :func:`embeddings`), by ``(row, unit position)``. Cached in the same file as the reply
+    embeddings under ``unit_*`` keys, valid for the same row ids, unit texts and last turns only."""
     todo = offer_units(rows, feats)
-    key = np.array([f"{rows[i]['id']}|{j}|{t}" for i, j, t in todo])
-    got = dict(np.load(cache, allow_pickle=False)) if cache and cache.is_file() else {}
+    if not todo:
+        return {}
+    key = np.array([f"{rows[i]['id']}|{j}|{t}|{_last_turn(rows[i]['prompt'] or '')}" for i, j, t in todo])
+    got: dict[str, np.ndarray] = {}
+    if cache and cache.is_file():
+        with np.load(cache, allow_pickle=False) as z:
+            got = {k: z[k] for k in z.files}
     if "unit_key" in got and np.array_equal(got["unit_key"], key):
         cos = got["unit_cos"]
     else:
-        enc = Encoder(model_dir)
-        u = enc([t for _i, _j, t in todo], 128)
-        p = enc([_last_turn(rows[i]["prompt"] or "") for i, _j, _t in todo], 128)
-        cos = (u * p).sum(1)
+        u = Encoder(model_dir)([t for _i, _j, t in todo], 128)
+        cos = (u * prompts[[i for i, _j, _t in todo]]).sum(1)
         if cache:
             np.savez(cache, **{**got, "unit_key": key, "unit_cos": cos})
     return {(i, j): float(c) for (i, j, _t), c in zip(todo, cos, strict=True)}
@@ -180,7 +186,7 @@ def with_similarity_signals(f: Featurized, sims: dict[int, float]) -> Featurized
     (``scope:sim_<band>``) and the offer (``offer:sim_<band>``) it carries."""
     units = [list(u) for u in f.refusal.units]
     for j, c in sims.items():
-        band = next(name for edge, name in SIMILARITY_BANDS if c < edge)
+        band = next((name for edge, name in SIMILARITY_BANDS if c < edge), SIMILARITY_BANDS[-1][1])
         units[j] += [
             f"{kind}sim_{band}" for kind in ("scope:", "offer:") if any(x.startswith(kind) for x in units[j])
         ]
@@ -229,11 +235,15 @@ def with_columns(f: Featurized, cols: np.ndarray, alone: bool) -> Featurized:
     return out
 
 
-def fold_predictions(rows, feats, emb, name, train, judge, sims=None) -> dict[str, np.ndarray]:
+def fold_predictions(
+    rows, feats, emb, name, train, judge, sims: dict[tuple[int, int], float] | None = None
+) -> dict[str, np.ndarray]:
     cols = design_columns(name, emb, train)
     if name == "offer_similarity":
+        if sims is None:
+            raise ValueError("offer_similarity needs the units' similarities (unit_similarities)")
         by_row: dict[int, dict[int, float]] = {}
-        for (i, j), c in (sims or {}).items():
+        for (i, j), c in sims.items():
             by_row.setdefault(i, {})[j] = c
         ftr = [with_similarity_signals(feats[i], by_row.get(i, {})) for i in train]
         fj = [with_similarity_signals(feats[i], by_row.get(i, {})) for i in judge]
@@ -264,7 +274,7 @@ def main() -> int:
     rows = tuning + [r for s in SPENT for r in labels.held_out_rows(s, final_report=True)]
     emb = embeddings(rows, args.model_dir, args.cache)
     feats = featurize(rows)
-    sims = unit_similarities(rows, feats, args.model_dir, args.cache)
+    sims = unit_similarities(rows, feats, emb["P"], args.model_dir, args.cache)
     groups = np.array([r["source"] for r in rows])
     is_tuning = np.arange(len(rows)) < len(tuning)
     ys = {h: np.array([TARGETS[h](r) for r in rows], dtype=bool) for h in HEADS}

@@ -120,3 +120,45 @@ def test_offer_units_are_the_units_the_shipped_signals_mark() -> None:
     for i, j, text in got:
         assert any(x.startswith(("scope:", "offer:")) for x in feats[i].refusal.units[j])
         assert text in rows[i]["response"]
+
+
+def test_unit_similarities_are_cached_for_the_same_units_and_turns_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cosines are the units' embeddings against the rows' prompt embeddings; a second call with the same
+    units and last turns reads the cache, the reply embeddings in the same file still hit, and a changed last
+    turn is embedded again. No marked unit: nothing to embed."""
+    from stylebias.extract.detectors.training import featurize
+
+    rows = [
+        {"id": "a", "prompt": "Write my essay about dogs.",
+         "response": "I can't write your essay for you. However, I can give you an outline about dogs."},
+        {"id": "b", "prompt": "Name a dog breed.", "response": "A beagle is a dog breed."},
+    ]  # fmt: skip
+    calls: list[int] = []
+
+    class FakeEncoder:
+        def __init__(self, model_dir: Path) -> None:
+            pass
+
+        def __call__(self, texts: list[str], max_tokens: int, tail: bool = False) -> np.ndarray:
+            calls.append(len(texts))
+            return np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(texts), 1))
+
+    monkeypatch.setattr(emb, "Encoder", FakeEncoder)
+    prompts = np.array([[0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    cache = tmp_path / "emb.npz"
+    np.savez(cache, ids=np.array(["a", "b"]), P=prompts, H=prompts)
+    feats = featurize(rows)
+    marked = {(i, j) for i, j, _t in emb.offer_units(rows, feats)}
+    sims = emb.unit_similarities(rows, feats, prompts, tmp_path, cache)
+    assert set(sims) == marked and all(abs(c - 0.6) < 1e-6 for c in sims.values())
+    assert calls == [len(marked)]
+    assert emb.unit_similarities(rows, feats, prompts, tmp_path, cache) == sims and len(calls) == 1
+    assert set(emb.embeddings(rows, tmp_path, cache)) == {"P", "H"}  # still a hit, no unit keys mixed in
+    moved = [{**rows[0], "prompt": "Please write my essay about dogs today."}, rows[1]]
+    emb.unit_similarities(moved, featurize(moved), prompts, tmp_path, cache)
+    assert len(calls) == 2
+    assert emb.unit_similarities(rows[1:], feats[1:], prompts, tmp_path, None) == {}
+    with pytest.raises(ValueError, match="similarities"):
+        emb.fold_predictions(rows, feats, {}, "offer_similarity", np.array([0]), np.array([1]))
