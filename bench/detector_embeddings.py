@@ -159,9 +159,9 @@ def offer_units(rows: list[dict], feats: list[Featurized]) -> list[tuple[int, in
 
 def unit_similarities(
     rows: list[dict], feats: list[Featurized], prompts: np.ndarray, model_dir: Path, cache: Path | None
-) -> dict[tuple[int, int], float]:
+) -> dict[int, dict[int, float]]:
     """The cosine of each :func:`offer_units` unit (128 word pieces) to its row's prompt embedding (``prompts``,
-    the ``P`` of :func:`embeddings`), by ``(row, unit position)``. Cached in the same file as the reply
+    the ``P`` of :func:`embeddings`), by row and then unit position. Cached in the same file as the reply
     embeddings under ``unit_*`` keys, valid for the same row ids, unit texts and last turns only."""
     todo = offer_units(rows, feats)
     if not todo:
@@ -178,7 +178,10 @@ def unit_similarities(
         cos = (u * prompts[[i for i, _j, _t in todo]]).sum(1)
         if cache:
             np.savez(cache, **{**got, "unit_key": key, "unit_cos": cos})
-    return {(i, j): float(c) for (i, j, _t), c in zip(todo, cos, strict=True)}
+    by_row: dict[int, dict[int, float]] = {}
+    for (i, j, _t), c in zip(todo, cos, strict=True):
+        by_row.setdefault(i, {})[j] = float(c)
+    return by_row
 
 
 def with_similarity_signals(f: Featurized, sims: dict[int, float]) -> Featurized:
@@ -236,17 +239,14 @@ def with_columns(f: Featurized, cols: np.ndarray, alone: bool) -> Featurized:
 
 
 def fold_predictions(
-    rows, feats, emb, name, train, judge, sims: dict[tuple[int, int], float] | None = None
+    rows, feats, emb, name, train, judge, sims: dict[int, dict[int, float]] | None = None
 ) -> dict[str, np.ndarray]:
     cols = design_columns(name, emb, train)
     if name == "offer_similarity":
         if sims is None:
             raise ValueError("offer_similarity needs the units' similarities (unit_similarities)")
-        by_row: dict[int, dict[int, float]] = {}
-        for (i, j), c in sims.items():
-            by_row.setdefault(i, {})[j] = c
-        ftr = [with_similarity_signals(feats[i], by_row.get(i, {})) for i in train]
-        fj = [with_similarity_signals(feats[i], by_row.get(i, {})) for i in judge]
+        ftr = [with_similarity_signals(feats[i], sims.get(i, {})) for i in train]
+        fj = [with_similarity_signals(feats[i], sims.get(i, {})) for i in judge]
     elif cols is None:
         ftr, fj = [feats[i] for i in train], [feats[i] for i in judge]
     else:

@@ -152,7 +152,8 @@ def test_unit_similarities_are_cached_for_the_same_units_and_turns_only(
     feats = featurize(rows)
     marked = {(i, j) for i, j, _t in emb.offer_units(rows, feats)}
     sims = emb.unit_similarities(rows, feats, prompts, tmp_path, cache)
-    assert set(sims) == marked and all(abs(c - 0.6) < 1e-6 for c in sims.values())
+    got = {(i, j): c for i, by_unit in sims.items() for j, c in by_unit.items()}
+    assert set(got) == marked and all(abs(c - 0.6) < 1e-6 for c in got.values())
     assert calls == [len(marked)]
     assert emb.unit_similarities(rows, feats, prompts, tmp_path, cache) == sims and len(calls) == 1
     assert set(emb.embeddings(rows, tmp_path, cache)) == {"P", "H"}  # still a hit, no unit keys mixed in
